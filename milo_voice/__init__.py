@@ -1,0 +1,3 @@
+"""milo-voice: a self-hostable AI interviewer."""
+
+__version__ = "0.1.0"
