@@ -1,0 +1,107 @@
+"""End-of-turn policy: has the candidate finished answering? Pure: no clock, no tasks, no audio.
+
+The caller feeds speech edges and Smart Turn probabilities stamped with media time, and asks
+`decide(now)`. Foundation rules (issue 4 refines them): a pause ends the answer after
+`min_silence` when Smart Turn says the turn sounds complete, after `max_silence` otherwise (and
+while its verdict is still being computed); before any speech the candidate is thinking and
+gets `thinking_silence` before a check-in. A speech run shorter than `min_run` after a pause
+(a breath, a click) does not restart the silence clock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from milo_voice.errors import ConfigError
+from milo_voice.media.vad import SpeechEdge
+
+
+@dataclass(frozen=True, slots=True)
+class TurnParams:
+    """Patience settings, in seconds of silence after the candidate's last speech."""
+
+    min_silence: float = 0.9
+    """Ends an answer that sounds finished (Smart Turn P >= turn_threshold)."""
+    max_silence: float = 2.6
+    """Ends any answer, whatever the evidence."""
+    thinking_silence: float = 12.0
+    """Silence before any speech, before the interviewer checks in (then again, each time)."""
+    turn_threshold: float = 0.5
+    """Smart Turn probability at or above which a pause sounds like a finished turn."""
+    min_run: float = 0.25
+    """Speech runs shorter than this, after a pause, count as noise."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.min_silence <= self.max_silence:
+            raise ConfigError(f"min_silence={self.min_silence}, max_silence={self.max_silence}")
+        if not 0 <= self.turn_threshold <= 1:
+            raise ConfigError(f"turn_threshold={self.turn_threshold}: expected 0..1")
+
+
+class Decision(StrEnum):
+    WAIT = "wait"
+    END_OF_TURN = "end_of_turn"
+    CHECK_IN = "check_in"
+
+
+@dataclass(slots=True)
+class _Pause:
+    since: float
+    probability: float | None = None
+
+
+class TurnPolicy:
+    """One answer's end-of-turn decisions. Create one per prompt the candidate answers."""
+
+    def __init__(self, params: TurnParams, *, listening_since: float) -> None:
+        self.params = params
+        self.listening_since = listening_since
+        self.speaking = False
+        self.heard_speech = False
+        self._run_start = 0.0
+        self._pause: _Pause | None = None
+        self._previous_pause: _Pause | None = None
+
+    def on_edge(self, edge: SpeechEdge) -> None:
+        if edge.speaking:
+            self.speaking = True
+            self._run_start = edge.at
+            return
+        self.speaking = False
+        short = edge.at - self._run_start < self.params.min_run
+        if short and self._previous_pause is not None:
+            self._pause = self._previous_pause  # a blip: the earlier pause goes on
+        else:
+            self.heard_speech = self.heard_speech or not short
+            if self.heard_speech:
+                self._pause = _Pause(edge.at)
+        self._previous_pause = self._pause
+
+    @property
+    def pause_started(self) -> float | None:
+        """Media time the current pause began (None while speaking or before any speech)."""
+        return None if self.speaking or self._pause is None else self._pause.since
+
+    def on_turn_probability(self, probability: float, *, pause_started: float) -> None:
+        """Smart Turn's verdict for the pause that began at `pause_started` (stale ones ignored)."""
+        if self._pause is not None and abs(self._pause.since - pause_started) < 1e-6:
+            self._pause.probability = probability
+
+    def silence_limit(self) -> float:
+        p = self._pause.probability if self._pause else None
+        if p is not None and p >= self.params.turn_threshold:
+            return self.params.min_silence
+        return self.params.max_silence
+
+    def decide(self, now: float) -> Decision:
+        if self.speaking:
+            return Decision.WAIT
+        if self._pause is None:
+            if now - self.listening_since >= self.params.thinking_silence:
+                self.listening_since = now
+                return Decision.CHECK_IN
+            return Decision.WAIT
+        if now - self._pause.since >= self.silence_limit():
+            return Decision.END_OF_TURN
+        return Decision.WAIT

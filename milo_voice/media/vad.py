@@ -1,0 +1,123 @@
+"""Voice activity: webrtcvad per 20 ms frame behind a level gate, smoothed into speech edges.
+
+webrtcvad alone hears some rooms' noise (around -50 dBFS) as speech, so a frame only counts as
+speech when it is also clearly above a running noise-floor estimate. `SpeechSegmenter` is pure
+(no clock, no I/O): it turns per-frame decisions into `SpeechEdge`s with media timestamps.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import webrtcvad
+
+from milo_voice.errors import BadMedia
+from milo_voice.media.types import FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE
+
+FLOOR_MARGIN_DB = 12.0
+"""A speech frame must be this far above the noise floor (dB)."""
+PEAK_RANGE_DB = 40.0
+"""...and no more than this far below the recent speech peak (dB)."""
+ABSOLUTE_GATE_DBFS = -60.0
+"""Frames quieter than this are never speech, whatever webrtcvad says."""
+FLOOR_WINDOW = 250
+"""Frames (5 s) of level history; the floor is their 10th percentile."""
+PEAK_DECAY_DB_PER_S = 1.0
+"""How fast the remembered speech peak decays (dB/s)."""
+
+
+def frame_dbfs(frame: bytes) -> float:
+    """RMS level of one s16le frame in dB relative to full scale."""
+    samples = np.frombuffer(frame, dtype="<i2").astype(np.float32)
+    rms = float(np.sqrt(np.mean(samples * samples))) if samples.size else 0.0
+    return 20.0 * math.log10(max(rms, 1.0) / 32768.0)
+
+
+class FrameVad:
+    """Per-frame speech decision: webrtcvad AND clearly above the room's noise (stateful)."""
+
+    def __init__(self, mode: int = 2) -> None:
+        self._vad = webrtcvad.Vad(mode)
+        self._levels: deque[float] = deque(maxlen=FLOOR_WINDOW)
+        self._since_floor = 0
+        self.floor_dbfs = ABSOLUTE_GATE_DBFS - FLOOR_MARGIN_DB
+        self.peak_dbfs = -120.0
+
+    @property
+    def gate_dbfs(self) -> float:
+        """Level a frame must reach to count as speech."""
+        return max(
+            ABSOLUTE_GATE_DBFS, self.floor_dbfs + FLOOR_MARGIN_DB, self.peak_dbfs - PEAK_RANGE_DB
+        )
+
+    def is_speech(self, frame: bytes) -> bool:
+        if len(frame) != FRAME_BYTES:
+            raise BadMedia(f"VAD frame of {len(frame)} bytes; expected {FRAME_BYTES} (20 ms at 16 kHz)")
+        level = frame_dbfs(frame)
+        self._track(level)
+        if level < self.gate_dbfs:
+            return False
+        speech = bool(self._vad.is_speech(frame, SAMPLE_RATE))
+        if speech:
+            self.peak_dbfs = max(self.peak_dbfs, level)
+        return speech
+
+    def _track(self, level: float) -> None:
+        self._levels.append(level)
+        self.peak_dbfs -= PEAK_DECAY_DB_PER_S * FRAME_SECONDS
+        self._since_floor += 1
+        if self._since_floor >= 10 or len(self._levels) < 10:
+            self._since_floor = 0
+            self.floor_dbfs = float(np.percentile(np.fromiter(self._levels, float), 10))
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechEdge:
+    """Speech started or stopped, at a media time (s)."""
+
+    speaking: bool
+    at: float
+    """Media time of the edge: first speech frame's start, or last speech frame's end."""
+
+
+@dataclass(frozen=True, slots=True)
+class SegmenterParams:
+    onset: float = 0.12
+    """Speech (s) within `onset_window` that starts a speech run (rejects clicks)."""
+    onset_window: float = 0.2
+    hangover: float = 0.24
+    """Non-speech (s) that ends a speech run; the edge is stamped at the last speech frame."""
+
+
+class SpeechSegmenter:
+    """Per-frame booleans -> speech start/end edges. Pure: media time comes in with each frame."""
+
+    def __init__(self, params: SegmenterParams | None = None) -> None:
+        self.params = params or SegmenterParams()
+        self.speaking = False
+        self._recent: list[tuple[float, bool]] = []
+        self._last_speech_end = 0.0
+
+    def push(self, is_speech: bool, at: float) -> SpeechEdge | None:
+        """Feed one frame decision (frame starts at `at`); return an edge when one is confirmed."""
+        p = self.params
+        end = at + FRAME_SECONDS
+        if is_speech:
+            self._last_speech_end = end
+        self._recent.append((at, is_speech))
+        horizon = end - max(p.onset_window, p.hangover)
+        while self._recent and self._recent[0][0] < horizon - 1e-9:
+            self._recent.pop(0)
+        if not self.speaking:
+            window = [(t, s) for t, s in self._recent if t >= end - p.onset_window - 1e-9]
+            if sum(FRAME_SECONDS for _, s in window if s) >= p.onset - 1e-9:
+                self.speaking = True
+                first = next(t for t, s in window if s)
+                return SpeechEdge(True, first)
+        elif end - self._last_speech_end >= p.hangover - 1e-9:
+            self.speaking = False
+            return SpeechEdge(False, self._last_speech_end)
+        return None
