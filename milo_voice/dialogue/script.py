@@ -68,6 +68,7 @@ class InterviewScript:
     def fixed_lines(self) -> list[str]:
         """Lines spoken verbatim in every session: rendered once per version and cached."""
         lines = [self.greeting, self.closing, *ACKNOWLEDGEMENTS, *GENERIC_FOLLOW_UPS]
+        lines += [*CHECK_IN_LINES, EMPTY_ANSWER_LINE]
         for q in self.questions:
             lines.append(q.text)
             lines.extend(q.follow_ups)
@@ -80,6 +81,11 @@ GENERIC_FOLLOW_UPS = (
     "Could you give me a specific example?",
 )
 EMPTY_ANSWER_LINE = "That's all right, let's move on."
+CHECK_IN_LINES = (
+    "Take your time, there's no rush.",
+    "Would you like me to repeat the question? Here it is again.",
+)
+"""Said, in order, when the candidate has been silent for `thinking_silence` before answering."""
 
 
 def demo_script() -> InterviewScript:

@@ -1,0 +1,129 @@
+"""The `milo-voice` command: serve, models, simulate, migrate, recover.
+
+Settings come from `MILO_*` variables; a few flags override them for one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+from milo_voice import log as milo_log
+from milo_voice.errors import MiloError
+from milo_voice.settings import Settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="milo-voice", description="Self-hosted AI interviewer.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="run the interview server (migrates and seeds the demo)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    models = sub.add_parser("models", help="check, and fetch where needed, the offline models")
+    models.add_argument("--no-fetch", action="store_true", help="only report, download nothing")
+    sim = sub.add_parser("simulate", help="run a whole interview with answer WAVs as the candidate")
+    sim.add_argument("answers", nargs="+", type=Path, help="answer recordings, in order")
+    sim.add_argument("--manifest", type=Path, help="manifest.jsonl with true speech ends")
+    sim.add_argument("--json", action="store_true", help="print the result as JSON")
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+    sub.add_parser("recover", help="finalise recordings of sessions a crash left open")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(os.environ)
+        if getattr(args, "host", None):
+            settings = settings.with_overrides(host=args.host)
+        if getattr(args, "port", None):
+            settings = settings.with_overrides(port=args.port)
+        milo_log.configure(settings.log_level, settings.log_format)
+        command = args.command
+        if command == "models":
+            return _models(settings, fetch=not args.no_fetch)
+        if command == "migrate":
+            from milo_voice.db import migrate
+
+            migrate(settings.database_url)
+            print(f"database ready: {settings.database_url}")
+            return 0
+        if command == "recover":
+            return _recover(settings)
+        if command == "simulate":
+            return asyncio.run(_simulate(settings, args.answers, args.manifest, as_json=args.json))
+        if command == "serve":
+            from milo_voice.web.server import serve
+
+            return serve(settings)
+    except MiloError as exc:
+        print(f"milo-voice: {exc}", file=sys.stderr)
+        return 2
+    return 1
+
+
+def _models(settings: Settings, *, fetch: bool) -> int:
+    from milo_voice.model_files import ensure_models, format_report
+
+    statuses = ensure_models(settings, fetch=fetch)
+    print(format_report(statuses))
+    return 0 if all(s.ok or "optional" in s.detail for s in statuses) else 1
+
+
+def _store(settings: Settings):  # type: ignore[no-untyped-def]
+    from milo_voice.db import create_engine, migrate
+    from milo_voice.store import Store
+
+    migrate(settings.database_url)
+    return Store(create_engine(settings.database_url))
+
+
+def _recover(settings: Settings) -> int:
+    from milo_voice.recovery import recover_sessions
+
+    for line in recover_sessions(_store(settings)):
+        print(line)
+    return 0
+
+
+async def _simulate(settings: Settings, paths: list[Path], manifest: Path | None, *, as_json: bool) -> int:
+    from milo_voice.engines import load_runtime
+    from milo_voice.latency import format_table, table
+    from milo_voice.simulate import format_transcript, load_answers, simulate
+
+    loop = asyncio.get_running_loop()
+    answers = await loop.run_in_executor(None, load_answers, paths, manifest)
+    store = await loop.run_in_executor(None, _store, settings)
+    runtime = await loop.run_in_executor(None, load_runtime, settings)
+    try:
+        result = await simulate(settings, runtime, store, answers)
+    finally:
+        runtime.close()
+    if as_json:
+        print(json.dumps({
+            "session_id": result.session_id,
+            "completed": result.completed,
+            "recording": str(result.recording),
+            "duration_s": round(result.duration_s, 3),
+            "turns": [
+                {"speaker": t.speaker, "kind": t.kind, "start_s": t.start_s, "end_s": t.end_s,
+                 "text": result.transcripts.get(t.index, t.text)}
+                for t in result.turns
+            ],
+            "latency_ms": {
+                name: {"n": n, "p50": p50, "p90": p90} for name, n, p50, p90 in table(result.latencies)
+            },
+            "asr_cpu_per_audio_s": result.latencies.asr_cpu_per_audio_s,
+            "talk_over": result.latencies.talk_over,
+        }, indent=2))
+    else:
+        print(format_transcript(result))
+        print()
+        print(format_table(result.latencies))
+        print(f"\nsession {result.session_id}: {'completed' if result.completed else 'ended early'}; "
+              f"recording {result.recording} ({result.duration_s:.1f} s)")
+    return 0 if result.completed else 3

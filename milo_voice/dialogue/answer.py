@@ -1,0 +1,131 @@
+"""One answer in progress: its audio, its turn policy and its live transcript.
+
+Owned by the session; knows nothing of transports, planners or storage. At each pause it asks
+for a live decode of the new audio and Smart Turn's verdict, both off the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from typing import Protocol
+
+import numpy as np
+
+from milo_voice.media.asr import LiveTranscript, WhisperEngine
+from milo_voice.media.turn_policy import Decision, TurnParams, TurnPolicy
+from milo_voice.media.types import SAMPLE_RATE, AudioChunk
+from milo_voice.media.vad import SpeechEdge
+
+log = logging.getLogger(__name__)
+
+
+class TurnDetector(Protocol):
+    """Smart Turn or any model that says whether a pause ends the turn."""
+
+    def predict(self, samples: np.ndarray) -> float: ...
+
+
+class Answer:
+    """Audio and evidence for the candidate's reply to one prompt."""
+
+    def __init__(
+        self,
+        *,
+        listening_since: float,
+        params: TurnParams,
+        asr: WhisperEngine,
+        asr_executor: Executor,
+        detector: TurnDetector | None,
+        detector_executor: Executor,
+        on_probability: Callable[[float, float], None],
+    ) -> None:
+        self.start = listening_since
+        """Media time of the answer buffer's first sample."""
+        self.policy = TurnPolicy(params, listening_since=listening_since)
+        self.live = LiveTranscript(asr, asr_executor)
+        self.first_speech: float | None = None
+        self.last_speech_end: float | None = None
+        self._chunks: list[bytes] = []
+        self._detector = detector
+        self._detector_executor = detector_executor
+        self._on_probability = on_probability
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- audio -------------------------------------------------------------------------
+    def append(self, chunk: AudioChunk) -> None:
+        self._chunks.append(chunk.pcm)
+
+    def prepend(self, pcm: bytes, start: float) -> None:
+        """Audio heard before listening began (a barge-in's first words)."""
+        self._chunks.insert(0, pcm)
+        self.start = start
+
+    def samples(self) -> np.ndarray:
+        return np.frombuffer(b"".join(self._chunks), dtype="<i2")
+
+    def sample_at(self, media_time: float) -> int:
+        return max(0, round((media_time - self.start) * SAMPLE_RATE))
+
+    @property
+    def has_speech(self) -> bool:
+        return self.first_speech is not None
+
+    # -- evidence ------------------------------------------------------------------------
+    def on_edge(self, edge: SpeechEdge) -> None:
+        self.policy.on_edge(edge)
+        if edge.speaking:
+            if self.first_speech is None:
+                self.first_speech = edge.at
+            return
+        if self.policy.pause_started == edge.at and self.first_speech is not None:
+            self.last_speech_end = edge.at
+            self._spawn(self._analyse_pause(edge.at))
+
+    def decide(self, now: float) -> Decision:
+        return self.policy.decide(now)
+
+    async def _analyse_pause(self, pause_at: float) -> None:
+        audio = self.samples()
+        upto = self.sample_at(pause_at)
+        decode = self.live.on_pause(audio, upto)
+        if self._detector is not None:
+            loop = asyncio.get_running_loop()
+            window = audio[: upto + SAMPLE_RATE // 10]
+            detector = self._detector
+            p = await loop.run_in_executor(self._detector_executor, lambda: detector.predict(window))
+            self.policy.on_turn_probability(p, pause_started=pause_at)
+            self._on_probability(p, pause_at)
+        if decode is not None:
+            await decode
+
+    async def finish_live(self) -> str:
+        """End of turn: the live text up to the end of speech (decodes only what is left)."""
+        end = self.last_speech_end if self.last_speech_end is not None else self.start
+        return await self.live.finish(self.samples(), self.sample_at(end))
+
+    def speech_audio(self) -> tuple[np.ndarray, float]:
+        """The answer's audio from shortly before its first speech to shortly after its last."""
+        audio = self.samples()
+        if self.first_speech is None:
+            return audio[:0], self.start
+        begin = max(0.0, self.first_speech - 0.3 - self.start)
+        end = (self.last_speech_end or self.start) + 0.3 - self.start
+        return audio[int(begin * SAMPLE_RATE) : int(end * SAMPLE_RATE)], self.start + begin
+
+    def _spawn(self, coro: object) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("answer.pause_analysis_failed", exc_info=task.exception())
+
+    def cancel(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        self.live.cancel()
