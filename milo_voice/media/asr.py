@@ -14,8 +14,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass
 
+import ctranslate2
 import numpy as np
 from faster_whisper import WhisperModel
+from faster_whisper.tokenizer import Tokenizer
 
 from milo_voice.media.types import SAMPLE_RATE
 
@@ -23,8 +25,16 @@ SEGMENT_PAD = 0.15
 """Seconds of audio past a pause edge included in a live segment (VAD ends can be early)."""
 MIN_SEGMENT = 0.6
 """Live decodes of less new audio than this (s) are deferred to the next pause."""
-PROMPT_CHARS = 200
-"""Characters of earlier text given to Whisper as the prompt for a live segment."""
+PROMPT_TOKENS = 200
+"""Tokens of earlier text given to Whisper as the prompt for a live segment."""
+LIVE_CONTEXT = 20
+"""Seconds of encoder context for live decodes (audio zero-padded to this; Whisper's own is 30).
+
+Measured on ../shared/data/speech answers (tiny.en int8, 1 thread, segments cut at holds >= 0.5 s):
+30 s context 0.150 CPU-s per speech-s at 14.4% WER; 20 s 0.076 at 14.0%; 15 s 0.061 at 15.4%;
+12 s and less: the decoder starts to hallucinate (WER > 60%)."""
+LIVE_TOKENS_PER_S = 8
+"""Cap on generated tokens per second of audio in a live decode (stops runaway repetition)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +51,8 @@ class Decoded:
     text: str
     words: tuple[Word, ...]
     cpu_s: float
-    """CPU seconds the decode used (thread time of the decoding thread and its helpers)."""
+    """Compute the decode used: wall time x CTranslate2 threads (an upper bound; with OpenMP
+    spinning off, see `cli.main`, one thread's decode uses one core for its wall time)."""
     audio_s: float
 
 
@@ -53,24 +64,46 @@ class WhisperEngine:
             str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers
         )
         self.beam_size = beam_size
+        self.threads = threads
         self.multilingual = bool(self.model.model.is_multilingual)
+        self.tokenizer = Tokenizer(
+            self.model.hf_tokenizer, self.multilingual, task="transcribe", language="en"
+        )
 
-    def decode(
-        self, audio: np.ndarray, *, prompt: str = "", final: bool = False, offset: float = 0.0
-    ) -> Decoded:
-        """Decode float32 16 kHz audio. `final`: beam search with word timestamps at `offset`."""
-        started = time.process_time()
+    def decode_live(self, audio: np.ndarray, *, prompt: str = "") -> Decoded:
+        """Cheap decode of one segment: greedy, no timestamps, a shortened encoder context."""
+        started = time.perf_counter()
+        if audio.size < SAMPLE_RATE // 10:
+            return Decoded("", (), 0.0, audio.size / SAMPLE_RATE)
+        seconds = min(30, max(LIVE_CONTEXT, int(np.ceil(audio.size / SAMPLE_RATE + 1))))
+        padded = np.zeros(seconds * SAMPLE_RATE, np.float32)
+        padded[: min(audio.size, padded.size)] = audio[: padded.size]
+        features = self.model.feature_extractor(padded)[:, : seconds * 100]
+        encoded = self.model.model.encode(
+            ctranslate2.StorageView.from_array(np.ascontiguousarray(features[None], np.float32)),
+            to_cpu=False,
+        )
+        previous = self.tokenizer.encode(" " + prompt.strip())[-PROMPT_TOKENS:] if prompt.strip() else []
+        tokens = self.model.get_prompt(self.tokenizer, previous, without_timestamps=True)
+        budget = int(audio.size / SAMPLE_RATE * LIVE_TOKENS_PER_S) + 6
+        result = self.model.model.generate(
+            encoded, [tokens], beam_size=1, max_length=len(tokens) + budget, suppress_blank=True
+        )[0]
+        text = self.tokenizer.decode(result.sequences_ids[0]).strip()
+        return Decoded(text, (), self._cost(started), audio.size / SAMPLE_RATE)
+
+    def decode(self, audio: np.ndarray, *, offset: float = 0.0) -> Decoded:
+        """The stored transcript of a whole answer: beam search, word timestamps placed at `offset`."""
+        started = time.perf_counter()
         if audio.size < SAMPLE_RATE // 10:
             return Decoded("", (), 0.0, audio.size / SAMPLE_RATE)
         segments, _ = self.model.transcribe(
             audio,
             language="en",
-            beam_size=self.beam_size if final else 1,
-            temperature=[0.0, 0.4] if final else 0.0,
-            condition_on_previous_text=final,
-            initial_prompt=prompt[-PROMPT_CHARS:] or None,
-            without_timestamps=not final,
-            word_timestamps=final,
+            beam_size=self.beam_size,
+            temperature=[0.0, 0.4],
+            condition_on_previous_text=True,
+            word_timestamps=True,
             vad_filter=False,
         )
         texts: list[str] = []
@@ -80,9 +113,11 @@ class WhisperEngine:
             for w in segment.words or ():
                 start, end = round(offset + float(w.start), 3), round(offset + float(w.end), 3)
                 words.append(Word(w.word.strip(), start, end))
-        # process_time covers all of this process's threads: an upper bound when decodes overlap.
-        cpu = time.process_time() - started
-        return Decoded(" ".join(t for t in texts if t), tuple(words), cpu, audio.size / SAMPLE_RATE)
+        text = " ".join(t for t in texts if t)
+        return Decoded(text, tuple(words), self._cost(started), audio.size / SAMPLE_RATE)
+
+    def _cost(self, started: float) -> float:
+        return (time.perf_counter() - started) * self.threads
 
 
 def as_float(samples: np.ndarray) -> np.ndarray:
@@ -129,7 +164,7 @@ class LiveTranscript:
                 await asyncio.shield(previous)
             prompt = self.text
             result = await loop.run_in_executor(
-                self.executor, lambda: self.engine.decode(as_float(segment), prompt=prompt)
+                self.executor, lambda: self.engine.decode_live(as_float(segment), prompt=prompt)
             )
             self.pieces.append(result.text)
             self.cpu_s += result.cpu_s
@@ -159,5 +194,5 @@ async def decode_final(
     """The stored transcript: the whole answer decoded once, words placed on the recording timeline."""
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(
-        executor, lambda: engine.decode(as_float(audio), final=True, offset=offset)
+        executor, lambda: engine.decode(as_float(audio), offset=offset)
     )

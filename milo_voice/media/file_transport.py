@@ -30,6 +30,11 @@ class SimAnswer:
     """Seconds into the recording where the candidate's speech truly ends."""
     name: str = ""
 
+    def room_noise(self) -> np.ndarray:
+        """The recording's own noise after the speech (a real microphone is never digitally silent)."""
+        tail = self.samples[int((self.speech_end + 0.3) * SAMPLE_RATE) :]
+        return tail if len(tail) >= FRAME_SAMPLES * 10 else np.zeros(FRAME_SAMPLES * 10, np.int16)
+
 
 @dataclass(slots=True)
 class AnswerPlayed:
@@ -77,6 +82,7 @@ class FileTransport:
         self._current: tuple[SimAnswer, int] | None = None  # answer, next sample
         self._next_answer = 0
         self._prompted = False  # the interviewer spoke since the last answer began
+        self._noise_pos = 0
 
     # -- Transport -----------------------------------------------------------------------
     async def inbound(self) -> AsyncIterator[AudioChunk]:
@@ -155,7 +161,7 @@ class FileTransport:
             self._next_answer += 1
             self._prompted = False
         if self._current is None:
-            return b"\x00" * (2 * FRAME_SAMPLES)
+            return self._noise_frame()
         answer, pos = self._current
         piece = answer.samples[pos : pos + FRAME_SAMPLES]
         if len(piece) < FRAME_SAMPLES:
@@ -166,6 +172,17 @@ class FileTransport:
             self._current = None
         else:
             self._current = (answer, pos)
+        return piece.astype("<i2").tobytes()
+
+    def _noise_frame(self) -> bytes:
+        """Between answers: the room noise of the speaker's next (or last) answer, looped."""
+        answer = self.answers[min(self._next_answer, len(self.answers) - 1)]
+        noise = answer.room_noise()
+        start = self._noise_pos % len(noise)
+        piece = noise[start : start + FRAME_SAMPLES]
+        if len(piece) < FRAME_SAMPLES:
+            piece = np.concatenate([piece, noise[: FRAME_SAMPLES - len(piece)]])
+        self._noise_pos = start + FRAME_SAMPLES
         return piece.astype("<i2").tobytes()
 
     def _should_start(self, at: float) -> bool:

@@ -4,8 +4,10 @@ The caller feeds speech edges and Smart Turn probabilities stamped with media ti
 `decide(now)`. Foundation rules (issue 4 refines them): a pause ends the answer after
 `min_silence` when Smart Turn says the turn sounds complete, after `max_silence` otherwise (and
 while its verdict is still being computed); before any speech the candidate is thinking and
-gets `thinking_silence` before a check-in. A speech run shorter than `min_run` after a pause
-(a breath, a click) does not restart the silence clock.
+gets `thinking_silence` before a check-in. An answer shorter than the question's expected
+length (`expected_words`, from the live transcript) always gets `max_silence`: a six-word reply
+to "tell me about a time..." is a candidate still thinking, whatever Smart Turn hears. A speech
+run shorter than `min_run` after a pause (a breath, a click) does not restart the silence clock.
 """
 
 from __future__ import annotations
@@ -21,13 +23,13 @@ from milo_voice.media.vad import SpeechEdge
 class TurnParams:
     """Patience settings, in seconds of silence after the candidate's last speech."""
 
-    min_silence: float = 0.9
+    min_silence: float = 1.7
     """Ends an answer that sounds finished (Smart Turn P >= turn_threshold)."""
-    max_silence: float = 2.6
+    max_silence: float = 2.8
     """Ends any answer, whatever the evidence."""
     thinking_silence: float = 12.0
     """Silence before any speech, before the interviewer checks in (then again, each time)."""
-    turn_threshold: float = 0.5
+    turn_threshold: float = 0.7
     """Smart Turn probability at or above which a pause sounds like a finished turn."""
     min_run: float = 0.25
     """Speech runs shorter than this, after a pause, count as noise."""
@@ -54,9 +56,11 @@ class _Pause:
 class TurnPolicy:
     """One answer's end-of-turn decisions. Create one per prompt the candidate answers."""
 
-    def __init__(self, params: TurnParams, *, listening_since: float) -> None:
+    def __init__(self, params: TurnParams, *, listening_since: float, expected_words: int = 0) -> None:
         self.params = params
         self.listening_since = listening_since
+        self.expected_words = expected_words
+        self.words = 0
         self.speaking = False
         self.heard_speech = False
         self._run_start = 0.0
@@ -88,8 +92,14 @@ class TurnPolicy:
         if self._pause is not None and abs(self._pause.since - pause_started) < 1e-6:
             self._pause.probability = probability
 
+    def on_words(self, words: int) -> None:
+        """Words in the live transcript so far."""
+        self.words = words
+
     def silence_limit(self) -> float:
         p = self._pause.probability if self._pause else None
+        if self.words < self.expected_words:
+            return self.params.max_silence
         if p is not None and p >= self.params.turn_threshold:
             return self.params.min_silence
         return self.params.max_silence

@@ -21,11 +21,15 @@ FLOOR_MARGIN_DB = 12.0
 """A speech frame must be this far above the noise floor (dB)."""
 PEAK_RANGE_DB = 40.0
 """...and no more than this far below the recent speech peak (dB)."""
-ABSOLUTE_GATE_DBFS = -60.0
+ABSOLUTE_GATE_DBFS = -70.0
 """Frames quieter than this are never speech, whatever webrtcvad says."""
 FLOOR_WINDOW = 250
 """Frames (5 s) of level history; the floor is their 10th percentile."""
-PEAK_DECAY_DB_PER_S = 1.0
+PEAK_DECAY_DB_PER_S = 3.0
+HOLD_MARGIN_DB = 6.0
+"""Once speaking, frames this far above the floor still count (soft endings, unvoiced sounds)."""
+SOFT_FRAMES = 8
+"""...for at most this many frames (160 ms) in a row without webrtcvad or the onset level agreeing."""
 """How fast the remembered speech peak decays (dB/s)."""
 
 
@@ -45,24 +49,37 @@ class FrameVad:
         self._since_floor = 0
         self.floor_dbfs = ABSOLUTE_GATE_DBFS - FLOOR_MARGIN_DB
         self.peak_dbfs = -120.0
+        self._in_speech = False
+        self._soft_frames = 0
 
     @property
     def gate_dbfs(self) -> float:
-        """Level a frame must reach to count as speech."""
+        """Level a frame must reach to start speech."""
         return max(
             ABSOLUTE_GATE_DBFS, self.floor_dbfs + FLOOR_MARGIN_DB, self.peak_dbfs - PEAK_RANGE_DB
         )
+
+    @property
+    def hold_dbfs(self) -> float:
+        """Level that keeps speech going once it has started (hysteresis: soft word endings)."""
+        return max(ABSOLUTE_GATE_DBFS, self.floor_dbfs + HOLD_MARGIN_DB)
 
     def is_speech(self, frame: bytes) -> bool:
         if len(frame) != FRAME_BYTES:
             raise BadMedia(f"VAD frame of {len(frame)} bytes; expected {FRAME_BYTES} (20 ms at 16 kHz)")
         level = frame_dbfs(frame)
         self._track(level)
-        if level < self.gate_dbfs:
-            return False
-        speech = bool(self._vad.is_speech(frame, SAMPLE_RATE))
+        if self._in_speech and level >= self.hold_dbfs:
+            speech = level >= self.gate_dbfs or bool(self._vad.is_speech(frame, SAMPLE_RATE)) or (
+                self._soft_frames < SOFT_FRAMES
+            )
+            self._soft_frames = 0 if level >= self.gate_dbfs else self._soft_frames + 1
+        else:
+            speech = level >= self.gate_dbfs and bool(self._vad.is_speech(frame, SAMPLE_RATE))
+            self._soft_frames = 0
         if speech:
             self.peak_dbfs = max(self.peak_dbfs, level)
+        self._in_speech = speech
         return speech
 
     def _track(self, level: float) -> None:

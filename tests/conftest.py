@@ -1,0 +1,40 @@
+"""Shared fixtures: settings on tmp_path, a fresh SQLite database per test, the shared speech data."""
+
+from __future__ import annotations
+
+import json
+import os
+
+for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_pool, "1")  # as `milo-voice` does: no spinning idle thread pools
+from pathlib import Path
+
+import pytest
+
+from milo_voice.db import create_engine, migrate
+from milo_voice.settings import Settings
+from milo_voice.store import Store
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+SPEECH = SHARED / "speech"
+
+
+def manifest() -> dict[str, dict[str, object]]:
+    entries = [json.loads(line) for line in (SPEECH / "manifest.jsonl").read_text().splitlines() if line]
+    return {entry["id"]: entry for entry in entries}
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(
+        database_url=f"sqlite:///{tmp_path / 'milo.db'}",
+        recordings_dir=tmp_path / "recordings",
+        models_dir=REPO / "models",
+    )
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    migrate(settings.database_url)
+    return Store(create_engine(settings.database_url))
