@@ -17,6 +17,7 @@ from milo_voice.dialogue.llm_planner import LlmPlanner
 from milo_voice.dialogue.planner import OfflinePlanner, Planner
 from milo_voice.dialogue.script import InterviewScript
 from milo_voice.dialogue.session import Engines
+from milo_voice.dialogue.speaker import clauses
 from milo_voice.errors import ModelMissing
 from milo_voice.media.asr import WhisperEngine
 from milo_voice.media.smart_turn import SmartTurn
@@ -41,7 +42,7 @@ class Runtime:
 
     def prepare(self, script: InterviewScript) -> int:
         """Render an interview version's fixed lines into the TTS cache (blocking)."""
-        return self.tts.prerender(script.fixed_lines())
+        return self.tts.prerender([piece for line in script.fixed_lines() for piece in clauses(line)])
 
 
 def load_runtime(settings: Settings) -> Runtime:

@@ -7,6 +7,7 @@ plays. Emits the plan/TTS/playout timing events of a reply.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Callable, Iterable
 from concurrent.futures import Executor
 from typing import Protocol
@@ -23,6 +24,24 @@ class Synthesizer(Protocol):
 
     def get(self, text: str) -> np.ndarray | None: ...
     def render(self, text: str) -> np.ndarray: ...
+
+
+SPLIT_WORDS = 10
+"""Lines longer than this are synthesised clause by clause, so the first audio comes sooner."""
+_CLAUSE_END = re.compile(r"(?<=[,;:.!?])\s+")
+
+
+def clauses(text: str) -> list[str]:
+    """Cut a long line after sentence or clause punctuation into pieces of at least three words."""
+    if len(text.split()) <= SPLIT_WORDS:
+        return [text]
+    pieces: list[str] = []
+    for part in _CLAUSE_END.split(text):
+        if pieces and (len(pieces[-1].split()) < 3 or len(part.split()) < 3):
+            pieces[-1] = f"{pieces[-1]} {part}"
+        else:
+            pieces.append(part)
+    return pieces
 
 
 def turn_kind(line: Line) -> str:
@@ -69,16 +88,18 @@ class Speaker:
         async for line in lines:
             if not spoken:
                 self.emit(ev.PLAN_FIRST_SENTENCE, source=line.source)
-            audio, cached = await loop.run_in_executor(self.executor, self._synthesize, line.text)
-            if not spoken:
-                self.emit(ev.TTS_FIRST_AUDIO, cached=int(cached), audio_s=round(len(audio) / SAMPLE_RATE, 3))
-                self._awaiting_first_frame = True
-            if self.muted:
-                break
             start = self.transport.playing_until()
-            await self.transport.play(AudioChunk(audio.astype("<i2").tobytes(), SAMPLE_RATE, start))
-            duration = len(audio) / SAMPLE_RATE
-            self.on_line_played(line, kind or turn_kind(line), start, start + duration)
+            for piece in clauses(line.text):
+                audio, cached = await loop.run_in_executor(self.executor, self._synthesize, piece)
+                if not spoken and not self._awaiting_first_frame:
+                    seconds = round(len(audio) / SAMPLE_RATE, 3)
+                    self.emit(ev.TTS_FIRST_AUDIO, cached=int(cached), audio_s=seconds)
+                    self._awaiting_first_frame = True
+                if self.muted:
+                    return spoken
+                at = self.transport.playing_until()
+                await self.transport.play(AudioChunk(audio.astype("<i2").tobytes(), SAMPLE_RATE, at))
+            self.on_line_played(line, kind or turn_kind(line), start, self.transport.playing_until())
             spoken.append(line)
         return spoken
 
