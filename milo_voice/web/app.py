@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -28,10 +29,10 @@ def create_app(settings: Settings, store: Store) -> Starlette:
 
     async def candidate_page(request: Request) -> Response:
         token = request.path_params["token"]
-        candidate = store.candidate_by_token(token)
+        candidate = await run_in_threadpool(store.candidate_by_token, token)
         if candidate is None:
             return HTMLResponse("<h1>This interview link is not valid.</h1>", status_code=404)
-        script = store.script_for(candidate.interview_id)
+        script = await run_in_threadpool(store.script_for, candidate.interview_id)
         return templates.TemplateResponse(
             request, "candidate.html", {"candidate": candidate, "script": script}
         )
