@@ -60,8 +60,9 @@ def read_wav(path: Path | str, *, rate: int = SAMPLE_RATE) -> np.ndarray:
         raise BadMedia(f"{path}: not a readable PCM WAV file ({exc})") from None
     if width != 2:
         raise BadMedia(f"{path}: {8 * width}-bit samples; expected 16-bit PCM")
-    usable = len(raw) - len(raw) % (2 * channels)
-    samples = np.frombuffer(raw[:usable], dtype="<i2")
+    if len(raw) % (2 * channels):
+        raise BadMedia(f"{path}: audio data ends mid-sample (truncated file?); expected whole 16-bit frames")
+    samples = np.frombuffer(raw, dtype="<i2")
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1).astype(np.int16)
     return resample(samples, rate_in, rate)

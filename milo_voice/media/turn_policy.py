@@ -108,10 +108,10 @@ class TurnPolicy:
         if self.speaking:
             return Decision.WAIT
         if self._pause is None:
-            if now - self.listening_since >= self.params.thinking_silence:
+            if now - self.listening_since >= self.params.thinking_silence - 1e-9:
                 self.listening_since = now
                 return Decision.CHECK_IN
             return Decision.WAIT
-        if now - self._pause.since >= self.silence_limit():
+        if now - self._pause.since >= self.silence_limit() - 1e-9:
             return Decision.END_OF_TURN
         return Decision.WAIT
