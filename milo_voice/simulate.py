@@ -20,6 +20,7 @@ import numpy as np
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.session import InterviewSession, TurnRecord
 from milo_voice.engines import Runtime, make_planner
+from milo_voice.errors import BadMedia
 from milo_voice.latency import Latencies, TrueAnswer, measure
 from milo_voice.media.file_transport import FileTransport, SimAnswer
 from milo_voice.media.pcm import frames, read_wav
@@ -57,14 +58,18 @@ def turn_params(settings: Settings) -> TurnParams:
 
 
 def estimate_speech_end(samples: np.ndarray) -> float:
-    """Last end of speech in a recording, by the same VAD the session uses."""
+    """Last end of speech in a recording, by the same VAD the session uses; 0.0 if it has none.
+
+    Speech still running at the end of the file ends with the file. A recording without speech
+    ends its speech at 0, so all of it counts as the candidate's room noise (`SimAnswer.room_noise`).
+    """
     vad, segmenter = FrameVad(), SpeechSegmenter()
     end = 0.0
     for chunk in frames(samples):
         edge = segmenter.push(vad.is_speech(chunk.pcm), chunk.start)
         if edge is not None and not edge.speaking:
             end = edge.at
-    return end if end > 0 else len(samples) / SAMPLE_RATE
+    return len(samples) / SAMPLE_RATE if segmenter.speaking else end
 
 
 def load_answers(paths: Sequence[Path], manifest: Path | None = None) -> list[SimAnswer]:
@@ -78,6 +83,8 @@ def load_answers(paths: Sequence[Path], manifest: Path | None = None) -> list[Si
     answers = []
     for path in paths:
         samples = read_wav(path)
+        if len(samples) == 0:
+            raise BadMedia(f"{path}: holds no audio samples; expected a recorded answer")
         end = known.get(Path(path).stem)
         answers.append(SimAnswer(samples, end if end is not None else estimate_speech_end(samples),
                                  Path(path).stem))

@@ -66,7 +66,7 @@ class Line:
     source: str
     """`offline`, `llm`, or `offline-fallback` (the LLM failed or was too slow)."""
     is_prompt: bool = False
-    """True for the sentence that asks something (the question or follow-up itself)."""
+    """True for the line the move exists for: the question, the follow-up, or the closing line."""
 
 
 class Planner(Protocol):
@@ -95,7 +95,7 @@ def transition_lines(ctx: PlanContext, acknowledgement: str, source: str) -> lis
     if ctx.is_last_question:
         if acknowledgement:
             lines.append(Line(acknowledgement, MoveKind.CLOSE, ctx.question_index + 1, source))
-        lines.append(Line(ctx.script.closing, MoveKind.CLOSE, ctx.question_index + 1, source))
+        lines.append(Line(ctx.script.closing, MoveKind.CLOSE, ctx.question_index + 1, source, is_prompt=True))
         return lines
     nxt = ctx.question_index + 1
     if acknowledgement:

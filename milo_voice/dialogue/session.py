@@ -131,8 +131,10 @@ class InterviewSession:
         """Lines cut short by the last barge-in; said again if it was only noise."""
         self._repeats = 0
         self._spoken: list[tuple[Line, float]] = []
+        self._queued: list[tuple[Line, str, float, float]] = []
+        """Interviewer lines queued for playout and not yet stored: (line, kind, start, end)."""
         """Lines of the current reply with the media time their playout ends."""
-        self.speaker = Speaker(transport, engines.tts, engines.tts_executor, self.emit, self._on_line_played)
+        self.speaker = Speaker(transport, engines.tts, engines.tts_executor, self.emit, self._on_line_queued)
         transport.on_played = self._on_played  # type: ignore[attr-defined]
 
     # -- events --------------------------------------------------------------------------
@@ -165,6 +167,8 @@ class InterviewSession:
 
     def _on_frame(self, chunk: AudioChunk) -> None:
         self.now = chunk.end
+        if self._queued:
+            self._record_heard()
         self.recorder.write_candidate(chunk)
         self._recent.append(chunk)
         edge = self.segmenter.push(self.vad.is_speech(chunk.pcm), chunk.start)
@@ -232,6 +236,7 @@ class InterviewSession:
         heard = await self.transport.clear()
         if self._reply is not None:
             self._reply.cancel()
+        self._record_heard(cut_at=self.now)
         if self._pending is not None:  # the move was not heard: the candidate goes on answering
             unheard = [line for line, end in self._spoken if end > self.now + 0.2]
             self._interrupted = unheard or None
@@ -346,10 +351,27 @@ class InterviewSession:
         self.recorder.write_interviewer(chunk)
         self.speaker.on_played(chunk)
 
-    def _on_line_played(self, line: Line, kind: str, start: float, end: float) -> None:
+    def _on_line_queued(self, line: Line, kind: str, start: float, end: float) -> None:
         if not self._spoken or self._spoken[-1][1] < start - 0.5:
             self._spoken = []  # a new reply
         self._spoken.append((line, end))
+        self._queued.append((line, kind, start, end))
+
+    def _record_heard(self, cut_at: float | None = None) -> None:
+        """Store interviewer lines whose playout is over; with `cut_at`, also one cut short there
+        (and drop the ones never heard). The transcript holds only what the candidate heard."""
+        waiting = []
+        for line, kind, start, end in self._queued:
+            if end <= self.now + 1e-6:
+                self._record_line(line, kind, start, end)
+            elif cut_at is not None:
+                if start < cut_at:
+                    self._record_line(line, kind, start, cut_at)
+            else:
+                waiting.append((line, kind, start, end))
+        self._queued = waiting
+
+    def _record_line(self, line: Line, kind: str, start: float, end: float) -> None:
         index = self._next_turn_index()
         self.observer.on_turn(TurnRecord(
             index, "interviewer", kind, line.text, round(start, 3), round(end, 3),
@@ -359,6 +381,7 @@ class InterviewSession:
     async def _wind_down(self) -> None:
         if self._reply is not None and not self._reply.done():
             self._reply.cancel()
+        self._record_heard(cut_at=self.now)
         if self.answer is not None and self.answer.has_speech:
             answer, self.answer = self.answer, None
             try:  # the call ended mid-answer: keep what was said

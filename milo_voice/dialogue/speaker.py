@@ -46,7 +46,7 @@ def clauses(text: str) -> list[str]:
 
 def turn_kind(line: Line) -> str:
     if line.kind is MoveKind.CLOSE:
-        return "closing" if line.question_index >= 0 and not line.is_prompt else "acknowledgement"
+        return "closing" if line.is_prompt else "acknowledgement"
     if line.is_prompt:
         return "follow_up" if line.kind is MoveKind.FOLLOW_UP else "question"
     return "greeting" if line.source == "script" else "acknowledgement"

@@ -23,6 +23,8 @@ PEAK_RANGE_DB = 40.0
 """...and no more than this far below the recent speech peak (dB)."""
 ABSOLUTE_GATE_DBFS = -70.0
 """Frames quieter than this are never speech, whatever webrtcvad says."""
+DIGITAL_SILENCE_DBFS = -85.0
+"""Frames at or below this (a muted or not-yet-open microphone) stay out of the floor estimate."""
 FLOOR_WINDOW = 250
 """Frames (5 s) of level history; the floor is their 10th percentile."""
 PEAK_DECAY_DB_PER_S = 3.0
@@ -83,10 +85,11 @@ class FrameVad:
         return speech
 
     def _track(self, level: float) -> None:
-        self._levels.append(level)
+        if level > DIGITAL_SILENCE_DBFS:  # digital silence says nothing about the room's noise
+            self._levels.append(level)
         self.peak_dbfs -= PEAK_DECAY_DB_PER_S * FRAME_SECONDS
         self._since_floor += 1
-        if self._since_floor >= 10 or len(self._levels) < 10:
+        if self._levels and (self._since_floor >= 10 or len(self._levels) < 10):
             self._since_floor = 0
             self.floor_dbfs = float(np.percentile(np.fromiter(self._levels, float), 10))
 

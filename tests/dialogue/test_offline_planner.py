@@ -93,7 +93,7 @@ def test_after_the_last_question_comes_the_closing() -> None:
     lines = decide(ctx(2, "I love solving problems for people and I want to grow a support team.", 1))
     assert [line.kind for line in lines] == [MoveKind.CLOSE, MoveKind.CLOSE]
     assert lines[-1].text == SCRIPT.closing
-    assert not any(line.is_prompt for line in lines)
+    assert [line.is_prompt for line in lines] == [False, True]  # the closing is what the move is for
 
 
 def test_an_empty_answer_moves_on_without_a_follow_up() -> None:
