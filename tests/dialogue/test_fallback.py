@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from typing import TypeVar
+from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from fakes.llm_server import FakeLlmServer, FakeReply, free_port, llama_server, stop_server
+from helpers import ctx, run
 
 from milo_voice.dialogue.fallback import FALLBACK_SOURCE, FallbackPlanner
 from milo_voice.dialogue.llm_planner import LlmPlanner
@@ -16,27 +16,8 @@ from milo_voice.dialogue.planner import Line, MoveKind, OfflinePlanner, PlanCont
 from milo_voice.dialogue.script import GENERIC_FOLLOW_UPS, demo_script
 from milo_voice.errors import EngineUnavailable
 
-T = TypeVar("T")
 SCRIPT = demo_script()
 NEXT_QUESTION = SCRIPT.questions[1].text
-
-
-def run(make: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
-    """Run one test body on a fresh debug loop, bounded by `timeout` seconds."""
-
-    async def main() -> T:
-        asyncio.get_running_loop().slow_callback_duration = 0.05
-        async with asyncio.timeout(timeout):
-            return await make()
-
-    return asyncio.run(main(), debug=True)
-
-
-def ctx(
-    question_index: int = 0, answer: str = "I worked in retail.", follow_ups_asked: int = 0
-) -> PlanContext:
-    prompt = SCRIPT.questions[question_index].text
-    return PlanContext(SCRIPT, question_index, follow_ups_asked, answer, prompt_text=prompt)
 
 
 def offline_move(context: PlanContext) -> list[Line]:

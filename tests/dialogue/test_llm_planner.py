@@ -4,37 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from typing import TypeVar
+from collections.abc import Iterator
 
 import pytest
 from fakes.llm_server import FakeLlmServer, FakeReply, free_port, llama_server
+from helpers import ctx, run
 
 from milo_voice.dialogue.llm_planner import LlmPlanner, ReplyForm, ReplyParser, build_messages
 from milo_voice.dialogue.planner import Line, MoveKind, PlanContext
 from milo_voice.dialogue.script import GENERIC_FOLLOW_UPS, demo_script
 from milo_voice.errors import EngineUnavailable
 
-T = TypeVar("T")
 SCRIPT = demo_script()
-
-
-def run(make: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:
-    """Run one test body on a fresh debug loop, bounded by `timeout` seconds."""
-
-    async def main() -> T:
-        asyncio.get_running_loop().slow_callback_duration = 0.05
-        async with asyncio.timeout(timeout):
-            return await make()
-
-    return asyncio.run(main(), debug=True)
-
-
-def ctx(
-    question_index: int = 0, answer: str = "I worked in retail.", follow_ups_asked: int = 0
-) -> PlanContext:
-    prompt = SCRIPT.questions[question_index].text
-    return PlanContext(SCRIPT, question_index, follow_ups_asked, answer, prompt_text=prompt)
 
 
 def parse(text: str, *, follow_up_allowed: bool = True, step: int = 1) -> tuple[ReplyForm, list[str]]:
