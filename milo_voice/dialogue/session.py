@@ -35,8 +35,14 @@ BARGE_IN_SPEECH = 0.5
 """Seconds of candidate speech over the interviewer before it yields (issue 4 refines this)."""
 BARGE_IN_TAIL = 0.6
 """No barge-in in the last this-many seconds of a reply: it is as good as said."""
-NOISE_WORDS = 1
-"""A barge-in whose speech transcribes to this many words or fewer was noise: the move is resumed."""
+NOISE_WORDS = frozenset({"you", "thank", "thanks", "bye", "uh", "um", "hmm", "mm", "oh", "so"})
+"""Whisper's usual words for a cough, a breath or room noise."""
+
+
+def is_noise(text: str) -> bool:
+    """A barge-in that transcribes to one word, or only to Whisper's noise words, was not speech."""
+    words = [w.strip(".,!?").lower() for w in text.split()]
+    return len(words) <= 1 or all(w in NOISE_WORDS for w in words)
 MAX_REPEATS = 2
 """...at most this many times in a row; then the interviewer goes on without waiting for silence."""
 FINAL_DECODE_TIMEOUT = 60.0
@@ -228,6 +234,8 @@ class InterviewSession:
             return
         if self._repeats >= MAX_REPEATS or self.transport.playing_until() - self.now < BARGE_IN_TAIL:
             return
+        if any(line.kind is MoveKind.CLOSE for line, _ in self._spoken):
+            return  # the closing is said to the end: nothing after it could be answered anyway
         if self.now - since >= BARGE_IN_SPEECH:
             self.speaker.muted = True
             self._barge = asyncio.ensure_future(self._barge_in())
@@ -281,7 +289,7 @@ class InterviewSession:
         state.asr_cpu_s += answer.live.cpu_s
         self.emit(ev.ASR_FINAL, words=word_count(live_text), asr_cpu_s=round(answer.live.cpu_s, 3))
         interrupted, self._interrupted = self._interrupted, None
-        if interrupted and word_count(live_text) <= NOISE_WORDS and self._repeats < MAX_REPEATS:
+        if interrupted and is_noise(live_text) and self._repeats < MAX_REPEATS:
             # The barge-in was a cough or noise (Whisper hears "you" in noise): say the move again.
             self._repeats += 1
             self.emit(ev.BARGE_IN_IGNORED, words=word_count(live_text))
