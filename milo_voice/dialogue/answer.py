@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from milo_voice.dialogue.planner import word_count
-from milo_voice.media.asr import LiveTranscript, WhisperEngine
+from milo_voice.media.asr import LiveTranscript, WhisperEngine, is_noise_text
 from milo_voice.media.turn_policy import Decision, TurnParams, TurnPolicy
 from milo_voice.media.types import SAMPLE_RATE, AudioChunk
 from milo_voice.media.vad import SpeechEdge
@@ -102,8 +102,8 @@ class Answer:
             p = await loop.run_in_executor(self._detector_executor, lambda: detector.predict(window))
             self.policy.on_turn_probability(p, pause_started=pause_at)
             self._on_probability(p, pause_at)
-        if decode is not None:
-            await decode
+        if decode is not None and is_noise_text(await decode):
+            self.policy.on_noise(pause_started=pause_at)
 
     async def finish_live(self) -> str:
         """End of turn: the live text up to the end of speech (decodes only what is left)."""

@@ -23,7 +23,7 @@ from milo_voice.dialogue.answer import Answer, TurnDetector
 from milo_voice.dialogue.planner import Line, MoveKind, PlanContext, Planner, word_count
 from milo_voice.dialogue.script import CHECK_IN_LINES, MIN_WORDS, InterviewScript
 from milo_voice.dialogue.speaker import Speaker, Synthesizer
-from milo_voice.media.asr import WhisperEngine, Word, decode_final
+from milo_voice.media.asr import WhisperEngine, Word, decode_final, is_noise_text
 from milo_voice.media.recorder import Recorder
 from milo_voice.media.turn_policy import Decision, TurnParams
 from milo_voice.media.types import AudioChunk, Transport
@@ -35,14 +35,13 @@ BARGE_IN_SPEECH = 0.5
 """Seconds of candidate speech over the interviewer before it yields (issue 4 refines this)."""
 BARGE_IN_TAIL = 0.6
 """No barge-in in the last this-many seconds of a reply: it is as good as said."""
-NOISE_WORDS = frozenset({"you", "thank", "thanks", "bye", "uh", "um", "hmm", "mm", "oh", "so"})
-"""Whisper's usual words for a cough, a breath or room noise."""
 
 
 def is_noise(text: str) -> bool:
     """A barge-in that transcribes to one word, or only to Whisper's noise words, was not speech."""
-    words = [w.strip(".,!?").lower() for w in text.split()]
-    return len(words) <= 1 or all(w in NOISE_WORDS for w in words)
+    return len(text.split()) <= 1 or is_noise_text(text)
+
+
 MAX_REPEATS = 2
 """...at most this many times in a row; then the interviewer goes on without waiting for silence."""
 FINAL_DECODE_TIMEOUT = 60.0

@@ -37,6 +37,15 @@ LIVE_TOKENS_PER_S = 8
 """Cap on generated tokens per second of audio in a live decode (stops runaway repetition)."""
 
 
+NOISE_WORDS = frozenset({"you", "thank", "thanks", "bye", "hmm", "mm"})
+"""What Whisper tends to hear in a cough, a breath or room noise."""
+
+
+def is_noise_text(text: str) -> bool:
+    """True for empty text or text made only of Whisper's noise words."""
+    return all(w.strip(".,!?'\"").lower() in NOISE_WORDS for w in text.split())
+
+
 @dataclass(frozen=True, slots=True)
 class Word:
     """A recognised word with its place on the recording's timeline (s)."""
@@ -141,35 +150,37 @@ class LiveTranscript:
         self.decoded_upto = 0
         """Samples of the answer buffer already decoded."""
         self.cpu_s = 0.0
-        self._chain: asyncio.Future[None] | None = None
+        self._chain: asyncio.Future[str] | None = None
 
     @property
     def text(self) -> str:
         return " ".join(p for p in self.pieces if p)
 
-    def on_pause(self, audio: np.ndarray, pause_at_sample: int) -> asyncio.Future[None] | None:
+    def on_pause(self, audio: np.ndarray, pause_at_sample: int) -> asyncio.Future[str] | None:
         """Decode the answer audio up to a pause; returns the pending decode (or None if too short)."""
         upto = min(len(audio), pause_at_sample + int(SEGMENT_PAD * SAMPLE_RATE))
         if upto - self.decoded_upto < MIN_SEGMENT * SAMPLE_RATE:
             return None
         return self._schedule(audio[self.decoded_upto : upto], upto)
 
-    def _schedule(self, segment: np.ndarray, upto: int) -> asyncio.Future[None]:
+    def _schedule(self, segment: np.ndarray, upto: int) -> asyncio.Future[str]:
         self.decoded_upto = upto
         previous = self._chain
         loop = asyncio.get_running_loop()
 
-        async def run() -> None:
+        async def run() -> str:
             if previous is not None:
                 await asyncio.shield(previous)
             prompt = self.text
             result = await loop.run_in_executor(
                 self.executor, lambda: self.engine.decode_live(as_float(segment), prompt=prompt)
             )
-            self.pieces.append(result.text)
+            if not is_noise_text(result.text):  # Whisper's "you" in room noise is not an answer
+                self.pieces.append(result.text)
             self.cpu_s += result.cpu_s
             if self.on_decoded:
                 self.on_decoded(result)
+            return result.text
 
         self._chain = asyncio.ensure_future(run())
         return self._chain

@@ -33,6 +33,8 @@ class TurnParams:
     """Smart Turn probability at or above which a pause sounds like a finished turn."""
     min_run: float = 0.25
     """Speech runs shorter than this, after a pause, count as noise."""
+    max_answer: float = 240.0
+    """An answer ends after this long whatever else happens (a noisy room must not stall the call)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_silence <= self.max_silence:
@@ -59,6 +61,7 @@ class TurnPolicy:
     def __init__(self, params: TurnParams, *, listening_since: float, expected_words: int = 0) -> None:
         self.params = params
         self.listening_since = listening_since
+        self.started = listening_since
         self.expected_words = expected_words
         self.words = 0
         self.speaking = False
@@ -66,6 +69,7 @@ class TurnPolicy:
         self._run_start = 0.0
         self._pause: _Pause | None = None
         self._previous_pause: _Pause | None = None
+        self._history: list[_Pause] = []
 
     def on_edge(self, edge: SpeechEdge) -> None:
         if edge.speaking:
@@ -80,6 +84,19 @@ class TurnPolicy:
             self.heard_speech = self.heard_speech or not short
             if self.heard_speech:
                 self._pause = _Pause(edge.at)
+                self._history.append(self._pause)
+        self._previous_pause = self._pause
+
+    def on_noise(self, *, pause_started: float) -> None:
+        """The speech run that ended at `pause_started` transcribed to nothing (noise, a breath):
+        the silence before it goes on, as if the run had not happened."""
+        if self._pause is None or abs(self._pause.since - pause_started) > 1e-6 or self.speaking:
+            return
+        self._history.pop()
+        if self._history:
+            self._pause = self._history[-1]
+        else:
+            self._pause, self.heard_speech = None, False
         self._previous_pause = self._pause
 
     @property
@@ -105,6 +122,8 @@ class TurnPolicy:
         return self.params.max_silence
 
     def decide(self, now: float) -> Decision:
+        if now - self.started >= self.params.max_answer:
+            return Decision.END_OF_TURN
         if self.speaking:
             return Decision.WAIT
         if self._pause is None:

@@ -7,7 +7,7 @@ import pytest
 from milo_voice.dialogue.session import is_noise
 
 
-@pytest.mark.parametrize("text", ["", "you", "You.", "you you", "Thank you.", "Um, uh.", "Bye."])
+@pytest.mark.parametrize("text", ["", "you", "You.", "you you", "Thank you.", "Bye."])
 def test_whispers_noise_words_are_noise(text: str) -> None:
     assert is_noise(text)
 
