@@ -33,6 +33,8 @@ LIVE_CONTEXT = 20
 Measured on ../shared/data/speech answers (tiny.en int8, 1 thread, segments cut at holds >= 0.5 s):
 30 s context 0.150 CPU-s per speech-s at 14.4% WER; 20 s 0.076 at 14.0%; 15 s 0.061 at 15.4%;
 12 s and less: the decoder starts to hallucinate (WER > 60%)."""
+NO_SPEECH_PROB = 0.6
+"""Whisper's no-speech probability above which a live segment counts as noise (its own default)."""
 LIVE_TOKENS_PER_S = 8
 """Cap on generated tokens per second of audio in a live decode (stops runaway repetition)."""
 
@@ -96,9 +98,16 @@ class WhisperEngine:
         tokens = self.model.get_prompt(self.tokenizer, previous, without_timestamps=True)
         budget = int(audio.size / SAMPLE_RATE * LIVE_TOKENS_PER_S) + 6
         result = self.model.model.generate(
-            encoded, [tokens], beam_size=1, max_length=len(tokens) + budget, suppress_blank=True
+            encoded,
+            [tokens],
+            beam_size=1,
+            max_length=len(tokens) + budget,
+            suppress_blank=True,
+            return_no_speech_prob=True,
         )[0]
         text = self.tokenizer.decode(result.sequences_ids[0]).strip()
+        if result.no_speech_prob > NO_SPEECH_PROB:
+            text = ""  # Whisper itself says this is not speech (room noise invites "I'm sorry.")
         return Decoded(text, (), self._cost(started), audio.size / SAMPLE_RATE)
 
     def decode(self, audio: np.ndarray, *, offset: float = 0.0) -> Decoded:
@@ -175,12 +184,13 @@ class LiveTranscript:
             result = await loop.run_in_executor(
                 self.executor, lambda: self.engine.decode_live(as_float(segment), prompt=prompt)
             )
-            if not is_noise_text(result.text):  # Whisper's "you" in room noise is not an answer
+            noise = is_noise_text(result.text) or (bool(self.pieces) and result.text == self.pieces[-1])
+            if not noise:  # "you" in room noise, or the prompt's last sentence parroted back
                 self.pieces.append(result.text)
             self.cpu_s += result.cpu_s
             if self.on_decoded:
                 self.on_decoded(result)
-            return result.text
+            return "" if noise else result.text
 
         self._chain = asyncio.ensure_future(run())
         return self._chain
