@@ -25,7 +25,7 @@ class Latencies:
     """Per-reply samples, seconds. Each list has one entry per candidate turn that had it."""
 
     dead_air: list[float] = field(default_factory=list)
-    """True end of the candidate's speech -> first interviewer audio frame."""
+    """True end of the candidate's speech -> first interviewer audio frame after it."""
     eot_delay: list[float] = field(default_factory=list)
     """True end of speech -> the policy's end-of-turn decision (media time)."""
     asr_final: list[float] = field(default_factory=list)
@@ -39,7 +39,7 @@ class Latencies:
     system: list[float] = field(default_factory=list)
     """End-of-turn decision -> first audio frame out (everything the system adds to the wait)."""
     talk_over: int = 0
-    """Replies whose first audio started before the candidate's true end of speech."""
+    """Answers inside which the interviewer started speaking (cut-offs)."""
     asr_cpu_per_audio_s: float = 0.0
     fallbacks: int = 0
 
@@ -86,16 +86,15 @@ def measure(events: Sequence[TimedEvent], answers: Sequence[TrueAnswer]) -> Late
     frames = [e for e in events if e.name == ev.AUDIO_OUT_FIRST_FRAME]
     eots = [e for e in events if e.name == ev.EOT_DECIDED]
     for answer in answers:
-        eot = next((e for e in eots if e.media_time >= answer.start), None)
-        if eot is not None:
-            out.eot_delay.append(eot.media_time - answer.speech_end)
-        reply = next((e for e in frames if float(e.data["at"]) >= answer.start + 0.1), None)
-        if reply is None:
-            continue
-        at = float(reply.data["at"])
-        out.dead_air.append(at - answer.speech_end)
-        if at < answer.speech_end:
-            out.talk_over += 1
+        late = next((e for e in eots if e.media_time >= answer.speech_end), None)
+        if late is not None:
+            out.eot_delay.append(late.media_time - answer.speech_end)
+        starts = [float(e.data["at"]) for e in frames]
+        if any(answer.start + 0.1 <= at < answer.speech_end for at in starts):
+            out.talk_over += 1  # the interviewer spoke inside the answer (a cut-off)
+        after = [at for at in starts if at >= answer.speech_end]
+        if after:
+            out.dead_air.append(after[0] - answer.speech_end)
     end = next((e for e in reversed(events) if e.name == ev.SESSION_END), None)
     if end is not None and float(end.data.get("speech_s", 0)) > 0:
         out.asr_cpu_per_audio_s = float(end.data["asr_cpu_s"]) / float(end.data["speech_s"])
