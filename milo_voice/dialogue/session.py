@@ -319,7 +319,7 @@ class InterviewSession:
             state.question_index, state.prompt_is_follow_up, live_text=live_text,
         ))
         state.speech_s += len(audio) / 16000
-        if len(audio):
+        if len(audio) and not is_noise_text(live_text):  # noise: a beam search would invent words
             task = asyncio.ensure_future(self._store_final(index, audio, offset))
             state.final_tasks.add(task)
             task.add_done_callback(state.final_tasks.discard)
