@@ -6,6 +6,7 @@ as its fallback when `MILO_LLM_BASE_URL` is set.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -91,3 +92,30 @@ def make_planner(
         total_timeout=settings.llm_total_timeout,
         on_fallback=on_fallback,
     )
+
+
+class LazyRuntime:
+    """Loads the `Runtime` on first use (off the event loop) and shares it; for the web app.
+
+    Pages that need no models never pay for loading them; the first live session does, once.
+    """
+
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
+        self.settings = settings
+        self._runtime = runtime
+        self._lock = asyncio.Lock()
+
+    @property
+    def loaded(self) -> Runtime | None:
+        return self._runtime
+
+    async def get(self) -> Runtime:
+        async with self._lock:
+            if self._runtime is None:
+                loop = asyncio.get_running_loop()
+                self._runtime = await loop.run_in_executor(None, load_runtime, self.settings)
+            return self._runtime
+
+    def close(self) -> None:
+        if self._runtime is not None:
+            self._runtime.close()

@@ -10,25 +10,21 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from milo_voice.dialogue import events as ev
-from milo_voice.dialogue.session import InterviewSession, TurnRecord
-from milo_voice.engines import Runtime, make_planner
+from milo_voice.dialogue.session import TurnRecord
+from milo_voice.engines import Runtime
 from milo_voice.errors import BadMedia
 from milo_voice.latency import Latencies, TrueAnswer, measure
+from milo_voice.live import run_session
 from milo_voice.media.file_transport import FileTransport, SimAnswer
 from milo_voice.media.pcm import frames, read_wav
-from milo_voice.media.recorder import Recorder
-from milo_voice.media.turn_policy import TurnParams
 from milo_voice.media.types import SAMPLE_RATE
 from milo_voice.media.vad import FrameVad, SpeechSegmenter
-from milo_voice.persist import SessionWriter
 from milo_voice.settings import Settings
 from milo_voice.store import Store
 
@@ -46,15 +42,6 @@ class SimulationResult:
     answers: list[TrueAnswer]
     recording: Path | None
     duration_s: float
-
-
-def turn_params(settings: Settings) -> TurnParams:
-    return TurnParams(
-        min_silence=settings.min_silence,
-        max_silence=settings.max_silence,
-        thinking_silence=settings.thinking_silence,
-        turn_threshold=settings.turn_threshold,
-    )
 
 
 def estimate_speech_end(samples: np.ndarray) -> float:
@@ -103,74 +90,25 @@ async def simulate(
     loop = asyncio.get_running_loop()
     if interview_id is None:
         interview_id, _ = await loop.run_in_executor(None, store.seed_demo)
-    script = await loop.run_in_executor(None, store.script_for, interview_id)
-    await loop.run_in_executor(None, runtime.prepare, script)
     candidate = await loop.run_in_executor(
         None, lambda: store.add_candidate(interview_id=interview_id, name="Simulated candidate")
     )
-    params = turn_params(settings)
-    directory = settings.recordings_dir / f"session-{uuid.uuid4().hex[:12]}"
-    session_id = await loop.run_in_executor(None, lambda: store.start_session(
-        candidate_id=candidate.id, interview_id=interview_id, channel="simulate",
-        recording_dir=str(directory), settings=_settings_record(settings, params),
-    ))
-    recorder = Recorder(directory)
+    assert candidate.id is not None
     transport = FileTransport(answers, human_delay=settings.human_delay)
-    writer = SessionWriter(store, session_id)
-    holder: list[InterviewSession] = []
-    planner = make_planner(
-        settings,
-        on_first_token=lambda: holder[0].emit(ev.PLAN_FIRST_TOKEN),
-        on_fallback=lambda reason: holder[0].emit(ev.PLAN_FALLBACK, reason=reason[:200]),
-    )
-    session = InterviewSession(script, transport, runtime.engines, planner, recorder, writer,
-                               params=params, vad_mode=settings.vad_mode)
-    holder.append(session)
-    flusher = asyncio.ensure_future(_flush_periodically(recorder))
-    completed, error = False, None
-    try:
-        completed = await session.run()
-    except Exception as exc:  # task root: the recording and turns so far are kept
-        log.exception("simulate.session_failed", extra={"session_id": session_id})
-        error = repr(exc)
-    finally:
-        flusher.cancel()
-        recording = await loop.run_in_executor(None, recorder.finalize)
-        status = "completed" if completed else ("failed" if error else "interrupted")
-        await loop.run_in_executor(None, writer.close)
-        await loop.run_in_executor(None, lambda: store.end_session(
-            session_id=session_id, status=status, duration_s=recorder.duration,
-            recording_path=str(recording), error=error,
-        ))
+    outcome = await run_session(settings, runtime, store, transport, candidate_id=candidate.id,
+                                interview_id=interview_id, channel="simulate")
     truth = [TrueAnswer(a.start, a.speech_end) for a in transport.log]
+    writer = outcome.writer
     return SimulationResult(
-        session_id=session_id,
-        completed=completed,
+        session_id=outcome.session_id,
+        completed=outcome.status == "completed",
         turns=writer.turns,
         transcripts={i: text for i, (text, _) in writer.transcripts.items()},
         latencies=measure(writer.events, truth),
         answers=truth,
-        recording=recording,
-        duration_s=recorder.duration,
+        recording=outcome.recording,
+        duration_s=outcome.duration_s,
     )
-
-
-async def _flush_periodically(recorder: Recorder) -> None:
-    loop = asyncio.get_running_loop()
-    while True:
-        await asyncio.sleep(recorder.flush_every)
-        await loop.run_in_executor(None, recorder.flush)
-
-
-def _settings_record(settings: Settings, params: TurnParams) -> dict[str, object]:
-    return {
-        "turn": {name: getattr(params, name) for name in params.__dataclass_fields__},
-        "asr_model": settings.asr_model,
-        "tts_engine": settings.tts_engine,
-        "vad_mode": settings.vad_mode,
-        "planner": "llm" if settings.llm_enabled else "offline",
-        "llm_model": settings.llm_model if settings.llm_enabled else "",
-    }
 
 
 def format_transcript(result: SimulationResult) -> str:

@@ -1,7 +1,12 @@
 """The Starlette application: the composition root for HTTP. Nothing imports `web`.
 
-Foundation pages only: a health check, the operator's index of interviews and candidate links,
-and each candidate's landing page. Live channels (WebRTC, phone) plug in here.
+Each area of the product lives in its own module under `milo_voice/web/` and exposes
+`routes() -> list[BaseRoute]`; handlers read what they share from `request.app.state`:
+
+- `settings` (`Settings`), `store` (`Store`, blocking: call it via `run_in_threadpool`),
+- `runtime` (`LazyRuntime`: `await request.app.state.runtime.get()` loads the models once).
+
+`create_app` only concatenates those route lists and sets that state.
 """
 
 from __future__ import annotations
@@ -12,36 +17,40 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
+from milo_voice.engines import LazyRuntime
 from milo_voice.settings import Settings
 from milo_voice.store import Store
 
 TEMPLATES = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=str(TEMPLATES))
 
 
-def create_app(settings: Settings, store: Store) -> Starlette:
-    templates = Jinja2Templates(directory=str(TEMPLATES))
+async def health(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
 
-    async def health(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
 
-    async def candidate_page(request: Request) -> Response:
-        token = request.path_params["token"]
-        candidate = await run_in_threadpool(store.candidate_by_token, token)
-        if candidate is None:
-            return HTMLResponse("<h1>This interview link is not valid.</h1>", status_code=404)
-        script = await run_in_threadpool(store.script_for, candidate.interview_id)
-        return templates.TemplateResponse(
-            request, "candidate.html", {"candidate": candidate, "script": script}
-        )
+async def candidate_page(request: Request) -> Response:
+    store: Store = request.app.state.store
+    token = request.path_params["token"]
+    candidate = await run_in_threadpool(store.candidate_by_token, token)
+    if candidate is None:
+        return HTMLResponse("<h1>This interview link is not valid.</h1>", status_code=404)
+    script = await run_in_threadpool(store.script_for, candidate.interview_id)
+    return templates.TemplateResponse(request, "candidate.html", {"candidate": candidate, "script": script})
 
-    routes = [
-        Route("/healthz", health),
-        Route("/i/{token}", candidate_page),
-    ]
+
+def foundation_routes() -> list[BaseRoute]:
+    return [Route("/healthz", health), Route("/i/{token}", candidate_page)]
+
+
+def create_app(settings: Settings, store: Store, runtime: LazyRuntime | None = None) -> Starlette:
+    routes: list[BaseRoute] = []
+    routes += foundation_routes()
     app = Starlette(routes=routes)
     app.state.settings = settings
     app.state.store = store
+    app.state.runtime = runtime if runtime is not None else LazyRuntime(settings)
     return app

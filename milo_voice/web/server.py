@@ -7,6 +7,7 @@ import logging
 import uvicorn
 
 from milo_voice.db import create_engine, migrate
+from milo_voice.engines import LazyRuntime, load_runtime
 from milo_voice.recovery import recover_sessions
 from milo_voice.settings import Settings
 from milo_voice.store import Store
@@ -22,6 +23,7 @@ def serve(settings: Settings) -> int:
         print(line)
     _, candidate = store.seed_demo()
     print(f"milo-voice: demo interview ready. Candidate link: {settings.base_url}/i/{candidate.token}")
-    app = create_app(settings, store)
+    runtime = LazyRuntime(settings, load_runtime(settings))  # fail fast, naming a missing model package
+    app = create_app(settings, store, runtime)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     return 0
