@@ -9,7 +9,7 @@ want_tests=0
 [ "${1:-}" = "--test" ] && want_tests=1
 
 apt_packages=(espeak-ng libespeak-ng1 sox)
-[ "$want_tests" = 1 ] && apt_packages+=(postgresql poppler-utils)
+[ "$want_tests" = 1 ] && apt_packages+=(postgresql poppler-utils chromium chromium-driver fonts-dejavu-core)
 missing=()
 for p in "${apt_packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
