@@ -31,6 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print the result as JSON")
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("recover", help="finalise recordings of sessions a crash left open")
+    from milo_voice.workspace import users_cli
+
+    users_cli.add_parser(sub)
     return parser
 
 
@@ -61,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
             migrate(settings.database_url)
             print(f"database ready: {settings.database_url}")
             return 0
+        if command == "users":
+            from milo_voice.workspace import users_cli
+
+            return users_cli.run(settings, args)
         if command == "recover":
             return _recover(settings)
         if command == "simulate":

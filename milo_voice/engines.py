@@ -17,7 +17,7 @@ from milo_voice.dialogue.fallback import FallbackPlanner
 from milo_voice.dialogue.llm_planner import LlmPlanner
 from milo_voice.dialogue.planner import OfflinePlanner, Planner
 from milo_voice.dialogue.script import InterviewScript
-from milo_voice.dialogue.session import Engines
+from milo_voice.dialogue.session_types import Engines
 from milo_voice.dialogue.speaker import clauses
 from milo_voice.errors import ModelMissing
 from milo_voice.media.asr import WhisperEngine

@@ -62,6 +62,10 @@ class CandidateStatus(StrEnum):
     COMPLETED = "completed"
     SHORTLISTED = "shortlisted"
     DISMISSED = "dismissed"
+    EVALUATING = "evaluating"
+    """Scoring (issue 6) runs in the background after the session ended."""
+    KNOCKED_OUT = "knocked_out"
+    """A dealbreaker answer failed (issue 6): the candidate does not advance."""
 
 
 class Channel(StrEnum):
@@ -110,6 +114,21 @@ class Interview(Table, table=True):
     status: str = Field(default=InterviewStatus.DRAFT.value, sa_type=String(20))
     """An `InterviewStatus` value."""
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # Workspace editor fields (issue 5, migration 0004)
+    logo: str = Field(default="", sa_type=Text)
+    """The interview's logo as a `data:image/...;base64,` URL (small: the editor caps it), or empty."""
+    language: str = Field(default="en", sa_type=String(20))
+    """BCP 47 language tag of the interview (e.g. en, en-GB, de)."""
+    voice: str = Field(default="", sa_type=String(100))
+    """TTS voice name; empty means the server's default voice."""
+    thinking_silence: float | None = Field(default=None, sa_type=Float)
+    """Patience (s) before the candidate starts answering; None means the server's setting."""
+    max_silence: float | None = Field(default=None, sa_type=Float)
+    """Patience (s) for a pause inside an answer; None means the server's setting."""
+    archived: bool = False
+    """Hidden from the active list; kept on every version of the slug so candidates keep their links."""
+    is_template: bool = False
+    """Offered as a starting point for new interviews."""
 
 
 class Question(Table, table=True):
@@ -127,6 +146,9 @@ class Question(Table, table=True):
     follow_ups: list[str] = Field(default_factory=list, sa_type=JSON)
     max_follow_ups: int = 1
     wants_example: bool = False
+    # Rubric scoring (issue 6, migration 0003)
+    rubric: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """A `milo_voice.scoring.rubric.QuestionRubric` as JSON (with its own version); None: not scored."""
 
 
 class Candidate(Table, table=True):
@@ -213,3 +235,264 @@ class TimingEvent(Table, table=True):
     mono: float = Field(sa_type=Float)
     """time.monotonic() when it happened (only comparable within one process)."""
     data: dict[str, float | int | str] = Field(default_factory=dict, sa_type=JSON)
+
+
+# ---------------------------------------------------------------------------------------------
+# Recruiter workspace (issue 5, migration 0004): accounts, API keys, notes, ratings, audit trail.
+
+
+class UserRole(StrEnum):
+    ADMIN = "admin"
+    """Creates and edits interviews, manages teammates, API keys and settings."""
+    VIEWER = "viewer"
+    """Reviews, rates and comments; cannot change interviews or settings."""
+
+
+class AppUser(Table, table=True):
+    """A recruiter account. `password_hash` is an argon2id PHC string; the password is never stored."""
+
+    __tablename__ = "app_user"
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(sa_type=String(320), unique=True)
+    """Lower-cased at write time, so lookups are case-insensitive."""
+    name: str = Field(default="", sa_type=String(200))
+    password_hash: str = Field(sa_type=String(200), repr=False)
+    role: str = Field(sa_type=String(20))
+    """A `UserRole` value."""
+    active: bool = True
+    session_version: int = 1
+    """Bumped to sign the user out everywhere (sessions carry the version they were issued with)."""
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class Invite(Table, table=True):
+    """A single-use link to join the team with a role; only the SHA-256 of its token is stored."""
+
+    __tablename__ = "invite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=String(64), unique=True, repr=False)
+    role: str = Field(sa_type=String(20))
+    email: str = Field(default="", sa_type=String(320))
+    """Who it is meant for (informational; the invitee chooses the account email)."""
+    created_by: int = Field(foreign_key="app_user.id")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    used_by: int | None = Field(default=None, foreign_key="app_user.id")
+
+
+class ApiKey(Table, table=True):
+    """A programmatic key acting as its user (with that user's role); stored as SHA-256, shown once."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="app_user.id", index=True)
+    name: str = Field(sa_type=String(200))
+    prefix: str = Field(sa_type=String(16))
+    """First characters of the key, to tell keys apart in lists without revealing them."""
+    key_hash: str = Field(sa_type=String(64), unique=True, repr=False)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CandidateNote(Table, table=True):
+    """An internal note on a candidate, visible to the team only."""
+
+    __tablename__ = "candidate_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="app_user.id")
+    text: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class CandidateRating(Table, table=True):
+    """One teammate's rating of one candidate (stars 1-5 and/or thumbs +1/-1); re-rating updates it."""
+
+    __tablename__ = "candidate_rating"
+    __table_args__ = (UniqueConstraint("candidate_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="app_user.id")
+    stars: int | None = None
+    thumb: int | None = None
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class AuditEvent(Table, table=True):
+    """Who viewed or changed what, and when. Append-only."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (Index(None, "target_type", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
+    user_id: int | None = Field(default=None, foreign_key="app_user.id")
+    actor: str = Field(sa_type=String(400))
+    """The user's email, with " (API key <prefix>)" when the action came through the API."""
+    action: str = Field(sa_type=String(50))
+    """e.g. login, view, create, edit, publish, archive, note, rate, status, invite, api_key."""
+    target_type: str = Field(default="", sa_type=String(30))
+    target_id: str = Field(default="", sa_type=String(100))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class AppSecret(Table, table=True):
+    """Server secrets generated once and shared by every process on the database (e.g. cookie signing)."""
+
+    __tablename__ = "app_secret"
+
+    name: str = Field(sa_type=String(50), primary_key=True)
+    value: str = Field(sa_type=String(200), repr=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# Phone channel (issue 3, migration 0002): numbers that reach an interview, keypad access codes, calls.
+
+
+class PhoneNumber(Table, table=True):
+    """A phone number that starts an interview when called: Twilio's `To`, in E.164 form."""
+
+    __tablename__ = "phone_number"
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(sa_type=String(20), unique=True)
+    """E.164, e.g. +14155550100 (normalised at write time)."""
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class PhoneAccessCode(Table, table=True):
+    """The digits a caller keys in when their own number does not identify them; one per candidate.
+
+    Stored in clear: recruiters send it to the candidate, and a hash of a few digits protects nothing.
+    Guessing is bounded per call (a few attempts, then the call ends)."""
+
+    __tablename__ = "phone_access_code"
+
+    candidate_id: int = Field(foreign_key="candidate.id", primary_key=True)
+    code: str = Field(sa_type=String(16), unique=True, repr=False)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class PhoneCall(Table, table=True):
+    """One call: its parties, the interview it reaches, and the one-time ticket its media stream presents.
+
+    Only the SHA-256 of the ticket is stored. `candidate_id` stays None until the caller is identified."""
+
+    __tablename__ = "phone_call"
+
+    id: int | None = Field(default=None, primary_key=True)
+    call_sid: str = Field(default="", sa_type=String(64), index=True)
+    direction: str = Field(sa_type=String(20))
+    """inbound or outbound."""
+    from_number: str = Field(default="", sa_type=String(40))
+    to_number: str = Field(default="", sa_type=String(40))
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    candidate_id: int | None = Field(default=None, foreign_key="candidate.id")
+    ticket_hash: str = Field(sa_type=String(64), unique=True, repr=False)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    stream_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the media stream claimed the ticket (a ticket is good once)."""
+    session_id: int | None = Field(default=None, foreign_key="interview_session.id")
+
+
+# ---------------------------------------------------------------------------------------------
+# Rubric scoring, background jobs and webhooks (issue 6, migration 0003).
+
+
+class ScoreRecord(Table, table=True):
+    """One scoring run of one session. Re-scoring adds a row; the newest row is the current score."""
+
+    __tablename__ = "score"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="interview_session.id", index=True, ondelete="CASCADE")
+    candidate_id: int = Field(foreign_key="candidate.id", index=True, ondelete="CASCADE")
+    scorer: str = Field(sa_type=String(20))
+    """`offline` or `llm`; `model` is "" for the offline scorer."""
+    model: str = Field(default="", sa_type=String(200))
+    prompt_hash: str = Field(sa_type=String(64))
+    """SHA-256 of the exact scorer input (prompts, or the offline scorer's rubric + transcript)."""
+    rubric_versions: dict[str, int] = Field(default_factory=dict, sa_type=JSON)
+    """Question position (as a string) -> version of the rubric that was applied."""
+    overall: float | None = Field(default=None, sa_type=Float)
+    """Weighted score 0-100; None when nothing could be scored."""
+    band: str = Field(default="", sa_type=String(20))
+    knocked_out: bool = False
+    needs_review: bool = False
+    card: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """The full `ScoreCard`, with rejected quotes and the reasons for review."""
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class JobStatus(StrEnum):
+    QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+
+
+class Job(Table, table=True):
+    """A durable background job (scoring, webhook delivery); a restart re-runs the running ones."""
+
+    __tablename__ = "job"
+    __table_args__ = (Index(None, "status", "run_after"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(sa_type=String(50))
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    status: str = Field(default=JobStatus.QUEUED.value, sa_type=String(20))
+    attempts: int = 0
+    run_after: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class WebhookEndpoint(Table, table=True):
+    """A URL that receives signed event notifications; `secret` keys its HMAC-SHA256 signatures."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(sa_type=Text)
+    secret: str = Field(sa_type=String(100), repr=False)
+    events: list[str] = Field(default_factory=list, sa_type=JSON)
+    """Event names it wants; empty: all."""
+    active: bool = True
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class WebhookDelivery(Table, table=True):
+    """One event sent (or being sent) to one endpoint: the delivery log."""
+
+    __tablename__ = "webhook_delivery"
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id", index=True, ondelete="CASCADE")
+    event: str = Field(sa_type=String(50))
+    body: str = Field(sa_type=Text)
+    """The exact JSON bytes (UTF-8) that are signed and sent, so every retry sends the same body."""
+    status: str = Field(default="pending", sa_type=String(20))
+    """pending, delivered or failed."""
+    attempts: int = 0
+    response_status: int | None = None
+    error: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    delivered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ReportLink(Table, table=True):
+    """An unguessable link to a session's report or an interview's export (the only key until auth)."""
+
+    __tablename__ = "report_link"
+
+    token: str = Field(sa_type=String(64), primary_key=True, repr=False)
+    session_id: int | None = Field(default=None, foreign_key="interview_session.id", ondelete="CASCADE")
+    interview_id: int | None = Field(default=None, foreign_key="interview.id", ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)

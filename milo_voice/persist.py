@@ -10,7 +10,7 @@ import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from milo_voice.dialogue.events import TimedEvent
-from milo_voice.dialogue.session import TurnRecord
+from milo_voice.dialogue.session_types import TurnRecord
 from milo_voice.media.asr import Word
 from milo_voice.models import Word as StoredWord
 from milo_voice.store import Store

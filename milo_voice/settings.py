@@ -7,14 +7,17 @@ offline with no keys; an unknown `MILO_*` name or a malformed value is an error 
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from milo_voice.errors import ConfigError
+from milo_voice.media.turn_policy import TurnParams
 
 ENV_PREFIX = "MILO_"
+_TURN = TurnParams()
 
 
 class Secret(str):
@@ -64,13 +67,20 @@ class Settings:
     """Budget (s) for the LLM's whole reply."""
     vad_mode: int = 2
     """webrtcvad aggressiveness 0-3."""
-    min_silence: float = 1.7
+    # Turn-taking: defaults live in `TurnParams` (chosen with bench/turns.py --sweep; see README).
+    min_silence: float = _TURN.min_silence
     """Silence (s) that ends an answer which sounds finished (Smart Turn says complete)."""
-    max_silence: float = 2.8
-    """Silence (s) that ends an answer whatever the evidence says."""
-    thinking_silence: float = 12.0
+    unsure_silence: float = _TURN.unsure_silence
+    """Silence (s) that ends an answer with no evidence either way."""
+    max_silence: float = _TURN.max_silence
+    """Silence (s) that ends an answer that sounds unfinished ("and", "um", too short)."""
+    closing_silence: float = _TURN.closing_silence
+    """Silence (s) after an explicit closing ("that's it") or a question back."""
+    rhythm_cap: float = _TURN.rhythm_cap
+    """Most (s) the candidate's own pausing rhythm can raise the unsure wait to."""
+    thinking_silence: float = _TURN.thinking_silence
     """Silence (s) before the candidate has said anything, before the interviewer checks in."""
-    turn_threshold: float = 0.7
+    turn_threshold: float = _TURN.turn_threshold
     """Smart Turn probability at or above which a pause sounds like a finished answer."""
     human_delay: float = 0.6
     """`simulate`: seconds the simulated candidate waits after the interviewer stops speaking."""
@@ -78,6 +88,49 @@ class Settings:
     """`kv` (key=value lines) or `json`."""
     log_level: str = "INFO"
     """Python logging level name."""
+    # -- browser channel (WebRTC, issue 3) --
+    ice_servers: str = ""
+    """WebRTC ICE servers: a JSON list in the browser's form (`[{"urls": "turn:host:3478", "username":
+    "u", "credential": "p"}]`) or comma-separated STUN URLs. Empty: host candidates only (LAN, loopback)."""
+    resume_window: float = 120.0
+    """Seconds a dropped browser call waits for the candidate to reconnect from the same link."""
+    # Phone channel (issue 3)
+    twilio_account_sid: str = ""
+    """Twilio account SID (AC...), for outbound calls. Empty: no outbound calls."""
+    twilio_auth_token: Secret = field(default_factory=lambda: Secret(""))
+    """Twilio auth token. When set, webhooks must carry a valid X-Twilio-Signature (else 403)."""
+    twilio_api_url: str = "https://api.twilio.com"
+    """Base URL of Twilio's REST API (a test points it at a loopback fake)."""
+    twilio_caller_id: str = ""
+    """Twilio number (E.164) that outbound calls come from."""
+    # Recruiter workspace (issue 5)
+    session_secret: Secret = field(default_factory=lambda: Secret(""))
+    """Key that signs recruiter session cookies; empty: a random one made once and kept in the database."""
+    session_hours: float = 12.0
+    """Hours a recruiter stays signed in without activity before logging in again."""
+    invite_days: float = 7.0
+    """Days a teammate invite link stays valid."""
+    # Rubric scoring, jobs and webhooks (issue 6)
+    scorer: str = "offline"
+    """`offline` (word matching, no model) or `llm` (an OpenAI-compatible server, see below)."""
+    scoring_llm_base_url: str = ""
+    """OpenAI-compatible base URL for the LLM scorer; empty: MILO_LLM_BASE_URL."""
+    scoring_llm_model: str = ""
+    """Model name for the LLM scorer; empty: MILO_LLM_MODEL."""
+    scoring_json_mode: str = "json_schema"
+    """`json_schema` (OpenAI structured outputs) or `json_object` (JSON mode + schema, llama-cpp-python)."""
+    scoring_timeout: float = 120.0
+    """Seconds one LLM scoring request may take."""
+    band_great: float = 75.0
+    """Overall score (0-100) at or above which a candidate is in the Great band."""
+    band_good: float = 50.0
+    """Overall score at or above which a candidate is Good (below: Bad)."""
+    job_max_attempts: int = 5
+    """Attempts of a background job (scoring, webhook delivery) before it is marked failed."""
+    job_backoff: float = 5.0
+    """Seconds before the first retry of a failed job; doubled after each further failure."""
+    webhook_timeout: float = 10.0
+    """Seconds a webhook receiver gets to answer one delivery."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.vad_mode <= 3:
@@ -86,14 +139,29 @@ class Settings:
             raise ConfigError(f"MILO_TTS_ENGINE={self.tts_engine!r}: expected 'piper' or 'espeak'")
         if self.log_format not in ("kv", "json"):
             raise ConfigError(f"MILO_LOG_FORMAT={self.log_format!r}: expected 'kv' or 'json'")
-        if not 0 < self.min_silence <= self.max_silence:
+        if not 0 < self.min_silence <= self.unsure_silence <= self.max_silence:
             raise ConfigError(
-                f"MILO_MIN_SILENCE={self.min_silence} / MILO_MAX_SILENCE={self.max_silence}: "
-                "expected 0 < min <= max"
+                f"MILO_MIN_SILENCE={self.min_silence} / MILO_UNSURE_SILENCE={self.unsure_silence} / "
+                f"MILO_MAX_SILENCE={self.max_silence}: expected 0 < min <= unsure <= max"
             )
+        try:
+            self.turn_params()
+        except ConfigError as exc:
+            raise ConfigError(f"turn-taking settings (MILO_*_SILENCE, MILO_RHYTHM_CAP): {exc}") from exc
+        if self.resume_window < 0:
+            raise ConfigError(f"MILO_RESUME_WINDOW={self.resume_window}: expected >= 0 seconds")
+        self.ice_server_list  # noqa: B018 (parses MILO_ICE_SERVERS now: a bad value fails at start)
         for name in ("asr_threads", "asr_workers", "tts_workers", "asr_beam_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"MILO_{name.upper()}={getattr(self, name)}: expected >= 1")
+
+    def turn_params(self) -> TurnParams:
+        """The turn-taking settings as the policy takes them."""
+        return TurnParams(
+            min_silence=self.min_silence, unsure_silence=self.unsure_silence, max_silence=self.max_silence,
+            closing_silence=self.closing_silence, rhythm_cap=self.rhythm_cap,
+            thinking_silence=self.thinking_silence, turn_threshold=self.turn_threshold,
+        )
 
     @property
     def base_url(self) -> str:
@@ -102,6 +170,11 @@ class Settings:
     @property
     def llm_enabled(self) -> bool:
         return bool(self.llm_base_url)
+
+    @property
+    def ice_server_list(self) -> list[dict[str, Any]]:
+        """`ice_servers` as RTCIceServer dicts (`urls`, optional `username`, `credential`)."""
+        return _ice_servers(self.ice_servers)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -139,3 +212,24 @@ def _cast(key: str, raw: str, type_name: str) -> Any:
         return raw
     except ValueError:
         raise ConfigError(f"{key}={raw!r}: expected a {type_name}") from None
+
+
+def _ice_servers(raw: str) -> list[dict[str, Any]]:
+    """Parse MILO_ICE_SERVERS (see `Settings.ice_servers`); anything else is a `ConfigError`."""
+    raw = raw.strip()
+    if not raw:
+        return []
+    if not raw.startswith("["):
+        return [{"urls": url.strip()} for url in raw.split(",") if url.strip()]
+    try:
+        servers = json.loads(raw)
+    except ValueError as exc:
+        raise ConfigError(f"MILO_ICE_SERVERS is not valid JSON ({exc})") from None
+    for server in servers:
+        urls = server.get("urls") if isinstance(server, dict) else None
+        if not (isinstance(urls, str) or (isinstance(urls, list) and all(isinstance(u, str) for u in urls))):
+            raise ConfigError(f"MILO_ICE_SERVERS entry {server!r}: expected an object with 'urls'")
+        extra = set(server) - {"urls", "username", "credential"}
+        if extra:
+            raise ConfigError(f"MILO_ICE_SERVERS entry has unknown keys {sorted(extra)}")
+    return list(servers)

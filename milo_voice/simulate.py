@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from milo_voice.dialogue.session import TurnRecord
+from milo_voice.dialogue.session_types import TurnRecord
 from milo_voice.engines import Runtime
 from milo_voice.errors import BadMedia
 from milo_voice.latency import Latencies, TrueAnswer, measure
@@ -102,7 +102,7 @@ async def simulate(
     return SimulationResult(
         session_id=outcome.session_id,
         completed=outcome.status == "completed",
-        turns=writer.turns,
+        turns=sorted(writer.turns, key=lambda t: t.index),  # answers are stored once their reply is heard
         transcripts={i: text for i, (text, _) in writer.transcripts.items()},
         latencies=measure(writer.events, truth),
         answers=truth,

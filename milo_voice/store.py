@@ -320,6 +320,17 @@ class Store:
                 )
             )
 
+    # Browser channel (issue 3)
+
+    def published_interview_id(self, slug: str) -> int | None:
+        """The newest published version of the interview `slug` (its public share link), or None."""
+        with self._unit() as session:
+            return session.exec(
+                select(Interview.id)
+                .where(Interview.slug == slug, Interview.status == InterviewStatus.PUBLISHED.value)
+                .order_by(col(Interview.version).desc())
+            ).first()
+
 
 def _insert(session: Session, row: Interview | Candidate | InterviewSession | Turn) -> int:
     """Add `row` and flush it, so the database assigns its id."""

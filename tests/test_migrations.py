@@ -21,6 +21,9 @@ from milo_voice.store import Store
 HEAD = "0004"
 """The newest revision; bump it with every new migration."""
 TABLES = {"interview", "question", "candidate", "interview_session", "turn", "timing_event"}
+TABLES |= {"phone_number", "phone_access_code", "phone_call"}
+TABLES |= {"app_user", "invite", "api_key", "candidate_note", "candidate_rating", "audit_event", "app_secret"}
+TABLES |= {"score", "job", "webhook_endpoint", "webhook_delivery", "report_link"}  # issue 6: scoring
 
 
 def sqlite_url(tmp_path: Path) -> str:

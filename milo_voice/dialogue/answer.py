@@ -14,9 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
-from milo_voice.dialogue.planner import word_count
 from milo_voice.media.asr import LiveTranscript, WhisperEngine, is_noise_text
-from milo_voice.media.turn_policy import Decision, TurnParams, TurnPolicy
+from milo_voice.media.turn_policy import Decision, Rhythm, TurnParams, TurnPolicy
 from milo_voice.media.types import SAMPLE_RATE, AudioChunk
 from milo_voice.media.vad import SpeechEdge
 
@@ -43,13 +42,20 @@ class Answer:
         detector_executor: Executor,
         on_probability: Callable[[float, float], None],
         expected_words: int = 0,
+        patience: float = 1.0,
+        rhythm: Rhythm | None = None,
     ) -> None:
         self.start = listening_since
         """Media time of the answer buffer's first sample."""
-        self.policy = TurnPolicy(params, listening_since=listening_since, expected_words=expected_words)
+        self.policy = TurnPolicy(params, listening_since=listening_since, expected_words=expected_words,
+                                 patience=patience, rhythm=rhythm)
         self.live = LiveTranscript(
-            asr, asr_executor, on_decoded=lambda _: self.policy.on_words(word_count(self.live.text))
+            asr, asr_executor, on_decoded=lambda _: self.policy.on_text(self.live.text)
         )
+        self.turn_index: int | None = None
+        """Turn index reserved when this answer first ended (set if it was resumed after a false end)."""
+        self.resumed_chars = 0
+        """Length of the live text when the answer was last resumed: what came after is new."""
         self.first_speech: float | None = None
         self.last_speech_end: float | None = None
         self._chunks: list[bytes] = []
@@ -66,6 +72,11 @@ class Answer:
         """Audio heard before listening began (a barge-in's first words)."""
         self._chunks.insert(0, pcm)
         self.start = start
+
+    def resume(self, turn_index: int, text_chars: int) -> None:
+        """The candidate went on after the turn was ended: same answer, same turn."""
+        self.turn_index = turn_index
+        self.resumed_chars = text_chars
 
     def samples(self) -> np.ndarray:
         return np.frombuffer(b"".join(self._chunks), dtype="<i2")

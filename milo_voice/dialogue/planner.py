@@ -27,6 +27,8 @@ class MoveKind(StrEnum):
     FOLLOW_UP = "follow_up"
     NEXT_QUESTION = "next_question"
     CLOSE = "close"
+    ASIDE = "aside"
+    """Not a move in the interview: acknowledging "let me think", repeating the question."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,15 @@ MIN_WORDS: dict[AnswerShape, int] = {
 }
 """Below this many words an answer counts as thin and earns a follow-up (if any are left)."""
 
+PATIENCE: dict[AnswerShape, float] = {
+    AnswerShape.SHORT_FACT: 0.8,
+    AnswerShape.EXPLANATION: 1.0,
+    AnswerShape.STORY: 1.0,
+    AnswerShape.TECHNICAL: 1.15,
+}
+"""Multiplier on every silence limit while the candidate answers a question of this shape: a
+short fact is over sooner; a technical answer has thinking pauses mid-answer."""
+
 
 @dataclass(frozen=True, slots=True)
 class Question:
@@ -68,7 +77,7 @@ class InterviewScript:
     def fixed_lines(self) -> list[str]:
         """Lines spoken verbatim in every session: rendered once per version and cached."""
         lines = [self.greeting, self.closing, *ACKNOWLEDGEMENTS, *GENERIC_FOLLOW_UPS]
-        lines += [*CHECK_IN_LINES, EMPTY_ANSWER_LINE]
+        lines += [*CHECK_IN_LINES, EMPTY_ANSWER_LINE, REPEAT_LINE, TIME_LINE]
         for q in self.questions:
             lines.append(q.text)
             lines.extend(q.follow_ups)
@@ -81,6 +90,10 @@ GENERIC_FOLLOW_UPS = (
     "Could you give me a specific example?",
 )
 EMPTY_ANSWER_LINE = "That's all right, let's move on."
+TIME_LINE = "Of course, take your time."
+"""Said when the candidate asks for a moment to think."""
+REPEAT_LINE = "Sure. Here is the question again."
+"""Said before the question when the candidate asks to hear it again."""
 CHECK_IN_LINES = (
     "Take your time, there's no rush.",
     "Would you like me to repeat the question? Here it is again.",

@@ -12,20 +12,33 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Executor
-from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
 
 from milo_voice.dialogue import events as ev
-from milo_voice.dialogue.answer import Answer, TurnDetector
+from milo_voice.dialogue.answer import Answer
 from milo_voice.dialogue.planner import Line, MoveKind, PlanContext, Planner, word_count
-from milo_voice.dialogue.script import CHECK_IN_LINES, MIN_WORDS, InterviewScript
-from milo_voice.dialogue.speaker import Speaker, Synthesizer
-from milo_voice.media.asr import WhisperEngine, Word, decode_final, is_noise_text
+from milo_voice.dialogue.script import (
+    CHECK_IN_LINES,
+    MIN_WORDS,
+    PATIENCE,
+    REPEAT_LINE,
+    TIME_LINE,
+    InterviewScript,
+    Question,
+)
+from milo_voice.dialogue.session_types import (
+    DialogueState,
+    Engines,
+    HeldAnswer,
+    SessionObserver,
+    TurnRecord,
+)
+from milo_voice.dialogue.speaker import Speaker
+from milo_voice.media.asr import decode_final, is_noise_text
 from milo_voice.media.recorder import Recorder
-from milo_voice.media.turn_policy import Decision, TurnParams
+from milo_voice.media.text_cues import Request, is_backchannel, request_kind
+from milo_voice.media.turn_policy import Decision, Rhythm, TurnParams
 from milo_voice.media.types import AudioChunk, Transport
 from milo_voice.media.vad import FrameVad, SpeechEdge, SpeechSegmenter
 
@@ -37,64 +50,20 @@ BARGE_IN_TAIL = 0.6
 """No barge-in in the last this-many seconds of a reply: it is as good as said."""
 
 
+RECOVERY_WINDOW = 3.0
+"""Seconds after the interviewer decided the answer was over during which the candidate's speech,
+from its first syllable, stops the reply at once and continues the same answer (a false end)."""
+
+
 def is_noise(text: str) -> bool:
-    """A barge-in that transcribes to one word, or only to Whisper's noise words, was not speech."""
-    return len(text.split()) <= 1 or is_noise_text(text)
+    """A barge-in that transcribes to one word, to Whisper's noise words, or to a backchannel
+    ("mm-hm", "okay, right") was not an attempt to take the turn."""
+    return len(text.split()) <= 1 or is_noise_text(text) or is_backchannel(text)
 
 
 MAX_REPEATS = 2
 """...at most this many times in a row; then the interviewer goes on without waiting for silence."""
 FINAL_DECODE_TIMEOUT = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class TurnRecord:
-    """One stretch of speech by one side, placed on the recording's timeline."""
-
-    index: int
-    speaker: str
-    kind: str
-    """greeting, question, follow_up, acknowledgement, closing, check_in, answer."""
-    text: str
-    start_s: float
-    end_s: float
-    question_index: int
-    is_follow_up: bool = False
-    live_text: str = ""
-    source: str = ""
-
-
-class SessionObserver(Protocol):
-    def on_event(self, event: ev.TimedEvent) -> None: ...
-    def on_turn(self, turn: TurnRecord) -> None: ...
-    def on_transcript(self, index: int, text: str, words: tuple[Word, ...]) -> None: ...
-
-
-@dataclass(slots=True)
-class Engines:
-    """Shared, loaded engines and the executors that keep them off the event loop."""
-
-    asr: WhisperEngine
-    asr_executor: Executor
-    tts: Synthesizer
-    tts_executor: Executor
-    detector: TurnDetector | None
-    detector_executor: Executor
-
-
-@dataclass(slots=True)
-class DialogueState:
-    question_index: int = 0
-    follow_ups_asked: int = 0
-    earlier_answer: str = ""
-    prompt_text: str = ""
-    prompt_is_follow_up: bool = False
-    check_ins: int = 0
-    closing: bool = False
-    turn_index: int = 0
-    asr_cpu_s: float = 0.0
-    speech_s: float = 0.0
-    final_tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
 
 class InterviewSession:
@@ -135,6 +104,10 @@ class InterviewSession:
         self._interrupted: list[Line] | None = None
         """Lines cut short by the last barge-in; said again if it was only noise."""
         self._repeats = 0
+        self.rhythm = Rhythm()
+        """The candidate's own pauses, learnt across the session's answers."""
+        self._held: HeldAnswer | None = None
+        self._stopping = False
         self._spoken: list[tuple[Line, float]] = []
         self._queued: list[tuple[Line, str, float, float]] = []
         """Interviewer lines queued for playout and not yet stored: (line, kind, start, end)."""
@@ -180,12 +153,17 @@ class InterviewSession:
         if edge is not None:
             self._speech_since = edge.at if edge.speaking else None
             self.emit(ev.SPEECH_START if edge.speaking else ev.SPEECH_END, at=round(edge.at, 3))
+        if self._held is not None:
+            self._held.answer.append(chunk)  # the held answer's audio stays continuous
         if self._busy():
-            self._watch_barge_in()
+            if not self._stopping:
+                self._watch_false_end(edge)
+                self._watch_barge_in()
             return
         if self._pending is not None:  # the reply has been heard in full: now it counts
             lines, answer_text = self._pending
             self._pending = None
+            self._commit_held()
             self._advance(lines, answer_text)
         if self.state.closing:
             self.completed = True
@@ -208,6 +186,7 @@ class InterviewSession:
         return replying or self.transport.playing_until() > self.now + 1e-6
 
     def _start_listening(self) -> None:
+        self._commit_held()
         self.answer = Answer(
             listening_since=self.now,
             params=self.params,
@@ -217,14 +196,18 @@ class InterviewSession:
             detector_executor=self.engines.detector_executor,
             on_probability=lambda p, at: self.emit(ev.TURN_PROB, p=round(p, 3), pause_at=round(at, 3)),
             expected_words=self._expected_words(),
+            patience=PATIENCE[self._question().shape],
+            rhythm=self.rhythm,
         )
         if self._speech_since is not None:
             self.answer.on_edge(SpeechEdge(True, self._speech_since))
 
+    def _question(self) -> Question:
+        return self.script.questions[min(self.state.question_index, len(self.script.questions) - 1)]
+
     def _expected_words(self) -> int:
         """Words below which an answer is surely unfinished: the shape's minimum, less for follow-ups."""
-        shape = self.script.questions[min(self.state.question_index, len(self.script.questions) - 1)].shape
-        words = MIN_WORDS[shape]
+        words = MIN_WORDS[self._question().shape]
         return words // 2 if self.state.prompt_is_follow_up else words
 
     def _watch_barge_in(self) -> None:
@@ -236,24 +219,48 @@ class InterviewSession:
         if any(line.kind is MoveKind.CLOSE for line, _ in self._spoken):
             return  # the closing is said to the end: nothing after it could be answered anyway
         if self.now - since >= BARGE_IN_SPEECH:
-            self.speaker.muted = True
-            self._barge = asyncio.ensure_future(self._barge_in())
+            self._stop_reply(since, false_end=False)
 
-    async def _barge_in(self) -> None:
-        heard = await self.transport.clear()
-        if self._reply is not None:
-            self._reply.cancel()
-        self._record_heard(cut_at=self.now)
-        if self._pending is not None:  # the move was not heard: the candidate goes on answering
-            unheard = [line for line, end in self._spoken if end > self.now + 0.2]
-            self._interrupted = unheard or None
-        self._pending = None
-        self.emit(ev.BARGE_IN, heard_s=round(heard, 3))
-        self._start_listening()
-        if self.answer is not None:
-            pcm = b"".join(c.pcm for c in self._recent)
-            self.answer.prepend(pcm, self._recent[0].start if self._recent else self.now)
-        self.speaker.muted = False
+    def _watch_false_end(self, edge: SpeechEdge | None) -> None:
+        """The candidate resumes the answer just after the interviewer decided it was over."""
+        held = self._held
+        if held is None or edge is None or not edge.speaking or self.now - held.eot_at > RECOVERY_WINDOW:
+            return
+        self._stop_reply(edge.at, false_end=True)
+
+    def _stop_reply(self, speech_since: float, *, false_end: bool) -> None:
+        self._stopping = True
+        self.speaker.muted = True
+        self._barge = asyncio.ensure_future(self._yield_floor(speech_since, false_end))
+        self._barge.add_done_callback(_log_failure)
+
+    async def _yield_floor(self, speech_since: float, false_end: bool) -> None:
+        """Stop the interviewer now; the candidate's speech continues the held answer, or starts one."""
+        try:
+            heard = await self.transport.clear()
+            if self._reply is not None:
+                self._reply.cancel()
+            self._record_heard(cut_at=self.now)
+            if self._pending is not None:  # the move was not heard: the candidate goes on answering
+                unheard = [line for line, end in self._spoken if end > self.now + 0.2]
+                self._interrupted = unheard or None
+            self._pending = None
+            held, self._held = self._held, None
+            if held is not None:
+                self.emit(ev.FALSE_END if false_end else ev.BARGE_IN, heard_s=round(heard, 3),
+                          resumed_after=round(speech_since - held.eot_at, 3), turn=held.index)
+                self.answer = held.answer
+                held.answer.resume(held.index, len(held.live_text))
+                held.answer.on_edge(SpeechEdge(True, speech_since))
+            else:
+                self.emit(ev.BARGE_IN, heard_s=round(heard, 3))
+                self._start_listening()
+                if self.answer is not None:
+                    pcm = b"".join(c.pcm for c in self._recent)
+                    self.answer.prepend(pcm, self._recent[0].start if self._recent else self.now)
+        finally:
+            self.speaker.muted = False
+            self._stopping = False
 
     # -- turn ends -----------------------------------------------------------------------
     def _end_of_turn(self) -> None:
@@ -262,9 +269,12 @@ class InterviewSession:
             return
         policy = answer.policy
         silence = self.now - (policy.pause_started or self.now)
-        self.emit(ev.EOT_DECIDED, silence=round(silence, 3), limit=round(policy.silence_limit(), 3))
+        self.emit(ev.EOT_DECIDED, silence=round(silence, 3), limit=round(policy.silence_limit(), 3),
+                  p=round(policy.probability if policy.probability is not None else -1, 3),
+                  cue=policy.cue.value, words=policy.words, rhythm=round(self.rhythm.floor(self.params), 3))
         self.answer = None
-        self._reply = asyncio.ensure_future(self._respond(answer))
+        index = answer.turn_index if answer.turn_index is not None else self._next_turn_index()
+        self._reply = asyncio.ensure_future(self._respond(answer, index, self.now))
 
     def _check_in(self) -> None:
         answer = self.answer
@@ -282,20 +292,25 @@ class InterviewSession:
         self.answer = None
         self._reply = asyncio.ensure_future(self.speaker.say_lines(lines, kind="check_in"))
 
-    async def _respond(self, answer: Answer) -> None:
+    async def _respond(self, answer: Answer, index: int, eot_at: float) -> None:
         state = self.state
         live_text = await answer.finish_live()
         state.asr_cpu_s += answer.live.cpu_s
         self.emit(ev.ASR_FINAL, words=word_count(live_text), asr_cpu_s=round(answer.live.cpu_s, 3))
+        self._held = HeldAnswer(answer, live_text, index, eot_at)
         interrupted, self._interrupted = self._interrupted, None
-        if interrupted and is_noise(live_text) and self._repeats < MAX_REPEATS:
-            # The barge-in was a cough or noise (Whisper hears "you" in noise): say the move again.
+        since_resume = live_text[answer.resumed_chars :]
+        if interrupted and is_noise(since_resume) and self._repeats < MAX_REPEATS:
+            # The barge-in was a cough, noise or "mm-hm" (Whisper hears "you" in noise): say the move again.
             self._repeats += 1
-            self.emit(ev.BARGE_IN_IGNORED, words=word_count(live_text))
+            self.emit(ev.BARGE_IN_IGNORED, words=word_count(since_resume))
             self._pending = (await self.speaker.say_lines(interrupted), "")
             return
         self._repeats = 0
-        self._record_answer(answer, live_text)
+        request = request_kind(live_text)
+        if request is not Request.NONE:
+            await self._answer_request(request)
+            return
         ctx = PlanContext(
             script=self.script,
             question_index=state.question_index,
@@ -307,15 +322,31 @@ class InterviewSession:
         lines = await self.speaker.say_stream(self.planner.plan(ctx))
         self._pending = (lines, live_text)
 
-    def _record_answer(self, answer: Answer, live_text: str) -> None:
+    async def _answer_request(self, request: Request) -> None:
+        """"Let me think" or "can you repeat the question": acknowledged, stored, never scored."""
+        self._commit_held(kind="request")
+        self.emit(ev.REQUEST, kind=request.value)
+        q = self.state.question_index
+        if request is Request.REPEAT:
+            lines = [Line(REPEAT_LINE, MoveKind.ASIDE, q, "script"),
+                     Line(self.state.prompt_text, MoveKind.ASIDE, q, "script", is_prompt=True)]
+        else:
+            lines = [Line(TIME_LINE, MoveKind.ASIDE, q, "script")]
+        self._pending = (await self.speaker.say_lines(lines, kind="aside"), "")
+
+    def _commit_held(self, kind: str = "answer") -> None:
+        held, self._held = self._held, None
+        if held is not None:
+            self._record_answer(held.answer, held.live_text, held.index, kind)
+
+    def _record_answer(self, answer: Answer, live_text: str, index: int, kind: str = "answer") -> None:
         state = self.state
         state.check_ins = 0
-        index = self._next_turn_index()
         audio, offset = answer.speech_audio()
         start = answer.first_speech if answer.first_speech is not None else answer.start
         end = answer.last_speech_end if answer.last_speech_end is not None else self.now
         self.observer.on_turn(TurnRecord(
-            index, "candidate", "answer", live_text, round(start, 3), round(end, 3),
+            index, "candidate", kind, live_text, round(start, 3), round(end, 3),
             state.question_index, state.prompt_is_follow_up, live_text=live_text,
         ))
         state.speech_s += len(audio) / 16000
@@ -389,15 +420,23 @@ class InterviewSession:
         if self._reply is not None and not self._reply.done():
             self._reply.cancel()
         self._record_heard(cut_at=self.now)
+        self._commit_held()
         if self.answer is not None and self.answer.has_speech:
             answer, self.answer = self.answer, None
+            index = answer.turn_index if answer.turn_index is not None else self._next_turn_index()
             try:  # the call ended mid-answer: keep what was said
                 text = await asyncio.wait_for(answer.finish_live(), FINAL_DECODE_TIMEOUT)
-                self._record_answer(answer, text)
             except (TimeoutError, asyncio.CancelledError):
-                log.warning("session.partial_answer_lost")
+                log.warning("session.partial_answer_text_lost", extra={"turn": index})
+                text = answer.live.text  # the audio is kept and decoded in full below
+            self._record_answer(answer, text, index)
         if self.state.final_tasks:
             await asyncio.wait(set(self.state.final_tasks), timeout=FINAL_DECODE_TIMEOUT)
         self.emit(ev.SESSION_END, completed=int(self.completed), asr_cpu_s=round(self.state.asr_cpu_s, 3),
                   speech_s=round(self.state.speech_s, 3))
         await self.transport.close()
+
+
+def _log_failure(task: asyncio.Future[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("session.task_failed", exc_info=task.exception())

@@ -1,21 +1,31 @@
 """End-of-turn policy: has the candidate finished answering? Pure: no clock, no tasks, no audio.
 
-The caller feeds speech edges and Smart Turn probabilities stamped with media time, and asks
-`decide(now)`. Foundation rules (issue 4 refines them): a pause ends the answer after
-`min_silence` when Smart Turn says the turn sounds complete, after `max_silence` otherwise (and
-while its verdict is still being computed); before any speech the candidate is thinking and
-gets `thinking_silence` before a check-in. An answer shorter than the question's expected
-length (`expected_words`, from the live transcript) always gets `max_silence`: a six-word reply
-to "tell me about a time..." is a candidate still thinking, whatever Smart Turn hears. A speech
-run shorter than `min_run` after a pause (a breath, a click) does not restart the silence clock.
+The caller feeds speech edges, Smart Turn probabilities and the live transcript, each stamped
+with media time, and asks `decide(now)`. How long a pause must last before the answer ends
+(`silence_limit`), from the evidence at that pause:
+
+- an explicit closing ("that's it", "so yeah") or a question back: `closing_silence`;
+- an unfinished answer: shorter than the question's expected length (`expected_words`: a
+  six-word reply to "tell me about a time..." is a candidate still thinking), or text that ends
+  on a filler, conjunction or function word: `max_silence`;
+- otherwise Smart Turn decides: `min_silence` when it hears a finished turn (P >=
+  `turn_threshold`), `unsure_silence` when it does not or has not answered yet, raised by the
+  candidate's own rhythm (`Rhythm`: the pauses after which they went on, in this answer and
+  earlier ones) to just above their usual long pause, up to `rhythm_cap`;
+- all of it scaled by the question's `patience` (its answer shape).
+
+Before any speech the candidate is thinking and gets `thinking_silence` before a check-in. A
+speech run shorter than `min_run` after a pause (a breath, a click) does not restart the clock.
+More hesitation evidence never shortens the wait (property-tested).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from milo_voice.errors import ConfigError
+from milo_voice.media.text_cues import Cue, trailing_cue, words_of
 from milo_voice.media.vad import SpeechEdge
 
 
@@ -23,10 +33,23 @@ from milo_voice.media.vad import SpeechEdge
 class TurnParams:
     """Patience settings, in seconds of silence after the candidate's last speech."""
 
-    min_silence: float = 1.7
-    """Ends an answer that sounds finished (Smart Turn P >= turn_threshold)."""
-    max_silence: float = 2.8
-    """Ends any answer, whatever the evidence."""
+    min_silence: float = 1.4
+    """Ends an answer that sounds finished (Smart Turn P >= turn_threshold, nothing unfinished)."""
+    unsure_silence: float = 1.8
+    """Ends an answer with no evidence either way (Smart Turn below the threshold, or not in yet)."""
+    max_silence: float = 3.5
+    """Ends any answer, whatever the evidence: the wait for an answer that sounds unfinished."""
+    closing_silence: float = 0.9
+    """Ends an answer that closes explicitly ("that's it") or asks a question back."""
+    rhythm_quantile: float = 0.8
+    """Which of the candidate's own resumed pauses sets their floor (0.8: all but the longest fifth)."""
+    rhythm_margin: float = 0.4
+    """Seconds added to that pause: the wait is just longer than their usual long pause."""
+    rhythm_min_pauses: int = 3
+    """Resumed pauses (>= 0.5 s) needed before the rhythm counts."""
+    rhythm_cap: float = 2.4
+    """The rhythm raises the wait to at most this (s): a candidate who pauses 4 s between sentences
+    is still answered within this, and then resumes the answer if they were not done."""
     thinking_silence: float = 12.0
     """Silence before any speech, before the interviewer checks in (then again, each time)."""
     turn_threshold: float = 0.7
@@ -37,10 +60,42 @@ class TurnParams:
     """An answer ends after this long whatever else happens (a noisy room must not stall the call)."""
 
     def __post_init__(self) -> None:
-        if not 0 < self.min_silence <= self.max_silence:
-            raise ConfigError(f"min_silence={self.min_silence}, max_silence={self.max_silence}")
+        if not 0 < self.min_silence <= self.unsure_silence <= self.max_silence:
+            raise ConfigError(f"min_silence={self.min_silence}, unsure_silence={self.unsure_silence}, "
+                              f"max_silence={self.max_silence}: expected 0 < min <= unsure <= max")
         if not 0 <= self.turn_threshold <= 1:
             raise ConfigError(f"turn_threshold={self.turn_threshold}: expected 0..1")
+        if not 0 < self.closing_silence <= self.min_silence:
+            raise ConfigError(f"closing_silence={self.closing_silence}: expected 0 < it <= min_silence")
+        if not self.min_silence <= self.rhythm_cap <= self.max_silence:
+            raise ConfigError(f"rhythm_cap={self.rhythm_cap}: expected min_silence <= it <= max_silence")
+        if not 0 <= self.rhythm_quantile <= 1:
+            raise ConfigError(f"rhythm_quantile={self.rhythm_quantile}: expected 0..1")
+
+
+RHYTHM_MIN_PAUSE = 0.5
+"""Pauses shorter than this (s) are ordinary gaps between words, not a speaker's rhythm."""
+
+
+@dataclass(slots=True)
+class Rhythm:
+    """The pauses after which this candidate went on speaking, across the session's answers."""
+
+    pauses: list[float] = field(default_factory=list)
+
+    def observe(self, seconds: float) -> None:
+        if seconds >= RHYTHM_MIN_PAUSE:
+            self.pauses.append(seconds)
+
+    def floor(self, params: TurnParams) -> float:
+        """Silence (s) this candidate has shown they can pause and go on; 0 until known."""
+        if len(self.pauses) < params.rhythm_min_pauses:
+            return 0.0
+        ordered = sorted(self.pauses)
+        rank = params.rhythm_quantile * (len(ordered) - 1)
+        low, high = int(rank), min(int(rank) + 1, len(ordered) - 1)
+        value = ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+        return value + params.rhythm_margin
 
 
 class Decision(StrEnum):
@@ -58,12 +113,26 @@ class _Pause:
 class TurnPolicy:
     """One answer's end-of-turn decisions. Create one per prompt the candidate answers."""
 
-    def __init__(self, params: TurnParams, *, listening_since: float, expected_words: int = 0) -> None:
+    def __init__(
+        self,
+        params: TurnParams,
+        *,
+        listening_since: float,
+        expected_words: int = 0,
+        patience: float = 1.0,
+        rhythm: Rhythm | None = None,
+    ) -> None:
+        if patience <= 0:
+            raise ConfigError(f"patience={patience}: expected > 0")
         self.params = params
         self.listening_since = listening_since
         self.started = listening_since
         self.expected_words = expected_words
+        self.patience = patience
+        """Multiplies every silence limit: the question's answer shape sets it."""
+        self.rhythm = rhythm if rhythm is not None else Rhythm()
         self.words = 0
+        self.cue = Cue.NONE
         self.speaking = False
         self.heard_speech = False
         self._run_start = 0.0
@@ -73,6 +142,8 @@ class TurnPolicy:
 
     def on_edge(self, edge: SpeechEdge) -> None:
         if edge.speaking:
+            if self._pause is not None and not self.speaking:
+                self.rhythm.observe(edge.at - self._pause.since)  # they paused this long and went on
             self.speaking = True
             self._run_start = edge.at
             return
@@ -100,6 +171,11 @@ class TurnPolicy:
         self._previous_pause = self._pause
 
     @property
+    def probability(self) -> float | None:
+        """Smart Turn's verdict on the current pause, if it has come."""
+        return self._pause.probability if self._pause is not None else None
+
+    @property
     def pause_started(self) -> float | None:
         """Media time the current pause began (None while speaking or before any speech)."""
         return None if self.speaking or self._pause is None else self._pause.since
@@ -110,16 +186,27 @@ class TurnPolicy:
             self._pause.probability = probability
 
     def on_words(self, words: int) -> None:
-        """Words in the live transcript so far."""
+        """Words in the live transcript so far (when only a count is known)."""
         self.words = words
 
+    def on_text(self, text: str) -> None:
+        """The live transcript so far: its length and how it ends."""
+        self.words = len(words_of(text))
+        self.cue = trailing_cue(text)
+
     def silence_limit(self) -> float:
+        params = self.params
+        if self.cue in (Cue.CLOSING, Cue.QUESTION):
+            return params.closing_silence * self.patience
         p = self._pause.probability if self._pause else None
-        if self.words < self.expected_words:
-            return self.params.max_silence
-        if p is not None and p >= self.params.turn_threshold:
-            return self.params.min_silence
-        return self.params.max_silence
+        unfinished = self.words < self.expected_words or self.cue is Cue.HESITATION
+        if unfinished:
+            limit = params.max_silence
+        elif p is not None and p >= params.turn_threshold:
+            limit = params.min_silence
+        else:  # no verdict either way: wait as long as this candidate has shown they pause
+            limit = max(params.unsure_silence, min(self.rhythm.floor(params), params.rhythm_cap))
+        return limit * self.patience
 
     def decide(self, now: float) -> Decision:
         if now - self.started >= self.params.max_answer:

@@ -14,15 +14,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
 from milo_voice.engines import LazyRuntime
 from milo_voice.settings import Settings
 from milo_voice.store import Store
+from milo_voice.web import candidate, phone, reports, rtc, workspace
 
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -32,23 +32,17 @@ async def health(request: Request) -> Response:
     return JSONResponse({"status": "ok"})
 
 
-async def candidate_page(request: Request) -> Response:
-    store: Store = request.app.state.store
-    token = request.path_params["token"]
-    candidate = await run_in_threadpool(store.candidate_by_token, token)
-    if candidate is None:
-        return HTMLResponse("<h1>This interview link is not valid.</h1>", status_code=404)
-    script = await run_in_threadpool(store.script_for, candidate.interview_id)
-    return templates.TemplateResponse(request, "candidate.html", {"candidate": candidate, "script": script})
-
-
 def foundation_routes() -> list[BaseRoute]:
-    return [Route("/healthz", health), Route("/i/{token}", candidate_page)]
+    return [Route("/healthz", health)]
 
 
 def create_app(settings: Settings, store: Store, runtime: LazyRuntime | None = None) -> Starlette:
     routes: list[BaseRoute] = []
     routes += foundation_routes()
+    routes += candidate.routes() + rtc.routes()  # before workspace's Mount("/api"), which takes all /api/*
+    routes += workspace.routes()
+    routes += phone.routes()
+    routes += reports.routes()
     app = Starlette(routes=routes)
     app.state.settings = settings
     app.state.store = store

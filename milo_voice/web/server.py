@@ -9,6 +9,7 @@ import uvicorn
 from milo_voice.db import create_engine, migrate
 from milo_voice.engines import LazyRuntime, load_runtime
 from milo_voice.recovery import recover_sessions
+from milo_voice.scoring.service import build as build_scoring
 from milo_voice.settings import Settings
 from milo_voice.store import Store
 from milo_voice.web.app import create_app
@@ -25,5 +26,15 @@ def serve(settings: Settings) -> int:
     print(f"milo-voice: demo interview ready. Candidate link: {settings.base_url}/i/{candidate.token}")
     runtime = LazyRuntime(settings, load_runtime(settings))  # fail fast, naming a missing model package
     app = create_app(settings, store, runtime)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    scoring = build_scoring(settings, store.engine)
+    requeued = scoring.start()  # jobs a crash left running run again
+    if requeued:
+        print(f"milo-voice: {len(requeued)} background job(s) from before the restart queued again")
+    print(f"milo-voice: recruiter workspace at {settings.base_url}/app "
+          "(first admin: milo-voice users create)")
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        scoring.stop()
+        runtime.close()
     return 0

@@ -19,7 +19,7 @@ from milo_voice.db import create_engine, migrate
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.fallback import FALLBACK_SOURCE
 from milo_voice.dialogue.script import ACKNOWLEDGEMENTS, AnswerShape, InterviewScript, Question
-from milo_voice.dialogue.session import TurnRecord
+from milo_voice.dialogue.session_types import TurnRecord
 from milo_voice.engines import Runtime, load_runtime
 from milo_voice.models import TimingEvent
 from milo_voice.settings import Settings

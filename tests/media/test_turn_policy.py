@@ -1,8 +1,8 @@
 """TurnPolicy on synthetic timelines: each evidence source moves the end-of-turn decision the right way.
 
 No audio and no clock: edges and probabilities carry media times, and `decide(now)` is asked at
-chosen instants. Defaults: min_silence 1.7 s, max_silence 2.8 s, thinking_silence 12 s,
-turn_threshold 0.7, min_run 0.25 s.
+chosen instants. Here `unsure_silence` is set to `max_silence`, so a pause either sounds finished
+(min) or not (max); test_turn_evidence.py covers the three-level wait and the other evidence.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from milo_voice.errors import ConfigError
 from milo_voice.media.turn_policy import Decision, TurnParams, TurnPolicy
 from milo_voice.media.vad import SpeechEdge
 
-PARAMS = TurnParams()
+PARAMS = TurnParams(unsure_silence=TurnParams().max_silence)
 MIN, MAX, THINK = PARAMS.min_silence, PARAMS.max_silence, PARAMS.thinking_silence
 EPS = 1e-6
 """`decide` compares float differences without a tolerance: "at" a deadline means just past it."""

@@ -1,0 +1,409 @@
+"""Turn-taking benchmark: cut-offs by pause length, dead air, false-end recoveries, lost words.
+
+Two modes over every answer in ../shared/data/speech/answers (answers with labelled mid-answer
+pauses; `holds` in its manifest):
+
+    .venv/bin/python bench/turns.py --sweep       # decision replay: many settings, trade-off PNG
+    .venv/bin/python bench/turns.py --realtime    # the real pipeline in real time, defaults only
+
+`--sweep` first runs the real evidence extractors once per answer, exactly as a session does at
+each pause (webrtcvad + noise gate + segmenter edges, Smart Turn v3.2 on the audio so far, the
+live Whisper decode prompted with the text so far), caches them in bench/out/turn_evidence.json,
+then replays the pure `TurnPolicy` frame by frame for each setting (evidence arrives
+`EVIDENCE_DELAY` after the pause starts; a cut-off lets the answer go on, as the session's
+false-end recovery does). Speakers keep their `Rhythm` across their answers, in manifest order,
+as one candidate does across an interview. It draws talk-over rate against median dead air for
+a plain silence threshold and for the policy, with the defaults marked
+(bench/out/turns_tradeoff.png).
+
+`--realtime` runs one simulated interview per speaker (their answers in order, one per question)
+through the real pipeline (VAD, Smart Turn, ASR, planner, Piper, recorder) in real time and
+reports, per pause bucket, the holds in which the interviewer became audible; dead air p50/p90;
+the system's own latency; false-end recoveries and how soon the interviewer fell silent after
+the candidate resumed; and the stored transcript's words against the reference (missed) and
+words stored under the wrong question (misattributed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import os
+import platform
+import re
+import sys
+import time
+import uuid
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_pool, "1")
+
+from milo_voice.dialogue import events as ev  # noqa: E402
+from milo_voice.dialogue.answer import Answer  # noqa: E402
+from milo_voice.dialogue.script import MIN_WORDS, AnswerShape, InterviewScript, Question  # noqa: E402
+from milo_voice.engines import Runtime, load_runtime  # noqa: E402
+from milo_voice.latency import percentile  # noqa: E402
+from milo_voice.media.pcm import frames, read_wav  # noqa: E402
+from milo_voice.media.turn_policy import Decision, Rhythm, TurnParams, TurnPolicy  # noqa: E402
+from milo_voice.media.types import FRAME_SECONDS  # noqa: E402
+from milo_voice.media.vad import FrameVad, SpeechEdge, SpeechSegmenter  # noqa: E402
+from milo_voice.settings import Settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+SPEECH = REPO.parent / "shared" / "data" / "speech"
+OUT = REPO / "bench" / "out"
+EVIDENCE = OUT / "turn_evidence.json"
+BUCKETS = ((0.0, 1.0, "<1 s"), (1.0, 2.0, "1-2 s"), (2.0, 3.0, "2-3 s"), (3.0, 99.0, ">=3 s"))
+EVIDENCE_DELAY = 0.3
+"""Seconds after a pause starts until its live decode and Smart Turn verdict are in (measured
+in sessions: decode of a few seconds of new audio ~0.2 s, Smart Turn ~0.05 s, on 2 cores)."""
+SYSTEM_LATENCY = 0.03
+"""Added to replayed dead air: the realtime mode measures it (p50 20-50 ms: the reply is ready)."""
+EXPECTED_WORDS = MIN_WORDS[AnswerShape.EXPLANATION]
+
+
+def manifest() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (SPEECH / "manifest.jsonl").read_text().splitlines() if line]
+
+
+def bucket(seconds: float) -> str:
+    return next(name for low, high, name in BUCKETS if low <= seconds < high)
+
+
+# -- evidence -----------------------------------------------------------------------------------
+async def extract(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
+    """Edges, and at each pause the Smart Turn verdict and the live text, for one answer."""
+    samples = read_wav(SPEECH / entry["audio"])
+    params = TurnParams()
+    vad, segmenter = FrameVad(), SpeechSegmenter()
+    pauses: list[dict[str, Any]] = []
+    found: dict[float, float] = {}
+    engines = runtime.engines
+    answer = Answer(
+        listening_since=0.0, params=params, asr=engines.asr, asr_executor=engines.asr_executor,
+        detector=engines.detector, detector_executor=engines.detector_executor,
+        on_probability=lambda p, at: found.__setitem__(round(at, 3), p),
+    )
+    edges: list[tuple[bool, float]] = []
+    for chunk in frames(samples):
+        answer.append(chunk)
+        edge = segmenter.push(vad.is_speech(chunk.pcm), chunk.start)
+        if edge is None:
+            continue
+        edges.append((edge.speaking, round(edge.at, 3)))
+        answer.on_edge(edge)
+        if not edge.speaking and answer._tasks:
+            await asyncio.gather(*list(answer._tasks))
+            pauses.append({"at": round(edge.at, 3), "p": found.get(round(edge.at, 3)),
+                           "text": answer.live.text})
+    return {"id": entry["id"], "speaker": entry["speaker"], "edges": edges, "pauses": pauses}
+
+
+async def build_evidence(settings: Settings) -> list[dict[str, Any]]:
+    runtime = load_runtime(settings)
+    try:
+        out = []
+        for entry in manifest():
+            started = time.perf_counter()
+            out.append(await extract(runtime, entry))
+            print(f"  evidence {entry['id']}: {len(out[-1]['pauses'])} pauses "
+                  f"({time.perf_counter() - started:.1f} s)", file=sys.stderr)
+        return out
+    finally:
+        runtime.close()
+
+
+# -- decision replay ----------------------------------------------------------------------------
+@dataclasses.dataclass(slots=True)
+class Outcome:
+    cuts: dict[str, int] = dataclasses.field(default_factory=lambda: defaultdict(int))
+    holds: dict[str, int] = dataclasses.field(default_factory=lambda: defaultdict(int))
+    cuts_by_where: dict[str, list[int]] = dataclasses.field(
+        default_factory=lambda: defaultdict(lambda: [0, 0]))
+    dead_air: list[float] = dataclasses.field(default_factory=list)
+    answers_cut: int = 0
+
+    def rate(self, name: str | None = None) -> float:
+        if name is None:
+            total = sum(self.holds.values())
+            return sum(self.cuts.values()) / total if total else 0.0
+        return self.cuts[name] / self.holds[name] if self.holds[name] else 0.0
+
+
+def replay(evidence: list[dict[str, Any]], params: TurnParams, *, use_text: bool = True,
+           use_turn: bool = True, use_rhythm: bool = True) -> Outcome:
+    """Run the pure policy over cached evidence; count cut-offs per hold and dead air per answer."""
+    entries = {e["id"]: e for e in manifest()}
+    out = Outcome()
+    rhythms: dict[str, Rhythm] = defaultdict(Rhythm)
+    for item in evidence:
+        entry = entries[item["id"]]
+        holds = [tuple(h) for h in entry["holds"]]
+        where = {round(p["at_s"], 1): p["where"] for p in entry["inserted_pauses"]}
+        for start, end in holds:
+            out.holds[bucket(end - start)] += 1
+        if not use_rhythm:
+            params = dataclasses.replace(params, rhythm_min_pauses=10**6)
+        policy = TurnPolicy(params, listening_since=0.0, expected_words=EXPECTED_WORDS if use_text else 0,
+                            rhythm=rhythms[item["speaker"]])
+        edges = list(item["edges"])
+        pending = [(p["at"] + EVIDENCE_DELAY, p) for p in item["pauses"]]
+        cut_holds: set[int] = set()
+        answered = False
+        speech_end = float(entry["speech_end_s"])
+        duration = float(entry["duration_s"])
+        now, ei, pi, waiting = 0.0, 0, 0, False
+        while now < duration and not answered:
+            now += FRAME_SECONDS
+            while ei < len(edges) and edges[ei][1] <= now:
+                speaking, at = edges[ei]
+                policy.on_edge(SpeechEdge(speaking, at))
+                waiting = waiting and not speaking
+                ei += 1
+            while pi < len(pending) and pending[pi][0] <= now:
+                pause = pending[pi][1]
+                if use_turn and pause["p"] is not None:
+                    policy.on_turn_probability(pause["p"], pause_started=pause["at"])
+                if use_text:
+                    policy.on_text(pause["text"])
+                pi += 1
+            if waiting or policy.decide(now) is not Decision.END_OF_TURN:
+                continue
+            if now >= speech_end:
+                out.dead_air.append(now - speech_end + SYSTEM_LATENCY)
+                answered = True
+                continue
+            waiting = True  # a cut-off: the candidate resumes, the same answer goes on
+            hold = next((i for i, (a, b) in enumerate(holds) if a - 0.3 <= now <= b + 0.3), None)
+            if hold is not None and hold not in cut_holds:
+                cut_holds.add(hold)
+                a, b = holds[hold]
+                out.cuts[bucket(b - a)] += 1
+        if cut_holds:
+            out.answers_cut += 1
+        for i, (a, b) in enumerate(holds):
+            kind = where.get(round(a, 1)) or next((w for at, w in where.items() if a - 0.2 <= at <= b), None)
+            if kind is not None:
+                out.cuts_by_where[kind][1] += 1
+                out.cuts_by_where[kind][0] += int(i in cut_holds)
+        if not answered:
+            out.dead_air.append(duration - speech_end)
+    return out
+
+
+def silence_only(seconds: float) -> TurnParams:
+    return TurnParams(min_silence=seconds, unsure_silence=seconds, max_silence=seconds,
+                      closing_silence=min(seconds, 0.9), rhythm_cap=seconds)
+
+
+def sweep(evidence: list[dict[str, Any]], defaults: TurnParams) -> dict[str, Any]:
+    rows: list[dict[str, Any]] = []
+    for seconds in (0.7, 1.0, 1.3, 1.5, 1.7, 2.0, 2.3, 2.6, 3.0, 3.5, 4.0):
+        o = replay(evidence, silence_only(seconds), use_text=False, use_turn=False, use_rhythm=False)
+        rows.append(_row("silence", {"silence": seconds}, o))
+    for min_s in (1.2, 1.4, 1.5, 1.6):
+        for unsure in (1.6, 1.8, 2.1, 2.5):
+            for max_s in (3.0, 3.5):
+                for cap in (0.0, 1.8, 2.1, 2.4, 3.0):
+                    if not min_s <= unsure <= max_s or cap > max_s:
+                        continue
+                    params = dataclasses.replace(defaults, min_silence=min_s, unsure_silence=unsure,
+                                                 max_silence=max_s, rhythm_cap=max(cap, min_s))
+                    o = replay(evidence, params, use_rhythm=cap > 0)
+                    rows.append(_row("policy", {"min": min_s, "unsure": unsure, "max": max_s,
+                                                "rhythm_cap": cap}, o))
+    chosen = replay(evidence, defaults)
+    ablations = {
+        "defaults": _row("defaults", {}, chosen),
+        "no text": _row("ablation", {}, replay(evidence, defaults, use_text=False)),
+        "no smart turn": _row("ablation", {}, replay(evidence, defaults, use_turn=False)),
+        "no rhythm": _row("ablation", {}, replay(evidence, defaults, use_rhythm=False)),
+    }
+    return {"rows": rows, "ablations": ablations,
+            "by_where": {k: v for k, v in sorted(chosen.cuts_by_where.items())}}
+
+
+def _row(kind: str, setting: dict[str, float], o: Outcome) -> dict[str, Any]:
+    return {
+        "kind": kind, **setting,
+        "cut_all": round(o.rate(), 4),
+        **{f"cut {name}": round(o.rate(name), 4) for _, _, name in BUCKETS},
+        "holds": dict(o.holds),
+        "answers_cut": o.answers_cut,
+        "dead_air_p50": round(percentile(o.dead_air, 50) or 0, 3),
+        "dead_air_p90": round(percentile(o.dead_air, 90) or 0, 3),
+    }
+
+
+def plot(result: dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5), dpi=110)
+    silence = [r for r in result["rows"] if r["kind"] == "silence"]
+    ax.plot([r["dead_air_p50"] for r in silence], [100 * r["cut_all"] for r in silence], "o-",
+            color="#888", label="plain silence threshold (webrtcvad + gate)")
+    for r in silence:
+        ax.annotate(f"{r['silence']:g}s", (r["dead_air_p50"], 100 * r["cut_all"]), fontsize=7,
+                    textcoords="offset points", xytext=(3, 3), color="#666")
+    policy = [r for r in result["rows"] if r["kind"] == "policy"]
+    ax.scatter([r["dead_air_p50"] for r in policy], [100 * r["cut_all"] for r in policy], s=12,
+               color="#3b7dd8", alpha=0.6, label="milo policy settings (sweep)")
+    d = result["ablations"]["defaults"]
+    ax.scatter([d["dead_air_p50"]], [100 * d["cut_all"]], s=120, marker="*", color="#d83b3b",
+               zorder=5, label="milo defaults")
+    ax.set_xlabel("median dead air after the true end of an answer (s)")
+    ax.set_ylabel("holds cut off (% of all mid-answer pauses)")
+    ax.set_title("Turn-taking trade-off on shared/data/speech (21 answers, real evidence)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+
+
+# -- real time --------------------------------------------------------------------------------
+def norm_words(text: str) -> list[str]:
+    return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
+
+
+async def realtime(settings: Settings) -> dict[str, Any]:
+    import jiwer
+
+    from milo_voice.db import create_engine, migrate
+    from milo_voice.simulate import load_answers, simulate
+    from milo_voice.store import Store
+
+    entries = manifest()
+    by_speaker: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in entries:
+        by_speaker[entry["speaker"]].append(entry)
+    db = OUT / f"turns-{uuid.uuid4().hex[:6]}.db"
+    migrate(f"sqlite:///{db}")
+    store = Store(create_engine(f"sqlite:///{db}"))
+    runtime = load_runtime(settings)
+    holds: dict[str, int] = defaultdict(int)
+    cuts: dict[str, int] = defaultdict(int)
+    dead_air: list[float] = []
+    system: list[float] = []
+    silent_after: list[float] = []
+    false_ends = barge_ins = 0
+    refs: list[str] = []
+    hyps: list[str] = []
+    misattributed = total_words = 0
+    try:
+        for speaker, group in by_speaker.items():
+            answers = load_answers([SPEECH / e["audio"] for e in group], SPEECH / "manifest.jsonl")
+            tag = uuid.uuid4().hex[:6]
+            script = InterviewScript(title=f"turns {tag}", questions=tuple(
+                Question(f"Question number {i + 1}, please tell me about it.", AnswerShape.EXPLANATION,
+                         max_follow_ups=0) for i in range(len(group))))
+            interview_id = store.create_interview(script, slug=f"turns-{tag}")
+            result = await simulate(settings, runtime, store, answers, interview_id=interview_id)
+            events = store.events(result.session_id)
+            frames_out = [float(e.data["at"]) for e in events if e.name == ev.AUDIO_OUT_FIRST_FRAME]
+            stops = [e for e in events if e.name in (ev.FALSE_END, ev.BARGE_IN)]
+            false_ends += sum(1 for e in stops if e.name == ev.FALSE_END)
+            barge_ins += sum(1 for e in stops if e.name == ev.BARGE_IN)
+            system += result.latencies.system
+            dead_air += result.latencies.dead_air
+            for position, (entry, played) in enumerate(zip(group, result.answers, strict=False)):
+                for a, b in entry["holds"]:
+                    holds[bucket(b - a)] += 1
+                    lo, hi = played.start + a, played.start + b
+                    if any(lo + 0.05 <= at <= hi + 0.2 for at in frames_out):
+                        cuts[bucket(b - a)] += 1
+                        resumed = hi
+                        stop = next((e.media_time for e in stops if e.media_time >= resumed - 0.05), None)
+                        if stop is not None:
+                            silent_after.append(stop - resumed)
+                mine = [t for t in result.turns if t.speaker == "candidate" and t.kind == "answer"
+                        and played.start - 0.5 <= t.start_s <= played.start + entry["duration_s"]]
+                text = " ".join(result.transcripts.get(t.index, t.text) for t in mine)
+                refs.append(" ".join(norm_words(entry["transcript"])))
+                hyps.append(" ".join(norm_words(text)))
+                for t in mine:
+                    n = len(norm_words(result.transcripts.get(t.index, t.text)))
+                    total_words += n
+                    if t.question_index != position:
+                        misattributed += n
+            print(f"  {speaker}: {len(group)} answers, completed={result.completed}", file=sys.stderr)
+    finally:
+        runtime.close()
+    measures = jiwer.process_words(refs, hyps)
+    return {
+        "holds": dict(holds), "cuts": dict(cuts),
+        "cut_rate": {k: round(cuts[k] / holds[k], 3) if holds[k] else 0 for k in holds},
+        "dead_air_p50": percentile(dead_air, 50), "dead_air_p90": percentile(dead_air, 90),
+        "system_p50": percentile(system, 50), "system_p90": percentile(system, 90),
+        "false_ends": false_ends, "barge_ins": barge_ins,
+        "silent_after_resume_p50": percentile(silent_after, 50),
+        "silent_after_resume_max": max(silent_after) if silent_after else None,
+        "wer_vs_transcripts": round(measures.wer, 4),
+        "missed_words": measures.deletions, "reference_words": sum(len(r.split()) for r in refs),
+        "misattributed_words": misattributed, "stored_words": total_words,
+    }
+
+
+def fmt(v: float | None, scale: float = 1000) -> str:
+    return "-" if v is None else f"{v * scale:.0f}"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sweep", action="store_true", help="decision replay over many settings + PNG")
+    parser.add_argument("--realtime", action="store_true", help="real pipeline, real time, defaults")
+    parser.add_argument("--refresh", action="store_true", help="recompute the cached evidence")
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    settings = Settings.from_env(os.environ).with_overrides(
+        database_url=f"sqlite:///{OUT / 'turns.db'}", recordings_dir=OUT / "recordings")
+    machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
+    print(f"machine: {machine}")
+    defaults = TurnParams()
+    if args.sweep or not args.realtime:
+        if args.refresh or not EVIDENCE.exists():
+            EVIDENCE.write_text(json.dumps(asyncio.run(build_evidence(settings))))
+        evidence = json.loads(EVIDENCE.read_text())
+        result = sweep(evidence, defaults)
+        (OUT / "turns_sweep.json").write_text(json.dumps(result, indent=1))
+        plot(result, OUT / "turns_tradeoff.png")
+        header = f"{'setting':<34}{'cut all':>8}" + "".join(f"{n:>8}" for _, _, n in BUCKETS)
+        print(header + f"{'ans cut':>8}{'air p50':>9}{'air p90':>9}")
+        show = [r for r in result["rows"] if r["kind"] == "silence"] + list(result["ablations"].values())
+        names = [f"silence {r['silence']:g} s" for r in show if r["kind"] == "silence"]
+        names += list(result["ablations"].keys())
+        for name, r in zip(names, show, strict=True):
+            print(f"{name:<34}{100 * r['cut_all']:>7.1f}%" + "".join(
+                f"{100 * r[f'cut {n}']:>7.0f}%" for _, _, n in BUCKETS)
+                + f"{r['answers_cut']:>8}{fmt(r['dead_air_p50']):>9}{fmt(r['dead_air_p90']):>9}")
+        print("defaults, cut-offs by inserted pause kind:")
+        for where, (cut, n) in result["by_where"].items():
+            print(f"  {where:<45}{cut:>3} of {n}")
+        print(f"plot: {OUT / 'turns_tradeoff.png'}")
+    if args.realtime:
+        started = time.perf_counter()
+        r = asyncio.run(realtime(settings))
+        (OUT / "turns_realtime.json").write_text(json.dumps(r, indent=1))
+        print(f"realtime ({time.perf_counter() - started:.0f} s):")
+        for _, _, name in BUCKETS:
+            print(f"  holds {name:<6} cut {r['cuts'].get(name, 0):>3} of {r['holds'].get(name, 0):>3}")
+        print(f"  dead air p50 {fmt(r['dead_air_p50'])} ms, p90 {fmt(r['dead_air_p90'])} ms; "
+              f"system p50 {fmt(r['system_p50'])} ms, p90 {fmt(r['system_p90'])} ms")
+        print(f"  false-end recoveries {r['false_ends']}, barge-ins {r['barge_ins']}; silent after resume "
+              f"p50 {fmt(r['silent_after_resume_p50'])} ms, max {fmt(r['silent_after_resume_max'])} ms")
+        print(f"  words: WER {100 * r['wer_vs_transcripts']:.1f}% vs transcripts, missed "
+              f"{r['missed_words']} of {r['reference_words']}, misattributed {r['misattributed_words']} "
+              f"of {r['stored_words']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""The plain types a session shares with whoever runs and observes it: no behaviour."""
+
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from milo_voice.dialogue import events as ev
+from milo_voice.dialogue.answer import Answer, TurnDetector
+from milo_voice.dialogue.speaker import Synthesizer
+from milo_voice.media.asr import WhisperEngine, Word
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One stretch of speech by one side, placed on the recording's timeline."""
+
+    index: int
+    speaker: str
+    kind: str
+    """greeting, question, follow_up, acknowledgement, closing, check_in, answer."""
+    text: str
+    start_s: float
+    end_s: float
+    question_index: int
+    is_follow_up: bool = False
+    live_text: str = ""
+    source: str = ""
+
+
+class SessionObserver(Protocol):
+    def on_event(self, event: ev.TimedEvent) -> None: ...
+    def on_turn(self, turn: TurnRecord) -> None: ...
+    def on_transcript(self, index: int, text: str, words: tuple[Word, ...]) -> None: ...
+
+
+@dataclass(slots=True)
+class Engines:
+    """Shared, loaded engines and the executors that keep them off the event loop."""
+
+    asr: WhisperEngine
+    asr_executor: Executor
+    tts: Synthesizer
+    tts_executor: Executor
+    detector: TurnDetector | None
+    detector_executor: Executor
+
+
+@dataclass(slots=True)
+class HeldAnswer:
+    """An answer whose turn has ended but whose reply has not been heard in full yet.
+
+    It is stored only when the reply has been heard: until then the candidate can resume it
+    (a false end of turn) and the two parts stay one answer, under one turn index."""
+
+    answer: Answer
+    live_text: str
+    index: int
+    eot_at: float
+    """Media time the policy ended the turn."""
+
+
+@dataclass(slots=True)
+class DialogueState:
+    question_index: int = 0
+    follow_ups_asked: int = 0
+    earlier_answer: str = ""
+    prompt_text: str = ""
+    prompt_is_follow_up: bool = False
+    check_ins: int = 0
+    closing: bool = False
+    turn_index: int = 0
+    asr_cpu_s: float = 0.0
+    speech_s: float = 0.0
+    final_tasks: set[asyncio.Task[None]] = field(default_factory=set)

@@ -1,0 +1,125 @@
+"""The durable job table: enqueue, claim, finish, retry, and re-queue what a crash left running.
+
+Each method is one short blocking transaction (call it from a thread when on an event loop).
+Claiming is a conditional UPDATE, so two workers (threads or processes, SQLite or PostgreSQL)
+never run the same job twice at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from milo_voice.models import Job, JobStatus, utc_now
+
+MAX_ERROR_CHARS = 2000
+
+
+class JobTable:
+    """Reads and writes of the `job` table over one Engine."""
+
+    def __init__(self, engine: Engine, *, now: Callable[[], datetime] = utc_now) -> None:
+        self.engine = engine
+        self.now = now
+
+    @contextmanager
+    def _unit(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0.0) -> int:
+        """A new queued job, runnable `delay` seconds from now."""
+        now = self.now()
+        with self._unit() as session:
+            job = Job(
+                kind=kind, payload=dict(payload), run_after=now + timedelta(seconds=delay), created_at=now
+            )
+            session.add(job)
+            session.flush()
+            if job.id is None:
+                raise RuntimeError("job got no id on flush")
+            return job.id
+
+    def claim(self) -> Job | None:
+        """Mark the oldest due queued job running and return it (attempts counted); None if none is due."""
+        for _ in range(5):  # another worker may win the race for the same row: try the next one
+            now = self.now()
+            with self._unit() as session:
+                job = session.exec(
+                    select(Job)
+                    .where(Job.status == JobStatus.QUEUED.value, col(Job.run_after) <= now)
+                    .order_by(col(Job.run_after), col(Job.id))
+                    .limit(1)
+                ).first()
+                if job is None:
+                    return None
+                won = session.execute(
+                    update(Job)
+                    .where(col(Job.id) == job.id, col(Job.status) == JobStatus.QUEUED.value)
+                    .values(status=JobStatus.RUNNING.value, started_at=now, attempts=Job.attempts + 1)
+                )
+                if won.rowcount == 1:  # type: ignore[attr-defined]
+                    session.refresh(job)
+                    return job
+        return None
+
+    def finish(self, job_id: int) -> None:
+        self._set(job_id, status=JobStatus.DONE.value, finished_at=self.now(), error=None)
+
+    def retry(self, job_id: int, error: str, *, delay: float) -> None:
+        """Back to the queue, runnable after `delay` seconds, with the error kept."""
+        self._set(
+            job_id,
+            status=JobStatus.QUEUED.value,
+            run_after=self.now() + timedelta(seconds=delay),
+            error=error[:MAX_ERROR_CHARS],
+        )
+
+    def fail(self, job_id: int, error: str) -> None:
+        self._set(
+            job_id, status=JobStatus.FAILED.value, finished_at=self.now(), error=error[:MAX_ERROR_CHARS]
+        )
+
+    def _set(self, job_id: int, **values: Any) -> None:
+        with self._unit() as session:
+            session.execute(update(Job).where(col(Job.id) == job_id).values(**values))
+
+    def requeue_running(self) -> list[int]:
+        """Jobs left running by a process that died: queued again (their attempt is not refunded)."""
+        with self._unit() as session:
+            ids = [
+                i
+                for i in session.exec(select(Job.id).where(Job.status == JobStatus.RUNNING.value))
+                if i is not None
+            ]
+            if ids:
+                session.execute(
+                    update(Job)
+                    .where(col(Job.id).in_(ids))
+                    .values(status=JobStatus.QUEUED.value, run_after=self.now())
+                )
+            return ids
+
+    def next_due(self) -> datetime | None:
+        """When the earliest queued job becomes runnable; None with nothing queued."""
+        with self._unit() as session:
+            return session.exec(
+                select(Job.run_after).where(Job.status == JobStatus.QUEUED.value).order_by(col(Job.run_after))
+            ).first()
+
+    def get(self, job_id: int) -> Job | None:
+        with self._unit() as session:
+            return session.get(Job, job_id)
+
+    def all(self, kind: str | None = None) -> list[Job]:
+        with self._unit() as session:
+            query = select(Job).order_by(col(Job.id))
+            if kind is not None:
+                query = query.where(Job.kind == kind)
+            return list(session.exec(query))

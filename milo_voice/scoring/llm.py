@@ -1,0 +1,196 @@
+"""The LLM scorer: one chat completion per question on any OpenAI-compatible server, JSON out.
+
+The model gets the question, its rubric and the candidate's answer text, never audio or timing,
+and must answer with JSON matching `RESPONSE_SCHEMA`: per criterion a score or verdict, a short
+rationale and verbatim quotes. Its quotes are verified afterwards (`card.py`): the model is never
+trusted to quote. A reply that is not valid JSON leaves the criteria undecided (flagged for a
+person); a server that cannot be reached raises `EngineUnavailable`, so the job is retried.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpenAI
+from openai.types.chat import ChatCompletionMessageParam
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from milo_voice.errors import EngineUnavailable
+from milo_voice.scoring.result import LLM, Judgement
+from milo_voice.scoring.scorer import QuestionInput
+
+log = logging.getLogger(__name__)
+
+JSON_MODES = ("json_schema", "json_object")
+"""`json_schema`: OpenAI's structured outputs. `json_object`: JSON mode with a `schema` key, as
+llama-cpp-python's server takes it (it turns the schema into a grammar)."""
+MAX_ANSWER_CHARS = 6000
+"""Only this many characters of the candidate's answers go into one prompt."""
+MAX_REPLY_TOKENS = 1000
+"""Cap on the model's reply: enough for a few criteria with quotes; stops a model that rambles."""
+
+SYSTEM_PROMPT = """You grade one answer from a job interview against a rubric written by the recruiter.
+Rules:
+- Judge only what the candidate said, as written in the transcript. Do not judge accent, fluency,
+  pauses, grammar or thinking time unless a criterion explicitly asks for it.
+- For each criterion give: "score" (an integer 1-5 matching the anchors) for kind "scored";
+  "passed" (true/false) for kinds "pass_fail" and "dealbreaker" (a dealbreaker passes only if the
+  answer gives the required answer); null when the answer does not let you decide.
+- "rationale": one or two sentences a recruiter can check.
+- "quotes": one to three exact, word-for-word excerpts of the candidate's answer that support your
+  judgement. Copy them exactly; never paraphrase, never quote the interviewer.
+Reply with JSON only."""
+
+RESPONSE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "criteria": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "score": {"type": ["integer", "null"]},
+                    "passed": {"type": ["boolean", "null"]},
+                    "rationale": {"type": "string"},
+                    "quotes": {"type": "array", "items": {"type": "string"}},
+                },
+                "required": ["id", "score", "passed", "rationale", "quotes"],
+                "additionalProperties": False,
+            },
+        }
+    },
+    "required": ["criteria"],
+    "additionalProperties": False,
+}
+
+
+class _CriterionReply(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    score: int | None = None
+    passed: bool | None = None
+    rationale: str = ""
+    quotes: list[str] = []
+
+
+class _Reply(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    criteria: list[_CriterionReply]
+
+
+def user_prompt(question: QuestionInput) -> str:
+    """The user message: the question, the rubric and the answer, as JSON the model can read."""
+    rubric = [
+        {
+            "id": c.id,
+            "name": c.name,
+            "kind": c.kind.value,
+            "anchors": {str(k): v for k, v in c.anchors.items()},
+            **({"required_answer": c.required_answer} if c.required_answer else {}),
+            **({"keywords": list(c.keywords)} if c.keywords else {}),
+            **({"may_judge_delivery": True} if c.listens_to_delivery else {}),
+        }
+        for c in question.rubric.criteria
+    ]
+    answer = "\n".join(question.answers)[-MAX_ANSWER_CHARS:] or "(no answer)"
+    return json.dumps(
+        {"question": question.question, "rubric": rubric, "candidate_answer": answer}, ensure_ascii=False
+    )
+
+
+def parse_reply(content: str, question: QuestionInput) -> list[Judgement]:
+    """The model's JSON as judgements; anything unreadable leaves the criterion undecided."""
+    try:
+        reply = _Reply.model_validate_json(_strip_fences(content))
+    except ValidationError as exc:
+        log.info("scoring.llm_bad_json", extra={"position": question.position, "errors": exc.error_count()})
+        note = "The model's reply was not the JSON asked for; a person must score this."
+        return [Judgement(c.id, None, None, note) for c in question.rubric.criteria]
+    by_id = {item.id: item for item in reply.criteria}
+    judgements = []
+    for criterion in question.rubric.criteria:
+        item = by_id.get(criterion.id)
+        if item is None:
+            judgements.append(Judgement(criterion.id, None, None, "The model did not judge this criterion."))
+            continue
+        quotes = tuple(q.strip() for q in item.quotes if q.strip())[:5]
+        judgements.append(Judgement(criterion.id, item.score, item.passed, item.rationale, quotes))
+    return judgements
+
+
+def _strip_fences(content: str) -> str:
+    text = content.strip()
+    if text.startswith("```"):
+        text = text.split("\n", 1)[-1].rsplit("```", 1)[0]
+    return text
+
+
+class LlmScorer:
+    """Rubric scoring by a chat model over the OpenAI wire protocol."""
+
+    name = LLM
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        model: str,
+        api_key: str = "",
+        timeout: float = 60.0,
+        json_mode: str = "json_schema",
+        client: AsyncOpenAI | None = None,
+    ) -> None:
+        if json_mode not in JSON_MODES:
+            raise ValueError(f"json_mode={json_mode!r}: expected one of {JSON_MODES}")
+        self.model = model
+        self.label = f"LLM scorer ({model})"
+        self.json_mode = json_mode
+        self._client = client or AsyncOpenAI(
+            base_url=base_url, api_key=api_key or "none", timeout=timeout, max_retries=0
+        )
+
+    async def aclose(self) -> None:
+        await self._client.close()
+
+    def messages(self, question: QuestionInput) -> list[ChatCompletionMessageParam]:
+        return [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": user_prompt(question)},
+        ]
+
+    def response_format(self) -> dict[str, Any]:
+        if self.json_mode == "json_object":
+            return {"type": "json_object", "schema": RESPONSE_SCHEMA}
+        return {
+            "type": "json_schema",
+            "json_schema": {"name": "rubric_scores", "schema": RESPONSE_SCHEMA, "strict": True},
+        }
+
+    def fingerprint(self, question: QuestionInput) -> str:
+        return json.dumps(
+            {"model": self.model, "messages": self.messages(question), "format": self.response_format()},
+            sort_keys=True,
+            ensure_ascii=False,
+        )
+
+    async def judge(self, question: QuestionInput) -> list[Judgement]:
+        try:
+            completion = await self._client.chat.completions.create(  # type: ignore[call-overload]
+                model=self.model,
+                messages=self.messages(question),
+                temperature=0.0,
+                max_tokens=MAX_REPLY_TOKENS,
+                response_format=self.response_format(),
+            )
+        except (APIConnectionError, APITimeoutError) as exc:
+            raise EngineUnavailable(f"LLM scorer: {type(exc).__name__}: {exc}") from exc
+        except APIStatusError as exc:
+            retryable = exc.status_code >= 500 or exc.status_code == 429
+            raise EngineUnavailable(f"LLM scorer: HTTP {exc.status_code}", retryable=retryable) from exc
+        content = completion.choices[0].message.content if completion.choices else None
+        return parse_reply(content or "", question)

@@ -1,0 +1,187 @@
+"""The scoring service: what the rest of milo-voice calls, and the job handlers behind it.
+
+- `enqueue_scoring(session_id)` when a session has ended: the candidate becomes *evaluating*,
+  `interview.completed` goes out, and a durable `score_session` job is queued.
+- `notify_started(session_id)` when a session starts: `interview.started` goes out.
+- The worker runs `score_session`: transcript + rubrics -> scorer -> verified card -> `score`
+  row -> candidate *completed* or *knocked_out* -> `report.available`.
+An LLM scorer that is still unreachable on the job's last attempt gives way to the offline
+scorer, and that card is flagged for review, so no candidate stays *evaluating* for ever.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from milo_voice.errors import ConfigError, EngineUnavailable
+from milo_voice.models import CandidateStatus, Job
+from milo_voice.scoring import webhooks
+from milo_voice.scoring.card import score_transcript
+from milo_voice.scoring.job_table import JobTable
+from milo_voice.scoring.jobs import JobQueue, LocalQueue, Worker
+from milo_voice.scoring.llm import JSON_MODES, LlmScorer
+from milo_voice.scoring.offline import OfflineScorer
+from milo_voice.scoring.result import ScoreCard
+from milo_voice.scoring.rubric import Bands
+from milo_voice.scoring.scorer import Scorer
+from milo_voice.scoring.store import DbEngine, ScoringStore
+from milo_voice.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SCORE_JOB = "score_session"
+
+
+def check_settings(settings: Settings) -> None:
+    """Refuse scoring settings that cannot work, naming the variable."""
+    if settings.scorer not in ("offline", "llm"):
+        raise ConfigError(f"MILO_SCORER={settings.scorer!r}: expected 'offline' or 'llm'")
+    if settings.scorer == "llm" and not (settings.scoring_llm_base_url or settings.llm_base_url):
+        raise ConfigError("MILO_SCORER=llm needs MILO_SCORING_LLM_BASE_URL or MILO_LLM_BASE_URL")
+    if settings.scoring_json_mode not in JSON_MODES:
+        raise ConfigError(
+            f"MILO_SCORING_JSON_MODE={settings.scoring_json_mode!r}: expected one of {JSON_MODES}"
+        )
+    if not 0 <= settings.band_good <= settings.band_great <= 100:
+        raise ConfigError(
+            f"MILO_BAND_GOOD={settings.band_good} / MILO_BAND_GREAT={settings.band_great}: "
+            "expected 0 <= good <= great <= 100"
+        )
+    if settings.job_max_attempts < 1 or settings.job_backoff < 0:
+        raise ConfigError("MILO_JOB_MAX_ATTEMPTS must be >= 1 and MILO_JOB_BACKOFF >= 0")
+
+
+def make_scorer(settings: Settings) -> Scorer:
+    if settings.scorer != "llm":
+        return OfflineScorer()
+    return LlmScorer(
+        base_url=settings.scoring_llm_base_url or settings.llm_base_url,
+        model=settings.scoring_llm_model or settings.llm_model,
+        api_key=str(settings.llm_api_key),
+        timeout=settings.scoring_timeout,
+        json_mode=settings.scoring_json_mode,
+    )
+
+
+@dataclass
+class ScoringService:
+    settings: Settings
+    store: ScoringStore
+    queue: JobQueue
+
+    @property
+    def bands(self) -> Bands:
+        return Bands(great=self.settings.band_great, good=self.settings.band_good)
+
+    def report_url(self, session_id: int) -> str:
+        return f"{self.settings.base_url}/reports/{self.store.report_token(session_id=session_id)}"
+
+    def enqueue_scoring(self, session_id: int) -> int:
+        """Call when a session has ended: status evaluating, `interview.completed`, a scoring job."""
+        context = self.store.context(session_id)
+        if context.candidate.id is not None:
+            self.store.set_candidate_status(context.candidate.id, CandidateStatus.EVALUATING)
+        self._publish("interview.completed", self._session_data(context.session.id or session_id))
+        return self.queue.enqueue(SCORE_JOB, {"session_id": session_id})
+
+    def notify_started(self, session_id: int) -> None:
+        """Call when a session has started: `interview.started` to the subscribed endpoints."""
+        self._publish("interview.started", self._session_data(session_id))
+
+    def _session_data(self, session_id: int) -> dict[str, Any]:
+        context = self.store.context(session_id)
+        return {
+            "session_id": session_id,
+            "candidate_id": context.candidate.id,
+            "candidate_name": context.candidate.name,
+            "interview_id": context.interview.id,
+            "interview_title": context.interview.title,
+            "channel": context.session.channel,
+            "status": context.session.status,
+            "started_at": context.session.started_at.isoformat(),
+        }
+
+    def _publish(self, event: str, data: dict[str, Any]) -> None:
+        webhooks.publish(self.store, self.queue, event, data)
+
+    async def score_session(self, job: Job, final: bool) -> None:
+        """Job handler: score the session, store the card, move the candidate on, announce the report."""
+        session_id = int(job.payload["session_id"])
+        card = await self.score(session_id, final=final)
+        context = self.store.context(session_id)
+        self.store.add_score(context, card)
+        status = CandidateStatus.KNOCKED_OUT if card.knockout is not None else CandidateStatus.COMPLETED
+        if context.candidate.id is not None:
+            self.store.set_candidate_status(context.candidate.id, status)
+        data = {
+            **self._session_data(session_id),
+            "overall": card.overall,
+            "band": card.band,
+            "knocked_out": card.knockout is not None,
+            "needs_review": card.needs_review,
+            "scorer": card.scorer,
+            "report_url": self.report_url(session_id),
+        }
+        self._publish("report.available", data)
+
+    async def score(self, session_id: int, *, final: bool = True, scorer: Scorer | None = None) -> ScoreCard:
+        """A card for the session (not stored); on the last attempt a dead LLM gives way to offline."""
+        context = self.store.context(session_id)
+        questions = self.store.questions(context.interview.id or 0)
+        transcript = self.store.transcript(session_id)
+        chosen = scorer or make_scorer(self.settings)
+        try:
+            return await score_transcript(chosen, questions, transcript, bands=self.bands)
+        except EngineUnavailable as exc:
+            if not final or chosen.name == "offline":
+                raise
+            log.warning("scoring.llm_gave_way", extra={"session_id": session_id})
+            card = await score_transcript(OfflineScorer(), questions, transcript, bands=self.bands)
+            reason = f"the LLM scorer was unavailable ({exc}); the offline scorer was used instead"
+            return card.model_copy(
+                update={"needs_review": True, "review_reasons": [reason, *card.review_reasons]}
+            )
+        finally:
+            close = getattr(chosen, "aclose", None)
+            if close is not None and scorer is None:
+                await close()
+
+    async def deliver_webhook(self, job: Job, final: bool) -> None:
+        await webhooks.deliver(self.store, job, final=final, request_timeout=self.settings.webhook_timeout)
+
+
+@dataclass
+class ScoringRuntime:
+    """The service plus its worker, as the server runs them."""
+
+    service: ScoringService
+    worker: Worker
+
+    def start(self) -> list[int]:
+        return self.worker.start()
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
+def build(settings: Settings, engine: DbEngine) -> ScoringRuntime:
+    """Wire the scoring area over `engine`: store, durable queue, worker with its two handlers."""
+    check_settings(settings)
+    table = JobTable(engine)
+    service = ScoringService(settings, ScoringStore(engine), LocalQueue(table))
+    worker = Worker(
+        table,
+        {SCORE_JOB: service.score_session, webhooks.JOB_KIND: service.deliver_webhook},
+        max_attempts=settings.job_max_attempts,
+        backoff=settings.job_backoff,
+    )
+    return ScoringRuntime(service, worker)
+
+
+def enqueue_scoring(settings: Settings, engine: DbEngine, session_id: int) -> int:
+    """The one call a session runner needs when a session ends (any process on the same database)."""
+    return ScoringService(settings, ScoringStore(engine), LocalQueue(JobTable(engine))).enqueue_scoring(
+        session_id
+    )

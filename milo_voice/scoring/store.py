@@ -1,0 +1,284 @@
+"""Queries of the scoring area: rubrics, transcripts to score, scores, candidate status, webhooks.
+
+Each method is one short blocking transaction over the shared Engine (call it from a thread when
+on an event loop); rows come back detached. The job table has its own module (`job_table.py`).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from milo_voice.models import (
+    Candidate,
+    CandidateStatus,
+    Interview,
+    InterviewSession,
+    ReportLink,
+    ScoreRecord,
+    TimingEvent,
+    Turn,
+    WebhookDelivery,
+    WebhookEndpoint,
+    utc_now,
+)
+from milo_voice.models import Question as QuestionRow
+from milo_voice.scoring.card import ScriptedQuestion
+from milo_voice.scoring.result import ScoreCard
+from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.scoring.transcript import Transcript, Utterance
+
+
+@dataclass(frozen=True, slots=True)
+class SessionContext:
+    """A finished session with whom it belongs to: what scoring and reports start from."""
+
+    session: InterviewSession
+    candidate: Candidate
+    interview: Interview
+
+
+DbEngine = Engine
+"""The database handle every scoring repository takes (so callers need not import SQLAlchemy)."""
+
+
+class ScoringStore:
+    def __init__(self, engine: Engine, *, now: Callable[[], datetime] = utc_now) -> None:
+        self.engine = engine
+        self.now = now
+
+    @contextmanager
+    def _unit(self) -> Iterator[Session]:
+        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+            yield session
+
+    # Rubrics
+
+    def set_rubric(self, question_id: int, rubric: QuestionRubric | None) -> QuestionRubric | None:
+        """Store `rubric` on the question; a changed rubric gets the next version number."""
+        with self._unit() as session:
+            row = session.get(QuestionRow, question_id)
+            if row is None:
+                raise LookupError(f"question {question_id} does not exist")
+            if rubric is None:
+                row.rubric = None
+                return None
+            old = QuestionRubric.model_validate(row.rubric) if row.rubric else None
+            if old is not None:
+                same = old.model_copy(update={"version": rubric.version}) == rubric
+                rubric = rubric.model_copy(update={"version": old.version if same else old.version + 1})
+            row.rubric = rubric.model_dump(mode="json")
+            return rubric
+
+    def set_rubric_at(self, interview_id: int, position: int, rubric: QuestionRubric | None) -> None:
+        with self._unit() as session:
+            question_id = session.exec(
+                select(QuestionRow.id).where(
+                    QuestionRow.interview_id == interview_id, QuestionRow.position == position
+                )
+            ).first()
+        if question_id is None:
+            raise LookupError(f"interview {interview_id} has no question at position {position}")
+        self.set_rubric(question_id, rubric)
+
+    def questions(self, interview_id: int) -> list[ScriptedQuestion]:
+        """The interview's questions in order, each with its rubric (None where there is none)."""
+        with self._unit() as session:
+            rows = session.exec(
+                select(QuestionRow)
+                .where(QuestionRow.interview_id == interview_id)
+                .order_by(col(QuestionRow.position))
+            ).all()
+        return [
+            ScriptedQuestion(
+                r.position, r.text, QuestionRubric.model_validate(r.rubric) if r.rubric else None
+            )
+            for r in rows
+        ]
+
+    # Sessions, transcripts, candidates
+
+    def context(self, session_id: int) -> SessionContext:
+        with self._unit() as session:
+            row = session.get(InterviewSession, session_id)
+            if row is None:
+                raise LookupError(f"session {session_id} does not exist")
+            candidate = session.get(Candidate, row.candidate_id)
+            interview = session.get(Interview, row.interview_id)
+            if candidate is None or interview is None:
+                raise LookupError(f"session {session_id} has lost its candidate or interview")
+            return SessionContext(row, candidate, interview)
+
+    def transcript(self, session_id: int) -> Transcript:
+        with self._unit() as session:
+            turns = session.exec(select(Turn).where(Turn.session_id == session_id).order_by(col(Turn.index)))
+            return Transcript(tuple(Utterance.from_row(t) for t in turns))
+
+    def events(self, session_id: int) -> list[TimingEvent]:
+        with self._unit() as session:
+            return list(
+                session.exec(
+                    select(TimingEvent)
+                    .where(TimingEvent.session_id == session_id)
+                    .order_by(col(TimingEvent.id))
+                )
+            )
+
+    def set_candidate_status(self, candidate_id: int, status: CandidateStatus) -> None:
+        with self._unit() as session:
+            candidate = session.get(Candidate, candidate_id)
+            if candidate is None:
+                raise LookupError(f"candidate {candidate_id} does not exist")
+            candidate.status = status.value
+
+    def latest_session(self, candidate_id: int) -> InterviewSession | None:
+        with self._unit() as session:
+            return session.exec(
+                select(InterviewSession)
+                .where(InterviewSession.candidate_id == candidate_id)
+                .order_by(col(InterviewSession.id).desc())
+            ).first()
+
+    def candidates(self, interview_id: int) -> list[Candidate]:
+        with self._unit() as session:
+            return list(
+                session.exec(
+                    select(Candidate)
+                    .where(Candidate.interview_id == interview_id)
+                    .order_by(col(Candidate.id))
+                )
+            )
+
+    def interview(self, interview_id: int) -> Interview:
+        with self._unit() as session:
+            row = session.get(Interview, interview_id)
+        if row is None:
+            raise LookupError(f"interview {interview_id} does not exist")
+        return row
+
+    # Scores
+
+    def add_score(self, context: SessionContext, card: ScoreCard) -> int:
+        """Store a scoring run; earlier runs of the session stay (the newest is the current one)."""
+        record = ScoreRecord(
+            session_id=context.session.id or 0,
+            candidate_id=context.candidate.id or 0,
+            scorer=card.scorer,
+            model=card.model,
+            prompt_hash=card.prompt_hash,
+            rubric_versions=card.rubric_versions,
+            overall=card.overall,
+            band=card.band,
+            knocked_out=card.knockout is not None,
+            needs_review=card.needs_review,
+            card=card.model_dump(mode="json"),
+            created_at=card.created_at,
+        )
+        with self._unit() as session:
+            session.add(record)
+            session.flush()
+            if record.id is None:
+                raise RuntimeError("score got no id on flush")
+            return record.id
+
+    def scores(self, session_id: int) -> list[ScoreRecord]:
+        """Every scoring run of a session, newest first."""
+        with self._unit() as session:
+            return list(
+                session.exec(
+                    select(ScoreRecord)
+                    .where(ScoreRecord.session_id == session_id)
+                    .order_by(col(ScoreRecord.id).desc())
+                )
+            )
+
+    def latest_card(self, session_id: int) -> ScoreCard | None:
+        runs = self.scores(session_id)
+        return ScoreCard.model_validate(runs[0].card) if runs else None
+
+    # Report links (unguessable: 256 random bits, like candidate tokens)
+
+    def report_token(self, *, session_id: int | None = None, interview_id: int | None = None) -> str:
+        """The link token for a session's report or an interview's export, made on first use."""
+        if (session_id is None) == (interview_id is None):
+            raise ValueError("give exactly one of session_id and interview_id")
+        with self._unit() as session:
+            query = select(ReportLink.token)
+            if session_id is not None:
+                query = query.where(ReportLink.session_id == session_id)
+            else:
+                query = query.where(ReportLink.interview_id == interview_id)
+            found = session.exec(query).first()
+            if found is not None:
+                return found
+            token = secrets.token_urlsafe(32)
+            session.add(
+                ReportLink(
+                    token=token, session_id=session_id, interview_id=interview_id, created_at=self.now()
+                )
+            )
+            return token
+
+    def resolve_token(self, token: str) -> ReportLink | None:
+        with self._unit() as session:
+            return session.get(ReportLink, token)
+
+    # Webhooks
+
+    def add_endpoint(self, url: str, secret: str, events: list[str] | None = None) -> WebhookEndpoint:
+        endpoint = WebhookEndpoint(url=url, secret=secret, events=list(events or []), created_at=self.now())
+        with self._unit() as session:
+            session.add(endpoint)
+            session.flush()
+            return endpoint
+
+    def endpoints_for(self, event: str) -> list[WebhookEndpoint]:
+        """Active endpoints subscribed to `event` (an empty subscription list means every event)."""
+        with self._unit() as session:
+            rows = session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.active).is_(True)))
+            return [e for e in rows if not e.events or event in e.events]
+
+    def endpoint(self, endpoint_id: int) -> WebhookEndpoint | None:
+        with self._unit() as session:
+            return session.get(WebhookEndpoint, endpoint_id)
+
+    def add_delivery(self, endpoint_id: int, event: str, body: str) -> int:
+        delivery = WebhookDelivery(endpoint_id=endpoint_id, event=event, body=body, created_at=self.now())
+        with self._unit() as session:
+            session.add(delivery)
+            session.flush()
+            if delivery.id is None:
+                raise RuntimeError("delivery got no id on flush")
+            return delivery.id
+
+    def delivery(self, delivery_id: int) -> WebhookDelivery | None:
+        with self._unit() as session:
+            return session.get(WebhookDelivery, delivery_id)
+
+    def record_attempt(
+        self, delivery_id: int, *, status: str, response_status: int | None, error: str | None
+    ) -> None:
+        """One more attempt of a delivery: its outcome, and `delivered_at` once it got through."""
+        with self._unit() as session:
+            row = session.get(WebhookDelivery, delivery_id)
+            if row is None:
+                raise LookupError(f"webhook delivery {delivery_id} does not exist")
+            row.attempts += 1
+            row.status = status
+            row.response_status = response_status
+            row.error = error
+            if status == "delivered":
+                row.delivered_at = self.now()
+
+    def deliveries(self, limit: int = 100) -> list[WebhookDelivery]:
+        """The delivery log, newest first."""
+        with self._unit() as session:
+            return list(
+                session.exec(select(WebhookDelivery).order_by(col(WebhookDelivery.id).desc()).limit(limit))
+            )

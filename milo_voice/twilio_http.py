@@ -1,0 +1,120 @@
+"""Twilio's HTTP side: webhook signatures, the TwiML we answer with, and the REST call to dial out.
+
+No web framework and no database: `web/phone.py` and the outbound-call helper compose these.
+The signature is Twilio's documented scheme: HMAC-SHA1, keyed with the account's auth token,
+over the full URL Twilio requested followed by every POST parameter as name + value, sorted by
+name; base64 of the digest goes in `X-Twilio-Signature`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from collections.abc import Iterable
+from urllib.parse import urlsplit, urlunsplit
+from xml.sax.saxutils import escape, quoteattr
+
+import httpx
+
+from milo_voice.errors import MiloError
+
+API_VERSION = "2010-04-01"
+REST_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+"""Twilio answers call creation in well under a second; 10 s covers a slow network, not a dead one."""
+
+
+class OutboundCallFailed(MiloError):
+    """Twilio refused or could not be reached to place a call; the message carries Twilio's reason."""
+
+
+# -- signatures --------------------------------------------------------------------------------
+
+
+def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]] = ()) -> str:
+    """The `X-Twilio-Signature` Twilio sends for a request to `url` with these POST parameters."""
+    data = url + "".join(name + value for name, value in sorted(params))
+    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _port_variants(url: str) -> list[str]:
+    """The URL as given, without its default port and with it: Twilio signs whichever form it used."""
+    parts = urlsplit(url)
+    default = {"https": 443, "http": 80, "wss": 443, "ws": 80}.get(parts.scheme)
+    host = parts.hostname or ""
+    if default is None or not host:
+        return [url]
+    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    with_port = urlunsplit((parts.scheme, f"{host}:{default}", parts.path, parts.query, parts.fragment))
+    if parts.port not in (None, default):
+        return [url]
+    return [url, bare, with_port]
+
+
+def valid_signature(auth_token: str, url: str, params: Iterable[tuple[str, str]], header: str) -> bool:
+    """Constant-time check of `header` against the signature of (`url`, `params`)."""
+    if not header:
+        return False
+    pairs = list(params)
+    return any(
+        hmac.compare_digest(signature(auth_token, candidate, pairs).encode(), header.encode())
+        for candidate in _port_variants(url)
+    )
+
+
+# -- TwiML ---------------------------------------------------------------------------------------
+
+
+def stream_url(base_url: str, path: str = "/phone/stream") -> str:
+    """The websocket URL Twilio connects to: the public base URL with http(s) turned into ws(s)."""
+    parts = urlsplit(base_url.rstrip("/"))
+    scheme = {"https": "wss", "http": "ws"}.get(parts.scheme, parts.scheme)
+    return urlunsplit((scheme, parts.netloc, parts.path.rstrip("/") + path, "", ""))
+
+
+def connect_stream(url: str, parameters: dict[str, str]) -> str:
+    """TwiML that connects the call to a bidirectional media stream, passing `parameters` along."""
+    params = "".join(f"<Parameter name={quoteattr(k)} value={quoteattr(v)}/>" for k, v in parameters.items())
+    return _twiml(f"<Connect><Stream url={quoteattr(url)}>{params}</Stream></Connect>")
+
+
+def say_and_hang_up(text: str) -> str:
+    """TwiML that says one line and ends the call (an unknown number, an expired call)."""
+    return _twiml(f"<Say>{escape(text)}</Say><Hangup/>")
+
+
+def _twiml(body: str) -> str:
+    return f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>'
+
+
+# -- REST: outbound calls ------------------------------------------------------------------------
+
+
+async def create_call(
+    *, api_url: str, account_sid: str, auth_token: str, to: str, from_: str, webhook_url: str,
+    client: httpx.AsyncClient | None = None,
+) -> str:
+    """Ask Twilio to dial `to` from `from_`; when answered, Twilio fetches TwiML from `webhook_url`.
+    Returns the new call's SID; raises `OutboundCallFailed` with Twilio's message."""
+    url = f"{api_url.rstrip('/')}/{API_VERSION}/Accounts/{account_sid}/Calls.json"
+    form = {"To": to, "From": from_, "Url": webhook_url, "Method": "POST"}
+    own = client is None
+    http = client or httpx.AsyncClient(timeout=REST_TIMEOUT)
+    try:
+        response = await http.post(url, data=form, auth=(account_sid, auth_token))
+    except httpx.HTTPError as exc:
+        raise OutboundCallFailed(f"Twilio unreachable at {api_url}: {type(exc).__name__}") from None
+    finally:
+        if own:
+            await http.aclose()
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code >= 400 or not isinstance(body, dict) or not isinstance(body.get("sid"), str):
+        message = body.get("message") if isinstance(body, dict) else None
+        raise OutboundCallFailed(
+            f"Twilio refused the call (HTTP {response.status_code}): {message or 'no sid'}"
+        )
+    return body["sid"]

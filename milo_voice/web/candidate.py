@@ -1,0 +1,116 @@
+"""The candidate's pages: the interview page at /i/{token}, the public share link /s/{slug}, the data
+notice and the thank-you page. The live call itself is `rtc.py`; the page's behaviour is
+`static/candidate.js` (consent before any microphone access, device check, call, end).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from milo_voice.models import CandidateStatus
+from milo_voice.settings import Settings
+from milo_voice.store import Store
+from milo_voice.web.rtc import live_calls
+
+WEB = Path(__file__).parent
+templates = Jinja2Templates(directory=str(WEB / "templates"))
+MAX_NAME = 200
+MAX_EMAIL = 320
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _not_found(request: Request, message: str) -> Response:
+    return templates.TemplateResponse(request, "candidate_message.html",
+                                      {"title": "Link not found", "message": message}, status_code=404)
+
+
+async def interview_page(request: Request) -> Response:
+    store: Store = request.app.state.store
+    settings: Settings = request.app.state.settings
+    token = request.path_params["token"]
+    candidate = await run_in_threadpool(store.candidate_by_token, token)
+    if candidate is None:
+        return _not_found(request, "This interview link is not valid. Please check the link you were sent.")
+    script = await run_in_threadpool(store.script_for, candidate.interview_id)
+    resumable = live_calls(request.app).live(token) is not None
+    if candidate.status == CandidateStatus.COMPLETED.value and not resumable:
+        return templates.TemplateResponse(request, "candidate_thanks.html",
+                                          {"script": script, "already": True})
+    config = {
+        "offerUrl": f"/api/rtc/{token}/offer",
+        "endUrl": f"/api/rtc/{token}/end",
+        "thanksUrl": f"/i/{token}/thanks",
+        "iceServers": settings.ice_server_list,
+        "resumeWindow": settings.resume_window,
+    }
+    return templates.TemplateResponse(request, "candidate.html", {
+        "candidate": candidate, "script": script, "config": config, "resumable": resumable,
+    })
+
+
+async def thanks_page(request: Request) -> Response:
+    store: Store = request.app.state.store
+    candidate = await run_in_threadpool(store.candidate_by_token, request.path_params["token"])
+    if candidate is None:
+        return _not_found(request, "This interview link is not valid.")
+    script = await run_in_threadpool(store.script_for, candidate.interview_id)
+    return templates.TemplateResponse(request, "candidate_thanks.html", {"script": script, "already": False})
+
+
+async def share_page(request: Request) -> Response:
+    """GET: ask for name and email. POST: create the candidate and send them to their own link."""
+    store: Store = request.app.state.store
+    slug = request.path_params["slug"]
+    interview_id = await run_in_threadpool(store.published_interview_id, slug)
+    if interview_id is None:
+        return _not_found(request, "This interview is not open. Please check the link you were given.")
+    script = await run_in_threadpool(store.script_for, interview_id)
+    values = {"name": "", "email": ""}
+    errors: list[str] = []
+    if request.method == "POST":
+        form = await request.form(max_files=0, max_fields=10)
+        values = {key: str(form.get(key, "")).strip() for key in values}
+        errors = _check_applicant(values["name"], values["email"])
+        if not errors:
+            name, email = values["name"], values["email"]
+            candidate = await run_in_threadpool(
+                lambda: store.add_candidate(interview_id=interview_id, name=name, email=email)
+            )
+            return RedirectResponse(f"/i/{candidate.token}", status_code=303)
+    return templates.TemplateResponse(
+        request, "candidate_share.html", {"script": script, "values": values, "errors": errors},
+        status_code=400 if errors else 200,
+    )
+
+
+def _check_applicant(name: str, email: str) -> list[str]:
+    errors = []
+    if not name:
+        errors.append("Please enter your name.")
+    elif len(name) > MAX_NAME:
+        errors.append(f"Your name can be at most {MAX_NAME} characters.")
+    if not _EMAIL.match(email) or len(email) > MAX_EMAIL:
+        errors.append("Please enter a valid email address, like name@example.com.")
+    return errors
+
+
+async def notice_page(request: Request) -> Response:
+    return templates.TemplateResponse(request, "candidate_notice.html", {})
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/i/{token}", interview_page),
+        Route("/i/{token}/thanks", thanks_page),
+        Route("/s/{slug}", share_page, methods=["GET", "POST"]),
+        Route("/notice", notice_page),
+        Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
+    ]

@@ -1,0 +1,182 @@
+"""The phone channel's HTTP side: Twilio's voice webhook (TwiML) and the Media Streams websocket.
+
+`POST /phone/voice` maps the called number to an interview and the caller to a candidate (by
+phone number), opens a call row with a one-time ticket, and answers `<Connect><Stream>` with the
+ticket as a `<Parameter>`. `/phone/stream` claims the ticket, asks for a keypad access code if the
+caller is still unknown, then runs the interview over `TwilioStreamTransport`. The ticket is what
+authenticates the stream: only Twilio saw it, in the answer to a (signed) webhook.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import numpy as np
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from milo_voice import phone_keypad
+from milo_voice.engines import Runtime
+from milo_voice.errors import ProtocolViolation, TransportClosed
+from milo_voice.live import run_session
+from milo_voice.media.twilio_stream import CLOSE_POLICY, TwilioStreamTransport
+from milo_voice.phone_store import PhoneStore
+from milo_voice.settings import Settings
+from milo_voice.store import Store
+from milo_voice.twilio_http import connect_stream, say_and_hang_up, stream_url, valid_signature
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_NUMBER = "Sorry, this number is not connected to an interview. Goodbye."
+EXPIRED_CALL = "Sorry, this call can no longer be connected to your interview. Goodbye."
+
+
+class StarletteSocket:
+    """Starlette's `WebSocket` as a `MessageSocket`."""
+
+    def __init__(self, websocket: WebSocket) -> None:
+        self.websocket = websocket
+
+    async def receive(self) -> str | bytes | None:
+        try:
+            message = await self.websocket.receive()
+        except (RuntimeError, WebSocketDisconnect):
+            return None
+        if message["type"] == "websocket.disconnect":
+            return None
+        text = message.get("text")
+        return text if text is not None else message.get("bytes") or b""
+
+    async def send(self, text: str) -> None:
+        try:
+            await self.websocket.send_text(text)
+        except Exception as exc:  # uvicorn raises several kinds once the peer has gone
+            raise TransportClosed(f"phone websocket send failed: {type(exc).__name__}") from None
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        ws = self.websocket
+        gone = WebSocketState.DISCONNECTED
+        if ws.application_state is gone or ws.client_state is gone:
+            return
+        try:
+            await ws.close(code, reason)
+        except Exception:  # already closing
+            log.debug("phone.close_failed", exc_info=True)
+
+
+def _twiml(body: str) -> Response:
+    return Response(body, media_type="application/xml")
+
+
+def _signed_url(settings: Settings, request: Request) -> str:
+    """The URL Twilio requested: behind a proxy that is the public URL, not the one we were reached at."""
+    if not settings.public_url:
+        return str(request.url)
+    query = f"?{request.url.query}" if request.url.query else ""
+    return settings.public_url.rstrip("/") + request.url.path + query
+
+
+async def voice(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    phones = PhoneStore(request.app.state.store)
+    form = await request.form()
+    params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
+    token = str(settings.twilio_auth_token)
+    if token and not valid_signature(token, _signed_url(settings, request), params,
+                                     request.headers.get("x-twilio-signature", "")):
+        log.warning("phone.bad_signature")
+        return Response("invalid X-Twilio-Signature", status_code=403, media_type="text/plain")
+    fields = dict(params)
+    call_sid, caller, called = fields.get("CallSid", ""), fields.get("From", ""), fields.get("To", "")
+    outbound = request.query_params.get("outbound")
+    if outbound:
+        call = await run_in_threadpool(phones.call_by_ticket, outbound)
+        if call is None or call.stream_started_at is not None or call.id is None:
+            return _twiml(say_and_hang_up(EXPIRED_CALL))
+        await run_in_threadpool(lambda: phones.update_call(call.id or 0, call_sid=call_sid))
+        ticket = outbound
+    else:
+        interview_id = await run_in_threadpool(phones.interview_for_number, called)
+        if interview_id is None:
+            log.info("phone.unknown_number")
+            return _twiml(say_and_hang_up(UNKNOWN_NUMBER))
+        candidate = await run_in_threadpool(phones.candidate_by_phone, interview_id, caller)
+        _, ticket = await run_in_threadpool(lambda: phones.open_call(
+            direction="inbound", interview_id=interview_id, candidate_id=candidate.id if candidate else None,
+            call_sid=call_sid, from_number=caller, to_number=called,
+        ))
+        log.info("phone.inbound_call", extra={"call_id": call_sid, "known_caller": candidate is not None})
+    return _twiml(connect_stream(stream_url(settings.base_url), {"ticket": ticket}))
+
+
+async def stream(websocket: WebSocket) -> None:
+    await websocket.accept()
+    transport = TwilioStreamTransport(StarletteSocket(websocket))
+    try:
+        start = await transport.open()
+    except (ProtocolViolation, TransportClosed):
+        await transport.close(CLOSE_POLICY, transport.ended_by or "no stream")
+        return
+    try:
+        await _run_call(websocket, transport, start.custom_parameters.get("ticket", ""))
+    finally:
+        await transport.close()
+
+
+async def _run_call(websocket: WebSocket, transport: TwilioStreamTransport, ticket: str) -> None:
+    state = websocket.app.state
+    settings: Settings = state.settings
+    store: Store = state.store
+    phones = PhoneStore(store)
+    call = await run_in_threadpool(phones.claim_ticket, ticket)
+    if call is None or call.id is None:
+        log.warning("phone.bad_ticket")
+        await transport.close(CLOSE_POLICY, "unknown, used or expired ticket")
+        return
+    call_id = call.id
+    await run_in_threadpool(lambda: phones.update_call(call_id, call_sid=transport.call_id))
+    runtime: Runtime = await state.runtime.get()
+    candidate_id = call.candidate_id
+    if candidate_id is None:
+        candidate_id = await _keypad(transport, runtime, phones, call.interview_id)
+        if candidate_id is None:
+            return
+        await run_in_threadpool(lambda: phones.update_call(call_id, candidate_id=candidate_id))
+        await transport.clear()
+        transport.restart_clock()
+    loop = asyncio.get_running_loop()
+
+    def started(session_id: int) -> None:
+        loop.run_in_executor(None, lambda: phones.update_call(call_id, session_id=session_id))
+
+    outcome = await run_session(settings, runtime, store, transport, candidate_id=candidate_id,
+                                interview_id=call.interview_id, channel="phone", on_started=started)
+    log.info("phone.call_ended", extra={"session_id": outcome.session_id, "status": outcome.status,
+                                        "ended_by": transport.ended_by})
+
+
+async def _keypad(transport: TwilioStreamTransport, runtime: Runtime, phones: PhoneStore,
+                  interview_id: int) -> int | None:
+    loop = asyncio.get_running_loop()
+    engines = runtime.engines
+
+    def render(text: str) -> np.ndarray:
+        cached = engines.tts.get(text)
+        return cached if cached is not None else engines.tts.render(text)
+
+    async def speak(text: str) -> np.ndarray:
+        return await loop.run_in_executor(engines.tts_executor, render, text)
+
+    async def lookup(code: str) -> int | None:
+        candidate = await run_in_threadpool(phones.candidate_by_code, interview_id, code)
+        return candidate.id if candidate is not None else None
+
+    return await phone_keypad.identify(transport, speak, lookup)
+
+
+def routes() -> list[BaseRoute]:
+    return [Route("/phone/voice", voice, methods=["POST"]), WebSocketRoute("/phone/stream", stream)]

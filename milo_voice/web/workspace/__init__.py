@@ -1,0 +1,47 @@
+"""The recruiter workspace over HTTP: pages under /app (session cookie + CSRF) and the JSON API
+under /api (API keys). `routes()` is what `create_app` plugs in; nothing here is reachable
+without signing in except the login and invite pages, static assets and the OpenAPI description.
+"""
+
+from __future__ import annotations
+
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from milo_voice.web.workspace import account_pages, api, candidate_pages, interview_pages, profile_pages
+from milo_voice.web.workspace.auth import LazySessions
+from milo_voice.web.workspace.render import STATIC
+
+
+async def home(request: Request) -> Response:
+    return RedirectResponse("/app/interviews", status_code=303)
+
+
+def page_routes() -> list[BaseRoute]:
+    """Every page under /app, each guarded by `auth.page` or `auth.public_form` (a test checks)."""
+    return [
+        *account_pages.routes(),
+        *interview_pages.routes(),
+        *candidate_pages.routes(),
+        *profile_pages.routes(),
+    ]
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/app", home),
+        Mount(
+            "/app",
+            routes=[Route("/", home), Mount("/static", StaticFiles(directory=STATIC)), *page_routes()],
+            middleware=[Middleware(LazySessions)],
+        ),
+        # Plain routes, not a Mount: a Mount("/api") would swallow other areas' /api/* paths.
+        *(
+            Route("/api" + r.path, r.endpoint, methods=r.methods)
+            for r in api.routes()
+            if isinstance(r, Route)
+        ),
+    ]

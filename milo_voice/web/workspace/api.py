@@ -1,0 +1,219 @@
+"""The JSON API: interviews, candidates and their results, for scripts and ATS integrations.
+
+Authenticated by API key only (no cookies, hence no CSRF); a key acts with its user's role, so a
+viewer's key can read but every write answers 403. Described by `/api/openapi.json`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from milo_voice.models import Candidate, Interview, UserRole
+from milo_voice.web.workspace.auth import api, who
+from milo_voice.web.workspace.openapi import spec
+from milo_voice.web.workspace.services import workspace
+from milo_voice.workspace import editor
+from milo_voice.workspace.candidates import CandidateQuery, CandidateRow
+from milo_voice.workspace.diagnostics import diagnose
+from milo_voice.workspace.repo import Invalid
+from milo_voice.workspace.review import lines_of
+
+MAX_BODY = 1_000_000
+"""Largest JSON body accepted (bytes): an interview with a logo fits with room to spare."""
+
+
+async def body(request: Request) -> dict[str, Any]:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise Invalid(f"the request body is over {MAX_BODY} bytes")
+    try:
+        data = json.loads(raw or b"{}")
+    except ValueError as exc:
+        raise Invalid(f"the body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise Invalid("the body must be a JSON object")
+    return data
+
+
+def interview_json(row: Interview, *, candidates: int | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "slug": row.slug,
+        "version": row.version,
+        "title": row.title,
+        "role": row.role,
+        "status": row.status,
+        "archived": row.archived,
+        "is_template": row.is_template,
+        "language": row.language,
+        "created_at": row.created_at.isoformat(),
+    }
+    if candidates is not None:
+        out["candidates"] = candidates
+    return out
+
+
+def candidate_json(request: Request, row: Candidate, interview: Interview) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "name": row.name,
+        "email": row.email,
+        "phone": row.phone,
+        "status": row.status,
+        "interview": interview.slug,
+        "interview_version": interview.version,
+        "link": f"{workspace(request).settings.base_url}/i/{row.token}",
+        "created_at": row.created_at.isoformat(),
+    }
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(spec(workspace(request).settings.base_url))
+
+
+@api()
+async def list_interviews(request: Request) -> Response:
+    items = await run_in_threadpool(workspace(request).interviews.summaries)
+    return JSONResponse([interview_json(s.interview, candidates=s.candidates) for s in items])
+
+
+@api(UserRole.ADMIN)
+async def create_interview(request: Request) -> Response:
+    ws = workspace(request)
+    data = await body(request)
+    questions = data.get("questions")
+    if not isinstance(questions, list) or not all(isinstance(q, dict) for q in questions):
+        raise Invalid("questions must be a list of objects with at least a text")
+    form = editor.parse(data, questions)
+    row = await run_in_threadpool(ws.interviews.create, form)
+    await run_in_threadpool(ws.audit.record, who(request), "create", "interview", row.slug, version=1)
+    if data.get("publish") is True:
+        row = await run_in_threadpool(ws.interviews.publish, row.slug)
+        await run_in_threadpool(ws.audit.record, who(request), "publish", "interview", row.slug)
+    return JSONResponse(interview_json(row), status_code=201)
+
+
+@api()
+async def get_interview(request: Request) -> Response:
+    ws, slug = workspace(request), request.path_params["slug"]
+    row = await run_in_threadpool(ws.interviews.latest, slug)
+    form = await run_in_threadpool(ws.interviews.form, row)
+    out = interview_json(row)
+    out.update(
+        greeting=form.greeting,
+        closing=form.closing,
+        voice=form.voice,
+        thinking_silence=form.thinking_silence,
+        max_silence=form.max_silence,
+        questions=[
+            {
+                "text": q.text,
+                "shape": q.shape.value,
+                "follow_ups": list(q.follow_ups),
+                "max_follow_ups": q.max_follow_ups,
+                "wants_example": q.wants_example,
+            }
+            for q in form.questions
+        ],
+    )
+    return JSONResponse(out)
+
+
+@api(UserRole.ADMIN)
+async def publish_interview(request: Request) -> Response:
+    ws, slug = workspace(request), request.path_params["slug"]
+    row = await run_in_threadpool(ws.interviews.publish, slug)
+    await run_in_threadpool(ws.audit.record, who(request), "publish", "interview", slug)
+    return JSONResponse(interview_json(row))
+
+
+@api(UserRole.ADMIN)
+async def add_candidate(request: Request) -> Response:
+    ws, slug = workspace(request), request.path_params["slug"]
+    data = await body(request)
+    row = await run_in_threadpool(
+        lambda: ws.candidates.add(
+            slug=slug,
+            name=str(data.get("name", "")),
+            email=str(data.get("email", "")),
+            phone=str(data.get("phone", "")),
+        )
+    )
+    _, interview = await run_in_threadpool(ws.candidates.get, row.id)
+    await run_in_threadpool(ws.audit.record, who(request), "create", "candidate", row.id, interview=slug)
+    return JSONResponse(candidate_json(request, row, interview), status_code=201)
+
+
+def _row_json(request: Request, r: CandidateRow) -> dict[str, Any]:
+    out = candidate_json(request, r.candidate, r.interview)
+    out["stars"] = r.stars
+    out["last_session"] = (
+        None
+        if r.last_session is None
+        else {
+            "id": r.last_session.id,
+            "status": r.last_session.status,
+            "duration_s": r.last_session.duration_s,
+        }
+    )
+    return out
+
+
+@api()
+async def list_candidates(request: Request) -> Response:
+    p = request.query_params
+    query = CandidateQuery(slug=p.get("interview", ""), status=p.get("status", ""), search=p.get("q", ""))
+    rows = await run_in_threadpool(workspace(request).candidates.search, query)
+    return JSONResponse([_row_json(request, r) for r in rows])
+
+
+@api()
+async def get_candidate(request: Request) -> Response:
+    ws, cid = workspace(request), int(request.path_params["cid"])
+    row, interview = await run_in_threadpool(ws.candidates.get, cid)
+    sessions = []
+    for s in await run_in_threadpool(ws.review.sessions, cid):
+        assert s.id is not None
+        turns = await run_in_threadpool(ws.review.turns, s.id)
+        timing = diagnose(await run_in_threadpool(ws.review.events, s.id))
+        sessions.append(
+            {
+                "id": s.id,
+                "status": s.status,
+                "channel": s.channel,
+                "interview_id": s.interview_id,
+                "started_at": s.started_at.isoformat(),
+                "duration_s": s.duration_s,
+                "transcript": [
+                    {"speaker": line.speaker, "start_s": line.start, "end_s": line.end, "text": line.text}
+                    for line in lines_of(turns)
+                ],
+                "timing": {
+                    "median_dead_air_s": timing.median_dead_air,
+                    "barge_ins": timing.barge_ins,
+                    "false_ends": timing.false_ends,
+                },
+            }
+        )
+    await run_in_threadpool(ws.audit.record, who(request), "view", "candidate", cid)
+    out = candidate_json(request, row, interview)
+    out["sessions"] = sessions
+    return JSONResponse(out)
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/openapi.json", openapi),
+        Route("/interviews", list_interviews),
+        Route("/interviews", create_interview, methods=["POST"]),
+        Route("/interviews/{slug}", get_interview),
+        Route("/interviews/{slug}/publish", publish_interview, methods=["POST"]),
+        Route("/interviews/{slug}/candidates", add_candidate, methods=["POST"]),
+        Route("/candidates", list_candidates),
+        Route("/candidates/{cid:int}", get_candidate),
+    ]

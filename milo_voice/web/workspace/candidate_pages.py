@@ -1,0 +1,125 @@
+"""Candidate pages: the list (filters, search, sorting, column chooser), the board by stage, adding one
+by hand, and bulk shortlist / dismiss."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from milo_voice.models import UserRole
+from milo_voice.web.workspace.auth import page, who
+from milo_voice.web.workspace.render import render
+from milo_voice.web.workspace.services import workspace
+from milo_voice.workspace.candidates import SORTS, STATUSES, CandidateQuery, CandidateRow
+from milo_voice.workspace.repo import Invalid
+
+COLUMNS = [
+    ("interview", "Interview"),
+    ("status", "Status"),
+    ("email", "Email"),
+    ("phone", "Phone"),
+    ("rating", "Rating"),
+    ("duration", "Duration"),
+    ("created", "Added"),
+]
+DEFAULT_COLUMNS = ("interview", "status", "rating", "duration", "created")
+
+
+def query_of(request: Request) -> CandidateQuery:
+    p = request.query_params
+    sort = p.get("sort", "created")
+    return CandidateQuery(
+        slug=p.get("interview", ""),
+        status=p.get("status", ""),
+        search=p.get("q", "")[:200],
+        sort=sort if sort in SORTS else "created",
+        descending=p.get("dir", "desc") != "asc",
+    )
+
+
+@page()
+async def list_candidates(request: Request) -> Response:
+    ws = workspace(request)
+    query = query_of(request)
+    rows = await run_in_threadpool(ws.candidates.search, query)
+    interviews = await run_in_threadpool(ws.interviews.summaries)
+    columns = [c for c in request.query_params.getlist("cols") if c in dict(COLUMNS)] or list(DEFAULT_COLUMNS)
+    params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("sort", "dir")]
+    sort_links = {
+        c: "/app/candidates?"
+        + urlencode(
+            [*params, ("sort", c), ("dir", "asc" if query.sort == c and query.descending else "desc")]
+        )
+        for c in SORTS
+    }
+    board: dict[str, list[CandidateRow]] = {s: [] for s in STATUSES}
+    for row in rows:
+        board.setdefault(row.candidate.status, []).append(row)
+    return render(
+        request,
+        "candidates.html",
+        {
+            "rows": rows,
+            "query": query,
+            "interviews": interviews,
+            "board": board,
+            "view": "board" if request.query_params.get("view") == "board" else "table",
+            "columns": columns,
+            "all_columns": COLUMNS,
+            "sortable": set(SORTS),
+            "sort_links": sort_links,
+            "header": [("name", "Name"), *[(c, label) for c, label in COLUMNS if c in columns]],
+            "back": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
+        },
+    )
+
+
+@page(UserRole.ADMIN)
+async def add_candidate(request: Request) -> Response:
+    ws = workspace(request)
+    form = await request.form()
+    slug = str(form.get("interview", ""))
+    try:
+        row = await run_in_threadpool(
+            lambda: ws.candidates.add(
+                slug=slug,
+                name=str(form.get("name", "")),
+                email=str(form.get("email", "")),
+                phone=str(form.get("phone", "")),
+            )
+        )
+    except Invalid as exc:
+        return render(
+            request, "message.html", {"heading": "The candidate was not added", "message": str(exc)}, 400
+        )
+    await run_in_threadpool(ws.audit.record, who(request), "create", "candidate", row.id, interview=slug)
+    return RedirectResponse(f"/app/candidates/{row.id}?added=1", status_code=303)
+
+
+@page()
+async def bulk(request: Request) -> Response:
+    ws = workspace(request)
+    form = await request.form()
+    ids = [int(i) for i in form.getlist("ids") if str(i).isdigit()]
+    decision = str(form.get("decision", ""))
+    changed = await run_in_threadpool(ws.candidates.decide, ids, decision)
+    for cid in changed:
+        await run_in_threadpool(
+            ws.audit.record, who(request), "status", "candidate", cid, status=decision, bulk=len(changed)
+        )
+    back = str(form.get("back", ""))
+    return RedirectResponse(
+        back if back.startswith("/app/candidates") else "/app/candidates", status_code=303
+    )
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/candidates", list_candidates),
+        Route("/candidates", add_candidate, methods=["POST"]),
+        Route("/candidates/bulk", bulk, methods=["POST"]),
+    ]

@@ -1,0 +1,272 @@
+"""Interview pages: list, create and edit (versioned), publish, duplicate, templates, archive, share.
+
+Only admins change interviews; viewers see them, their share codes and their analytics.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData, UploadFile
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from milo_voice.dialogue.script import AnswerShape
+from milo_voice.models import Interview, InterviewStatus, UserRole
+from milo_voice.web.workspace.auth import page, who
+from milo_voice.web.workspace.render import render
+from milo_voice.web.workspace.services import workspace
+from milo_voice.workspace import analytics, editor, share
+from milo_voice.workspace.editor import InterviewForm, QuestionForm
+from milo_voice.workspace.repo import Invalid, NotFound
+
+SHAPES = [s.value for s in AnswerShape]
+BLANK = InterviewForm(title="", questions=(QuestionForm(text=""),))
+
+
+def public_link(request: Request, slug: str) -> str:
+    """The interview's public share link (served by the live channels: issue 3's `/s/{slug}`)."""
+    return f"{workspace(request).settings.base_url}/s/{slug}"
+
+
+async def _form(form: FormData) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        k: form.get(k)
+        for k in (
+            "title",
+            "role",
+            "greeting",
+            "closing",
+            "language",
+            "voice",
+            "thinking_silence",
+            "max_silence",
+        )
+    }
+    upload = form.get("logo_file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        content = await upload.read(editor.MAX_LOGO_BYTES + 1)
+        if content:
+            data["logo"] = editor.logo_data_url(upload.content_type or "", content)
+    elif form.get("remove_logo") == "1":
+        data["logo"] = ""
+    return data
+
+
+def _editor(
+    request: Request,
+    form: InterviewForm,
+    *,
+    slug: str = "",
+    current: Interview | None = None,
+    error: str = "",
+    status: int = 200,
+) -> Response:
+    questions = list(form.questions) or list(BLANK.questions)
+    return render(
+        request,
+        "interview_edit.html",
+        {
+            "form": form,
+            "questions": questions,
+            "shapes": SHAPES,
+            "slug": slug,
+            "error": error,
+            "action": f"/app/interviews/{slug}/edit" if slug else "/app/interviews",
+            "published": current is not None and current.status == InterviewStatus.PUBLISHED.value,
+            "next_version": current.version + 1 if current else 1,
+        },
+        status,
+    )
+
+
+def _unsaved(raw: dict[str, Any], questions: list[dict[str, str]]) -> InterviewForm:
+    """What the recruiter typed, for re-showing a form that failed validation (nothing is lost)."""
+    kept = []
+    for q in questions:
+        shape = q["shape"] if q["shape"] in SHAPES else AnswerShape.EXPLANATION.value
+        limit = q["max_follow_ups"]
+        kept.append(
+            QuestionForm(
+                q["text"],
+                AnswerShape(shape),
+                tuple(q["follow_ups"].splitlines()),
+                int(limit) if limit.isdigit() else 1,
+                bool(q["wants_example"]),
+            )
+        )
+    return InterviewForm(
+        title=str(raw.get("title") or ""),
+        role=str(raw.get("role") or ""),
+        greeting=str(raw.get("greeting") or ""),
+        closing=str(raw.get("closing") or ""),
+        language=str(raw.get("language") or ""),
+        voice=str(raw.get("voice") or ""),
+        questions=tuple(kept),
+        logo=None,
+    )
+
+
+@page()
+async def list_interviews(request: Request) -> Response:
+    tab = request.query_params.get("tab", "active")
+    ws = workspace(request)
+    if tab == "archived":
+        items = await run_in_threadpool(lambda: ws.interviews.summaries(archived=True))
+    elif tab == "templates":
+        items = await run_in_threadpool(lambda: ws.interviews.summaries(templates=True))
+    else:
+        tab = "active"
+        items = await run_in_threadpool(lambda: ws.interviews.summaries(templates=False))
+    return render(request, "interviews.html", {"items": items, "tab": tab})
+
+
+@page(UserRole.ADMIN)
+async def new_interview(request: Request) -> Response:
+    return _editor(request, BLANK)
+
+
+async def _submitted(request: Request) -> tuple[InterviewForm | None, InterviewForm, str]:
+    form = await request.form()
+    questions = editor.form_questions(form)
+    raw: dict[str, Any] = {}
+    try:
+        raw = await _form(form)
+        return editor.parse(raw, questions), BLANK, ""
+    except Invalid as exc:
+        if not raw:
+            raw = {k: form.get(k) for k in ("title", "role", "greeting", "closing", "language", "voice")}
+        return None, _unsaved(raw, questions), str(exc)
+    finally:
+        await form.close()  # uploads are spooled to temporary files
+
+
+@page(UserRole.ADMIN)
+async def create_interview(request: Request) -> Response:
+    ws = workspace(request)
+    parsed, unsaved, error = await _submitted(request)
+    if parsed is None:
+        return _editor(request, unsaved, error=error, status=400)
+    row = await run_in_threadpool(ws.interviews.create, parsed)
+    await run_in_threadpool(ws.audit.record, who(request), "create", "interview", row.slug, version=1)
+    return RedirectResponse(f"/app/interviews/{row.slug}", status_code=303)
+
+
+@page(UserRole.ADMIN)
+async def edit_interview(request: Request) -> Response:
+    ws, slug = workspace(request), request.path_params["slug"]
+    current = await run_in_threadpool(ws.interviews.latest, slug)
+    if request.method == "GET":
+        stored = await run_in_threadpool(ws.interviews.form, current)
+        return _editor(request, stored, slug=slug, current=current)
+    parsed, unsaved, error = await _submitted(request)
+    if parsed is None:
+        return _editor(request, unsaved, slug=slug, current=current, error=error, status=400)
+    row = await run_in_threadpool(ws.interviews.save, slug, parsed)
+    await run_in_threadpool(ws.audit.record, who(request), "edit", "interview", slug, version=row.version)
+    return RedirectResponse(f"/app/interviews/{slug}", status_code=303)
+
+
+@page()
+async def show_interview(request: Request) -> Response:
+    ws, slug = workspace(request), request.path_params["slug"]
+    versions = await run_in_threadpool(ws.interviews.versions, slug)
+    current = versions[0]
+    assert current.id is not None
+    questions = await run_in_threadpool(ws.interviews.questions, current.id)
+    published = current.status == InterviewStatus.PUBLISHED.value
+    actions = [] if published or current.archived else [("publish", "Publish")]
+    actions.append(("duplicate", "Duplicate"))
+    actions.append(
+        ("untemplate", "Stop using as template") if current.is_template else ("template", "Save as template")
+    )
+    actions.append(("unarchive", "Unarchive") if current.archived else ("archive", "Archive"))
+    return render(
+        request,
+        "interview.html",
+        {
+            "interview": current,
+            "versions": versions,
+            "questions": questions,
+            "published": published,
+            "public_link": public_link(request, slug),
+            "actions": actions,
+        },
+    )
+
+
+@page(UserRole.ADMIN)
+async def interview_action(request: Request) -> Response:
+    ws, slug, action = workspace(request), request.path_params["slug"], request.path_params["action"]
+    target = f"/app/interviews/{slug}"
+    if action == "publish":
+        await run_in_threadpool(ws.interviews.publish, slug)
+    elif action == "duplicate":
+        copy = await run_in_threadpool(ws.interviews.duplicate, slug)
+        target = f"/app/interviews/{copy.slug}/edit"
+        await run_in_threadpool(ws.audit.record, who(request), "create", "interview", copy.slug, source=slug)
+    elif action in ("archive", "unarchive"):
+        await run_in_threadpool(ws.interviews.set_archived, slug, action == "archive")
+    elif action in ("template", "untemplate"):
+        await run_in_threadpool(ws.interviews.set_template, slug, action == "template")
+    else:
+        raise NotFound(f"no interview action {action!r}")
+    await run_in_threadpool(ws.audit.record, who(request), action, "interview", slug)
+    return RedirectResponse(target, status_code=303)
+
+
+async def _published_link(request: Request) -> tuple[Interview, str]:
+    ws, slug = workspace(request), request.path_params["slug"]
+    current = await run_in_threadpool(ws.interviews.latest, slug)
+    return current, public_link(request, slug)
+
+
+@page()
+async def qr(request: Request) -> Response:
+    _, link = await _published_link(request)
+    if request.path_params["kind"] == "png":
+        return Response(share.qr_png(link), media_type="image/png")
+    return Response(share.qr_svg(link), media_type="image/svg+xml")
+
+
+@page()
+async def poster(request: Request) -> Response:
+    current, link = await _published_link(request)
+    pdf = await run_in_threadpool(
+        lambda: share.poster_pdf(url=link, title=current.title, role=current.role, logo=current.logo)
+    )
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{current.slug}-poster.pdf"'},
+    )
+
+
+@page()
+async def show_analytics(request: Request) -> Response:
+    ws, slug = workspace(request), request.path_params["slug"]
+    current = await run_in_threadpool(ws.interviews.latest, slug)
+    candidates, sessions = await run_in_threadpool(ws.review.funnel_rows, slug)
+    stats = analytics.compute(candidates, sessions, today=datetime.now(UTC))
+    return render(
+        request,
+        "analytics.html",
+        {"interview": current, "stats": stats, "chart": analytics.chart_points(stats.activity)},
+    )
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/interviews", list_interviews),
+        Route("/interviews", create_interview, methods=["POST"]),
+        Route("/interviews/new", new_interview),
+        Route("/interviews/{slug}", show_interview),
+        Route("/interviews/{slug}/edit", edit_interview, methods=["GET", "POST"]),
+        Route("/interviews/{slug}/analytics", show_analytics),
+        Route("/interviews/{slug}/qr.{kind:str}", qr),
+        Route("/interviews/{slug}/poster.pdf", poster),
+        Route("/interviews/{slug}/{action}", interview_action, methods=["POST"]),
+    ]

@@ -1,0 +1,203 @@
+"""The OpenAPI 3.1 description of the JSON API, served at /api/openapi.json.
+
+Written by hand next to the handlers (api.py) rather than generated: the API is small, and a
+test checks that every API route is described and every described path exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from milo_voice.dialogue.script import AnswerShape
+from milo_voice.workspace.candidates import STATUSES
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+ERRORS = {
+    "400": _json(_ref("Error"), "The input was not valid; `error` says what to fix."),
+    "401": _json(_ref("Error"), "No valid API key."),
+    "403": _json(_ref("Error"), "The key's user is not allowed to do this (viewers cannot write)."),
+    "404": _json(_ref("Error"), "No such object."),
+}
+
+SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+
+SCHEMAS: dict[str, Any] = {
+    "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
+    "Question": {
+        "type": "object",
+        "required": ["text"],
+        "properties": {
+            "text": {"type": "string", "maxLength": 1000},
+            "shape": {"type": "string", "enum": [s.value for s in AnswerShape], "default": "explanation"},
+            "follow_ups": {"type": "array", "items": {"type": "string"}, "maxItems": 5},
+            "max_follow_ups": {"type": "integer", "minimum": 0, "maximum": 5, "default": 1},
+            "wants_example": {"type": "boolean", "default": False},
+        },
+    },
+    "NewInterview": {
+        "type": "object",
+        "required": ["title", "questions"],
+        "properties": {
+            "title": {"type": "string", "maxLength": 300},
+            "role": {"type": "string"},
+            "greeting": {"type": "string", "description": "Welcome message."},
+            "closing": {"type": "string"},
+            "language": {"type": "string", "default": "en"},
+            "voice": {"type": "string"},
+            "thinking_silence": {"type": ["number", "null"], "description": "Seconds before an answer."},
+            "max_silence": {"type": ["number", "null"], "description": "Seconds of pause that end one."},
+            "questions": {"type": "array", "items": _ref("Question"), "minItems": 1},
+            "publish": {"type": "boolean", "default": False},
+        },
+    },
+    "Interview": {
+        "type": "object",
+        "properties": {
+            "slug": {"type": "string"},
+            "version": {"type": "integer"},
+            "title": {"type": "string"},
+            "role": {"type": "string"},
+            "status": {"type": "string", "enum": ["draft", "published", "archived"]},
+            "archived": {"type": "boolean"},
+            "is_template": {"type": "boolean"},
+            "language": {"type": "string"},
+            "created_at": {"type": "string", "format": "date-time"},
+            "candidates": {"type": "integer"},
+            "questions": {"type": "array", "items": _ref("Question")},
+        },
+    },
+    "NewCandidate": {
+        "type": "object",
+        "required": ["name"],
+        "properties": {"name": {"type": "string"}, "email": {"type": "string"}, "phone": {"type": "string"}},
+    },
+    "Candidate": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "email": {"type": "string"},
+            "phone": {"type": "string"},
+            "status": {"type": "string", "enum": list(STATUSES)},
+            "interview": {"type": "string"},
+            "interview_version": {"type": "integer"},
+            "link": {"type": "string", "description": "The candidate's personal interview link (secret)."},
+            "created_at": {"type": "string", "format": "date-time"},
+            "sessions": {"type": "array", "items": _ref("Session")},
+        },
+    },
+    "Session": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string"},
+            "channel": {"type": "string"},
+            "started_at": {"type": "string", "format": "date-time"},
+            "duration_s": {"type": ["number", "null"]},
+            "transcript": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "speaker": {"type": "string", "enum": ["candidate", "interviewer"]},
+                        "start_s": {"type": "number"},
+                        "end_s": {"type": "number"},
+                        "text": {"type": "string"},
+                    },
+                },
+            },
+            "timing": {"type": "object"},
+        },
+    },
+}
+
+
+def _op(
+    summary: str, ok: dict[str, Any], *, body: str = "", params: list[Any] | None = None
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"summary": summary, "responses": {**ok, **ERRORS}}
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": _ref(body)}}}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def spec(base_url: str) -> dict[str, Any]:
+    query = [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
+        for n, d in (("interview", "interview slug"), ("status", "candidate status"), ("q", "name or email"))
+    ]
+    many = {"type": "array"}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "milo-voice API",
+            "version": "1",
+            "description": "Interviews, candidates and results. Send an API key (created on the "
+            "workspace's API keys page) as `Authorization: Bearer <key>`; it acts with its user's role.",
+        },
+        "servers": [{"url": f"{base_url}/api"}],
+        "security": [{"apiKey": []}],
+        "components": {
+            "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
+            "schemas": SCHEMAS,
+        },
+        "paths": {
+            "/interviews": {
+                "get": _op(
+                    "List interviews (newest version of each)",
+                    {"200": _json({**many, "items": _ref("Interview")}, "Interviews")},
+                ),
+                "post": _op(
+                    "Create an interview (admin)",
+                    {"201": _json(_ref("Interview"), "Created")},
+                    body="NewInterview",
+                ),
+            },
+            "/interviews/{slug}": {
+                "get": _op(
+                    "Fetch an interview with its questions",
+                    {"200": _json(_ref("Interview"), "The newest version")},
+                    params=[SLUG],
+                ),
+            },
+            "/interviews/{slug}/publish": {
+                "post": _op(
+                    "Publish the newest version (admin)",
+                    {"200": _json(_ref("Interview"), "Published")},
+                    params=[SLUG],
+                ),
+            },
+            "/interviews/{slug}/candidates": {
+                "post": _op(
+                    "Add a candidate to the newest published version (admin)",
+                    {"201": _json(_ref("Candidate"), "Created, with their link")},
+                    body="NewCandidate",
+                    params=[SLUG],
+                ),
+            },
+            "/candidates": {
+                "get": _op(
+                    "List candidates",
+                    {"200": _json({**many, "items": _ref("Candidate")}, "Candidates")},
+                    params=query,
+                ),
+            },
+            "/candidates/{id}": {
+                "get": _op(
+                    "Fetch a candidate's results: sessions, transcripts, timing",
+                    {"200": _json(_ref("Candidate"), "The candidate")},
+                    params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+                ),
+            },
+        },
+    }

@@ -1,0 +1,43 @@
+"""The workspace repositories of one app, built once from the app's Store and kept on `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.requests import HTTPConnection
+
+from milo_voice.settings import Settings
+from milo_voice.store import Store
+from milo_voice.workspace.accounts import Accounts
+from milo_voice.workspace.audit import Audit
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
+from milo_voice.workspace.review import Review
+
+
+@dataclass(frozen=True, slots=True)
+class Workspace:
+    settings: Settings
+    accounts: Accounts
+    audit: Audit
+    interviews: Interviews
+    candidates: Candidates
+    review: Review
+
+
+def workspace(conn: HTTPConnection) -> Workspace:
+    state = conn.app.state
+    found: Workspace | None = getattr(state, "workspace", None)
+    if found is None:
+        store: Store = state.store
+        engine, now = store.engine, store.now
+        found = Workspace(
+            state.settings,
+            Accounts(engine, now=now),
+            Audit(engine, now=now),
+            Interviews(engine, now=now),
+            Candidates(engine, now=now),
+            Review(engine, now=now),
+        )
+        state.workspace = found
+    return found

@@ -1,0 +1,45 @@
+"""The audit trail: who viewed or changed what, and when. Append-only; admins read it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import col, select
+
+from milo_voice.models import AuditEvent
+from milo_voice.workspace.accounts import Principal
+from milo_voice.workspace.repo import Repo
+
+
+class Audit(Repo):
+    def record(
+        self,
+        who: Principal | None,
+        action: str,
+        target_type: str = "",
+        target_id: object = "",
+        **detail: Any,
+    ) -> None:
+        """Append one event; `detail` must be JSON-safe (ids, names, counts; never transcript text)."""
+        with self.unit() as session:
+            session.add(
+                AuditEvent(
+                    at=self.now(),
+                    user_id=who.user_id if who else None,
+                    actor=who.actor if who else "anonymous",
+                    action=action[:50],
+                    target_type=target_type[:30],
+                    target_id=str(target_id)[:100],
+                    detail=dict(detail),
+                )
+            )
+
+    def recent(self, *, limit: int = 200, target_type: str = "", target_id: object = "") -> list[AuditEvent]:
+        """Newest first; optionally only the events about one object."""
+        with self.unit() as session:
+            query = select(AuditEvent).order_by(col(AuditEvent.id).desc()).limit(limit)
+            if target_type:
+                query = query.where(AuditEvent.target_type == target_type)
+                if target_id != "":
+                    query = query.where(AuditEvent.target_id == str(target_id))
+            return list(session.exec(query))

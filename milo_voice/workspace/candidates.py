@@ -1,0 +1,214 @@
+"""Candidates as recruiters see them: add, list (filter, search, sort), bulk decisions, notes, ratings.
+
+Decisions (shortlist, dismiss) only change `candidate.status`; who made them and when is in the
+audit trail, which the profile shows. Ratings are one row per teammate and candidate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from statistics import mean
+
+from sqlalchemy import func, or_
+from sqlmodel import col, select
+
+from milo_voice.models import (
+    AppUser,
+    Candidate,
+    CandidateNote,
+    CandidateRating,
+    CandidateStatus,
+    Interview,
+    InterviewSession,
+    InterviewStatus,
+)
+from milo_voice.store import new_token
+from milo_voice.workspace.repo import Invalid, NotFound, Repo
+
+STATUSES: tuple[str, ...] = tuple(s.value for s in CandidateStatus)
+"""Board columns and filter choices, in pipeline order."""
+DECISIONS = (CandidateStatus.SHORTLISTED.value, CandidateStatus.DISMISSED.value)
+SORTS = {
+    "name": col(Candidate.name),
+    "status": col(Candidate.status),
+    "created": col(Candidate.created_at),
+    "interview": col(Interview.title),
+}
+"""Sortable columns of the list: query parameter -> column."""
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateQuery:
+    slug: str = ""
+    status: str = ""
+    search: str = ""
+    sort: str = "created"
+    descending: bool = True
+    limit: int = 500
+
+
+@dataclass(slots=True)
+class CandidateRow:
+    candidate: Candidate
+    interview: Interview
+    last_session: InterviewSession | None = None
+    stars: float | None = None
+    thumbs_up: int = 0
+    thumbs_down: int = 0
+
+
+@dataclass(slots=True)
+class Feedback:
+    """A candidate's notes and ratings, each with who and when."""
+
+    notes: list[tuple[CandidateNote, str]] = field(default_factory=list)
+    ratings: list[tuple[CandidateRating, str]] = field(default_factory=list)
+
+
+class Candidates(Repo):
+    def add(self, *, slug: str, name: str, email: str = "", phone: str = "") -> Candidate:
+        """A candidate on the newest published version of `slug`, with an unguessable link token."""
+        name = name.strip()
+        if not name:
+            raise Invalid("a candidate needs a name")
+        if len(name) > 200 or len(email) > 320 or len(phone) > 40:
+            raise Invalid("name, email or phone is too long")
+        with self.unit() as session:
+            version = session.exec(
+                select(Interview)
+                .where(Interview.slug == slug)
+                .where(Interview.status == InterviewStatus.PUBLISHED.value)
+                .order_by(col(Interview.version).desc())
+            ).first()
+            if version is None:
+                raise Invalid(f"interview {slug!r} has no published version; publish it first")
+            if version.archived:
+                raise Invalid("this interview is archived; unarchive it to add candidates")
+            assert version.id is not None
+            row = Candidate(
+                interview_id=version.id,
+                name=name,
+                email=email.strip(),
+                phone=phone.strip(),
+                token=new_token(),
+                status=CandidateStatus.NEW.value,
+                created_at=self.now(),
+            )
+            session.add(row)
+            session.flush()
+            return row
+
+    def get(self, candidate_id: int) -> tuple[Candidate, Interview]:
+        with self.unit() as session:
+            candidate = session.get(Candidate, candidate_id)
+            if candidate is None:
+                raise NotFound(f"candidate {candidate_id} does not exist")
+            interview = session.get(Interview, candidate.interview_id)
+            assert interview is not None
+            return candidate, interview
+
+    def search(self, query: CandidateQuery) -> list[CandidateRow]:
+        with self.unit() as session:
+            q = select(Candidate, Interview).join(Interview, col(Candidate.interview_id) == col(Interview.id))
+            if query.slug:
+                q = q.where(Interview.slug == query.slug)
+            if query.status:
+                q = q.where(Candidate.status == query.status)
+            if query.search.strip():
+                like = f"%{_escape_like(query.search.strip().lower())}%"
+                q = q.where(
+                    or_(
+                        func.lower(col(Candidate.name)).like(like, escape="\\"),
+                        func.lower(col(Candidate.email)).like(like, escape="\\"),
+                    )
+                )
+            order = SORTS.get(query.sort, SORTS["created"])
+            q = q.order_by(order.desc() if query.descending else order.asc(), col(Candidate.id).desc())
+            rows = [CandidateRow(c, i) for c, i in session.exec(q.limit(query.limit))]
+            ids = [r.candidate.id for r in rows]
+            sessions: dict[int, InterviewSession] = {}
+            for s in session.exec(
+                select(InterviewSession)
+                .where(col(InterviewSession.candidate_id).in_(ids))
+                .order_by(col(InterviewSession.id))
+            ):
+                sessions[s.candidate_id] = s  # the newest wins
+            ratings: dict[int, list[CandidateRating]] = {}
+            for r in session.exec(select(CandidateRating).where(col(CandidateRating.candidate_id).in_(ids))):
+                ratings.setdefault(r.candidate_id, []).append(r)
+        for row in rows:
+            assert row.candidate.id is not None
+            row.last_session = sessions.get(row.candidate.id)
+            given = ratings.get(row.candidate.id, [])
+            stars = [r.stars for r in given if r.stars]
+            row.stars = round(mean(stars), 1) if stars else None
+            row.thumbs_up = sum(1 for r in given if r.thumb == 1)
+            row.thumbs_down = sum(1 for r in given if r.thumb == -1)
+        return rows
+
+    def decide(self, candidate_ids: Sequence[int], decision: str) -> list[int]:
+        """Shortlist or dismiss candidates; returns the ids changed (unknown ids are skipped)."""
+        if decision not in DECISIONS:
+            raise Invalid(f"decision {decision!r}: expected one of {', '.join(DECISIONS)}")
+        with self.unit() as session:
+            rows = list(session.exec(select(Candidate).where(col(Candidate.id).in_(list(candidate_ids)))))
+            for row in rows:
+                row.status = decision
+            return [r.id for r in rows if r.id is not None]
+
+    def add_note(self, candidate_id: int, user_id: int, text: str) -> CandidateNote:
+        text = text.strip()
+        if not text:
+            raise Invalid("a note cannot be empty")
+        if len(text) > 10_000:
+            raise Invalid("a note is limited to 10,000 characters")
+        self.get(candidate_id)
+        with self.unit() as session:
+            note = CandidateNote(candidate_id=candidate_id, user_id=user_id, text=text, created_at=self.now())
+            session.add(note)
+            return note
+
+    def rate(
+        self, candidate_id: int, user_id: int, *, stars: int | None = None, thumb: int | None = None
+    ) -> None:
+        """Set this user's stars (1-5) and/or thumb (+1/-1); a value left None keeps what was there."""
+        if stars is not None and not 1 <= stars <= 5:
+            raise Invalid("stars go from 1 to 5")
+        if thumb is not None and thumb not in (1, -1):
+            raise Invalid("a thumb is up (1) or down (-1)")
+        self.get(candidate_id)
+        with self.unit() as session:
+            row = session.exec(
+                select(CandidateRating)
+                .where(CandidateRating.candidate_id == candidate_id)
+                .where(CandidateRating.user_id == user_id)
+            ).first()
+            if row is None:
+                row = CandidateRating(candidate_id=candidate_id, user_id=user_id)
+                session.add(row)
+            if stars is not None:
+                row.stars = stars
+            if thumb is not None:
+                row.thumb = thumb
+            row.updated_at = self.now()
+
+    def feedback(self, candidate_id: int) -> Feedback:
+        with self.unit() as session:
+            notes = session.exec(
+                select(CandidateNote, AppUser.email)
+                .join(AppUser, col(AppUser.id) == col(CandidateNote.user_id))
+                .where(CandidateNote.candidate_id == candidate_id)
+                .order_by(col(CandidateNote.id))
+            ).all()
+            ratings = session.exec(
+                select(CandidateRating, AppUser.email)
+                .join(AppUser, col(AppUser.id) == col(CandidateRating.user_id))
+                .where(CandidateRating.candidate_id == candidate_id)
+                .order_by(col(CandidateRating.id))
+            ).all()
+        return Feedback([(n, e) for n, e in notes], [(r, e) for r, e in ratings])
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

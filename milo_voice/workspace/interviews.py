@@ -1,0 +1,262 @@
+"""Interviews as recruiters manage them: a slug with versions, edited, published, duplicated, archived.
+
+Versioning rule: a draft is edited in place (no candidate can have taken it: candidates are only
+added to published versions). Saving a published interview adds version + 1, published at once,
+so new candidates get the new questions while everyone added before keeps the version they were
+invited to (their `candidate.interview_id` names it). Archive and template flags are set on every
+version of the slug, so all of them list together.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, replace
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from milo_voice.dialogue.script import AnswerShape
+from milo_voice.models import Candidate, Interview, InterviewStatus
+from milo_voice.models import Question as QuestionRow
+from milo_voice.workspace.editor import InterviewForm, QuestionForm
+from milo_voice.workspace.repo import Invalid, NotFound, Repo
+
+
+@dataclass(frozen=True, slots=True)
+class InterviewSummary:
+    """One row of the interviews list: the newest version, and counts over every version."""
+
+    interview: Interview
+    candidates: int
+    versions: int
+
+    @property
+    def published(self) -> bool:
+        return self.interview.status == InterviewStatus.PUBLISHED.value
+
+
+def slugify(title: str) -> str:
+    """A URL-safe slug from the title plus 6 random hex digits, so two "Barista" interviews differ."""
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40].strip("-") or "interview"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+class Interviews(Repo):
+    def summaries(self, *, archived: bool = False, templates: bool | None = None) -> list[InterviewSummary]:
+        """Newest version of each slug, newest first; `templates=None` lists both kinds."""
+        with self.unit() as session:
+            newest = (
+                select(Interview.slug, func.max(Interview.version).label("v"), func.count().label("n"))
+                .group_by(col(Interview.slug))
+                .subquery()
+            )
+            query = (
+                select(Interview, newest.c.n)
+                .join(newest, (col(Interview.slug) == newest.c.slug) & (col(Interview.version) == newest.c.v))
+                .where(Interview.archived == archived)
+                .order_by(col(Interview.created_at).desc(), col(Interview.id).desc())
+            )
+            if templates is not None:
+                query = query.where(Interview.is_template == templates)
+            rows = list(session.exec(query))
+            counts = dict(
+                session.exec(
+                    select(Interview.slug, func.count(col(Candidate.id)))
+                    .join(Candidate, col(Candidate.interview_id) == col(Interview.id))
+                    .group_by(col(Interview.slug))
+                ).all()
+            )
+        return [InterviewSummary(i, int(counts.get(i.slug, 0)), int(n)) for i, n in rows]
+
+    def versions(self, slug: str) -> list[Interview]:
+        """Every version of `slug`, newest first; unknown slug: `NotFound`."""
+        with self.unit() as session:
+            rows = list(
+                session.exec(
+                    select(Interview).where(Interview.slug == slug).order_by(col(Interview.version).desc())
+                )
+            )
+        if not rows:
+            raise NotFound(f"interview {slug!r} does not exist")
+        return rows
+
+    def latest(self, slug: str) -> Interview:
+        return self.versions(slug)[0]
+
+    def latest_published(self, slug: str) -> Interview | None:
+        return next((v for v in self.versions(slug) if v.status == InterviewStatus.PUBLISHED.value), None)
+
+    def get(self, interview_id: int) -> Interview:
+        with self.unit() as session:
+            row = session.get(Interview, interview_id)
+        if row is None:
+            raise NotFound(f"interview version {interview_id} does not exist")
+        return row
+
+    def questions(self, interview_id: int) -> list[QuestionRow]:
+        with self.unit() as session:
+            return list(
+                session.exec(
+                    select(QuestionRow)
+                    .where(QuestionRow.interview_id == interview_id)
+                    .order_by(col(QuestionRow.position))
+                )
+            )
+
+    def form(self, interview: Interview) -> InterviewForm:
+        """The editor's view of a stored version."""
+        assert interview.id is not None
+        return InterviewForm(
+            title=interview.title,
+            role=interview.role,
+            greeting=interview.greeting,
+            closing=interview.closing,
+            language=interview.language,
+            voice=interview.voice,
+            thinking_silence=interview.thinking_silence,
+            max_silence=interview.max_silence,
+            logo=interview.logo,
+            questions=tuple(
+                QuestionForm(
+                    q.text, AnswerShape(q.shape), tuple(q.follow_ups), q.max_follow_ups, q.wants_example
+                )
+                for q in self.questions(interview.id)
+            ),
+        )
+
+    def create(self, form: InterviewForm, *, template: bool = False) -> Interview:
+        """A new interview (version 1, draft) under a fresh slug."""
+        with self.unit() as session:
+            return self._insert(
+                session,
+                form,
+                slug=slugify(form.title),
+                version=1,
+                status=InterviewStatus.DRAFT,
+                template=template,
+                logo=form.logo or "",
+            )
+
+    def save(self, slug: str, form: InterviewForm) -> Interview:
+        """Store an edit: in place on a draft, as version + 1 (published) on a published interview."""
+        with self.unit() as session:
+            current = self._latest(session, slug)
+            logo = current.logo if form.logo is None else form.logo
+            if current.status == InterviewStatus.DRAFT.value:
+                assert current.id is not None
+                for q in session.exec(select(QuestionRow).where(QuestionRow.interview_id == current.id)):
+                    session.delete(q)
+                session.flush()
+                _apply(current, form, logo)
+                _add_questions(session, current.id, form)
+                return current
+            return self._insert(
+                session,
+                form,
+                slug=slug,
+                version=current.version + 1,
+                status=InterviewStatus.PUBLISHED,
+                template=current.is_template,
+                logo=logo,
+                archived=current.archived,
+            )
+
+    def publish(self, slug: str) -> Interview:
+        with self.unit() as session:
+            current = self._latest(session, slug)
+            if current.archived:
+                raise Invalid("unarchive this interview before publishing it")
+            current.status = InterviewStatus.PUBLISHED.value
+            return current
+
+    def duplicate(self, slug: str, *, template: bool = False, title: str = "") -> Interview:
+        """A new draft interview (own slug, version 1) copied from the newest version of `slug`."""
+        source = self.latest(slug)
+        form = self.form(source)
+        copied = form.title if source.is_template and not template else f"{form.title} (copy)"
+        new_title = title.strip() or copied
+        with self.unit() as session:
+            return self._insert(
+                session,
+                replace(form, title=new_title[:300]),
+                slug=slugify(new_title),
+                version=1,
+                status=InterviewStatus.DRAFT,
+                template=template,
+                logo=source.logo,
+            )
+
+    def set_archived(self, slug: str, archived: bool) -> None:
+        self._flag(slug, archived=archived)
+
+    def set_template(self, slug: str, template: bool) -> None:
+        self._flag(slug, is_template=template)
+
+    def _flag(self, slug: str, **values: bool) -> None:
+        with self.unit() as session:
+            rows = list(session.exec(select(Interview).where(Interview.slug == slug)))
+            if not rows:
+                raise NotFound(f"interview {slug!r} does not exist")
+            for row in rows:
+                for name, value in values.items():
+                    setattr(row, name, value)
+
+    def _latest(self, session: Session, slug: str) -> Interview:
+        row = session.exec(
+            select(Interview).where(Interview.slug == slug).order_by(col(Interview.version).desc())
+        ).first()
+        if row is None:
+            raise NotFound(f"interview {slug!r} does not exist")
+        return row
+
+    def _insert(
+        self,
+        session: Session,
+        form: InterviewForm,
+        *,
+        slug: str,
+        version: int,
+        status: InterviewStatus,
+        template: bool,
+        logo: str,
+        archived: bool = False,
+    ) -> Interview:
+        row = Interview(
+            slug=slug,
+            version=version,
+            title="",
+            greeting="",
+            closing="",
+            status=status.value,
+            created_at=self.now(),
+            is_template=template,
+            archived=archived,
+        )
+        _apply(row, form, logo)
+        session.add(row)
+        session.flush()
+        assert row.id is not None
+        _add_questions(session, row.id, form)
+        return row
+
+
+def _apply(row: Interview, form: InterviewForm, logo: str) -> None:
+    row.title, row.role, row.greeting, row.closing = form.title, form.role, form.greeting, form.closing
+    row.language, row.voice, row.logo = form.language, form.voice, logo
+    row.thinking_silence, row.max_silence = form.thinking_silence, form.max_silence
+
+
+def _add_questions(session: Session, interview_id: int, form: InterviewForm) -> None:
+    session.add_all(
+        QuestionRow(
+            interview_id=interview_id,
+            position=i,
+            text=q.text,
+            shape=q.shape.value,
+            follow_ups=list(q.follow_ups),
+            max_follow_ups=q.max_follow_ups,
+            wants_example=q.wants_example,
+        )
+        for i, q in enumerate(form.questions)
+    )

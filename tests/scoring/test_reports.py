@@ -1,0 +1,158 @@
+"""Reports: a real PDF (rendered with poppler), the ZIP package, CSV/JSON export, the web pages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+from helpers import run
+from scoring_builders import build_session
+from starlette.testclient import TestClient
+
+from milo_voice.scoring import export
+from milo_voice.scoring.package import build_zip
+from milo_voice.scoring.pdf import render_pdf
+from milo_voice.scoring.report import gather
+from milo_voice.scoring.service import build
+from milo_voice.scoring.store import ScoringStore
+from milo_voice.settings import Settings
+from milo_voice.store import Store
+from milo_voice.web.app import create_app
+
+ANSWERS = {0: "No, I would need a visa sponsor.", 1: "I listen, acknowledge the frustration and apologise."}
+
+
+def scored(settings: Settings, store: Store, name: str = "Zoë Ω. Przybył") -> tuple[int, int]:
+    built = build_session(store, ANSWERS, name=name)
+    runtime = build(settings, store.engine)
+    runtime.service.enqueue_scoring(built.session_id)
+    run(runtime.worker.run_until_idle)
+    return built.session_id, built.interview_id
+
+
+def pdf_text(pdf: bytes, tmp_path: Path) -> str:
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "40", str(path), str(tmp_path / "page")], check=True, timeout=60
+    )
+    pages = sorted(tmp_path.glob("page*.png"))
+    assert pages and all(
+        p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 1000 for p in pages
+    )
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+
+
+def test_the_pdf_renders_and_shows_scores_evidence_transcript_and_timing(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    session_id, _ = scored(settings, store)
+    data = gather(ScoringStore(store.engine), session_id)
+    text = pdf_text(render_pdf(data), tmp_path)
+    flat = " ".join(text.split())
+    assert "Zoë Ω. Przybył" in flat
+    assert "KNOCKED OUT" in flat and "Right to work" in flat
+    assert '"No, I would need a visa sponsor"' in flat
+    assert "Offline scorer" in flat and "no AI model" in flat
+    assert "Timing diagnostics (context only, never scored)" in flat
+    assert "Candidate: I listen, acknowledge the frustration and apologise." in flat
+
+
+def test_optional_sections_and_the_font_fallback(settings: Settings, store: Store, tmp_path: Path) -> None:
+    session_id, _ = scored(settings, store)
+    data = gather(ScoringStore(store.engine), session_id)
+    text = " ".join(
+        pdf_text(render_pdf(data, sections=["scores"], font_dir=tmp_path / "none"), tmp_path).split()
+    )
+    assert "Candidate: Zoe . Przyby" in text  # ë folded to e; Ω and ł have no Latin-1 form
+    assert "DejaVu fonts not installed" in text
+    assert "Transcript" not in text and "Timing diagnostics" not in text
+
+
+def test_the_zip_holds_pdf_transcripts_json_media_and_metadata(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    session_id, _ = scored(settings, store)
+    media = tmp_path / "rec"
+    media.mkdir()
+    (media / "recording.ogg").write_bytes(b"OggS" + bytes(200))
+    (media / "video.webm").write_bytes(b"\x1aE\xdf\xa3" + bytes(300))
+    (media / "notes.tmp").write_text("not media")
+    data = gather(ScoringStore(store.engine), session_id)
+    data = type(data)(
+        **{**{f: getattr(data, f) for f in data.__dataclass_fields__}, "recording_dir": str(media)}
+    )
+    archive = zipfile.ZipFile(io.BytesIO(build_zip(data)))
+    names = set(archive.namelist())
+    assert names == {
+        "report.pdf",
+        "transcript.txt",
+        "transcript.vtt",
+        "score.json",
+        "metadata.json",
+        "media/recording.ogg",
+        "media/video.webm",
+    }
+    assert archive.read("report.pdf").startswith(b"%PDF-")
+    vtt = archive.read("transcript.vtt").decode()
+    assert vtt.startswith("WEBVTT\n") and "<v Candidate>No, I would need a visa sponsor." in vtt
+    assert "00:00:" in vtt and " --> " in vtt
+    assert "Candidate: I listen" in archive.read("transcript.txt").decode()
+    score = json.loads(archive.read("score.json"))
+    assert score["knockout"]["criterion_id"] == "work_permit"
+    meta = json.loads(archive.read("metadata.json"))
+    assert meta["session_id"] == session_id and meta["scorer"] == "offline"
+    assert meta["rubric_versions"] == {"0": 1, "1": 1}
+    assert meta["files"]["media/video.webm"]["bytes"] == 304
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(settings: Settings, store: Store) -> None:
+    scoring = ScoringStore(store.engine)
+    _, interview_id = scored(settings, store, name='=HYPERLINK("http://x","y")')
+    for evil in ("+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "Plain Name"):
+        store.add_candidate(interview_id=interview_id, name=evil)
+    records = export.rows(scoring, interview_id, lambda s: f"https://x/reports/{s}")
+    rows = list(csv.DictReader(io.StringIO(export.to_csv(records))))
+    names = [r["name"] for r in rows]
+    assert names == [
+        '\'=HYPERLINK("http://x","y")',
+        "'+cmd|' /C calc'!A0",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tTAB",
+        "'\rCR",
+        "Plain Name",
+    ]
+    assert rows[0]["status"] == "knocked_out" and rows[0]["knocked_out"] == "True"
+    assert rows[0]["report_url"].startswith("https://x/reports/")
+    assert json.loads(export.to_json(records))["candidates"][0]["name"] == '=HYPERLINK("http://x","y")'
+
+
+def test_the_web_report_and_downloads_need_the_unguessable_link(settings: Settings, store: Store) -> None:
+    session_id, interview_id = scored(settings, store, name="<b>Ada</b>")
+    scoring = ScoringStore(store.engine)
+    token = scoring.report_token(session_id=session_id)
+    assert scoring.report_token(session_id=session_id) == token and len(token) >= 43
+    client = TestClient(create_app(settings, store))
+    page = client.get(f"/reports/{token}")
+    assert page.status_code == 200
+    assert "&lt;b&gt;Ada&lt;/b&gt;" in page.text and "<b>Ada</b>" not in page.text
+    assert "Knocked out" in page.text and "No, I would need a visa sponsor" in page.text
+    assert "no AI model" in page.text
+    assert client.get(f"/reports/{token}/report.pdf").content.startswith(b"%PDF-")
+    assert client.get(f"/reports/{token}/report.pdf?sections=bogus").status_code == 400
+    assert zipfile.ZipFile(io.BytesIO(client.get(f"/reports/{token}/package.zip").content)).testzip() is None
+    assert client.get(f"/reports/{token}/score.json").json()["scorer"] == "offline"
+    assert client.get("/reports/not-a-token").status_code == 404
+    export_token = scoring.report_token(interview_id=interview_id)
+    assert client.get(f"/exports/{token}/candidates.csv").status_code == 404, (
+        "a report link is no export link"
+    )
+    exported = client.get(f"/exports/{export_token}/candidates.csv")
+    assert exported.status_code == 200 and "<b>Ada</b>" in exported.text

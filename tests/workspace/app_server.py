@@ -1,0 +1,22 @@
+"""Runs the real web app under uvicorn for browser tests: `python app_server.py` with MILO_* settings.
+
+Unlike `milo-voice serve` it loads no speech models (the workspace pages need none), so it starts in
+about a second. The test starts it as a subprocess and stops it by PID.
+"""
+
+from __future__ import annotations
+
+import os
+
+import uvicorn
+
+from milo_voice.db import create_engine, migrate
+from milo_voice.settings import Settings
+from milo_voice.store import Store
+from milo_voice.web.app import create_app
+
+if __name__ == "__main__":
+    settings = Settings.from_env(os.environ)
+    migrate(settings.database_url)
+    app = create_app(settings, Store(create_engine(settings.database_url)))
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
