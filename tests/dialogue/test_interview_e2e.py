@@ -19,7 +19,7 @@ from milo_voice.simulate import SimulationResult, load_answers, simulate
 from milo_voice.store import Store
 
 ANSWERS = ["librispeech_367_a03", "librispeech_2412_a01", "librispeech_3331_a02"]
-PATIENT = {"min_silence": 2.0, "unsure_silence": 2.2}
+PATIENT = {"min_silence": 2.0, "unsure_silence": 2.8, "closing_silence": 2.0}
 """This test checks the pipeline end to end, so it runs a policy that waits out these answers'
 pauses (the longest: 1.1, 1.9 and 1.6 s). The tuned defaults reply sooner and may cut a 1.6 s pause,
 then recover: tests/dialogue/test_false_end_e2e.py; their trade-off is measured in bench/turns.py."""
