@@ -120,9 +120,18 @@ def test_patience_scales_every_limit() -> None:
         TurnPolicy(PARAMS, listening_since=0.0, patience=0.0)
 
 
-def test_closing_silence_must_not_exceed_min_silence() -> None:
+def test_a_closing_never_waits_longer_than_a_finished_pause_and_the_rhythm_never_past_max() -> None:
+    """Limits set lower than the closing/rhythm defaults (quick test settings) stay consistent."""
+    params = TurnParams(min_silence=0.5, unsure_silence=0.8, max_silence=1.0)
+    turn = TurnPolicy(params, listening_since=0.0, rhythm=Rhythm([4.0, 4.0, 4.0]))
+    turn.on_edge(SpeechEdge(True, 1.0))
+    turn.on_edge(SpeechEdge(False, 5.0))
+    turn.on_text("That's it.")
+    assert turn.silence_limit() == 0.5
+    turn.on_text("I did it.")
+    assert turn.silence_limit() == 1.0  # unsure, raised by the rhythm, capped at max_silence
     with pytest.raises(ConfigError):
-        TurnParams(min_silence=1.0, closing_silence=1.2)
+        TurnParams(closing_silence=0.0)
 
 
 # -- properties ---------------------------------------------------------------------------------
