@@ -22,6 +22,7 @@ from milo_voice.media.recorder import Recorder
 from milo_voice.media.turn_policy import TurnParams
 from milo_voice.media.types import Transport
 from milo_voice.persist import SessionWriter
+from milo_voice.scoring.service import enqueue_scoring
 from milo_voice.settings import Settings
 from milo_voice.store import Store
 
@@ -108,6 +109,11 @@ async def run_session(
             session_id=session_id, status=status, duration_s=recorder.duration,
             recording_path=str(recording) if recording else None, error=error,
         ))
+        if status == "completed":
+            try:  # scoring runs in the background worker; a failure here must not lose the session
+                await loop.run_in_executor(None, enqueue_scoring, settings, store.engine, session_id)
+            except Exception:
+                log.exception("live.enqueue_scoring_failed", extra={"session_id": session_id})
         try:
             await transport.close()
         except Exception:  # closing a dead peer must not hide the outcome

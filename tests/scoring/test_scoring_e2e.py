@@ -119,8 +119,9 @@ def test_the_offline_scorer_scores_the_real_transcript_with_timed_evidence(
 ) -> None:
     result, settings, store = interview
     runtime = build(settings, store.engine)
-    runtime.service.enqueue_scoring(result.session_id)
-    assert run(runtime.worker.run_until_idle) == 1
+    before = ScoringStore(store.engine).context(result.session_id).candidate.status
+    assert before == CandidateStatus.EVALUATING
+    assert run(runtime.worker.run_until_idle) == 1  # the job the session runner queued when it ended
     card = ScoringStore(store.engine).latest_card(result.session_id)
     assert card is not None and card.scorer == "offline"
     check_quotes(card, store, result.session_id)

@@ -114,6 +114,7 @@ def simulate_for(settings: Settings, candidate_id: int) -> int:
     from milo_voice.engines import load_runtime
     from milo_voice.live import run_session
     from milo_voice.media.file_transport import FileTransport
+    from milo_voice.scoring.service import build as build_scoring
     from milo_voice.simulate import load_answers
     from milo_voice.store import Store
 
@@ -136,6 +137,8 @@ def simulate_for(settings: Settings, candidate_id: int) -> int:
                     channel="simulate",
                 )
             assert outcome.status == "completed"
+            # The session queued its scoring; `milo-voice serve` runs that job in the background.
+            assert await build_scoring(settings, store.engine).worker.run_until_idle() == 1
             return outcome.session_id
 
         return asyncio.run(go())
