@@ -97,8 +97,8 @@ async def extract(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
             continue
         edges.append((edge.speaking, round(edge.at, 3)))
         answer.on_edge(edge)
-        if not edge.speaking and answer._tasks:
-            await asyncio.gather(*list(answer._tasks))
+        if not edge.speaking and answer.last_speech_end == edge.at:
+            await answer.settle()
             pauses.append({"at": round(edge.at, 3), "p": found.get(round(edge.at, 3)),
                            "text": answer.live.text})
     return {"id": entry["id"], "speaker": entry["speaker"], "edges": edges, "pauses": pauses}

@@ -9,6 +9,8 @@ A bare `postgresql://` URL uses psycopg 3, the driver milo-voice installs. No qu
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import URL, Engine
+from sqlmodel import Session
 
 log = logging.getLogger(__name__)
 
@@ -94,3 +97,12 @@ def migrate(url: str) -> None:
     finally:
         engine.dispose()
     log.info("db.migrated", extra={"backend": engine.dialect.name})
+
+
+@contextmanager
+def unit_of_work(engine: Engine) -> Iterator[Session]:
+    """One transaction: commits on success, rolls back on error. Rows stay readable after it.
+
+    Every repository (store, scoring, jobs, workspace) opens its transactions through this."""
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        yield session

@@ -29,10 +29,6 @@ from milo_voice.store import Store
 log = logging.getLogger(__name__)
 
 
-def turn_params(settings: Settings) -> TurnParams:
-    return settings.turn_params()
-
-
 def settings_record(settings: Settings, params: TurnParams) -> dict[str, object]:
     """The settings in force, stored with the session (JSON-safe, no secrets)."""
     return {
@@ -74,7 +70,7 @@ async def run_session(
     loop = asyncio.get_running_loop()
     script = await loop.run_in_executor(None, store.script_for, interview_id)
     await loop.run_in_executor(None, runtime.prepare, script)
-    params = turn_params(settings)
+    params = settings.turn_params()
     directory = settings.recordings_dir / f"session-{uuid.uuid4().hex[:12]}"
     session_id = await loop.run_in_executor(None, lambda: store.start_session(
         candidate_id=candidate_id, interview_id=interview_id, channel=channel,

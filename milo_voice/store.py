@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from milo_voice.db import unit_of_work
 from milo_voice.dialogue.events import TimedEvent
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question, demo_script
 from milo_voice.models import (
@@ -60,8 +61,7 @@ class Store:
 
     @contextmanager
     def _unit(self) -> Iterator[Session]:
-        """One transaction: commits on success, rolls back on error. Rows stay readable after it."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with unit_of_work(self.engine) as session:
             yield session
 
     # Interviews and candidates

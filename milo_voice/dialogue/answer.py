@@ -140,6 +140,11 @@ class Answer:
         if not task.cancelled() and task.exception() is not None:
             log.error("answer.pause_analysis_failed", exc_info=task.exception())
 
+    async def settle(self) -> None:
+        """Wait until every pause analysis started so far is done (benchmarks replay evidence)."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks))
+
     def cancel(self) -> None:
         for task in list(self._tasks):
             task.cancel()

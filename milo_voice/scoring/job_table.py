@@ -16,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from milo_voice.db import unit_of_work
 from milo_voice.models import Job, JobStatus, utc_now
 
 MAX_ERROR_CHARS = 2000
@@ -30,7 +31,7 @@ class JobTable:
 
     @contextmanager
     def _unit(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with unit_of_work(self.engine) as session:
             yield session
 
     def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0.0) -> int:

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from milo_voice.db import unit_of_work
 from milo_voice.models import (
     Candidate,
     CandidateStatus,
@@ -55,7 +56,7 @@ class ScoringStore:
 
     @contextmanager
     def _unit(self) -> Iterator[Session]:
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with unit_of_work(self.engine) as session:
             yield session
 
     # Rubrics

@@ -73,7 +73,7 @@ def diagnose(events: Sequence[EventLike]) -> Diagnostics:
             out.barge_ins += 1
         elif event.name == ev.BARGE_IN_IGNORED:
             out.noise_barge_ins += 1
-        elif event.name == "false_end":  # issue 4's event (dialogue.events.FALSE_END)
+        elif event.name == ev.FALSE_END:
             out.false_ends += 1
             waiting_since = None
         elif event.name == ev.PLAN_FALLBACK:

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from milo_voice.db import unit_of_work
 from milo_voice.models import utc_now
 
 
@@ -29,6 +30,6 @@ class Repo:
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
-        """One transaction: commits on success, rolls back on error. Rows stay readable after it."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        """One transaction (`milo_voice.db.unit_of_work`)."""
+        with unit_of_work(self.engine) as session:
             yield session

@@ -32,6 +32,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from fakes.loopback import NotifyingServer
+
 LLAMA_READY_TIMEOUT = 60.0
 """Seconds llama.cpp gets to load the model and start listening."""
 STOP_TIMEOUT = 5.0
@@ -92,7 +94,7 @@ class FakeLlmServer:
             ]
         )
         config = uvicorn.Config(app, log_level="warning", lifespan="off", timeout_graceful_shutdown=1)
-        self._server = _NotifyingServer(config)
+        self._server = NotifyingServer(config)
         self._thread = threading.Thread(target=self._run, name=f"fake-llm-{self.port}", daemon=True)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._release: asyncio.Event | None = None
@@ -209,18 +211,6 @@ async def _disconnected(request: Request) -> None:
     """Return once the client has closed the connection (the body has already been read)."""
     while (await request.receive())["type"] != "http.disconnect":
         pass
-
-
-class _NotifyingServer(uvicorn.Server):
-    """uvicorn.Server that sets a threading.Event once it listens, so nobody polls `started`."""
-
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
 
 
 def _chunk(model: str, delta: dict[str, str], finish_reason: str | None = None) -> dict[str, object]:

@@ -14,8 +14,9 @@ import httpx
 import jiwer
 import pytest
 from conftest import REPO
+from fakes.loopback import ServerThread
 from fakes.twilio_caller import CallLog, FakeTwilioCall
-from phone_harness import ANSWERS, SCRIPT, ServerThread, caller_answer, recording_exists, reference, words
+from phone_harness import ANSWERS, SCRIPT, caller_answer, recording_exists, reference, words
 
 from milo_voice.db import create_engine, migrate
 from milo_voice.dialogue.speaker import clauses

@@ -11,7 +11,8 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-from phone_harness import SCRIPT, ServerThread
+from fakes.loopback import ServerThread
+from phone_harness import SCRIPT
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response

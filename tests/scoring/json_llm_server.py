@@ -6,14 +6,11 @@ For the LLM scorer's tests: it speaks the real wire format (`POST /v1/chat/compl
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
 
-import uvicorn
+from fakes.loopback import ServerThread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,23 +24,16 @@ class JsonLlmServer:
         self.reply = reply
         self.status = status
         self.requests: list[dict[str, Any]] = []
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.base_url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/v1"
-        app = Starlette(routes=[Route("/v1/chat/completions", self._chat, methods=["POST"])])
-        self._server = _Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve(sockets=[self._sock])))
+        self._server = ServerThread(Starlette(routes=[Route("/v1/chat/completions", self._chat,
+                                                            methods=["POST"])]))
+        self.base_url = f"{self._server.base_url}/v1"
 
     def __enter__(self) -> JsonLlmServer:
-        self._thread.start()
-        if not self._server.ready.wait(10):
-            raise RuntimeError("fake LLM server did not start")
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
-        self._sock.close()
+        self._server.stop()
 
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
@@ -70,13 +60,3 @@ class JsonLlmServer:
                 "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
             }
         )
-
-
-class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()

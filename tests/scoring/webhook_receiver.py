@@ -6,12 +6,9 @@ signature the way a customer's server would, and records what it got.
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import threading
 from dataclasses import dataclass
 
-import uvicorn
+from fakes.loopback import ServerThread
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -33,27 +30,15 @@ class WebhookReceiver:
         self.secret = secret
         self.statuses = list(statuses)
         self.received: list[Received] = []
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}/hook"
-        config = uvicorn.Config(
-            Starlette(routes=[Route("/hook", self._hook, methods=["POST"])]),
-            log_level="warning",
-            lifespan="off",
-        )
-        self._server = _Server(config)
-        self._thread = threading.Thread(target=lambda: asyncio.run(self._server.serve(sockets=[self._sock])))
+        self._server = ServerThread(Starlette(routes=[Route("/hook", self._hook, methods=["POST"])]))
+        self.url = f"{self._server.base_url}/hook"
 
     def __enter__(self) -> WebhookReceiver:
-        self._thread.start()
-        if not self._server.ready.wait(10):
-            raise RuntimeError("webhook receiver did not start")
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(10)
-        self._sock.close()
+        self._server.stop()
 
     async def _hook(self, request: Request) -> Response:
         body = await request.body()
@@ -68,13 +53,3 @@ class WebhookReceiver:
             status = 401
         self.received.append(Received(dict(request.headers), body, ok, status))
         return Response(status_code=status)
-
-
-class _Server(uvicorn.Server):
-    def __init__(self, config: uvicorn.Config) -> None:
-        super().__init__(config)
-        self.ready = threading.Event()
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets=sockets)
-        self.ready.set()
