@@ -224,8 +224,10 @@ class InterviewSession:
     def _watch_false_end(self, edge: SpeechEdge | None) -> None:
         """The candidate resumes the answer just after the interviewer decided it was over."""
         held = self._held
-        if held is None or edge is None or not edge.speaking or self.now - held.eot_at > RECOVERY_WINDOW:
+        if held is None or held.final or edge is None or not edge.speaking:
             return
+        if self.now - held.eot_at > RECOVERY_WINDOW or self._repeats >= MAX_REPEATS:
+            return  # too late to be the same answer, or the "speech" has twice been only noise
         self._stop_reply(edge.at, false_end=True)
 
     def _stop_reply(self, speech_since: float, *, false_end: bool) -> None:
@@ -245,6 +247,8 @@ class InterviewSession:
                 unheard = [line for line, end in self._spoken if end > self.now + 0.2]
                 self._interrupted = unheard or None
             self._pending = None
+            if self._held is not None and self._held.final:
+                self._commit_held()
             held, self._held = self._held, None
             if held is not None:
                 self.emit(ev.FALSE_END if false_end else ev.BARGE_IN, heard_s=round(heard, 3),
@@ -274,7 +278,8 @@ class InterviewSession:
                   cue=policy.cue.value, words=policy.words, rhythm=round(self.rhythm.floor(self.params), 3))
         self.answer = None
         index = answer.turn_index if answer.turn_index is not None else self._next_turn_index()
-        self._reply = asyncio.ensure_future(self._respond(answer, index, self.now))
+        final = policy.capped(self.now)
+        self._reply = asyncio.ensure_future(self._respond(answer, index, self.now, final))
 
     def _check_in(self) -> None:
         answer = self.answer
@@ -292,12 +297,12 @@ class InterviewSession:
         self.answer = None
         self._reply = asyncio.ensure_future(self.speaker.say_lines(lines, kind="check_in"))
 
-    async def _respond(self, answer: Answer, index: int, eot_at: float) -> None:
+    async def _respond(self, answer: Answer, index: int, eot_at: float, final: bool = False) -> None:
         state = self.state
         live_text = await answer.finish_live()
         state.asr_cpu_s += answer.live.cpu_s
         self.emit(ev.ASR_FINAL, words=word_count(live_text), asr_cpu_s=round(answer.live.cpu_s, 3))
-        self._held = HeldAnswer(answer, live_text, index, eot_at)
+        self._held = HeldAnswer(answer, live_text, index, eot_at, final)
         interrupted, self._interrupted = self._interrupted, None
         since_resume = live_text[answer.resumed_chars :]
         if interrupted and is_noise(since_resume) and self._repeats < MAX_REPEATS:

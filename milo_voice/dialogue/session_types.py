@@ -60,6 +60,8 @@ class HeldAnswer:
     index: int
     eot_at: float
     """Media time the policy ended the turn."""
+    final: bool = False
+    """Ended by the answer-length cap: speech after it starts a new answer, it never resumes this one."""
 
 
 @dataclass(slots=True)

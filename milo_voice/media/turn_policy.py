@@ -209,8 +209,12 @@ class TurnPolicy:
             limit = max(params.unsure_silence, min(self.rhythm.floor(params), cap))
         return limit * self.patience
 
+    def capped(self, now: float) -> bool:
+        """The answer has run `max_answer`: it ends now, and for good (it cannot be resumed)."""
+        return now - self.started >= self.params.max_answer
+
     def decide(self, now: float) -> Decision:
-        if now - self.started >= self.params.max_answer:
+        if self.capped(now):
             return Decision.END_OF_TURN
         if self.speaking:
             return Decision.WAIT

@@ -318,3 +318,14 @@ def test_an_answer_ends_after_max_answer_even_in_a_noisy_room() -> None:
     policy.on_edge(SpeechEdge(True, 1.0))  # "speech" that never stops
     assert policy.decide(59.9) is Decision.WAIT
     assert policy.decide(60.0) is Decision.END_OF_TURN
+
+
+def test_the_answer_length_cap_is_final_even_if_speech_goes_on() -> None:
+    """The session must not resume a capped answer (it would end again at once, forever)."""
+    policy = TurnPolicy(TurnParams(max_answer=60.0), listening_since=0.0)
+    policy.on_edge(SpeechEdge(True, 1.0))
+    assert not policy.capped(59.9)
+    assert policy.capped(60.0)
+    policy.on_edge(SpeechEdge(False, 61.0))
+    policy.on_edge(SpeechEdge(True, 61.5))  # the candidate (or the room) goes on
+    assert policy.capped(62.0) and policy.decide(62.0) is Decision.END_OF_TURN
