@@ -51,8 +51,8 @@ BARGE_IN_TAIL = 0.6
 
 
 RECOVERY_WINDOW = 3.0
-"""Seconds after the interviewer decided the answer was over during which the candidate's speech,
-from its first syllable, stops the reply at once and continues the same answer (a false end)."""
+"""Seconds after the interviewer decided the answer was over during which the candidate's speech
+stops the reply at once and continues the same answer (a false end)."""
 
 
 def is_noise(text: str) -> bool:
@@ -157,7 +157,7 @@ class InterviewSession:
             self._held.answer.append(chunk)  # the held answer's audio stays continuous
         if self._busy():
             if not self._stopping:
-                self._watch_false_end(edge)
+                self._watch_false_end()
                 self._watch_barge_in()
             return
         if self._pending is not None:  # the reply has been heard in full: now it counts
@@ -221,14 +221,19 @@ class InterviewSession:
         if self.now - since >= BARGE_IN_SPEECH:
             self._stop_reply(since, false_end=False)
 
-    def _watch_false_end(self, edge: SpeechEdge | None) -> None:
-        """The candidate resumes the answer just after the interviewer decided it was over."""
-        held = self._held
-        if held is None or held.final or edge is None or not edge.speaking:
+    def _watch_false_end(self) -> None:
+        """The candidate resumes the answer just after the interviewer decided it was over.
+
+        The resumed run must last the policy's `min_run` (0.25 s), as it must to restart the
+        silence clock: a click or a room-noise burst does not cut the interviewer off mid-word.
+        """
+        held, since = self._held, self._speech_since
+        if held is None or held.final or since is None or since < held.eot_at:
             return
-        if self.now - held.eot_at > RECOVERY_WINDOW or self._repeats >= MAX_REPEATS:
+        if since - held.eot_at > RECOVERY_WINDOW or self._repeats >= MAX_REPEATS:
             return  # too late to be the same answer, or the "speech" has twice been only noise
-        self._stop_reply(edge.at, false_end=True)
+        if self.now - since >= self.params.min_run - 1e-9:
+            self._stop_reply(since, false_end=True)
 
     def _stop_reply(self, speech_since: float, *, false_end: bool) -> None:
         self._stopping = True

@@ -1,9 +1,10 @@
 """A simulated call: the candidate is a list of answer recordings, paced in real time.
 
 The candidate starts each answer `human_delay` seconds after the interviewer has stopped
-speaking, and falls silent when the interviewer starts again after the answer's speech is over
-(the answer's room-noise tail is cut). Interviewer audio is "played" one 20 ms frame per inbound
-frame, so playout, `clear()` and what was heard follow the same media clock as a real call.
+speaking (a line the interviewer cut short with `clear()` does not count as a prompt), and
+falls silent when the interviewer starts again after the answer's speech is over (the answer's
+room-noise tail is cut). Interviewer audio is "played" one 20 ms frame per inbound frame, so
+playout, `clear()` and what was heard follow the same media clock as a real call.
 """
 
 from __future__ import annotations
@@ -113,6 +114,8 @@ class FileTransport:
         self._idle_since = None
 
     async def clear(self) -> float:
+        if self._out.frames:
+            self._prompted = False  # a line cut short asked nothing: the candidate waits for one heard whole
         self._out.frames.clear()
         heard = self._out.played_in_utterance * FRAME_SECONDS
         self._out.played_in_utterance = 0
