@@ -196,10 +196,10 @@ def test_clear_then_play_counts_only_the_new_line() -> None:
     assert (run.results[5], run.results[9]) == pytest.approx((5 * F, 3 * F))
 
 
-def test_clear_starts_the_human_delay() -> None:
+def test_a_line_cut_short_is_no_prompt_the_candidate_waits_for_one_heard_whole() -> None:
     transport = FileTransport([synthetic_answer("a", 1.0, 1.0)], human_delay=0.6, realtime=False)
-    drive(transport, {0: play(2.0), 20: clear}, frames=100)
-    assert transport.log[0].start == pytest.approx(20 * F + 0.6)
+    drive(transport, {0: play(2.0), 20: clear, 60: play(0.4)}, frames=150)
+    assert transport.log[0].start == pytest.approx(61 * F + 0.4 + 0.6)  # played from the next frame
 
 
 def test_playout_at_another_rate_is_refused_naming_the_rate() -> None:
