@@ -22,7 +22,7 @@ from milo_voice.media.recorder import Recorder
 from milo_voice.media.turn_policy import TurnParams
 from milo_voice.media.types import Transport
 from milo_voice.persist import SessionWriter
-from milo_voice.scoring.service import enqueue_scoring
+from milo_voice.scoring.service import enqueue_scoring, notify_started
 from milo_voice.settings import Settings
 from milo_voice.store import Store
 
@@ -78,6 +78,10 @@ async def run_session(
     ))
     if on_started is not None:
         on_started(session_id)
+    try:  # the interview.started webhook: a failure is logged and must never stop the interview
+        await loop.run_in_executor(None, notify_started, settings, store.engine, session_id)
+    except Exception:
+        log.exception("live.notify_started_failed", extra={"session_id": session_id})
     recorder = Recorder(directory)
     writer = SessionWriter(store, session_id)
     holder: list[InterviewSession] = []

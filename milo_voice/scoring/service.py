@@ -3,6 +3,7 @@
 - `enqueue_scoring(session_id)` when a session has ended: the candidate becomes *evaluating*,
   `interview.completed` goes out, and a durable `score_session` job is queued.
 - `notify_started(session_id)` when a session starts: `interview.started` goes out.
+- `send_test(endpoint_id)` from the webhooks page: a `webhook.test` delivery to one endpoint.
 - The worker runs `score_session`: transcript + rubrics -> scorer -> verified card -> `score`
   row -> candidate *completed* or *knocked_out* -> `report.available`.
 An LLM scorer that is still unreachable on the job's last attempt gives way to the offline
@@ -11,8 +12,10 @@ scorer, and that card is flagged for review, so no candidate stays *evaluating* 
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from milo_voice.errors import ConfigError, EngineUnavailable
@@ -32,6 +35,7 @@ from milo_voice.settings import Settings
 log = logging.getLogger(__name__)
 
 SCORE_JOB = "score_session"
+TEST_EVENT = "webhook.test"
 
 
 def check_settings(settings: Settings) -> None:
@@ -76,7 +80,12 @@ class ScoringService:
         return Bands(great=self.settings.band_great, good=self.settings.band_good)
 
     def report_url(self, session_id: int) -> str:
+        """The public share link (no login; a recruiter can revoke it from the workspace report)."""
         return f"{self.settings.base_url}/reports/{self.store.report_token(session_id=session_id)}"
+
+    def workspace_url(self, candidate_id: int, session_id: int) -> str:
+        """The same report behind the recruiter login."""
+        return f"{self.settings.base_url}/app/candidates/{candidate_id}/sessions/{session_id}/report"
 
     def enqueue_scoring(self, session_id: int) -> int:
         """Call when a session has ended: status evaluating, `interview.completed`, a scoring job."""
@@ -89,6 +98,24 @@ class ScoringService:
     def notify_started(self, session_id: int) -> None:
         """Call when a session has started: `interview.started` to the subscribed endpoints."""
         self._publish("interview.started", self._session_data(session_id))
+
+    def send_test(self, endpoint_id: int) -> int:
+        """A `webhook.test` delivery to one endpoint (active or not), signed and logged like any other.
+
+        Not one of `webhooks.EVENTS`: nobody subscribes to it, it goes only where an admin sends it.
+        """
+        body = json.dumps(
+            {
+                "event": TEST_EVENT,
+                "created_at": datetime.now(UTC).isoformat(),
+                "data": {"endpoint_id": endpoint_id, "message": "A test event from milo-voice."},
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        delivery_id = self.store.add_delivery(endpoint_id, TEST_EVENT, body)
+        self.queue.enqueue(webhooks.JOB_KIND, {"delivery_id": delivery_id})
+        return delivery_id
 
     def _session_data(self, session_id: int) -> dict[str, Any]:
         context = self.store.context(session_id)
@@ -115,6 +142,8 @@ class ScoringService:
         status = CandidateStatus.KNOCKED_OUT if card.knockout is not None else CandidateStatus.COMPLETED
         if context.candidate.id is not None:
             self.store.set_candidate_status(context.candidate.id, status)
+        if not self.store.endpoints_for("report.available"):
+            return  # nobody listens: do not mint a public report link for nothing
         data = {
             **self._session_data(session_id),
             "overall": card.overall,
@@ -123,6 +152,7 @@ class ScoringService:
             "needs_review": card.needs_review,
             "scorer": card.scorer,
             "report_url": self.report_url(session_id),
+            "workspace_url": self.workspace_url(context.candidate.id or 0, session_id),
         }
         self._publish("report.available", data)
 
@@ -180,8 +210,21 @@ def build(settings: Settings, engine: DbEngine) -> ScoringRuntime:
     return ScoringRuntime(service, worker)
 
 
+def _service(settings: Settings, engine: DbEngine) -> ScoringService:
+    """A service over the durable queue, for callers outside the worker (any process, same database)."""
+    return ScoringService(settings, ScoringStore(engine), LocalQueue(JobTable(engine)))
+
+
 def enqueue_scoring(settings: Settings, engine: DbEngine, session_id: int) -> int:
     """The one call a session runner needs when a session ends (any process on the same database)."""
-    return ScoringService(settings, ScoringStore(engine), LocalQueue(JobTable(engine))).enqueue_scoring(
-        session_id
-    )
+    return _service(settings, engine).enqueue_scoring(session_id)
+
+
+def notify_started(settings: Settings, engine: DbEngine, session_id: int) -> None:
+    """The one call a session runner needs once the session row exists: `interview.started`."""
+    _service(settings, engine).notify_started(session_id)
+
+
+def send_test_event(settings: Settings, engine: DbEngine, endpoint_id: int) -> int:
+    """A test delivery to one endpoint (the webhooks page's button); returns the delivery id."""
+    return _service(settings, engine).send_test(endpoint_id)

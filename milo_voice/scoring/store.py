@@ -21,6 +21,8 @@ from milo_voice.models import (
     CandidateStatus,
     Interview,
     InterviewSession,
+    Job,
+    JobStatus,
     ReportLink,
     ScoreRecord,
     TimingEvent,
@@ -202,6 +204,19 @@ class ScoringStore:
     def latest_card(self, session_id: int) -> ScoreCard | None:
         runs = self.scores(session_id)
         return ScoreCard.model_validate(runs[0].card) if runs else None
+
+    def job_pending(self, kind: str, session_id: int) -> bool:
+        """Whether a `kind` job for this session is queued or running (the profile's "evaluating").
+
+        Only unfinished jobs are read, and their payloads filtered here, so the JSON column needs
+        no database-specific query.
+        """
+        unfinished = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
+        with self._unit() as session:
+            payloads = session.exec(
+                select(Job.payload).where(Job.kind == kind, col(Job.status).in_(unfinished))
+            )
+            return any(p.get("session_id") == session_id for p in payloads)
 
     # Report links (unguessable: 256 random bits, like candidate tokens)
 

@@ -1,7 +1,8 @@
 """The interview editor's form: parse and validate what a recruiter typed. Pure; no storage, no HTTP.
 
 The same `InterviewForm` comes from an HTML form (repeated `q_*` fields, one per question, in
-order) or from the JSON API, and is what `Interviews` stores.
+order, and `c_*` rubric rows: see `rubric_form`) or from the JSON API, and is what `Interviews`
+stores.
 """
 
 from __future__ import annotations
@@ -13,7 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from milo_voice.dialogue.script import AnswerShape
+from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.workspace import rubric_form
 from milo_voice.workspace.repo import Invalid
 
 MAX_QUESTIONS = 30
@@ -32,6 +37,8 @@ class QuestionForm:
     follow_ups: tuple[str, ...] = ()
     max_follow_ups: int = 1
     wants_example: bool = False
+    rubric: QuestionRubric | None = None
+    """How answers are scored (the scoring area's type, stored as JSON); None: not scored."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +110,20 @@ def question(data: Mapping[str, Any], number: int) -> QuestionForm:
         follow_ups=follow_ups,
         max_follow_ups=_int(data.get("max_follow_ups", 1), f"{name} follow-up limit", 0, MAX_FOLLOW_UPS),
         wants_example=str(data.get("wants_example", "")).lower() in ("1", "true", "on", "yes"),
+        rubric=_rubric(data.get("rubric"), name),
     )
+
+
+def _rubric(value: object, name: str) -> QuestionRubric | None:
+    """A parsed rubric as is; a JSON object (the API) checked by the scoring area's model."""
+    if value is None or isinstance(value, QuestionRubric):
+        return value
+    if not isinstance(value, Mapping):
+        raise Invalid(f"{name}: the rubric must be an object with criteria")
+    try:
+        return QuestionRubric.model_validate(value)
+    except ValidationError as exc:
+        raise Invalid("; ".join(rubric_form.messages(exc, f"{name} rubric: "))) from None
 
 
 def parse(data: Mapping[str, Any], questions: Sequence[Mapping[str, Any]]) -> InterviewForm:
@@ -159,12 +179,14 @@ def logo_bytes(url: str) -> bytes:
         raise Invalid("the logo's base64 data is damaged") from None
 
 
-def form_questions(form: Mapping[str, Any] | Any) -> list[dict[str, str]]:
-    """The repeated `q_text`, `q_shape`, `q_follow_ups`, `q_max_follow_ups`, `q_example` fields of an
-    HTML form as one dict per question (checkboxes are sent as the question's index)."""
+def form_questions(form: Any) -> list[dict[str, Any]]:
+    """The repeated `q_text`, `q_shape`, `q_follow_ups`, `q_max_follow_ups`, `q_example`, `q_origin`
+    fields of an HTML form as one dict per question (checkboxes are sent as the question's index),
+    with its typed rubric rows under `criteria` (not parsed yet: `rubric_form.read_rubrics`)."""
     texts = form.getlist("q_text")
     shapes, follow_ups = form.getlist("q_shape"), form.getlist("q_follow_ups")
     limits, examples = form.getlist("q_max_follow_ups"), set(form.getlist("q_example"))
+    origins, rows = form.getlist("q_origin"), rubric_form.form_rows(form)
     out = []
     for i, text in enumerate(texts):
         out.append(
@@ -174,6 +196,8 @@ def form_questions(form: Mapping[str, Any] | Any) -> list[dict[str, str]]:
                 "follow_ups": follow_ups[i] if i < len(follow_ups) else "",
                 "max_follow_ups": limits[i] if i < len(limits) else "1",
                 "wants_example": "1" if str(i) in examples else "",
+                "origin": str(origins[i]) if i < len(origins) else "",
+                "criteria": rows.get(i, []),
             }
         )
     return out

@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from milo_voice.dialogue.script import AnswerShape
 from milo_voice.models import Candidate, Interview, InterviewStatus
 from milo_voice.models import Question as QuestionRow
+from milo_voice.scoring.rubric import QuestionRubric
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
 from milo_voice.workspace.repo import Invalid, NotFound, Repo
 
@@ -119,7 +120,12 @@ class Interviews(Repo):
             logo=interview.logo,
             questions=tuple(
                 QuestionForm(
-                    q.text, AnswerShape(q.shape), tuple(q.follow_ups), q.max_follow_ups, q.wants_example
+                    q.text,
+                    AnswerShape(q.shape),
+                    tuple(q.follow_ups),
+                    q.max_follow_ups,
+                    q.wants_example,
+                    QuestionRubric.model_validate(q.rubric) if q.rubric else None,
                 )
                 for q in self.questions(interview.id)
             ),
@@ -257,6 +263,7 @@ def _add_questions(session: Session, interview_id: int, form: InterviewForm) -> 
             follow_ups=list(q.follow_ups),
             max_follow_ups=q.max_follow_ups,
             wants_example=q.wants_example,
+            rubric=q.rubric.model_dump(mode="json") if q.rubric else None,
         )
         for i, q in enumerate(form.questions)
     )

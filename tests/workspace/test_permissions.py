@@ -56,6 +56,7 @@ def concrete(path: str, world: dict[str, Any]) -> str:
         "token": world["token"],
         "action": "publish",
         "kind": "png",
+        "eid": 1,
     }
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: str(values[m.group(1)]), path)
 

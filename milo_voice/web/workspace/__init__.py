@@ -11,7 +11,15 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from milo_voice.web.workspace import account_pages, api, candidate_pages, interview_pages, profile_pages
+from milo_voice.web.workspace import (
+    account_pages,
+    api,
+    candidate_pages,
+    interview_pages,
+    profile_pages,
+    report_pages,
+    webhook_pages,
+)
 from milo_voice.web.workspace.auth import LazySessions
 from milo_voice.web.workspace.render import STATIC
 
@@ -27,6 +35,8 @@ def page_routes() -> list[BaseRoute]:
         *interview_pages.routes(),
         *candidate_pages.routes(),
         *profile_pages.routes(),
+        *report_pages.routes(),
+        *webhook_pages.routes(),
     ]
 
 

@@ -1,4 +1,5 @@
-"""The JSON API: interviews, candidates and their results, for scripts and ATS integrations.
+"""The JSON API: interviews, candidates and their results (with report PDFs and score cards), for
+scripts and ATS integrations.
 
 Authenticated by API key only (no cookies, hence no CSRF); a key acts with its user's role, so a
 viewer's key can read but every write answers 403. Described by `/api/openapi.json`.
@@ -15,7 +16,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from milo_voice.models import Candidate, Interview, UserRole
-from milo_voice.web.workspace.auth import api, who
+from milo_voice.scoring.pdf import SECTIONS
+from milo_voice.scoring.report import ReportData
+from milo_voice.web import reports
+from milo_voice.web.workspace.auth import api, api_error, who
 from milo_voice.web.workspace.openapi import spec
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import editor
@@ -206,6 +210,34 @@ async def get_candidate(request: Request) -> Response:
     return JSONResponse(out)
 
 
+async def _session_report(request: Request, fmt: str) -> ReportData:
+    """The session's report data, once the session is known to exist; the download is audited."""
+    ws, sid = workspace(request), int(request.path_params["id"])
+    row = await run_in_threadpool(ws.review.session, sid)
+    data = await reports.load(reports.scoring_store(request), sid)
+    await run_in_threadpool(
+        lambda: ws.audit.record(
+            who(request), "download", "report", sid, candidate=row.candidate_id, format=fmt
+        )
+    )
+    return data
+
+
+@api()
+async def session_report_pdf(request: Request) -> Response:
+    if reports.pdf_sections(request) is None:
+        raise Invalid(f"unknown sections; expected some of {', '.join(SECTIONS)}")
+    return await reports.pdf_response(request, await _session_report(request, "pdf"))
+
+
+@api()
+async def session_score(request: Request) -> Response:
+    data = await _session_report(request, "json")
+    if data.card is None:
+        return api_error(404, "this session has not been scored yet")
+    return reports.score_response(data)
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/openapi.json", openapi),
@@ -216,4 +248,6 @@ def routes() -> list[BaseRoute]:
         Route("/interviews/{slug}/candidates", add_candidate, methods=["POST"]),
         Route("/candidates", list_candidates),
         Route("/candidates/{cid:int}", get_candidate),
+        Route("/sessions/{id:int}/report.pdf", session_report_pdf),
+        Route("/sessions/{id:int}/score.json", session_score),
     ]

@@ -5,6 +5,8 @@ Only admins change interviews; viewers see them, their share codes and their ana
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,15 +18,45 @@ from starlette.routing import BaseRoute, Route
 
 from milo_voice.dialogue.script import AnswerShape
 from milo_voice.models import Interview, InterviewStatus, UserRole
+from milo_voice.scoring.rubric import QuestionRubric
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
-from milo_voice.workspace import analytics, editor, share
+from milo_voice.workspace import analytics, editor, rubric_form, share
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
 from milo_voice.workspace.repo import Invalid, NotFound
+from milo_voice.workspace.rubric_form import CriterionRow
 
 SHAPES = [s.value for s in AnswerShape]
+KINDS = [("scored", "Scored 1-5"), ("pass_fail", "Pass / fail"), ("dealbreaker", "Dealbreaker")]
 BLANK = InterviewForm(title="", questions=(QuestionForm(text=""),))
+Previous = Mapping[int, QuestionRubric | None]
+"""The stored rubrics of the version being edited, by question position (to number new versions)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EditorQuestion:
+    """One question as the editor shows it: its fields, its rubric rows (and blank ones), problems."""
+
+    form: QuestionForm
+    criteria: list[CriterionRow]
+    errors: list[str]
+    origin: str
+    """Position of the stored question it was loaded from ("" for a new one): rubric versions follow it."""
+    rubric_version: int | None
+
+
+def _items(form: InterviewForm, *, stored: bool) -> list[EditorQuestion]:
+    return [
+        EditorQuestion(
+            q,
+            rubric_form.with_blanks(rubric_form.rows_of(q.rubric)),
+            [],
+            str(i) if stored else "",
+            q.rubric.version if q.rubric else None,
+        )
+        for i, q in enumerate(form.questions or BLANK.questions)
+    ]
 
 
 def public_link(request: Request, slug: str) -> str:
@@ -59,20 +91,21 @@ async def _form(form: FormData) -> dict[str, Any]:
 def _editor(
     request: Request,
     form: InterviewForm,
+    items: list[EditorQuestion],
     *,
     slug: str = "",
     current: Interview | None = None,
     error: str = "",
     status: int = 200,
 ) -> Response:
-    questions = list(form.questions) or list(BLANK.questions)
     return render(
         request,
         "interview_edit.html",
         {
             "form": form,
-            "questions": questions,
+            "questions": items,
             "shapes": SHAPES,
+            "kinds": KINDS,
             "slug": slug,
             "error": error,
             "action": f"/app/interviews/{slug}/edit" if slug else "/app/interviews",
@@ -83,22 +116,35 @@ def _editor(
     )
 
 
-def _unsaved(raw: dict[str, Any], questions: list[dict[str, str]]) -> InterviewForm:
-    """What the recruiter typed, for re-showing a form that failed validation (nothing is lost)."""
-    kept = []
-    for q in questions:
+def _unsaved(
+    raw: dict[str, Any], questions: list[dict[str, Any]], problems: dict[int, list[str]], previous: Previous
+) -> tuple[InterviewForm, list[EditorQuestion]]:
+    """What the recruiter typed, for re-showing a form that failed validation (nothing is lost),
+    with each question's rubric problems beside it."""
+    kept, items = [], []
+    for i, q in enumerate(questions):
         shape = q["shape"] if q["shape"] in SHAPES else AnswerShape.EXPLANATION.value
         limit = q["max_follow_ups"]
-        kept.append(
-            QuestionForm(
-                q["text"],
-                AnswerShape(shape),
-                tuple(q["follow_ups"].splitlines()),
-                int(limit) if limit.isdigit() else 1,
-                bool(q["wants_example"]),
+        question = QuestionForm(
+            q["text"],
+            AnswerShape(shape),
+            tuple(q["follow_ups"].splitlines()),
+            int(limit) if limit.isdigit() else 1,
+            bool(q["wants_example"]),
+        )
+        kept.append(question)
+        origin = q["origin"]
+        old = previous.get(int(origin)) if origin.isdigit() else None
+        items.append(
+            EditorQuestion(
+                question,
+                rubric_form.with_blanks(q["criteria"]),
+                problems.get(i, []),
+                origin,
+                old.version if old else None,
             )
         )
-    return InterviewForm(
+    form = InterviewForm(
         title=str(raw.get("title") or ""),
         role=str(raw.get("role") or ""),
         greeting=str(raw.get("greeting") or ""),
@@ -108,6 +154,7 @@ def _unsaved(raw: dict[str, Any], questions: list[dict[str, str]]) -> InterviewF
         questions=tuple(kept),
         logo=None,
     )
+    return form, items
 
 
 @page()
@@ -126,20 +173,35 @@ async def list_interviews(request: Request) -> Response:
 
 @page(UserRole.ADMIN)
 async def new_interview(request: Request) -> Response:
-    return _editor(request, BLANK)
+    return _editor(request, BLANK, _items(BLANK, stored=False))
 
 
-async def _submitted(request: Request) -> tuple[InterviewForm | None, InterviewForm, str]:
+@dataclass(frozen=True, slots=True)
+class Submitted:
+    """A posted editor form: parsed, or what to show again with the error."""
+
+    parsed: InterviewForm | None
+    unsaved: InterviewForm = BLANK
+    items: list[EditorQuestion] = field(default_factory=list)
+    error: str = ""
+
+
+async def _submitted(request: Request, previous: Previous) -> Submitted:
     form = await request.form()
     questions = editor.form_questions(form)
+    problems = rubric_form.read_rubrics(questions, previous)
     raw: dict[str, Any] = {}
     try:
         raw = await _form(form)
-        return editor.parse(raw, questions), BLANK, ""
+        parsed = editor.parse(raw, questions)
+        if problems:
+            raise Invalid("some rubrics need fixing: see the questions marked below")
+        return Submitted(parsed)
     except Invalid as exc:
         if not raw:
             raw = {k: form.get(k) for k in ("title", "role", "greeting", "closing", "language", "voice")}
-        return None, _unsaved(raw, questions), str(exc)
+        unsaved, items = _unsaved(raw, questions, problems, previous)
+        return Submitted(None, unsaved, items, str(exc))
     finally:
         await form.close()  # uploads are spooled to temporary files
 
@@ -147,9 +209,10 @@ async def _submitted(request: Request) -> tuple[InterviewForm | None, InterviewF
 @page(UserRole.ADMIN)
 async def create_interview(request: Request) -> Response:
     ws = workspace(request)
-    parsed, unsaved, error = await _submitted(request)
-    if parsed is None:
-        return _editor(request, unsaved, error=error, status=400)
+    got = await _submitted(request, {})
+    if got.parsed is None:
+        return _editor(request, got.unsaved, got.items, error=got.error, status=400)
+    parsed = got.parsed
     row = await run_in_threadpool(ws.interviews.create, parsed)
     await run_in_threadpool(ws.audit.record, who(request), "create", "interview", row.slug, version=1)
     return RedirectResponse(f"/app/interviews/{row.slug}", status_code=303)
@@ -159,13 +222,16 @@ async def create_interview(request: Request) -> Response:
 async def edit_interview(request: Request) -> Response:
     ws, slug = workspace(request), request.path_params["slug"]
     current = await run_in_threadpool(ws.interviews.latest, slug)
+    stored = await run_in_threadpool(ws.interviews.form, current)
     if request.method == "GET":
-        stored = await run_in_threadpool(ws.interviews.form, current)
-        return _editor(request, stored, slug=slug, current=current)
-    parsed, unsaved, error = await _submitted(request)
-    if parsed is None:
-        return _editor(request, unsaved, slug=slug, current=current, error=error, status=400)
-    row = await run_in_threadpool(ws.interviews.save, slug, parsed)
+        return _editor(request, stored, _items(stored, stored=True), slug=slug, current=current)
+    previous = {i: q.rubric for i, q in enumerate(stored.questions)}
+    got = await _submitted(request, previous)
+    if got.parsed is None:
+        return _editor(
+            request, got.unsaved, got.items, slug=slug, current=current, error=got.error, status=400
+        )
+    row = await run_in_threadpool(ws.interviews.save, slug, got.parsed)
     await run_in_threadpool(ws.audit.record, who(request), "edit", "interview", slug, version=row.version)
     return RedirectResponse(f"/app/interviews/{slug}", status_code=303)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from milo_voice.dialogue.script import AnswerShape
+from milo_voice.scoring.pdf import SECTIONS
 from milo_voice.workspace.candidates import STATUSES
 
 
@@ -28,6 +29,13 @@ ERRORS = {
 }
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+SESSION = {
+    "name": "id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer"},
+    "description": "A session id (`sessions[].id` of `GET /candidates/{id}`).",
+}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
@@ -117,6 +125,23 @@ SCHEMAS: dict[str, Any] = {
             "timing": {"type": "object"},
         },
     },
+    "ScoreCard": {
+        "type": "object",
+        "description": "A scoring run: `overall` 0-100 (null when nothing was decided), `band`, a "
+        "`knockout` when a dealbreaker failed, `needs_review` with `review_reasons`, and per question "
+        "the criteria with scores, rationale and quotes verified against the transcript.",
+        "properties": {
+            "scorer": {"type": "string"},
+            "model": {"type": "string"},
+            "overall": {"type": ["number", "null"]},
+            "band": {"type": "string"},
+            "knockout": {"type": ["object", "null"]},
+            "needs_review": {"type": "boolean"},
+            "review_reasons": {"type": "array", "items": {"type": "string"}},
+            "questions": {"type": "array", "items": {"type": "object"}},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
 }
 
 
@@ -142,8 +167,9 @@ def spec(base_url: str) -> dict[str, Any]:
         "info": {
             "title": "milo-voice API",
             "version": "1",
-            "description": "Interviews, candidates and results. Send an API key (created on the "
-            "workspace's API keys page) as `Authorization: Bearer <key>`; it acts with its user's role.",
+            "description": "Interviews, candidates and results (report PDFs, score cards). Send an "
+            "API key (created on the workspace's API keys page) as `Authorization: Bearer <key>`; it "
+            "acts with its user's role.",
         },
         "servers": [{"url": f"{base_url}/api"}],
         "security": [{"apiKey": []}],
@@ -190,6 +216,38 @@ def spec(base_url: str) -> dict[str, Any]:
                     "List candidates",
                     {"200": _json({**many, "items": _ref("Candidate")}, "Candidates")},
                     params=query,
+                ),
+            },
+            "/sessions/{id}/report.pdf": {
+                "get": _op(
+                    "Download a session's report as PDF (the same file as the workspace's); audited",
+                    {
+                        "200": {
+                            "description": "The PDF (`Content-Disposition: attachment`)",
+                            "content": {
+                                "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+                            },
+                        }
+                    },
+                    params=[
+                        SESSION,
+                        {
+                            "name": "sections",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "Comma-separated sections to include, some of "
+                            f"{', '.join(SECTIONS)}; all when absent.",
+                        },
+                    ],
+                ),
+            },
+            "/sessions/{id}/score.json": {
+                "get": _op(
+                    "Fetch a session's current score card (overall, band, criteria with verified quotes); "
+                    "404 until it is scored",
+                    {"200": _json(_ref("ScoreCard"), "The newest scoring run's card")},
+                    params=[SESSION],
                 ),
             },
             "/candidates/{id}": {

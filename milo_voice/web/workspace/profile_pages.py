@@ -45,7 +45,7 @@ async def profile(request: Request) -> Response:
             lines=lines_of(turns),
             sections=sections(turns, questions),
             diagnostics=diagnose(events),
-            scores=await run_in_threadpool(scores_for, request, current.id),
+            scores=await run_in_threadpool(scores_for, request, current.id, current.interview_id),
             recording_url=(
                 f"/app/candidates/{cid}/sessions/{current.id}/recording"
                 if await run_in_threadpool(_has_file, current.recording_path)
