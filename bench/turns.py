@@ -59,6 +59,7 @@ SPEECH = REPO.parent / "shared" / "data" / "speech"
 OUT = REPO / "bench" / "out"
 EVIDENCE = OUT / "turn_evidence.json"
 BUCKETS = ((0.0, 1.0, "<1 s"), (1.0, 2.0, "1-2 s"), (2.0, 3.0, "2-3 s"), (3.0, 99.0, ">=3 s"))
+COLUMNS = ("<1.5 s", *(name for _, _, name in BUCKETS))
 EVIDENCE_DELAY = 0.3
 """Seconds after a pause starts until its live decode and Smart Turn verdict are in (measured
 in sessions: decode of a few seconds of new audio ~0.2 s, Smart Turn ~0.05 s, on 2 cores)."""
@@ -71,8 +72,17 @@ def manifest() -> list[dict[str, Any]]:
     return [json.loads(line) for line in (SPEECH / "manifest.jsonl").read_text().splitlines() if line]
 
 
+GOAL = "<1.5 s"
+"""The issue's goal bucket (no cut-off in pauses under 1.5 s), counted beside the four buckets."""
+
+
 def bucket(seconds: float) -> str:
     return next(name for low, high, name in BUCKETS if low <= seconds < high)
+
+
+def buckets(seconds: float) -> list[str]:
+    """Every bucket a hold of this length counts in: its own, and the goal bucket when it is short."""
+    return [bucket(seconds)] + ([GOAL] if seconds < 1.5 else [])
 
 
 # -- evidence -----------------------------------------------------------------------------------
@@ -129,9 +139,9 @@ class Outcome:
     answers_cut: int = 0
 
     def rate(self, name: str | None = None) -> float:
-        if name is None:
-            total = sum(self.holds.values())
-            return sum(self.cuts.values()) / total if total else 0.0
+        if name is None:  # every hold once (the goal bucket overlaps the others)
+            total = sum(self.holds[n] for _, _, n in BUCKETS)
+            return sum(self.cuts[n] for _, _, n in BUCKETS) / total if total else 0.0
         return self.cuts[name] / self.holds[name] if self.holds[name] else 0.0
 
 
@@ -146,7 +156,8 @@ def replay(evidence: list[dict[str, Any]], params: TurnParams, *, use_text: bool
         holds = [tuple(h) for h in entry["holds"]]
         where = {round(p["at_s"], 1): p["where"] for p in entry["inserted_pauses"]}
         for start, end in holds:
-            out.holds[bucket(end - start)] += 1
+            for name in buckets(end - start):
+                out.holds[name] += 1
         if not use_rhythm:
             params = dataclasses.replace(params, rhythm_min_pauses=10**6)
         policy = TurnPolicy(params, listening_since=0.0, expected_words=EXPECTED_WORDS if use_text else 0,
@@ -183,7 +194,8 @@ def replay(evidence: list[dict[str, Any]], params: TurnParams, *, use_text: bool
             if hold is not None and hold not in cut_holds:
                 cut_holds.add(hold)
                 a, b = holds[hold]
-                out.cuts[bucket(b - a)] += 1
+                for name in buckets(b - a):
+                    out.cuts[name] += 1
         if cut_holds:
             out.answers_cut += 1
         for i, (a, b) in enumerate(holds):
@@ -208,7 +220,7 @@ def sweep(evidence: list[dict[str, Any]], defaults: TurnParams) -> dict[str, Any
         rows.append(_row("silence", {"silence": seconds}, o))
     for min_s in (1.2, 1.4, 1.5, 1.6):
         for unsure in (1.6, 1.8, 2.1, 2.5):
-            for max_s in (3.0, 3.5):
+            for max_s in (3.0, 3.5, 4.0):
                 for cap in (0.0, 1.8, 2.1, 2.4, 3.0):
                     if not min_s <= unsure <= max_s or cap > max_s:
                         continue
@@ -232,7 +244,7 @@ def _row(kind: str, setting: dict[str, float], o: Outcome) -> dict[str, Any]:
     return {
         "kind": kind, **setting,
         "cut_all": round(o.rate(), 4),
-        **{f"cut {name}": round(o.rate(name), 4) for _, _, name in BUCKETS},
+        **{f"cut {name}": round(o.rate(name), 4) for name in COLUMNS},
         "holds": dict(o.holds),
         "answers_cut": o.answers_cut,
         "dead_air_p50": round(percentile(o.dead_air, 50) or 0, 3),
@@ -315,10 +327,12 @@ async def realtime(settings: Settings) -> dict[str, Any]:
             dead_air += result.latencies.dead_air
             for position, (entry, played) in enumerate(zip(group, result.answers, strict=False)):
                 for a, b in entry["holds"]:
-                    holds[bucket(b - a)] += 1
+                    for name in buckets(b - a):
+                        holds[name] += 1
                     lo, hi = played.start + a, played.start + b
                     if any(lo + 0.05 <= at <= hi + 0.2 for at in frames_out):
-                        cuts[bucket(b - a)] += 1
+                        for name in buckets(b - a):
+                            cuts[name] += 1
                         resumed = hi
                         stop = next((e.media_time for e in stops if e.media_time >= resumed - 0.05), None)
                         if stop is not None:
@@ -375,14 +389,14 @@ def main() -> int:
         result = sweep(evidence, defaults)
         (OUT / "turns_sweep.json").write_text(json.dumps(result, indent=1))
         plot(result, OUT / "turns_tradeoff.png")
-        header = f"{'setting':<34}{'cut all':>8}" + "".join(f"{n:>8}" for _, _, n in BUCKETS)
+        header = f"{'setting':<34}{'cut all':>8}" + "".join(f"{n:>8}" for n in COLUMNS)
         print(header + f"{'ans cut':>8}{'air p50':>9}{'air p90':>9}")
         show = [r for r in result["rows"] if r["kind"] == "silence"] + list(result["ablations"].values())
         names = [f"silence {r['silence']:g} s" for r in show if r["kind"] == "silence"]
         names += list(result["ablations"].keys())
         for name, r in zip(names, show, strict=True):
             print(f"{name:<34}{100 * r['cut_all']:>7.1f}%" + "".join(
-                f"{100 * r[f'cut {n}']:>7.0f}%" for _, _, n in BUCKETS)
+                f"{100 * r[f'cut {n}']:>7.0f}%" for n in COLUMNS)
                 + f"{r['answers_cut']:>8}{fmt(r['dead_air_p50']):>9}{fmt(r['dead_air_p90']):>9}")
         print("defaults, cut-offs by inserted pause kind:")
         for where, (cut, n) in result["by_where"].items():
@@ -393,7 +407,7 @@ def main() -> int:
         r = asyncio.run(realtime(settings))
         (OUT / "turns_realtime.json").write_text(json.dumps(r, indent=1))
         print(f"realtime ({time.perf_counter() - started:.0f} s):")
-        for _, _, name in BUCKETS:
+        for name in COLUMNS:
             print(f"  holds {name:<6} cut {r['cuts'].get(name, 0):>3} of {r['holds'].get(name, 0):>3}")
         print(f"  dead air p50 {fmt(r['dead_air_p50'])} ms, p90 {fmt(r['dead_air_p90'])} ms; "
               f"system p50 {fmt(r['system_p50'])} ms, p90 {fmt(r['system_p90'])} ms")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,7 @@ def test_an_empty_environment_gives_the_offline_defaults() -> None:
     assert settings.database_url.startswith("sqlite:///")
     assert settings.llm_enabled is False
     assert settings.llm_api_key == ""
-    assert (settings.min_silence, settings.max_silence, settings.vad_mode) == (1.4, 3.5, 2)
+    assert (settings.min_silence, settings.max_silence, settings.vad_mode) == (1.4, 4.0, 2)
     assert settings.turn_params() == TurnParams()  # one source of truth for the defaults
     assert settings.base_url == "http://127.0.0.1:8000"
 
@@ -120,3 +121,17 @@ def test_settings_are_frozen() -> None:
         settings.port = 1  # type: ignore[misc]
     assert settings.with_overrides(port=1).port == 1
     assert settings.port == 8000
+
+
+def test_the_readme_documents_every_setting_with_its_default() -> None:
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `MILO_([A-Z0-9_]+)` \| (.+?) \|", readme, re.M))
+    defaults = Settings()
+    names = {f.name for f in dataclasses.fields(Settings)}
+    assert {k.lower() for k in rows} == names
+    for name in names:
+        value, shown = getattr(defaults, name), rows[name.upper()].strip("`")
+        if isinstance(value, float):
+            assert float(shown) == value, name
+        else:
+            assert shown == (str(value) or "(empty)"), name

@@ -50,6 +50,9 @@ BARGE_IN_TAIL = 0.6
 """No barge-in in the last this-many seconds of a reply: it is as good as said."""
 
 
+FALSE_END_RUN = 0.25
+"""Seconds of resumed speech that stop a reply as a false end (about 100 ms more than the VAD's
+own onset: room-noise bursts in real recordings pass the onset but rarely last this long)."""
 RECOVERY_WINDOW = 3.0
 """Seconds after the interviewer decided the answer was over during which the candidate's speech
 stops the reply at once and continues the same answer (a false end)."""
@@ -224,15 +227,15 @@ class InterviewSession:
     def _watch_false_end(self) -> None:
         """The candidate resumes the answer just after the interviewer decided it was over.
 
-        The resumed run must last the policy's `min_run` (0.25 s), as it must to restart the
-        silence clock: a click or a room-noise burst does not cut the interviewer off mid-word.
+        The resumed run must last `FALSE_END_RUN`: a click or a room-noise burst does not cut the
+        interviewer off mid-word.
         """
         held, since = self._held, self._speech_since
         if held is None or held.final or since is None or since < held.eot_at:
             return
         if since - held.eot_at > RECOVERY_WINDOW or self._repeats >= MAX_REPEATS:
             return  # too late to be the same answer, or the "speech" has twice been only noise
-        if self.now - since >= self.params.min_run - 1e-9:
+        if self.now - since >= FALSE_END_RUN - 1e-9:
             self._stop_reply(since, false_end=True)
 
     def _stop_reply(self, speech_since: float, *, false_end: bool) -> None:

@@ -4,7 +4,8 @@ The caller feeds speech edges, Smart Turn probabilities and the live transcript,
 with media time, and asks `decide(now)`. How long a pause must last before the answer ends
 (`silence_limit`), from the evidence at that pause:
 
-- an explicit closing ("that's it", "so yeah") or a question back: `closing_silence`;
+- an explicit closing ("that's it", "so yeah") or a question back: `closing_silence` (a question
+  only when Smart Turn has answered and P >= `question_min_p`: Whisper's question marks mislead);
 - an unfinished answer: shorter than the question's expected length (`expected_words`: a
   six-word reply to "tell me about a time..." is a candidate still thinking), or text that ends
   on a filler, conjunction or function word: `max_silence`;
@@ -37,10 +38,13 @@ class TurnParams:
     """Ends an answer that sounds finished (Smart Turn P >= turn_threshold, nothing unfinished)."""
     unsure_silence: float = 1.8
     """Ends an answer with no evidence either way (Smart Turn below the threshold, or not in yet)."""
-    max_silence: float = 3.5
+    max_silence: float = 4.0
     """Ends any answer, whatever the evidence: the wait for an answer that sounds unfinished."""
     closing_silence: float = 0.9
     """Ends an answer that closes explicitly ("that's it") or asks a question back."""
+    question_min_p: float = 0.3
+    """A question back counts only when Smart Turn has answered and does not hear the pause as
+    plainly unfinished (P >= this): Whisper puts a question mark on a mid-answer "was it"."""
     rhythm_quantile: float = 0.8
     """Which of the candidate's own resumed pauses sets their floor (0.8: all but the longest fifth)."""
     rhythm_margin: float = 0.4
@@ -54,8 +58,10 @@ class TurnParams:
     """Silence before any speech, before the interviewer checks in (then again, each time)."""
     turn_threshold: float = 0.7
     """Smart Turn probability at or above which a pause sounds like a finished turn."""
-    min_run: float = 0.25
-    """Speech runs shorter than this, after a pause, count as noise."""
+    min_run: float = 0.1
+    """Speech runs shorter than this, after a pause, count as noise. The default is below the
+    shortest run the VAD confirms (0.12 s), so every run counts: a one-syllable "so" after a pause
+    is speech, and a noise run is undone by its transcript instead (`on_noise`)."""
     max_answer: float = 240.0
     """An answer ends after this long whatever else happens (a noisy room must not stall the call)."""
 
@@ -65,6 +71,8 @@ class TurnParams:
                               f"max_silence={self.max_silence}: expected 0 < min <= unsure <= max")
         if not 0 <= self.turn_threshold <= 1:
             raise ConfigError(f"turn_threshold={self.turn_threshold}: expected 0..1")
+        if not 0 <= self.question_min_p <= 1:
+            raise ConfigError(f"question_min_p={self.question_min_p}: expected 0..1")
         if self.closing_silence <= 0:
             raise ConfigError(f"closing_silence={self.closing_silence}: expected > 0")
         if self.rhythm_cap < 0:
@@ -148,7 +156,7 @@ class TurnPolicy:
             self._run_start = edge.at
             return
         self.speaking = False
-        short = edge.at - self._run_start < self.params.min_run
+        short = edge.at - self._run_start < self.params.min_run - 1e-9
         if short and self._previous_pause is not None:
             self._pause = self._previous_pause  # a blip: the earlier pause goes on
         else:
@@ -196,9 +204,10 @@ class TurnPolicy:
 
     def silence_limit(self) -> float:
         params = self.params
-        if self.cue in (Cue.CLOSING, Cue.QUESTION):  # never longer than a finished-sounding pause
-            return min(params.closing_silence, params.min_silence) * self.patience
         p = self._pause.probability if self._pause else None
+        asked = self.cue is Cue.QUESTION and p is not None and p >= params.question_min_p
+        if self.cue is Cue.CLOSING or asked:  # never longer than a finished-sounding pause
+            return min(params.closing_silence, params.min_silence) * self.patience
         unfinished = self.words < self.expected_words or self.cue is Cue.HESITATION
         if unfinished:
             limit = params.max_silence

@@ -25,8 +25,8 @@ ABSOLUTE_GATE_DBFS = -70.0
 """Frames quieter than this are never speech, whatever webrtcvad says."""
 DIGITAL_SILENCE_DBFS = -85.0
 """Frames at or below this (a muted or not-yet-open microphone) stay out of the floor estimate."""
-FLOOR_WINDOW = 250
-"""Frames (5 s) of level history; the floor is their 10th percentile."""
+FLOOR_WINDOW = 750
+"""Frames (15 s) of level history; the floor is their 10th percentile."""
 PEAK_DECAY_DB_PER_S = 3.0
 HOLD_MARGIN_DB = 6.0
 """Once speaking, frames this far above the floor still count (soft endings, unvoiced sounds)."""

@@ -122,7 +122,7 @@ def test_a_blip_keeps_the_probability_of_the_pause_it_interrupted() -> None:
     turn = policy([(1.0, 5.0)])
     turn.on_turn_probability(0.9, pause_started=5.0)
     turn.on_edge(SpeechEdge(True, 5.5))
-    turn.on_edge(SpeechEdge(False, 5.6))
+    turn.on_edge(SpeechEdge(False, 5.5 + PARAMS.min_run - 0.05))
     assert turn.decide(5.0 + MIN + EPS) is Decision.END_OF_TURN
 
 
@@ -138,9 +138,9 @@ def test_a_real_speech_run_after_a_pause_restarts_the_silence_clock() -> None:
 
 
 def test_a_blip_before_any_speech_is_not_an_answer() -> None:
-    turn = policy([(2.0, 2.1)])
+    turn = policy([(2.0, 2.0 + PARAMS.min_run - 0.05)])
     assert turn.pause_started is None
-    assert turn.decide(2.1 + MAX) is Decision.WAIT
+    assert turn.decide(2.0 + MAX) is Decision.WAIT
     assert turn.decide(THINK + EPS) is Decision.CHECK_IN
 
 
