@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from milo_voice.dialogue import events as ev
+from milo_voice.dialogue.script import InterviewScript
 from milo_voice.dialogue.session import InterviewSession
 from milo_voice.engines import Runtime, make_planner
 from milo_voice.media.recorder import Recorder
@@ -27,6 +28,13 @@ from milo_voice.settings import Settings
 from milo_voice.store import Store
 
 log = logging.getLogger(__name__)
+
+
+def turn_params_for(settings: Settings, script: InterviewScript) -> TurnParams:
+    """The server's turn-taking settings with the interview's own patience, when the editor set it."""
+    return settings.turn_params().with_patience(
+        max_silence=script.max_silence, thinking_silence=script.thinking_silence
+    )
 
 
 def settings_record(settings: Settings, params: TurnParams) -> dict[str, object]:
@@ -70,7 +78,7 @@ async def run_session(
     loop = asyncio.get_running_loop()
     script = await loop.run_in_executor(None, store.script_for, interview_id)
     await loop.run_in_executor(None, runtime.prepare, script)
-    params = settings.turn_params()
+    params = turn_params_for(settings, script)
     directory = settings.recordings_dir / f"session-{uuid.uuid4().hex[:12]}"
     session_id = await loop.run_in_executor(None, lambda: store.start_session(
         candidate_id=candidate_id, interview_id=interview_id, channel=channel,

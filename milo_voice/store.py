@@ -124,6 +124,8 @@ class Store:
             role=interview.role,
             version=interview.version,
             key=f"{interview.slug}-v{interview.version}",
+            thinking_silence=interview.thinking_silence,
+            max_silence=interview.max_silence,
         )
 
     def add_candidate(self, *, interview_id: int, name: str, email: str = "", phone: str = "") -> Candidate:

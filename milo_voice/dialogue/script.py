@@ -69,6 +69,10 @@ class InterviewScript:
     version: int = 1
     key: str = field(default="", compare=False)
     """Stable identifier of this interview version (used for TTS caching)."""
+    thinking_silence: float | None = None
+    """The interview's own patience before an answer starts (s); None: the server's setting."""
+    max_silence: float | None = None
+    """The interview's own patience for a pause inside an answer (s); None: the server's setting."""
 
     def __post_init__(self) -> None:
         if not self.questions:

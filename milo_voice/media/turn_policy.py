@@ -22,7 +22,7 @@ More hesitation evidence never shortens the wait (property-tested).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from milo_voice.errors import ConfigError
@@ -79,6 +79,22 @@ class TurnParams:
             raise ConfigError(f"rhythm_cap={self.rhythm_cap}: expected >= 0")
         if not 0 <= self.rhythm_quantile <= 1:
             raise ConfigError(f"rhythm_quantile={self.rhythm_quantile}: expected 0..1")
+
+    def with_patience(self, *, max_silence: float | None = None,
+                      thinking_silence: float | None = None) -> TurnParams:
+        """These settings with an interview's own patience (None keeps the server's). A pause
+        patience below the other waits lowers them with it: no wait exceeds the longest."""
+        changes: dict[str, float] = {}
+        if thinking_silence is not None:
+            changes["thinking_silence"] = thinking_silence
+        if max_silence is not None:
+            changes.update(
+                max_silence=max_silence,
+                unsure_silence=min(self.unsure_silence, max_silence),
+                min_silence=min(self.min_silence, max_silence),
+                rhythm_cap=min(self.rhythm_cap, max_silence),
+            )
+        return replace(self, **changes)
 
 
 RHYTHM_MIN_PAUSE = 0.5

@@ -170,3 +170,17 @@ def test_continuous_speech_never_ends_a_turn(runs: int, length: float, text: str
         turn.on_turn_probability(p, pause_started=0.5)
     for i in range(runs):
         assert turn.decide(0.5 + length * (i + 1) / runs) is not Decision.END_OF_TURN
+
+
+def test_an_interviews_patience_replaces_the_servers_and_no_wait_exceeds_the_longest() -> None:
+    assert PARAMS.with_patience() == PARAMS
+    slow = PARAMS.with_patience(max_silence=8.0, thinking_silence=30.0)
+    assert (slow.max_silence, slow.thinking_silence) == (8.0, 30.0)
+    assert slow.unsure_silence == PARAMS.unsure_silence
+    brisk = PARAMS.with_patience(max_silence=1.6)
+    assert (brisk.min_silence, brisk.unsure_silence, brisk.max_silence, brisk.rhythm_cap) == (
+        PARAMS.min_silence, 1.6, 1.6, 1.6)
+    turn = TurnPolicy(brisk, listening_since=0.0, expected_words=50)  # unfinished: the longest wait
+    turn.on_edge(SpeechEdge(True, 1.0))
+    turn.on_edge(SpeechEdge(False, 2.0))
+    assert turn.decide(2.0 + 1.6 + 1e-6) is Decision.END_OF_TURN

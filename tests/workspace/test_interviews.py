@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from starlette.testclient import TestClient
 
+from milo_voice.live import turn_params_for
+from milo_voice.settings import Settings
 from milo_voice.store import Store
 from milo_voice.workspace import editor
 from milo_voice.workspace.candidates import Candidates
@@ -193,3 +196,17 @@ def test_share_codes_and_poster(admin: TestClient, store: Store, tmp_path) -> No
         ["pdfinfo", str(tmp_path / "poster.pdf")], capture_output=True, text=True, check=True
     ).stdout
     assert re.search(r"Pages:\s+1\b", info) and "595.28 x 841.89" in info  # one A4 page
+
+
+def test_the_interviews_own_patience_reaches_the_live_turn_policy(store: Store) -> None:
+    interviews = Interviews(store.engine)
+    patient = interviews.create(replace(FORM, max_silence=6.0, thinking_silence=25.0))
+    hasty = interviews.create(replace(FORM, max_silence=1.0))
+    plain = interviews.create(FORM)
+    settings = Settings()
+    params = turn_params_for(settings, store.script_for(patient.id))
+    assert (params.max_silence, params.thinking_silence) == (6.0, 25.0)
+    assert params.min_silence == settings.min_silence  # only the patience the editor sets changes
+    quick = turn_params_for(settings, store.script_for(hasty.id))
+    assert quick.max_silence == quick.unsure_silence == quick.min_silence == 1.0  # none waits longer
+    assert turn_params_for(settings, store.script_for(plain.id)) == settings.turn_params()
