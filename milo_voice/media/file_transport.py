@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from milo_voice.errors import BadMedia
+from milo_voice.media.pcm import fade_out
 from milo_voice.media.types import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
 
 
@@ -54,6 +55,8 @@ class AnswerPlayed:
 class _Outbound:
     frames: deque[bytes] = field(default_factory=deque)
     played_in_utterance: int = 0
+    fade: bytes | None = None
+    """After `clear()`: one frame fading to silence, played next but not counted as speech."""
 
 
 class FileTransport:
@@ -116,6 +119,7 @@ class FileTransport:
     async def clear(self) -> float:
         if self._out.frames:
             self._prompted = False  # a line cut short asked nothing: the candidate waits for one heard whole
+            self._out.fade = fade_out(self._out.frames[0])  # played next: no click at the cut
         self._out.frames.clear()
         heard = self._out.played_in_utterance * FRAME_SECONDS
         self._out.played_in_utterance = 0
@@ -138,6 +142,9 @@ class FileTransport:
             if self._idle_since is None:
                 self._idle_since = at
                 self._out.played_in_utterance = 0
+            fade, self._out.fade = self._out.fade, None
+            if fade is not None and self.on_played is not None:
+                self.on_played(AudioChunk(fade, SAMPLE_RATE, at))
             return
         frame = self._out.frames.popleft()
         self._out.played_in_utterance += 1

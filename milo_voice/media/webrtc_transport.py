@@ -34,6 +34,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 
 from milo_voice.errors import BadMedia, ProtocolViolation
+from milo_voice.media.pcm import fade_out
 from milo_voice.media.types import FRAME_BYTES, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
 from milo_voice.media.video_recorder import VideoRecorder
 
@@ -150,6 +151,8 @@ class WebRtcTransport:
         self._consuming = False
         self._samples_in = 0
         self._out: deque[bytes] = deque()
+        self._fade: bytes | None = None
+        """After `clear()`: one frame fading to silence, played next but not counted as speech."""
         self._played_in_utterance = 0
         self._played_until = 0.0
         self._speaking = False
@@ -227,6 +230,8 @@ class WebRtcTransport:
         self._out.extend(pcm[i : i + FRAME_BYTES] for i in range(0, len(pcm), FRAME_BYTES))
 
     async def clear(self) -> float:
+        if self._out:  # the next frame fades out instead of the voice stopping mid-waveform
+            self._fade = fade_out(self._out[0])
         self._out.clear()
         heard = self._played_in_utterance * FRAME_SECONDS
         self._played_in_utterance = 0
@@ -266,7 +271,10 @@ class WebRtcTransport:
             if self._played_in_utterance:
                 self._played_in_utterance = 0
             self._set_speaking(False)
-            return _SILENCE
+            fade, self._fade = self._fade, None
+            if fade is not None and self.on_played is not None:  # the recording keeps what was heard
+                self.on_played(AudioChunk(fade, SAMPLE_RATE, max(self.media_time, self._played_until)))
+            return fade if fade is not None else _SILENCE
         frame = self._out.popleft()
         start = max(self.media_time, self._played_until)
         self._played_until = start + FRAME_SECONDS

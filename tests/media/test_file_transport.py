@@ -185,7 +185,9 @@ def test_clear_drops_the_queue_and_returns_what_was_heard() -> None:
     transport = FileTransport([synthetic_answer("a", 1.0, 1.0)], realtime=False)
     run = drive(transport, {0: play(1.0), 10: clear, 11: playing_until, 20: clear}, frames=40)
     assert run.results[10] == pytest.approx(10 * F)  # frames 1..10 were heard
-    assert len(run.played) == 10
+    assert len(run.played) == 11  # ...and then one frame that fades out instead of a click
+    fade = np.abs(samples_of(run.played[-1]).astype(np.int32))
+    assert fade[:80].max() > 1000 and fade[-40:].max() < 0.15 * fade[:80].max()
     assert run.results[11] == pytest.approx(11 * F + F)  # nothing queued any more
     assert run.results[20] == 0.0  # nothing played since
 

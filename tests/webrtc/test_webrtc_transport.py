@@ -125,7 +125,9 @@ def test_clear_stops_the_interviewer_within_a_few_frames_and_says_what_was_heard
         # the outbound clock may run a frame or two ahead of the inbound one, never a queue ahead
         assert call.transport.playing_until() <= call.transport.media_time + 3 * FRAME_SECONDS
         await asyncio.sleep(0.5)
-        assert len(call.played) == played_before
+        assert len(call.played) == played_before + 1  # one frame that fades out, then nothing
+        fade = np.abs(np.frombuffer(call.played[-1].pcm, dtype="<i2").astype(np.int32))
+        assert fade[-40:].max() < 0.15 * fade[:80].max()
         late = peer.loud_frames(since=heard_index)
         # Not one frame leaves the server after clear() (above); what the candidate still hears is what
         # was in flight: a frame or two on loopback plus the receiving jitter buffer (aiortc holds 4
