@@ -321,6 +321,7 @@ async def realtime(settings: Settings) -> dict[str, Any]:
             events = store.events(result.session_id)
             frames_out = [float(e.data["at"]) for e in events if e.name == ev.AUDIO_OUT_FIRST_FRAME]
             stops = [e for e in events if e.name in (ev.FALSE_END, ev.BARGE_IN)]
+            silenced = [e for e in events if e.name == ev.DUCK and e.data.get("gain") == 0.0]
             false_ends += sum(1 for e in stops if e.name == ev.FALSE_END)
             barge_ins += sum(1 for e in stops if e.name == ev.BARGE_IN)
             system += result.latencies.system
@@ -334,9 +335,10 @@ async def realtime(settings: Settings) -> dict[str, Any]:
                         for name in buckets(b - a):
                             cuts[name] += 1
                         resumed = hi
-                        stop = next((e.media_time for e in stops if e.media_time >= resumed - 0.05), None)
-                        if stop is not None:
-                            silent_after.append(stop - resumed)
+                        # silent from the first of: the mute at the onset, the stop (+ one ramp frame)
+                        quiet = [e.media_time for e in (*stops, *silenced) if e.media_time >= resumed - 0.05]
+                        if quiet:
+                            silent_after.append(min(quiet) + FRAME_SECONDS - resumed)
                 mine = [t for t in result.turns if t.speaker == "candidate" and t.kind == "answer"
                         and played.start - 0.5 <= t.start_s <= played.start + entry["duration_s"]]
                 text = " ".join(result.transcripts.get(t.index, t.text) for t in mine)

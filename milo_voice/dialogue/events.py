@@ -23,6 +23,7 @@ TTS_FIRST_AUDIO = "tts_first_audio"
 AUDIO_OUT_FIRST_FRAME = "audio_out_first_frame"
 AUDIO_OUT_END = "audio_out_end"
 BARGE_IN = "barge_in"
+DUCK = "duck"  # the candidate spoke over the interviewer: its volume dropped (on=True) or came back
 FALSE_END = "false_end"  # the candidate resumed right after the end of turn: reply stopped, answer merged
 REQUEST = "request"  # "let me think" / "repeat the question": acknowledged, not an answer
 BARGE_IN_IGNORED = "barge_in_ignored"  # the barge-in was noise; the interrupted move was said again

@@ -36,6 +36,7 @@ from milo_voice.dialogue.session_types import (
 )
 from milo_voice.dialogue.speaker import Speaker
 from milo_voice.media.asr import decode_final, is_noise_text
+from milo_voice.media.ducking import DUCK_GAIN
 from milo_voice.media.recorder import Recorder
 from milo_voice.media.text_cues import Request, is_backchannel, request_kind
 from milo_voice.media.turn_policy import Decision, Rhythm, TurnParams
@@ -111,6 +112,7 @@ class InterviewSession:
         """The candidate's own pauses, learnt across the session's answers."""
         self._held: HeldAnswer | None = None
         self._stopping = False
+        self._ducked = False  # the transport's volume is lowered under the candidate's speech
         self._spoken: list[tuple[Line, float]] = []
         self._queued: list[tuple[Line, str, float, float]] = []
         """Interviewer lines queued for playout and not yet stored: (line, kind, start, end)."""
@@ -158,6 +160,8 @@ class InterviewSession:
             self.emit(ev.SPEECH_START if edge.speaking else ev.SPEECH_END, at=round(edge.at, 3))
         if self._held is not None:
             self._held.answer.append(chunk)  # the held answer's audio stays continuous
+        if edge is not None:
+            self._duck(edge)
         if self._busy():
             if not self._stopping:
                 self._watch_false_end()
@@ -213,6 +217,22 @@ class InterviewSession:
         words = MIN_WORDS[self._question().shape]
         return words // 2 if self.state.prompt_is_follow_up else words
 
+    def _duck(self, edge: SpeechEdge) -> None:
+        """The interviewer yields the moment the candidate speaks over it (VAD onset, ~0.12 s):
+        silent when the speech may continue the answer just ended (a false end), quieter
+        otherwise; it comes back when they stop, and stops for good if the speech goes on."""
+        if not edge.speaking and self._ducked:
+            self._ducked = False
+            self.transport.duck(1.0)
+            self.emit(ev.DUCK, on=False, gain=1.0)
+        elif edge.speaking and self._busy() and self.speaker.audible(self.now):
+            held = self._held
+            resuming = held is not None and not held.final and edge.at - held.eot_at <= RECOVERY_WINDOW
+            gain = 0.0 if resuming and self._repeats < MAX_REPEATS else DUCK_GAIN
+            self._ducked = True
+            self.transport.duck(gain)
+            self.emit(ev.DUCK, on=True, gain=gain, onset=round(edge.at, 3))
+
     def _watch_barge_in(self) -> None:
         since = self._speech_since
         if since is None or self.speaker.muted or not self.speaker.audible(self.now):
@@ -248,6 +268,7 @@ class InterviewSession:
         """Stop the interviewer now; the candidate's speech continues the held answer, or starts one."""
         try:
             heard = await self.transport.clear()
+            self._ducked = False  # clear() fades out from the ducked level and resets the gain
             if self._reply is not None:
                 self._reply.cancel()
             self._record_heard(cut_at=self.now)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from milo_voice.errors import BadMedia
-from milo_voice.media.pcm import fade_out
+from milo_voice.media.ducking import Ducker
 from milo_voice.media.types import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
 
 
@@ -80,6 +80,7 @@ class FileTransport:
         self.log: list[AnswerPlayed] = []
         self.on_played: Callable[[AudioChunk], None] | None = None
         self._out = _Outbound()
+        self._ducker = Ducker()
         self._closed = asyncio.Event()
         self._media_time = 0.0
         self._idle_since: float | None = 0.0
@@ -119,7 +120,7 @@ class FileTransport:
     async def clear(self) -> float:
         if self._out.frames:
             self._prompted = False  # a line cut short asked nothing: the candidate waits for one heard whole
-            self._out.fade = fade_out(self._out.frames[0])  # played next: no click at the cut
+            self._out.fade = self._ducker.fade(self._out.frames[0])  # played next: no click at the cut
         self._out.frames.clear()
         heard = self._out.played_in_utterance * FRAME_SECONDS
         self._out.played_in_utterance = 0
@@ -128,6 +129,9 @@ class FileTransport:
 
     def playing_until(self) -> float:
         return self._media_time + FRAME_SECONDS + len(self._out.frames) * FRAME_SECONDS
+
+    def duck(self, gain: float) -> None:
+        self._ducker.duck(gain)
 
     async def close(self) -> None:
         self._closed.set()
@@ -146,7 +150,7 @@ class FileTransport:
             if fade is not None and self.on_played is not None:
                 self.on_played(AudioChunk(fade, SAMPLE_RATE, at))
             return
-        frame = self._out.frames.popleft()
+        frame = self._ducker.apply(self._out.frames.popleft())
         self._out.played_in_utterance += 1
         self._prompted = True
         self._cut_tail(at)

@@ -27,14 +27,6 @@ def to_int16(samples: np.ndarray) -> np.ndarray:
     return np.clip(np.round(samples * 32767.0), -32768, 32767).astype(np.int16)
 
 
-def fade_out(pcm: bytes) -> bytes:
-    """s16le audio ramped linearly down to silence: what plays instead of a hard cut at a barge-in
-    (one 20 ms frame of fade removes the click a cut mid-waveform makes)."""
-    samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
-    ramp = np.linspace(1.0, 0.0, num=samples.size, endpoint=False, dtype=np.float32)
-    return np.round(samples * ramp).astype("<i2").tobytes()
-
-
 def resample(samples: np.ndarray, rate_in: int, rate_out: int = SAMPLE_RATE) -> np.ndarray:
     """Resample mono int16 audio with PyAV (libswresample). Returns int16."""
     if rate_in <= 0 or rate_out <= 0:

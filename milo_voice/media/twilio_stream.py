@@ -27,6 +27,7 @@ import numpy as np
 from milo_voice.errors import BadMedia, ProtocolViolation, TransportClosed
 from milo_voice.media import mulaw
 from milo_voice.media import twilio_protocol as tp
+from milo_voice.media.ducking import Ducker, ramp
 from milo_voice.media.halfband import Downsampler, Upsampler
 from milo_voice.media.types import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
 from milo_voice.media.websocket import MessageSocket
@@ -100,6 +101,7 @@ class TwilioStreamTransport:
         self._media_now = 0.0  # end of the latest inbound frame (s)
         self._consumed_now = 0.0  # end of the latest frame handed to the consumer (s)
         self._unsent: deque[tuple[bytes, bytes]] = deque()  # (16 kHz pcm, mu-law) per 20 ms
+        self._ducker = Ducker()
         self._group: list[bytes] = []  # sent frames not yet followed by a mark
         self._pending: dict[str, list[bytes]] = {}  # mark name -> 16 kHz frames it acknowledges
         self._unacked = 0
@@ -184,6 +186,7 @@ class TwilioStreamTransport:
         idle = self._idle()
         self._generation += 1
         self._unsent.clear()
+        self._ducker.reset()  # Twilio drops what it holds at once (no fade on the phone line)
         self._group = []
         self._cancelled.update(self._pending)
         self._pending.clear()
@@ -199,6 +202,9 @@ class TwilioStreamTransport:
     def playing_until(self) -> float:
         queued = len(self._unsent) + len(self._group) + self._unacked
         return self._consumed_now + queued * FRAME_SECONDS
+
+    def duck(self, gain: float) -> None:
+        self._ducker.duck(gain)
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         if self._closed:
@@ -372,6 +378,7 @@ class TwilioStreamTransport:
                     continue
                 generation = self._generation
                 pcm, phone = self._unsent.popleft()
+                pcm, phone = self._at_gain(pcm, phone)
                 self._paced_until += FRAME_SECONDS
                 await self._send(tp.to_json(tp.Media(phone, track="outbound", stream_sid=start.stream_sid),
                                             outbound=True))
@@ -389,6 +396,14 @@ class TwilioStreamTransport:
                 self._frames.put_nowait(None)
                 self.ended.set()
                 self._drained.set()
+
+    def _at_gain(self, pcm: bytes, phone: bytes) -> tuple[bytes, bytes]:
+        """A frame about to be sent, at the ducking gain (Twilio plays what it already holds as is)."""
+        start, end = self._ducker.step()
+        if start == end == 1.0:
+            return pcm, phone
+        scaled = ramp(mulaw.decode(phone).astype("<i2").tobytes(), start, end)
+        return ramp(pcm, start, end), mulaw.encode(np.frombuffer(scaled, dtype="<i2"))
 
     async def _send_mark(self, stream_sid: str) -> None:
         self._marks_sent += 1

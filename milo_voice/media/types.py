@@ -71,6 +71,11 @@ class Transport(Protocol):
         """Media time (s) at which the audio queued so far will have finished playing."""
         ...
 
+    def duck(self, gain: float) -> None:
+        """Set the interviewer's playout gain: lowered while the candidate talks over it, 0 to
+        hold it silent, 1 to restore it (`media.ducking`); ramps in on the next frame sent."""
+        ...
+
     async def close(self) -> None:
         """Hang up and release resources; idempotent."""
         ...

@@ -34,7 +34,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError
 
 from milo_voice.errors import BadMedia, ProtocolViolation
-from milo_voice.media.pcm import fade_out
+from milo_voice.media.ducking import Ducker
 from milo_voice.media.types import FRAME_BYTES, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
 from milo_voice.media.video_recorder import VideoRecorder
 
@@ -152,6 +152,7 @@ class WebRtcTransport:
         self._samples_in = 0
         self._out: deque[bytes] = deque()
         self._fade: bytes | None = None
+        self._ducker = Ducker()
         """After `clear()`: one frame fading to silence, played next but not counted as speech."""
         self._played_in_utterance = 0
         self._played_until = 0.0
@@ -231,7 +232,7 @@ class WebRtcTransport:
 
     async def clear(self) -> float:
         if self._out:  # the next frame fades out instead of the voice stopping mid-waveform
-            self._fade = fade_out(self._out[0])
+            self._fade = self._ducker.fade(self._out[0])
         self._out.clear()
         heard = self._played_in_utterance * FRAME_SECONDS
         self._played_in_utterance = 0
@@ -240,6 +241,9 @@ class WebRtcTransport:
 
     def playing_until(self) -> float:
         return max(self.media_time, self._played_until) + len(self._out) * FRAME_SECONDS
+
+    def duck(self, gain: float) -> None:
+        self._ducker.duck(gain)
 
     async def close(self) -> None:
         if self._closed.is_set():
@@ -275,7 +279,7 @@ class WebRtcTransport:
             if fade is not None and self.on_played is not None:  # the recording keeps what was heard
                 self.on_played(AudioChunk(fade, SAMPLE_RATE, max(self.media_time, self._played_until)))
             return fade if fade is not None else _SILENCE
-        frame = self._out.popleft()
+        frame = self._ducker.apply(self._out.popleft())
         start = max(self.media_time, self._played_until)
         self._played_until = start + FRAME_SECONDS
         self._played_in_utterance += 1

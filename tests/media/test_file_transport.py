@@ -17,6 +17,7 @@ import pytest
 from conftest import SPEECH, manifest
 
 from milo_voice.errors import BadMedia
+from milo_voice.media.ducking import DUCK_GAIN
 from milo_voice.media.file_transport import FileTransport, SimAnswer
 from milo_voice.media.pcm import read_wav
 from milo_voice.media.types import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
@@ -307,3 +308,19 @@ def test_inbound_ends_at_max_duration() -> None:
 def test_a_simulation_needs_an_answer() -> None:
     with pytest.raises(BadMedia, match="at least one answer"):
         FileTransport([], realtime=False)
+
+
+def test_ducking_lowers_the_interviewer_from_the_next_frame_and_restores_it() -> None:
+    transport = FileTransport([synthetic_answer("a", 1.0, 1.0)], human_delay=5.0, realtime=False)
+
+    async def duck(t: FileTransport) -> None:
+        t.duck(DUCK_GAIN)
+
+    async def unduck(t: FileTransport) -> None:
+        t.duck(1.0)
+
+    run = drive(transport, {0: play(1.0), 10: duck, 20: unduck}, frames=40)
+    peaks = [int(np.abs(samples_of(c).astype(np.int32)).max()) for c in run.played]
+    full = peaks[5]
+    assert all(p < 0.3 * full for p in peaks[11:20])  # ducked (about -12 dB) after one ramp frame
+    assert all(p > 0.9 * full for p in peaks[22:30])  # and back after one ramp frame

@@ -13,6 +13,7 @@ import pytest
 
 from milo_voice.errors import ProtocolViolation
 from milo_voice.media import mulaw
+from milo_voice.media.ducking import DUCK_GAIN
 from milo_voice.media.halfband import Downsampler, Upsampler
 from milo_voice.media.twilio_stream import CLOSE_POLICY, StreamLimits, TwilioStreamTransport
 from milo_voice.media.types import FRAME_SAMPLES, AudioChunk
@@ -235,3 +236,22 @@ def test_a_dropped_socket_ends_inbound_and_close_is_idempotent() -> None:
 
     transport = run(go)
     assert transport.ended_by == "dropped" and transport.closed
+
+
+def test_ducking_lowers_the_audio_not_yet_sent_to_twilio() -> None:
+    async def go() -> None:
+        now = [0.0]
+        transport, sock = await opened(clock=lambda: now[0])
+        await transport.play(AudioChunk(tone(300, 0.6, 16000).tobytes(), 16000, 0.0))
+        await sock.until(lambda: len(sock.of("media")) >= 6)  # sent ahead at full volume
+        transport.duck(DUCK_GAIN)
+        for step in range(1, 4):
+            now[0] = 0.1 * step + 0.001
+            await sock.until(lambda: len(sock.of("media")) >= 6 + 5 * step)  # noqa: B023
+        payloads = [base64.b64decode(m["media"]["payload"]) for m in sock.of("media")]  # type: ignore[index]
+        peak = [int(np.abs(mulaw.decode(p).astype(np.int32)).max()) for p in payloads]
+        assert min(peak[1:6]) > 0.8 * max(peak[:6])
+        assert max(peak[8:20]) < 0.35 * max(peak[:6])  # about -12 dB after one ramp frame
+        await transport.close()
+
+    run(go)
