@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from pathlib import Path
+from typing import TYPE_CHECKING, TypeVar
 
 from milo_voice.dialogue.planner import PlanContext
 from milo_voice.dialogue.script import InterviewScript, demo_script
+
+if TYPE_CHECKING:
+    from milo_voice.simulate import SimulationResult
+    from milo_voice.store import Store
 
 T = TypeVar("T")
 DEMO = demo_script()
@@ -32,3 +37,29 @@ def ctx(
 ) -> PlanContext:
     prompt = script.questions[question_index].text
     return PlanContext(script, question_index, follow_ups_asked, answer, prompt_text=prompt)
+
+
+def simulated_interview(
+    tmp: Path, script: InterviewScript, answer_ids: list[str], *, slug: str
+) -> tuple[SimulationResult, Store]:
+    """One `simulate` run of `script` with these answers from shared/data/speech, on a fresh
+    SQLite file under `tmp`, with the shipped defaults and the real models."""
+    from conftest import REPO, SPEECH
+
+    from milo_voice.db import create_engine, migrate
+    from milo_voice.engines import load_runtime
+    from milo_voice.settings import Settings
+    from milo_voice.simulate import load_answers, simulate
+    from milo_voice.store import Store
+
+    url = f"sqlite:///{tmp / 'milo.db'}"
+    migrate(url)
+    store = Store(create_engine(url))
+    interview_id = store.create_interview(script, slug=slug)
+    settings = Settings(database_url=url, recordings_dir=tmp / "rec", models_dir=REPO / "models")
+    runtime = load_runtime(settings)
+    answers = load_answers([SPEECH / "answers" / f"{a}.wav" for a in answer_ids], SPEECH / "manifest.jsonl")
+    try:
+        return asyncio.run(simulate(settings, runtime, store, answers, interview_id=interview_id)), store
+    finally:
+        runtime.close()

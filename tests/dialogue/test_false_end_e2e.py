@@ -5,21 +5,16 @@ as one answer to the same question, with no words lost (real tiny.en, Smart Turn
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Iterator
-from pathlib import Path
 
 import jiwer
 import pytest
-from conftest import REPO, SPEECH, manifest
+from conftest import manifest
+from helpers import simulated_interview
 
-from milo_voice.db import create_engine, migrate
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.engines import load_runtime
-from milo_voice.settings import Settings
-from milo_voice.simulate import SimulationResult, load_answers, simulate
+from milo_voice.simulate import SimulationResult
 from milo_voice.store import Store
 
 ANSWER = "librispeech_1088_a01"
@@ -37,19 +32,8 @@ def words(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimulationResult, Store]]:
-    tmp: Path = tmp_path_factory.mktemp("false-end")
-    url = f"sqlite:///{tmp / 'milo.db'}"
-    migrate(url)
-    store = Store(create_engine(url))
-    interview_id = store.create_interview(SCRIPT, slug="false-end")
-    local = Settings(database_url=url, recordings_dir=tmp / "rec", models_dir=REPO / "models")
-    runtime = load_runtime(local)
-    answers = load_answers([SPEECH / "answers" / f"{ANSWER}.wav"], SPEECH / "manifest.jsonl")
-    try:
-        yield asyncio.run(simulate(local, runtime, store, answers, interview_id=interview_id)), store
-    finally:
-        runtime.close()
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, Store]:
+    return simulated_interview(tmp_path_factory.mktemp("false-end"), SCRIPT, [ANSWER], slug="false-end")
 
 
 @pytest.mark.e2e

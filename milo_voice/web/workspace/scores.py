@@ -14,6 +14,7 @@ from datetime import datetime
 from starlette.requests import Request
 
 from milo_voice.models import ScoreRecord
+from milo_voice.scoring.pdf import verdict as report_verdict
 from milo_voice.scoring.result import OFFLINE, CriterionResult, ScoreCard
 from milo_voice.scoring.rubric import CriterionKind
 from milo_voice.scoring.service import SCORE_JOB
@@ -110,11 +111,8 @@ class ProfileScores:
 
 
 def verdict(result: CriterionResult) -> str:
-    if result.kind is CriterionKind.SCORED:
-        return f"{result.score}/5" if result.score is not None else "not scored"
-    if result.passed is None:
-        return "undecided"
-    return "pass" if result.passed else "fail"
+    """The report's verdict ("4/5", "pass", "fail", "undecided"), in the page's lower case."""
+    return report_verdict(result).lower()
 
 
 def _criterion(result: CriterionResult) -> CriterionView:
