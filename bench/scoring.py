@@ -126,11 +126,10 @@ def main() -> int:
         item = json.loads(line)
         cells[(item["corpus"], item["test_set"])].append(item)
     scorers = ["offline"] + (["llm"] if args.llm_url else [])
-    llm = (
-        LlmScorer(base_url=args.llm_url, model=args.llm_model, json_mode=args.json_mode)
-        if args.llm_url
-        else None
-    )
+
+    def llm() -> LlmScorer:  # one per event loop: its HTTP client belongs to the loop it runs on
+        return LlmScorer(base_url=args.llm_url, model=args.llm_model, json_mode=args.json_mode)
+
     report = []
     print(f"{'corpus / test set':36} {'scorer':8} {'n':>5} {'AUC':>6} {'floor':>6} {'acc':>6} {'macroF1':>8}")
     for key in sorted(cells):
@@ -141,8 +140,7 @@ def main() -> int:
             if name == "offline":
                 values = [offline_value(i) for i in items]
             else:
-                assert llm is not None
-                values = asyncio.run(llm_values(items, llm))
+                values = asyncio.run(llm_values(items, llm()))
             area = auc(values, labels)
             threshold, accuracy, f1 = threshold_metrics(values, labels, ids)
             row = {
