@@ -12,6 +12,7 @@ from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.models import Word
 from milo_voice.scoring.rubric import Criterion, CriterionKind, QuestionRubric
 from milo_voice.scoring.store import ScoringStore
+from milo_voice.settings import Settings
 from milo_voice.store import Store
 
 WORD_S = 0.4
@@ -126,3 +127,23 @@ def build_session(
             t, index = t + len(answer.split()) * WORD_S + 1.0, index + 1
     store.end_session(session_id=session_id, status="completed", duration_s=t, recording_path=None)
     return Built(interview_id, candidate.id, session_id)
+
+
+KNOCKOUT_ANSWERS = {
+    0: "No, I would need a visa sponsor.",
+    1: "I listen, acknowledge the frustration and apologise.",
+}
+"""Fails question 0's dealbreaker (work authorisation), answers question 1 well."""
+
+
+def scored_session(settings: Settings, store: Store, *, name: str) -> Built:
+    """`build_session` with `KNOCKOUT_ANSWERS`, then scored by the offline scorer's real job worker."""
+    from helpers import run
+
+    from milo_voice.scoring.service import build
+
+    built = build_session(store, KNOCKOUT_ANSWERS, name=name)
+    runtime = build(settings, store.engine)
+    runtime.service.enqueue_scoring(built.session_id)
+    run(runtime.worker.run_until_idle)
+    return built

@@ -9,28 +9,21 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-from helpers import run
-from scoring_builders import build_session
+from scoring_builders import scored_session
 from starlette.testclient import TestClient
 
 from milo_voice.scoring import export
 from milo_voice.scoring.package import build_zip
 from milo_voice.scoring.pdf import render_pdf
 from milo_voice.scoring.report import gather
-from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
 from milo_voice.store import Store
 from milo_voice.web.app import create_app
 
-ANSWERS = {0: "No, I would need a visa sponsor.", 1: "I listen, acknowledge the frustration and apologise."}
-
 
 def scored(settings: Settings, store: Store, name: str = "Zoë Ω. Przybył") -> tuple[int, int]:
-    built = build_session(store, ANSWERS, name=name)
-    runtime = build(settings, store.engine)
-    runtime.service.enqueue_scoring(built.session_id)
-    run(runtime.worker.run_until_idle)
+    built = scored_session(settings, store, name=name)
     return built.session_id, built.interview_id
 
 

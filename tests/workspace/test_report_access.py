@@ -9,12 +9,10 @@ import io
 import json
 import zipfile
 
-from helpers import run
-from scoring.scoring_builders import build_session
+from scoring.scoring_builders import KNOCKOUT_ANSWERS, build_session, scored_session
 from starlette.testclient import TestClient
 
 from milo_voice.models import AuditEvent
-from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
 from milo_voice.store import Store
@@ -23,16 +21,12 @@ from milo_voice.workspace.audit import Audit
 from milo_voice.workspace.report_links import ReportLinks
 from workspace.support import csrf_of
 
-ANSWERS = {0: "No, I would need a visa sponsor.", 1: "I listen, acknowledge the frustration and apologise."}
 EVIL = "=cmd|' /C calc'!A0"
 
 
 def scored(settings: Settings, store: Store, name: str = "<b>Ada</b>") -> tuple[int, int]:
     """A completed session of interview `support`, scored offline; (candidate id, session id)."""
-    built = build_session(store, ANSWERS, name=name)
-    runtime = build(settings, store.engine)
-    runtime.service.enqueue_scoring(built.session_id)
-    run(runtime.worker.run_until_idle)
+    built = scored_session(settings, store, name=name)
     return built.candidate_id, built.session_id
 
 
@@ -100,7 +94,7 @@ def test_a_session_is_only_reachable_under_its_own_candidate(
     viewer: TestClient, settings: Settings, store: Store
 ) -> None:
     cid, sid = scored(settings, store)
-    other = build_session(store, ANSWERS, name="Other", interview_id=None, slug="other")
+    other = build_session(store, KNOCKOUT_ANSWERS, name="Other", interview_id=None, slug="other")
     assert viewer.get(f"/app/candidates/{other.candidate_id}/sessions/{sid}/report.pdf").status_code == 404
     assert viewer.get(f"/app/candidates/{cid}/sessions/999/report").status_code == 404
     assert events(store, "download") == []
@@ -177,7 +171,7 @@ def test_api_keys_download_the_report_pdf_and_the_score_card(
 def test_the_api_says_404_for_a_session_not_scored_yet(
     client: TestClient, store: Store, users: dict[str, int], accounts: Accounts
 ) -> None:
-    built = build_session(store, ANSWERS)
+    built = build_session(store, KNOCKOUT_ANSWERS)
     _, key = accounts.create_api_key(user_id=users["admin"], name="ats")
     response = client.get(
         f"/api/sessions/{built.session_id}/score.json", headers={"Authorization": f"Bearer {key}"}
