@@ -226,9 +226,7 @@ class InterviewSession:
             self.transport.duck(1.0)
             self.emit(ev.DUCK, on=False, gain=1.0)
         elif edge.speaking and self._busy() and self.speaker.audible(self.now):
-            held = self._held
-            resuming = held is not None and not held.final and edge.at - held.eot_at <= RECOVERY_WINDOW
-            gain = 0.0 if resuming and self._repeats < MAX_REPEATS else DUCK_GAIN
+            gain = 0.0 if self._may_resume(edge.at) else DUCK_GAIN
             self._ducked = True
             self.transport.duck(gain)
             self.emit(ev.DUCK, on=True, gain=gain, onset=round(edge.at, 3))
@@ -250,13 +248,17 @@ class InterviewSession:
         The resumed run must last `FALSE_END_RUN`: a click or a room-noise burst does not cut the
         interviewer off mid-word.
         """
-        held, since = self._held, self._speech_since
-        if held is None or held.final or since is None or since < held.eot_at:
-            return
-        if since - held.eot_at > RECOVERY_WINDOW or self._repeats >= MAX_REPEATS:
-            return  # too late to be the same answer, or the "speech" has twice been only noise
-        if self.now - since >= FALSE_END_RUN - 1e-9:
+        since = self._speech_since
+        if since is not None and self._may_resume(since) and self.now - since >= FALSE_END_RUN - 1e-9:
             self._stop_reply(since, false_end=True)
+
+    def _may_resume(self, speech_at: float) -> bool:
+        """Speech starting at `speech_at` may continue the held answer: it is not final, the
+        speech came within the recovery window, and "speech" has not twice been only noise."""
+        held = self._held
+        if held is None or held.final or self._repeats >= MAX_REPEATS:
+            return False
+        return held.eot_at <= speech_at <= held.eot_at + RECOVERY_WINDOW
 
     def _stop_reply(self, speech_since: float, *, false_end: bool) -> None:
         self._stopping = True
