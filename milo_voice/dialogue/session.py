@@ -325,14 +325,16 @@ class InterviewSession:
                               "script", is_prompt=True))
         if answer is not None:
             answer.cancel()
+            self.state.asr_cpu_s += answer.live.take_cpu()  # decodes of noise before any answer
         self.answer = None
         self._reply = asyncio.ensure_future(self.speaker.say_lines(lines, kind="check_in"))
 
     async def _respond(self, answer: Answer, index: int, eot_at: float, final: bool = False) -> None:
         state = self.state
         live_text = await answer.finish_live()
-        state.asr_cpu_s += answer.live.cpu_s
-        self.emit(ev.ASR_FINAL, words=word_count(live_text), asr_cpu_s=round(answer.live.cpu_s, 3))
+        live_cpu = answer.live.take_cpu()
+        state.asr_cpu_s += live_cpu
+        self.emit(ev.ASR_FINAL, words=word_count(live_text), asr_cpu_s=round(live_cpu, 3))
         self._held = HeldAnswer(answer, live_text, index, eot_at, final)
         interrupted, self._interrupted = self._interrupted, None
         since_resume = live_text[answer.resumed_chars :]

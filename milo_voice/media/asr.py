@@ -19,6 +19,7 @@ import numpy as np
 from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
+from milo_voice.media.cpu_clock import ThreadCpu, new_threads
 from milo_voice.media.types import SAMPLE_RATE
 
 SEGMENT_PAD = 0.15
@@ -62,8 +63,8 @@ class Decoded:
     text: str
     words: tuple[Word, ...]
     cpu_s: float
-    """Compute the decode used: wall time x CTranslate2 threads (an upper bound; with OpenMP
-    spinning off, see `cli.main`, one thread's decode uses one core for its wall time)."""
+    """CPU seconds the decode used: the calling thread's plus CTranslate2's workers' (see
+    `cpu_clock`); where those counters are unreadable, wall time x threads (an upper bound)."""
     audio_s: float
 
 
@@ -71,9 +72,10 @@ class WhisperEngine:
     """A loaded Whisper model (CTranslate2 int8 on CPU). Thread-safe for concurrent decodes."""
 
     def __init__(self, model_dir: str, *, threads: int = 2, workers: int = 1, beam_size: int = 5) -> None:
-        self.model = WhisperModel(
+        self.model, workers_made = new_threads(lambda: WhisperModel(
             str(model_dir), device="cpu", compute_type="int8", cpu_threads=threads, num_workers=workers
-        )
+        ))
+        self._cpu = ThreadCpu(workers_made)
         self.beam_size = beam_size
         self.threads = threads
         self.multilingual = bool(self.model.model.is_multilingual)
@@ -81,11 +83,18 @@ class WhisperEngine:
             self.model.hf_tokenizer, self.multilingual, task="transcribe", language="en"
         )
 
+    @property
+    def measures_cpu(self) -> bool:
+        """True when `Decoded.cpu_s` is CPU time rather than wall time x threads."""
+        return self._cpu.available
+
     def decode_live(self, audio: np.ndarray, *, prompt: str = "") -> Decoded:
         """Cheap decode of one segment: greedy, no timestamps, a shortened encoder context."""
-        started = time.perf_counter()
         if audio.size < SAMPLE_RATE // 10:
             return Decoded("", (), 0.0, audio.size / SAMPLE_RATE)
+        return self._timed(lambda: self._decode_live(audio, prompt), audio.size / SAMPLE_RATE)
+
+    def _decode_live(self, audio: np.ndarray, prompt: str) -> tuple[str, tuple[Word, ...]]:
         seconds = min(30, max(LIVE_CONTEXT, int(np.ceil(audio.size / SAMPLE_RATE + 1))))
         padded = np.zeros(seconds * SAMPLE_RATE, np.float32)
         padded[: min(audio.size, padded.size)] = audio[: padded.size]
@@ -108,13 +117,15 @@ class WhisperEngine:
         text = self.tokenizer.decode(result.sequences_ids[0]).strip()
         if result.no_speech_prob > NO_SPEECH_PROB:
             text = ""  # Whisper itself says this is not speech (room noise invites "I'm sorry.")
-        return Decoded(text, (), self._cost(started), audio.size / SAMPLE_RATE)
+        return text, ()
 
     def decode(self, audio: np.ndarray, *, offset: float = 0.0) -> Decoded:
         """The stored transcript of a whole answer: beam search, word timestamps placed at `offset`."""
-        started = time.perf_counter()
         if audio.size < SAMPLE_RATE // 10:
             return Decoded("", (), 0.0, audio.size / SAMPLE_RATE)
+        return self._timed(lambda: self._decode(audio, offset), audio.size / SAMPLE_RATE)
+
+    def _decode(self, audio: np.ndarray, offset: float) -> tuple[str, tuple[Word, ...]]:
         segments, _ = self.model.transcribe(
             audio,
             language="en",
@@ -131,11 +142,14 @@ class WhisperEngine:
             for w in segment.words or ():
                 start, end = round(offset + float(w.start), 3), round(offset + float(w.end), 3)
                 words.append(Word(w.word.strip(), start, end))
-        text = " ".join(t for t in texts if t)
-        return Decoded(text, tuple(words), self._cost(started), audio.size / SAMPLE_RATE)
+        return " ".join(t for t in texts if t), tuple(words)
 
-    def _cost(self, started: float) -> float:
-        return (time.perf_counter() - started) * self.threads
+    def _timed(self, work: Callable[[], tuple[str, tuple[Word, ...]]], audio_s: float) -> Decoded:
+        started = time.perf_counter()
+        (text, words), cpu_s = self._cpu.measure(work)
+        if cpu_s is None:
+            cpu_s = (time.perf_counter() - started) * self.threads
+        return Decoded(text, words, cpu_s, audio_s)
 
 
 def as_float(samples: np.ndarray) -> np.ndarray:
@@ -159,6 +173,8 @@ class LiveTranscript:
         self.decoded_upto = 0
         """Samples of the answer buffer already decoded."""
         self.cpu_s = 0.0
+        """CPU seconds of this answer's live decodes so far."""
+        self._cpu_taken = 0.0
         self._chain: asyncio.Future[str] | None = None
 
     @property
@@ -203,6 +219,12 @@ class LiveTranscript:
         if self._chain is not None:
             await self._chain
         return self.text
+
+    def take_cpu(self) -> float:
+        """CPU seconds of live decodes since the last call (an answer resumed after a false end
+        finishes more than once; each decode must be counted once)."""
+        new, self._cpu_taken = self.cpu_s - self._cpu_taken, self.cpu_s
+        return new
 
     def cancel(self) -> None:
         if self._chain is not None and not self._chain.done():
