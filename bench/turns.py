@@ -309,6 +309,7 @@ async def realtime(settings: Settings) -> dict[str, Any]:
     refs: list[str] = []
     hyps: list[str] = []
     misattributed = total_words = 0
+    cut_detail: list[dict[str, Any]] = []
     try:
         for speaker, group in by_speaker.items():
             answers = load_answers([SPEECH / e["audio"] for e in group], SPEECH / "manifest.jsonl")
@@ -334,11 +335,17 @@ async def realtime(settings: Settings) -> dict[str, Any]:
                     if any(lo + 0.05 <= at <= hi + 0.2 for at in frames_out):
                         for name in buckets(b - a):
                             cuts[name] += 1
+                        cut_detail.append(cut_record(entry, a, b, lo, events))
                         resumed = hi
                         # silent from the first of: the mute at the onset, the stop (+ one ramp frame)
                         quiet = [e.media_time for e in (*stops, *silenced) if e.media_time >= resumed - 0.05]
                         if quiet:
                             silent_after.append(min(quiet) + FRAME_SECONDS - resumed)
+                        onsets = [e.data["at"] for e in events if e.name == ev.SPEECH_START
+                                  and resumed - 0.1 <= e.data["at"] <= resumed + 1]
+                        cut_detail[-1].update(
+                            silent_after_s=round(min(quiet) + FRAME_SECONDS - resumed, 3) if quiet else None,
+                            onset_after_s=round(onsets[0] - resumed, 3) if onsets else None)
                 mine = [t for t in result.turns if t.speaker == "candidate" and t.kind == "answer"
                         and played.start - 0.5 <= t.start_s <= played.start + entry["duration_s"]]
                 text = " ".join(result.transcripts.get(t.index, t.text) for t in mine)
@@ -364,6 +371,23 @@ async def realtime(settings: Settings) -> dict[str, Any]:
         "wer_vs_transcripts": round(measures.wer, 4),
         "missed_words": measures.deletions, "reference_words": sum(len(r.split()) for r in refs),
         "misattributed_words": misattributed, "stored_words": total_words,
+        "cut_detail": cut_detail,
+    }
+
+
+def cut_record(entry: dict[str, Any], a: float, b: float, lo: float, events: list[Any]) -> dict[str, Any]:
+    """Why a hold was cut: its labelled pause kind and the evidence the decision saw."""
+    where = [p["where"] for p in entry.get("inserted_pauses", []) if a - 0.3 <= p["at_s"] <= b]
+    hi = lo + (b - a)
+    decided = [e for e in events if e.name == ev.EOT_DECIDED and lo - 0.5 <= e.media_time <= hi + 0.2]
+    probs = [e.data for e in events
+             if e.name == ev.TURN_PROB and lo - 0.5 <= float(e.data["pause_at"]) <= lo + 0.3]
+    return {
+        "answer": entry["id"], "hold": [a, b], "seconds": round(b - a, 2),
+        "where": where[0] if where else "natural",
+        "decision": decided[-1].data if decided else None,
+        "decided_after_s": round(decided[-1].media_time - lo, 3) if decided else None,
+        "smart_turn": probs,
     }
 
 
@@ -418,6 +442,12 @@ def main() -> int:
         print(f"  words: WER {100 * r['wer_vs_transcripts']:.1f}% vs transcripts, missed "
               f"{r['missed_words']} of {r['reference_words']}, misattributed {r['misattributed_words']} "
               f"of {r['stored_words']}")
+        for cut in r["cut_detail"]:
+            d = cut["decision"] or {}
+            print(f"  cut {cut['answer']} hold {cut['seconds']:.2f} s ({cut['where']}): decided after "
+                  f"{cut['decided_after_s']} s, limit {d.get('limit')}, p {d.get('p')}, cue {d.get('cue')}, "
+                  f"undecoded {d.get('undecoded_s')} s, text '...{d.get('tail', '')}'; silent "
+                  f"{cut['silent_after_s']} s after resuming (VAD onset +{cut['onset_after_s']} s)")
     return 0
 
 

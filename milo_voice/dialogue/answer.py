@@ -121,6 +121,12 @@ class Answer:
         end = self.last_speech_end if self.last_speech_end is not None else self.start
         return await self.live.finish(self.samples(), self.sample_at(end))
 
+    def undecoded_s(self) -> float:
+        """Seconds of speech up to the last pause that no live decode has finished yet: the text
+        evidence at this moment does not cover them."""
+        end = self.last_speech_end if self.last_speech_end is not None else self.start
+        return max(0.0, (self.sample_at(end) - self.live.done_upto) / SAMPLE_RATE)
+
     def speech_audio(self) -> tuple[np.ndarray, float]:
         """The answer's audio from shortly before its first speech to shortly after its last."""
         audio = self.samples()

@@ -306,7 +306,8 @@ class InterviewSession:
         silence = self.now - (policy.pause_started or self.now)
         self.emit(ev.EOT_DECIDED, silence=round(silence, 3), limit=round(policy.silence_limit(), 3),
                   p=round(policy.probability if policy.probability is not None else -1, 3),
-                  cue=policy.cue.value, words=policy.words, rhythm=round(self.rhythm.floor(self.params), 3))
+                  cue=policy.cue.value, words=policy.words, rhythm=round(self.rhythm.floor(self.params), 3),
+                  undecoded_s=round(answer.undecoded_s(), 2), tail=" ".join(answer.live.text.split()[-6:]))
         self.answer = None
         index = answer.turn_index if answer.turn_index is not None else self._next_turn_index()
         final = policy.capped(self.now)

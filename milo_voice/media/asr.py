@@ -171,7 +171,9 @@ class LiveTranscript:
         self.on_decoded = on_decoded
         self.pieces: list[str] = []
         self.decoded_upto = 0
-        """Samples of the answer buffer already decoded."""
+        """Samples of the answer buffer already decoded or being decoded."""
+        self.done_upto = 0
+        """Samples of the answer buffer whose decode has finished (the text covers them)."""
         self.cpu_s = 0.0
         """CPU seconds of this answer's live decodes so far."""
         self._cpu_taken = 0.0
@@ -204,6 +206,7 @@ class LiveTranscript:
             if not noise:  # "you" in room noise, or the prompt's last sentence parroted back
                 self.pieces.append(result.text)
             self.cpu_s += result.cpu_s
+            self.done_upto = upto
             if self.on_decoded:
                 self.on_decoded(result)
             return "" if noise else result.text
