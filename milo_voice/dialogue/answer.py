@@ -21,6 +21,10 @@ from milo_voice.media.vad import SpeechEdge
 
 log = logging.getLogger(__name__)
 
+NOISE_RUN_MAX = 1.0
+"""A speech run this long or longer is speech even if Whisper hears nothing in it: the silence
+clock is not wound back over it (the safe side: a longer wait, never a cut-off)."""
+
 
 class TurnDetector(Protocol):
     """Smart Turn or any model that says whether a pause ends the turn."""
@@ -58,6 +62,9 @@ class Answer:
         """Length of the live text when the answer was last resumed: what came after is new."""
         self.first_speech: float | None = None
         self.last_speech_end: float | None = None
+        self._runs: list[tuple[float, float]] = []
+        """Speech runs the VAD heard (media times)."""
+        self._run_start: float | None = None
         self._chunks: list[bytes] = []
         self._detector = detector
         self._detector_executor = detector_executor
@@ -94,10 +101,18 @@ class Answer:
         if edge.speaking:
             if self.first_speech is None:
                 self.first_speech = edge.at
+            self._run_start = edge.at
             return
+        if self._run_start is not None:
+            self._runs.append((self._run_start, edge.at))
+            self._run_start = None
         if self.policy.pause_started == edge.at and self.first_speech is not None:
             self.last_speech_end = edge.at
             self._spawn(self._analyse_pause(edge.at))
+
+    def speech_between(self, start: float, end: float) -> float:
+        """Seconds of VAD speech between two media times."""
+        return sum(max(0.0, min(b, end) - max(a, start)) for a, b in self._runs)
 
     def decide(self, now: float) -> Decision:
         return self.policy.decide(now)
@@ -105,7 +120,9 @@ class Answer:
     async def _analyse_pause(self, pause_at: float) -> None:
         audio = self.samples()
         upto = self.sample_at(pause_at)
-        decode = self.live.on_pause(audio, upto)
+        segment_start = self.start + self.live.decoded_upto / SAMPLE_RATE
+        decode = self.live.on_pause(audio, upto, speech_s=self.speech_between(segment_start, pause_at))
+        run = self._runs[-1][1] - self._runs[-1][0] if self._runs else 0.0
         if self._detector is not None:
             loop = asyncio.get_running_loop()
             window = audio[: upto + SAMPLE_RATE // 10]
@@ -113,7 +130,7 @@ class Answer:
             p = await loop.run_in_executor(self._detector_executor, lambda: detector.predict(window))
             self.policy.on_turn_probability(p, pause_started=pause_at)
             self._on_probability(p, pause_at)
-        if decode is not None and is_noise_text(await decode):
+        if decode is not None and is_noise_text(await decode) and run < NOISE_RUN_MAX:
             self.policy.on_noise(pause_started=pause_at)
 
     async def finish_live(self) -> str:

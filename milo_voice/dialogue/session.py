@@ -57,6 +57,15 @@ own onset: room-noise bursts in real recordings pass the onset but rarely last t
 RECOVERY_WINDOW = 3.0
 """Seconds after the interviewer decided the answer was over during which the candidate's speech
 stops the reply at once and continues the same answer (a false end)."""
+ONSET_LAG = 0.3
+"""Speech that began up to this long before the end of turn was decided, but that the VAD had
+not yet confirmed (its onset takes 0.12-0.2 s), also continues the answer."""
+EARLY_MUTE = 0.04
+"""Speech frames in a row that silence a reply which the candidate may be continuing, before the
+VAD confirms the onset (it comes back if no onset follows)."""
+ONSET_GRACE = 0.3
+"""An end of turn waits at most this long for a possible onset in progress to be confirmed: a
+candidate who resumes just as the wait runs out is not talked over."""
 
 
 def is_noise(text: str) -> bool:
@@ -113,6 +122,7 @@ class InterviewSession:
         self._held: HeldAnswer | None = None
         self._stopping = False
         self._ducked = False  # the transport's volume is lowered under the candidate's speech
+        self._eot_due: float | None = None  # when an end of turn first came due (onset grace)
         self._spoken: list[tuple[Line, float]] = []
         self._queued: list[tuple[Line, str, float, float]] = []
         """Interviewer lines queued for playout and not yet stored: (line, kind, start, end)."""
@@ -160,8 +170,8 @@ class InterviewSession:
             self.emit(ev.SPEECH_START if edge.speaking else ev.SPEECH_END, at=round(edge.at, 3))
         if self._held is not None:
             self._held.answer.append(chunk)  # the held answer's audio stays continuous
-        if edge is not None:
-            self._duck(edge)
+        if not self._stopping:
+            self._update_duck()
         if self._busy():
             if not self._stopping:
                 self._watch_false_end()
@@ -182,6 +192,9 @@ class InterviewSession:
         if edge is not None:
             self.answer.on_edge(edge)
         decision = self.answer.decide(self.now)
+        if decision is Decision.END_OF_TURN and self._onset_in_progress():
+            return
+        self._eot_due = None
         if decision is Decision.END_OF_TURN:
             self._end_of_turn()
         elif decision is Decision.CHECK_IN:
@@ -217,19 +230,41 @@ class InterviewSession:
         words = MIN_WORDS[self._question().shape]
         return words // 2 if self.state.prompt_is_follow_up else words
 
-    def _duck(self, edge: SpeechEdge) -> None:
-        """The interviewer yields the moment the candidate speaks over it (VAD onset, ~0.12 s):
-        silent when the speech may continue the answer just ended (a false end), quieter
-        otherwise; it comes back when they stop, and stops for good if the speech goes on."""
-        if not edge.speaking and self._ducked:
-            self._ducked = False
-            self.transport.duck(1.0)
-            self.emit(ev.DUCK, on=False, gain=1.0)
-        elif edge.speaking and self._busy() and self.speaker.audible(self.now):
-            gain = 0.0 if self._may_resume(edge.at) else DUCK_GAIN
-            self._ducked = True
-            self.transport.duck(gain)
-            self.emit(ev.DUCK, on=True, gain=gain, onset=round(edge.at, 3))
+    def _onset_in_progress(self) -> bool:
+        """The end of turn is due, but the last frames may be the candidate going on: wait for
+        the VAD to confirm or drop the onset (at most `ONSET_GRACE`)."""
+        if self.segmenter.onset_pending() is None:
+            return False
+        if self._eot_due is None:
+            self._eot_due = self.now
+        return self.now - self._eot_due < ONSET_GRACE - 1e-9
+
+    def _update_duck(self) -> None:
+        """The interviewer yields the moment the candidate speaks over it: silent when the speech
+        may continue the answer just ended (a false end), from its first 40 ms, before the VAD
+        has confirmed it; 12 dB quieter under other confirmed speech. It comes back when the
+        speech stops (or was never confirmed), and stops for good if the speech goes on."""
+        since = self._speech_since
+        pending = self.segmenter.onset_pending() if since is None else None
+        if self._ducked:
+            if since is None and pending is None:
+                self._ducked = False
+                self.transport.duck(1.0)
+                self.emit(ev.DUCK, on=False, gain=1.0)
+            return
+        if not (self._busy() and self.speaker.audible(self.now)):
+            return
+        if since is not None:
+            gain = 0.0 if self._may_resume(since) else DUCK_GAIN
+            onset = since
+        elif (pending is not None and self.segmenter.trailing_speech() >= EARLY_MUTE - 1e-9
+              and self._may_resume(pending)):
+            gain, onset = 0.0, pending
+        else:
+            return
+        self._ducked = True
+        self.transport.duck(gain)
+        self.emit(ev.DUCK, on=True, gain=gain, onset=round(onset, 3), confirmed=int(since is not None))
 
     def _watch_barge_in(self) -> None:
         since = self._speech_since
@@ -258,7 +293,7 @@ class InterviewSession:
         held = self._held
         if held is None or held.final or self._repeats >= MAX_REPEATS:
             return False
-        return held.eot_at <= speech_at <= held.eot_at + RECOVERY_WINDOW
+        return held.eot_at - ONSET_LAG <= speech_at <= held.eot_at + RECOVERY_WINDOW
 
     def _stop_reply(self, speech_since: float, *, false_end: bool) -> None:
         self._stopping = True

@@ -36,6 +36,9 @@ Measured on ../shared/data/speech answers (tiny.en int8, 1 thread, segments cut 
 12 s and less: the decoder starts to hallucinate (WER > 60%)."""
 NO_SPEECH_PROB = 0.6
 """Whisper's no-speech probability above which a live segment counts as noise (its own default)."""
+PARROT_WORDS_PER_S = 4.0
+"""A repeat of the previous piece with more words per second of heard speech than this (brisk
+speech is about 3) is Whisper parroting its prompt, not the candidate repeating themselves."""
 LIVE_TOKENS_PER_S = 8
 """Cap on generated tokens per second of audio in a live decode (stops runaway repetition)."""
 
@@ -183,14 +186,18 @@ class LiveTranscript:
     def text(self) -> str:
         return " ".join(p for p in self.pieces if p)
 
-    def on_pause(self, audio: np.ndarray, pause_at_sample: int) -> asyncio.Future[str] | None:
-        """Decode the answer audio up to a pause; returns the pending decode (or None if too short)."""
+    def on_pause(self, audio: np.ndarray, pause_at_sample: int, *,
+                 speech_s: float | None = None) -> asyncio.Future[str] | None:
+        """Decode the answer audio up to a pause; returns the pending decode (or None if too short).
+
+        `speech_s`, the seconds of speech the VAD heard in the new audio, tells a candidate who
+        repeats themselves from Whisper parroting its prompt."""
         upto = min(len(audio), pause_at_sample + int(SEGMENT_PAD * SAMPLE_RATE))
         if upto - self.decoded_upto < MIN_SEGMENT * SAMPLE_RATE:
             return None
-        return self._schedule(audio[self.decoded_upto : upto], upto)
+        return self._schedule(audio[self.decoded_upto : upto], upto, speech_s)
 
-    def _schedule(self, segment: np.ndarray, upto: int) -> asyncio.Future[str]:
+    def _schedule(self, segment: np.ndarray, upto: int, speech_s: float | None = None) -> asyncio.Future[str]:
         self.decoded_upto = upto
         previous = self._chain
         loop = asyncio.get_running_loop()
@@ -202,7 +209,7 @@ class LiveTranscript:
             result = await loop.run_in_executor(
                 self.executor, lambda: self.engine.decode_live(as_float(segment), prompt=prompt)
             )
-            noise = is_noise_text(result.text) or (bool(self.pieces) and result.text == self.pieces[-1])
+            noise = is_noise_text(result.text) or self._parroted(result.text, speech_s)
             if not noise:  # "you" in room noise, or the prompt's last sentence parroted back
                 self.pieces.append(result.text)
             self.cpu_s += result.cpu_s
@@ -213,6 +220,13 @@ class LiveTranscript:
 
         self._chain = asyncio.ensure_future(run())
         return self._chain
+
+    def _parroted(self, text: str, speech_s: float | None) -> bool:
+        """The text repeats the previous piece and is more than the speech heard could hold:
+        Whisper echoing its prompt on a noise, not "Tear down the fence! Tear down the fence!"."""
+        if not self.pieces or text != self.pieces[-1]:
+            return False
+        return speech_s is None or len(text.split()) > PARROT_WORDS_PER_S * speech_s
 
     async def finish(self, audio: np.ndarray, speech_end_sample: int) -> str:
         """End of turn: decode whatever remains up to the end of speech; return the full text."""

@@ -121,6 +121,23 @@ class SpeechSegmenter:
         self._recent: list[tuple[float, bool]] = []
         self._last_speech_end = 0.0
 
+    def onset_pending(self) -> float | None:
+        """While not speaking: the start of the first speech frame within the onset window, i.e.
+        speech that may yet be confirmed as an onset (None if there is none, or while speaking)."""
+        if self.speaking or not self._recent:
+            return None
+        end = self._recent[-1][0] + FRAME_SECONDS
+        return next((t for t, s in self._recent if s and t >= end - self.params.onset_window - 1e-9), None)
+
+    def trailing_speech(self) -> float:
+        """Seconds of speech frames in a row up to the latest frame."""
+        run = 0
+        for _, s in reversed(self._recent):
+            if not s:
+                break
+            run += 1
+        return run * FRAME_SECONDS
+
     def push(self, is_speech: bool, at: float) -> SpeechEdge | None:
         """Feed one frame decision (frame starts at `at`); return an edge when one is confirmed."""
         p = self.params
