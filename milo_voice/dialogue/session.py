@@ -63,6 +63,8 @@ not yet confirmed (its onset takes 0.12-0.2 s), also continues the answer."""
 EARLY_MUTE = 0.04
 """Speech frames in a row that silence a reply which the candidate may be continuing, before the
 VAD confirms the onset (it comes back if no onset follows)."""
+LOUD_RECENT = 0.04
+"""A frame at speech level this recently (s) may be the start of an onset."""
 ONSET_GRACE = 0.3
 """An end of turn waits at most this long for a possible onset in progress to be confirmed: a
 candidate who resumes just as the wait runs out is not talked over."""
@@ -123,6 +125,7 @@ class InterviewSession:
         self._stopping = False
         self._ducked = False  # the transport's volume is lowered under the candidate's speech
         self._eot_due: float | None = None  # when an end of turn first came due (onset grace)
+        self._loud_at = -1.0  # end of the latest frame at speech level
         self._spoken: list[tuple[Line, float]] = []
         self._queued: list[tuple[Line, str, float, float]] = []
         """Interviewer lines queued for playout and not yet stored: (line, kind, start, end)."""
@@ -165,6 +168,8 @@ class InterviewSession:
         self.recorder.write_candidate(chunk)
         self._recent.append(chunk)
         edge = self.segmenter.push(self.vad.is_speech(chunk.pcm), chunk.start)
+        if self.vad.loud:
+            self._loud_at = chunk.end
         if edge is not None:
             self._speech_since = edge.at if edge.speaking else None
             self.emit(ev.SPEECH_START if edge.speaking else ev.SPEECH_END, at=round(edge.at, 3))
@@ -232,8 +237,11 @@ class InterviewSession:
 
     def _onset_in_progress(self) -> bool:
         """The end of turn is due, but the last frames may be the candidate going on: wait for
-        the VAD to confirm or drop the onset (at most `ONSET_GRACE`)."""
-        if self.segmenter.onset_pending() is None:
+        the VAD to confirm or drop the onset (at most `ONSET_GRACE`). A soft onset reaches the
+        speech level a frame or three before webrtcvad hears a voice in it, so a loud frame
+        just now counts too."""
+        loud = self.now - self._loud_at <= LOUD_RECENT + 1e-9
+        if self.segmenter.onset_pending() is None and not loud:
             return False
         if self._eot_due is None:
             self._eot_due = self.now

@@ -52,6 +52,14 @@ def is_noise_text(text: str) -> bool:
     return all(w.strip(".,!?'\"").lower() in NOISE_WORDS for w in text.split())
 
 
+def is_parroted(text: str, previous: str | None, speech_s: float | None) -> bool:
+    """The text repeats the previous piece and holds more words than the speech heard could:
+    Whisper echoing its prompt on a noise, not "Tear down the fence! Tear down the fence!"."""
+    if previous is None or text != previous:
+        return False
+    return speech_s is None or len(text.split()) > PARROT_WORDS_PER_S * speech_s
+
+
 @dataclass(frozen=True, slots=True)
 class Word:
     """A recognised word with its place on the recording's timeline (s)."""
@@ -209,7 +217,8 @@ class LiveTranscript:
             result = await loop.run_in_executor(
                 self.executor, lambda: self.engine.decode_live(as_float(segment), prompt=prompt)
             )
-            noise = is_noise_text(result.text) or self._parroted(result.text, speech_s)
+            last = self.pieces[-1] if self.pieces else None
+            noise = is_noise_text(result.text) or is_parroted(result.text, last, speech_s)
             if not noise:  # "you" in room noise, or the prompt's last sentence parroted back
                 self.pieces.append(result.text)
             self.cpu_s += result.cpu_s
@@ -220,13 +229,6 @@ class LiveTranscript:
 
         self._chain = asyncio.ensure_future(run())
         return self._chain
-
-    def _parroted(self, text: str, speech_s: float | None) -> bool:
-        """The text repeats the previous piece and is more than the speech heard could hold:
-        Whisper echoing its prompt on a noise, not "Tear down the fence! Tear down the fence!"."""
-        if not self.pieces or text != self.pieces[-1]:
-            return False
-        return speech_s is None or len(text.split()) > PARROT_WORDS_PER_S * speech_s
 
     async def finish(self, audio: np.ndarray, speech_end_sample: int) -> str:
         """End of turn: decode whatever remains up to the end of speech; return the full text."""

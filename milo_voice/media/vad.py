@@ -53,6 +53,8 @@ class FrameVad:
         self.peak_dbfs = -120.0
         self._in_speech = False
         self._soft_frames = 0
+        self.loud = False
+        """The latest frame reached the speech gate's level (whatever webrtcvad said of it)."""
 
     @property
     def gate_dbfs(self) -> float:
@@ -71,6 +73,7 @@ class FrameVad:
             raise BadMedia(f"VAD frame of {len(frame)} bytes; expected {FRAME_BYTES} (20 ms at 16 kHz)")
         level = frame_dbfs(frame)
         self._track(level)
+        self.loud = level >= self.gate_dbfs
         if self._in_speech and level >= self.hold_dbfs:
             speech = level >= self.gate_dbfs or bool(self._vad.is_speech(frame, SAMPLE_RATE)) or (
                 self._soft_frames < SOFT_FRAMES

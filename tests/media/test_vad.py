@@ -51,6 +51,22 @@ def test_five_speech_frames_do_not_start_speech() -> None:
     assert segment(frames_of((False, 10), (True, 5), (False, 30))) == []
 
 
+def test_an_onset_in_progress_is_pending_until_confirmed_or_out_of_the_window() -> None:
+    segmenter = SpeechSegmenter()
+    seen: list[tuple[float | None, float]] = []
+    for i, speech in enumerate(frames_of((False, 10), (True, 3), (False, 12), (True, 6))):
+        segmenter.push(speech, i * F)
+        seen.append((segmenter.onset_pending(), segmenter.trailing_speech()))
+    assert seen[9] == (None, 0.0)  # silence: nothing pending
+    assert seen[10] == (pytest.approx(10 * F), pytest.approx(F))  # first speech frame: pending from it
+    assert seen[12] == (pytest.approx(10 * F), pytest.approx(3 * F))
+    assert seen[13][0] == pytest.approx(10 * F) and seen[13][1] == 0.0  # still inside the 0.2 s window
+    assert seen[24] == (None, 0.0)  # three frames were not an onset: dropped once out of the window
+    assert seen[-2][0] == pytest.approx(25 * F)
+    assert seen[-1] == (None, pytest.approx(6 * F))  # confirmed: speaking, no longer "pending"
+    assert segmenter.speaking
+
+
 def test_onset_counts_speech_within_the_window_not_only_in_a_row() -> None:
     # 6 speech frames spread over 10 frames (0.2 s): speech starts at the first of them
     pattern = frames_of((False, 5), (True, 2), (False, 1), (True, 2), (False, 1), (True, 2), (False, 30))
