@@ -40,7 +40,7 @@ from milo_voice.media.ducking import DUCK_GAIN
 from milo_voice.media.recorder import Recorder
 from milo_voice.media.text_cues import Request, is_backchannel, request_kind
 from milo_voice.media.turn_policy import Decision, Rhythm, TurnParams
-from milo_voice.media.types import AudioChunk, Transport
+from milo_voice.media.types import FRAME_SECONDS, AudioChunk, Transport
 from milo_voice.media.vad import FrameVad, SpeechEdge, SpeechSegmenter
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,11 @@ not yet confirmed (its onset takes 0.12-0.2 s), also continues the answer."""
 EARLY_MUTE = 0.04
 """Speech frames in a row that silence a reply which the candidate may be continuing, before the
 VAD confirms the onset (it comes back if no onset follows)."""
+UNASKED_AFTER = 2.0
+"""Seconds after a barge-in cut a question outside any reply, with nothing but noise heard
+since, before the interviewer asks it again."""
+EARLY_MUTE_MAX = 0.3
+"""An early mute that the VAD has not confirmed as speech within this long is lifted."""
 LOUD_RECENT = 0.04
 """A frame at speech level this recently (s) may be the start of an onset."""
 ONSET_GRACE = 0.3
@@ -126,6 +131,11 @@ class InterviewSession:
         self._ducked = False  # the transport's volume is lowered under the candidate's speech
         self._eot_due: float | None = None  # when an end of turn first came due (onset grace)
         self._loud_at = -1.0  # end of the latest frame at speech level
+        self._loud_run = 0.0  # seconds of frames at speech level in a row, up to now
+        self._early_mute_at: float | None = None  # when an unconfirmed onset silenced the reply
+        self._unasked: tuple[list[Line], float] | None = None
+        """Lines with a question that a barge-in cut outside any reply (the opening), and when:
+        said again if the barge-in turns out to have been noise."""
         self._spoken: list[tuple[Line, float]] = []
         self._queued: list[tuple[Line, str, float, float]] = []
         """Interviewer lines queued for playout and not yet stored: (line, kind, start, end)."""
@@ -170,6 +180,7 @@ class InterviewSession:
         edge = self.segmenter.push(self.vad.is_speech(chunk.pcm), chunk.start)
         if self.vad.loud:
             self._loud_at = chunk.end
+        self._loud_run = self._loud_run + FRAME_SECONDS if self.vad.loud else 0.0
         if edge is not None:
             self._speech_since = edge.at if edge.speaking else None
             self.emit(ev.SPEECH_START if edge.speaking else ev.SPEECH_END, at=round(edge.at, 3))
@@ -196,6 +207,9 @@ class InterviewSession:
         self.answer.append(chunk)
         if edge is not None:
             self.answer.on_edge(edge)
+        if self._unasked is not None and self._was_noise(self.answer, since=self._unasked[1]):
+            self._ask_again()
+            return
         decision = self.answer.decide(self.now)
         if decision is Decision.END_OF_TURN and self._onset_in_progress():
             return
@@ -249,25 +263,35 @@ class InterviewSession:
 
     def _update_duck(self) -> None:
         """The interviewer yields the moment the candidate speaks over it: silent when the speech
-        may continue the answer just ended (a false end), from its first 40 ms, before the VAD
-        has confirmed it; 12 dB quieter under other confirmed speech. It comes back when the
-        speech stops (or was never confirmed), and stops for good if the speech goes on."""
+        may continue the answer just ended (a false end), from its first 40 ms of speech frames
+        or frames at speech level, before the VAD has confirmed it; 12 dB quieter under other
+        confirmed speech. It comes back when the speech stops, or when an early mute is not
+        confirmed within `EARLY_MUTE_MAX`, and stops for good if the speech goes on."""
         since = self._speech_since
         pending = self.segmenter.onset_pending() if since is None else None
         if self._ducked:
-            if since is None and pending is None:
+            early = self._early_mute_at
+            unconfirmed = early is not None and since is None
+            if (since is None and pending is None and self._loud_run == 0) or (
+                unconfirmed and self.now - early >= EARLY_MUTE_MAX - 1e-9  # type: ignore[operator]
+            ):
                 self._ducked = False
+                self._early_mute_at = None
                 self.transport.duck(1.0)
                 self.emit(ev.DUCK, on=False, gain=1.0)
+            elif since is not None:
+                self._early_mute_at = None  # confirmed: the false-end watch takes over
             return
         if not (self._busy() and self.speaker.audible(self.now)):
             return
+        early_at = pending if pending is not None else self.now - self._loud_run
         if since is not None:
             gain = 0.0 if self._may_resume(since) else DUCK_GAIN
             onset = since
-        elif (pending is not None and self.segmenter.trailing_speech() >= EARLY_MUTE - 1e-9
-              and self._may_resume(pending)):
-            gain, onset = 0.0, pending
+        elif (max(self.segmenter.trailing_speech(), self._loud_run) >= EARLY_MUTE - 1e-9
+              and self._may_resume(early_at)):
+            gain, onset = 0.0, early_at
+            self._early_mute_at = self.now
         else:
             return
         self._ducked = True
@@ -317,9 +341,11 @@ class InterviewSession:
             if self._reply is not None:
                 self._reply.cancel()
             self._record_heard(cut_at=self.now)
+            unheard = [line for line, end in self._spoken if end > self.now + 0.2]
             if self._pending is not None:  # the move was not heard: the candidate goes on answering
-                unheard = [line for line, end in self._spoken if end > self.now + 0.2]
                 self._interrupted = unheard or None
+            elif self._held is None and any(line.is_prompt for line in unheard):
+                self._unasked = (unheard, self.now)  # e.g. the opening question, cut by a noise
             self._pending = None
             if self._held is not None and self._held.final:
                 self._commit_held()
@@ -341,10 +367,32 @@ class InterviewSession:
             self._stopping = False
 
     # -- turn ends -----------------------------------------------------------------------
+    def _was_noise(self, answer: Answer, *, since: float) -> bool:
+        """The barge-in that started this answer has been heard as noise (its runs were wound
+        back) and nothing has followed for `UNASKED_AFTER` seconds."""
+        policy = answer.policy
+        return (not policy.heard_speech and not policy.speaking
+                and self.now - since >= UNASKED_AFTER - 1e-9)
+
+    def _ask_again(self) -> None:
+        """Say the lines a noise cut off (the question was never heard), instead of waiting for
+        an answer to it."""
+        assert self._unasked is not None
+        lines, _ = self._unasked
+        self._unasked = None
+        if self.answer is not None:
+            self.answer.cancel()
+            self.state.asr_cpu_s += self.answer.live.take_cpu()
+            self.answer = None
+        self._repeats += 1
+        self.emit(ev.BARGE_IN_IGNORED, words=0)
+        self._reply = asyncio.ensure_future(self.speaker.say_lines(lines))
+
     def _end_of_turn(self) -> None:
         answer = self.answer
         if answer is None:
             return
+        self._unasked = None  # they said something: the planner answers it
         policy = answer.policy
         silence = self.now - (policy.pause_started or self.now)
         self.emit(ev.EOT_DECIDED, silence=round(silence, 3), limit=round(policy.silence_limit(), 3),

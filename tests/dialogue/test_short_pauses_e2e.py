@@ -42,14 +42,15 @@ def test_no_interviewer_audio_inside_a_pause_under_one_and_a_half_seconds(
     audio_out = [float(e.data["at"]) for e in events if e.name == ev.AUDIO_OUT_FIRST_FRAME]
     entries = manifest()
     short_holds = 0
-    for played in result.answers:
-        for a, b in entries[played.name]["holds"]:  # type: ignore[union-attr]
+    assert len(result.answers) == len(ANSWERS)
+    for name, played in zip(ANSWERS, result.answers, strict=True):
+        for a, b in entries[name]["holds"]:  # type: ignore[union-attr]
             if b - a >= SHORT:
                 continue
             short_holds += 1
             lo, hi = played.start + a, played.start + b
             inside = [at for at in audio_out if lo + 0.05 <= at <= hi + 0.2]
-            assert inside == [], f"{played.name}: interviewer audible in the {b - a:.2f} s pause at {a} s"
+            assert inside == [], f"{name}: interviewer audible in the {b - a:.2f} s pause at {a} s"
     assert short_holds == 21
     answers = [t for t in result.turns if t.speaker == "candidate" and t.kind == "answer"]
     assert sorted({t.question_index for t in answers}) == [0, 1, 2]

@@ -1,0 +1,51 @@
+"""Room noise that cuts the opening question is not an answer: the question is asked again.
+
+The LJ Speech recordings carry noise bursts that pass the VAD (see the strict xfails in
+tests/media/test_vad.py); the simulated candidate's microphone plays that room noise while the
+interviewer greets them. A burst long enough to stop the interviewer used to leave the first
+question unasked: the interviewer waited for an answer to a question the candidate never heard,
+and the candidate's first answer was stored under the second question (real tiny.en, Smart
+Turn v3.2, Piper, webrtcvad; the shipped defaults)."""
+
+from __future__ import annotations
+
+import re
+
+import jiwer
+import pytest
+from conftest import manifest
+from helpers import simulated_interview
+
+from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
+from milo_voice.simulate import SimulationResult
+from milo_voice.store import Store
+
+ANSWER = "ljspeech_linda_johnson_a01"
+SCRIPT = InterviewScript(
+    title="E2E: noise over the opening",
+    questions=(
+        Question("Tell me about the history of printing.", AnswerShape.EXPLANATION, max_follow_ups=0),
+        Question("What else would you like us to know?", AnswerShape.EXPLANATION, max_follow_ups=0),
+    ),
+)
+
+
+def words(text: str) -> str:
+    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text.lower()).split())
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, Store]:
+    return simulated_interview(tmp_path_factory.mktemp("noise"), SCRIPT, [ANSWER], slug="noise-opening")
+
+
+@pytest.mark.e2e
+def test_the_first_answer_is_stored_under_the_first_question(run: tuple[SimulationResult, Store]) -> None:
+    result, _ = run
+    assert len(result.answers) == 1, "the candidate never heard a question to its end"
+    answers = [t for t in result.turns if t.speaker == "candidate" and t.kind == "answer" and t.text]
+    assert answers and {t.question_index for t in answers} == {0}
+    said = " ".join(result.transcripts.get(t.index, t.text) for t in answers)
+    assert jiwer.wer(words(str(manifest()[ANSWER]["transcript"])), words(said)) < 0.3
+    asked = [t for t in result.turns if t.speaker == "interviewer" and t.text == SCRIPT.questions[0].text]
+    assert asked and asked[-1].end_s <= result.answers[0].start
