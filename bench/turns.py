@@ -48,9 +48,10 @@ from milo_voice.dialogue.answer import Answer  # noqa: E402
 from milo_voice.dialogue.script import MIN_WORDS, AnswerShape, InterviewScript, Question  # noqa: E402
 from milo_voice.engines import Runtime, load_runtime  # noqa: E402
 from milo_voice.latency import percentile  # noqa: E402
+from milo_voice.media.asr import as_float  # noqa: E402
 from milo_voice.media.pcm import frames, read_wav  # noqa: E402
 from milo_voice.media.turn_policy import Decision, Rhythm, TurnParams, TurnPolicy  # noqa: E402
-from milo_voice.media.types import FRAME_SECONDS  # noqa: E402
+from milo_voice.media.types import FRAME_SECONDS, SAMPLE_RATE  # noqa: E402
 from milo_voice.media.vad import FrameVad, SpeechEdge, SpeechSegmenter  # noqa: E402
 from milo_voice.settings import Settings  # noqa: E402
 
@@ -357,9 +358,11 @@ async def realtime(settings: Settings) -> dict[str, Any]:
                     if t.question_index != position:
                         misattributed += n
             print(f"  {speaker}: {len(group)} answers, completed={result.completed}", file=sys.stderr)
+        offline = [offline_decode(runtime, entry) for group in by_speaker.values() for entry in group]
     finally:
         runtime.close()
     measures = jiwer.process_words(refs, hyps)
+    baseline = jiwer.process_words(refs, offline)
     return {
         "holds": dict(holds), "cuts": dict(cuts),
         "cut_rate": {k: round(cuts[k] / holds[k], 3) if holds[k] else 0 for k in holds},
@@ -371,8 +374,17 @@ async def realtime(settings: Settings) -> dict[str, Any]:
         "wer_vs_transcripts": round(measures.wer, 4),
         "missed_words": measures.deletions, "reference_words": sum(len(r.split()) for r in refs),
         "misattributed_words": misattributed, "stored_words": total_words,
+        "missed_words_offline_decode": baseline.deletions,
         "cut_detail": cut_detail,
     }
+
+
+def offline_decode(runtime: Runtime, entry: dict[str, Any]) -> str:
+    """The answer's speech decoded whole, offline (the words ASR alone misses are the baseline)."""
+    samples = read_wav(SPEECH / entry["audio"])
+    lo = max(0, int((entry["speech_start_s"] - 0.3) * SAMPLE_RATE))
+    hi = int((entry["speech_end_s"] + 0.3) * SAMPLE_RATE)
+    return " ".join(norm_words(runtime.engines.asr.decode(as_float(samples[lo:hi])).text))
 
 
 def cut_record(entry: dict[str, Any], a: float, b: float, lo: float, events: list[Any]) -> dict[str, Any]:
@@ -440,7 +452,8 @@ def main() -> int:
         print(f"  false-end recoveries {r['false_ends']}, barge-ins {r['barge_ins']}; silent after resume "
               f"p50 {fmt(r['silent_after_resume_p50'])} ms, max {fmt(r['silent_after_resume_max'])} ms")
         print(f"  words: WER {100 * r['wer_vs_transcripts']:.1f}% vs transcripts, missed "
-              f"{r['missed_words']} of {r['reference_words']}, misattributed {r['misattributed_words']} "
+              f"{r['missed_words']} of {r['reference_words']} (a whole-answer offline decode misses "
+              f"{r['missed_words_offline_decode']}), misattributed {r['misattributed_words']} "
               f"of {r['stored_words']}")
         for cut in r["cut_detail"]:
             d = cut["decision"] or {}
