@@ -21,9 +21,6 @@ from milo_voice.media.vad import SpeechEdge
 
 log = logging.getLogger(__name__)
 
-NOISE_RUN_MAX = 1.0
-"""A speech run this long or longer is speech even if Whisper hears nothing in it: the silence
-clock is not wound back over it (the safe side: a longer wait, never a cut-off)."""
 
 
 class TurnDetector(Protocol):
@@ -122,7 +119,6 @@ class Answer:
         upto = self.sample_at(pause_at)
         segment_start = self.start + self.live.decoded_upto / SAMPLE_RATE
         decode = self.live.on_pause(audio, upto, speech_s=self.speech_between(segment_start, pause_at))
-        run = self._runs[-1][1] - self._runs[-1][0] if self._runs else 0.0
         if self._detector is not None:
             loop = asyncio.get_running_loop()
             window = audio[: upto + SAMPLE_RATE // 10]
@@ -130,7 +126,7 @@ class Answer:
             p = await loop.run_in_executor(self._detector_executor, lambda: detector.predict(window))
             self.policy.on_turn_probability(p, pause_started=pause_at)
             self._on_probability(p, pause_at)
-        if decode is not None and is_noise_text(await decode) and run < NOISE_RUN_MAX:
+        if decode is not None and is_noise_text(await decode):
             self.policy.on_noise(pause_started=pause_at)
 
     async def finish_live(self) -> str:
