@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
@@ -16,6 +17,11 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 DEMO = demo_script()
+
+
+def words(text: str) -> str:
+    """Lower-case words without punctuation, for word error rates against reference transcripts."""
+    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text.lower()).split())
 
 
 def run(make: Callable[[], Awaitable[T]], timeout: float = 10.0) -> T:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from milo_voice.dialogue import events as ev
+from milo_voice.dialogue import floor
 from milo_voice.dialogue.answer import Answer
 from milo_voice.dialogue.planner import Line, MoveKind, PlanContext, Planner, word_count
 from milo_voice.dialogue.script import (
@@ -38,53 +39,12 @@ from milo_voice.dialogue.speaker import Speaker
 from milo_voice.media.asr import decode_final, is_noise_text
 from milo_voice.media.ducking import DUCK_GAIN
 from milo_voice.media.recorder import Recorder
-from milo_voice.media.text_cues import Request, is_backchannel, request_kind
+from milo_voice.media.text_cues import Request, request_kind
 from milo_voice.media.turn_policy import Decision, Rhythm, TurnParams
 from milo_voice.media.types import FRAME_SECONDS, AudioChunk, Transport
 from milo_voice.media.vad import FrameVad, SpeechEdge, SpeechSegmenter
 
 log = logging.getLogger(__name__)
-
-BARGE_IN_SPEECH = 0.5
-"""Seconds of candidate speech over the interviewer before it yields (issue 4 refines this)."""
-BARGE_IN_TAIL = 0.6
-"""No barge-in in the last this-many seconds of a reply: it is as good as said."""
-
-
-FALSE_END_RUN = 0.25
-"""Seconds of resumed speech that stop a reply as a false end (about 100 ms more than the VAD's
-own onset: room-noise bursts in real recordings pass the onset but rarely last this long)."""
-RECOVERY_WINDOW = 3.0
-"""Seconds after the interviewer decided the answer was over during which the candidate's speech
-stops the reply at once and continues the same answer (a false end)."""
-ONSET_LAG = 0.3
-"""Speech that began up to this long before the end of turn was decided, but that the VAD had
-not yet confirmed (its onset takes 0.12-0.2 s), also continues the answer."""
-EARLY_MUTE = 0.04
-"""Speech frames in a row that silence a reply which the candidate may be continuing, before the
-VAD confirms the onset (it comes back if no onset follows)."""
-UNASKED_AFTER = 2.0
-"""Seconds after a barge-in cut a question outside any reply, with nothing but noise heard
-since, before the interviewer asks it again."""
-EARLY_MUTE_MAX = 0.3
-"""An early mute that the VAD has not confirmed as speech within this long is lifted."""
-LOUD_RECENT = 0.04
-"""A frame at speech level this recently (s) may be the start of an onset."""
-ONSET_GRACE = 0.3
-"""An end of turn waits at most this long for a possible onset in progress to be confirmed: a
-candidate who resumes just as the wait runs out is not talked over."""
-
-
-def is_noise(text: str) -> bool:
-    """A barge-in that transcribes to one word, to Whisper's noise words, or to a backchannel
-    ("mm-hm", "okay, right") was not an attempt to take the turn."""
-    return len(text.split()) <= 1 or is_noise_text(text) or is_backchannel(text)
-
-
-MAX_REPEATS = 2
-"""...at most this many times in a row; then the interviewer goes on without waiting for silence."""
-FINAL_DECODE_TIMEOUT = 60.0
-
 
 class InterviewSession:
     """Runs one interview over one transport until the closing line has been played or the call ends."""
@@ -134,12 +94,10 @@ class InterviewSession:
         self._loud_run = 0.0  # seconds of frames at speech level in a row, up to now
         self._early_mute_at: float | None = None  # when an unconfirmed onset silenced the reply
         self._unasked: tuple[list[Line], float] | None = None
-        """Lines with a question that a barge-in cut outside any reply (the opening), and when:
-        said again if the barge-in turns out to have been noise."""
+        """Lines with a question a barge-in cut outside any reply, and when (asked again if noise)."""
         self._spoken: list[tuple[Line, float]] = []
         self._queued: list[tuple[Line, str, float, float]] = []
         """Interviewer lines queued for playout and not yet stored: (line, kind, start, end)."""
-        """Lines of the current reply with the media time their playout ends."""
         self.speaker = Speaker(transport, engines.tts, engines.tts_executor, self.emit, self._on_line_queued)
         transport.on_played = self._on_played  # type: ignore[attr-defined]
 
@@ -197,7 +155,7 @@ class InterviewSession:
             lines, answer_text = self._pending
             self._pending = None
             self._commit_held()
-            self._advance(lines, answer_text)
+            self.state.advance(lines, answer_text)
         if self.state.closing:
             self.completed = True
             return
@@ -207,7 +165,7 @@ class InterviewSession:
         self.answer.append(chunk)
         if edge is not None:
             self.answer.on_edge(edge)
-        if self._unasked is not None and self._was_noise(self.answer, since=self._unasked[1]):
+        if self._unasked and floor.noise_only(self.answer.policy, self.now, since=self._unasked[1]):
             self._ask_again()
             return
         decision = self.answer.decide(self.now)
@@ -250,30 +208,25 @@ class InterviewSession:
         return words // 2 if self.state.prompt_is_follow_up else words
 
     def _onset_in_progress(self) -> bool:
-        """The end of turn is due, but the last frames may be the candidate going on: wait for
-        the VAD to confirm or drop the onset (at most `ONSET_GRACE`). A soft onset reaches the
-        speech level a frame or three before webrtcvad hears a voice in it, so a loud frame
-        just now counts too."""
-        loud = self.now - self._loud_at <= LOUD_RECENT + 1e-9
+        """An end of turn is due but the last frames (an unconfirmed speech frame, or a loud one)
+        may be the candidate going on: wait for the VAD, at most `ONSET_GRACE`."""
+        loud = self.now - self._loud_at <= floor.LOUD_RECENT + 1e-9
         if self.segmenter.onset_pending() is None and not loud:
             return False
         if self._eot_due is None:
             self._eot_due = self.now
-        return self.now - self._eot_due < ONSET_GRACE - 1e-9
+        return self.now - self._eot_due < floor.ONSET_GRACE - 1e-9
 
     def _update_duck(self) -> None:
-        """The interviewer yields the moment the candidate speaks over it: silent when the speech
-        may continue the answer just ended (a false end), from its first 40 ms of speech frames
-        or frames at speech level, before the VAD has confirmed it; 12 dB quieter under other
-        confirmed speech. It comes back when the speech stops, or when an early mute is not
-        confirmed within `EARLY_MUTE_MAX`, and stops for good if the speech goes on."""
+        """Yield the moment the candidate speaks over the interviewer: silent after 40 ms when it may
+        be a false end (lifted if unconfirmed), else 12 dB quieter; back when the speech stops."""
         since = self._speech_since
         pending = self.segmenter.onset_pending() if since is None else None
         if self._ducked:
             early = self._early_mute_at
             unconfirmed = early is not None and since is None
             if (since is None and pending is None and self._loud_run == 0) or (
-                unconfirmed and self.now - early >= EARLY_MUTE_MAX - 1e-9  # type: ignore[operator]
+                unconfirmed and self.now - early >= floor.EARLY_MUTE_MAX - 1e-9  # type: ignore[operator]
             ):
                 self._ducked = False
                 self._early_mute_at = None
@@ -288,7 +241,7 @@ class InterviewSession:
         if since is not None:
             gain = 0.0 if self._may_resume(since) else DUCK_GAIN
             onset = since
-        elif (max(self.segmenter.trailing_speech(), self._loud_run) >= EARLY_MUTE - 1e-9
+        elif (max(self.segmenter.trailing_speech(), self._loud_run) >= floor.EARLY_MUTE - 1e-9
               and self._may_resume(early_at)):
             gain, onset = 0.0, early_at
             self._early_mute_at = self.now
@@ -302,11 +255,12 @@ class InterviewSession:
         since = self._speech_since
         if since is None or self.speaker.muted or not self.speaker.audible(self.now):
             return
-        if self._repeats >= MAX_REPEATS or self.transport.playing_until() - self.now < BARGE_IN_TAIL:
+        left = self.transport.playing_until() - self.now  # of the reply
+        if self._repeats >= floor.MAX_REPEATS or left < floor.BARGE_IN_TAIL:
             return
         if any(line.kind is MoveKind.CLOSE for line, _ in self._spoken):
             return  # the closing is said to the end: nothing after it could be answered anyway
-        if self.now - since >= BARGE_IN_SPEECH:
+        if self.now - since >= floor.BARGE_IN_SPEECH:
             self._stop_reply(since, false_end=False)
 
     def _watch_false_end(self) -> None:
@@ -316,16 +270,16 @@ class InterviewSession:
         interviewer off mid-word.
         """
         since = self._speech_since
-        if since is not None and self._may_resume(since) and self.now - since >= FALSE_END_RUN - 1e-9:
+        if since is not None and self._may_resume(since) and self.now - since >= floor.FALSE_END_RUN - 1e-9:
             self._stop_reply(since, false_end=True)
 
     def _may_resume(self, speech_at: float) -> bool:
         """Speech starting at `speech_at` may continue the held answer: it is not final, the
         speech came within the recovery window, and "speech" has not twice been only noise."""
         held = self._held
-        if held is None or held.final or self._repeats >= MAX_REPEATS:
+        if held is None or held.final or self._repeats >= floor.MAX_REPEATS:
             return False
-        return held.eot_at - ONSET_LAG <= speech_at <= held.eot_at + RECOVERY_WINDOW
+        return held.eot_at - floor.ONSET_LAG <= speech_at <= held.eot_at + floor.RECOVERY_WINDOW
 
     def _stop_reply(self, speech_since: float, *, false_end: bool) -> None:
         self._stopping = True
@@ -367,16 +321,8 @@ class InterviewSession:
             self._stopping = False
 
     # -- turn ends -----------------------------------------------------------------------
-    def _was_noise(self, answer: Answer, *, since: float) -> bool:
-        """The barge-in that started this answer has been heard as noise (its runs were wound
-        back) and nothing has followed for `UNASKED_AFTER` seconds."""
-        policy = answer.policy
-        return (not policy.heard_speech and not policy.speaking
-                and self.now - since >= UNASKED_AFTER - 1e-9)
-
     def _ask_again(self) -> None:
-        """Say the lines a noise cut off (the question was never heard), instead of waiting for
-        an answer to it."""
+        """Say again the lines a noise cut off (their question was never heard)."""
         assert self._unasked is not None
         lines, _ = self._unasked
         self._unasked = None
@@ -430,7 +376,7 @@ class InterviewSession:
         self._held = HeldAnswer(answer, live_text, index, eot_at, final)
         interrupted, self._interrupted = self._interrupted, None
         since_resume = live_text[answer.resumed_chars :]
-        if interrupted and is_noise(since_resume) and self._repeats < MAX_REPEATS:
+        if interrupted and floor.is_noise(since_resume) and self._repeats < floor.MAX_REPEATS:
             # The barge-in was a cough, noise or "mm-hm" (Whisper hears "you" in noise): say the move again.
             self._repeats += 1
             self.emit(ev.BARGE_IN_IGNORED, words=word_count(since_resume))
@@ -496,24 +442,6 @@ class InterviewSession:
         self.emit(ev.TRANSCRIPT_STORED, turn=index, asr_cpu_s=round(result.cpu_s, 3),
                   audio_s=round(result.audio_s, 3))
 
-    def _advance(self, lines: list[Line], answer_text: str) -> None:
-        state = self.state
-        kinds = {line.kind for line in lines}
-        prompt = next((line for line in lines if line.is_prompt), None)
-        if MoveKind.CLOSE in kinds:
-            state.closing = True
-        elif MoveKind.FOLLOW_UP in kinds:
-            state.follow_ups_asked += 1
-            state.earlier_answer = f"{state.earlier_answer} {answer_text}".strip()
-            state.prompt_is_follow_up = True
-        elif MoveKind.NEXT_QUESTION in kinds:
-            state.question_index = max(line.question_index for line in lines)
-            state.follow_ups_asked = 0
-            state.earlier_answer = ""
-            state.prompt_is_follow_up = False
-        if prompt is not None:
-            state.prompt_text = prompt.text
-
     # -- playout bookkeeping -------------------------------------------------------------
     def _on_played(self, chunk: AudioChunk) -> None:
         self.recorder.write_interviewer(chunk)
@@ -555,13 +483,13 @@ class InterviewSession:
             answer, self.answer = self.answer, None
             index = answer.turn_index if answer.turn_index is not None else self._next_turn_index()
             try:  # the call ended mid-answer: keep what was said
-                text = await asyncio.wait_for(answer.finish_live(), FINAL_DECODE_TIMEOUT)
+                text = await asyncio.wait_for(answer.finish_live(), floor.FINAL_DECODE_TIMEOUT)
             except (TimeoutError, asyncio.CancelledError):
                 log.warning("session.partial_answer_text_lost", extra={"turn": index})
                 text = answer.live.text  # the audio is kept and decoded in full below
             self._record_answer(answer, text, index)
         if self.state.final_tasks:
-            await asyncio.wait(set(self.state.final_tasks), timeout=FINAL_DECODE_TIMEOUT)
+            await asyncio.wait(set(self.state.final_tasks), timeout=floor.FINAL_DECODE_TIMEOUT)
         self.emit(ev.SESSION_END, completed=int(self.completed), asr_cpu_s=round(self.state.asr_cpu_s, 3),
                   speech_s=round(self.state.speech_s, 3))
         await self.transport.close()

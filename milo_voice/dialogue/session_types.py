@@ -9,6 +9,7 @@ from typing import Protocol
 
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.answer import Answer, TurnDetector
+from milo_voice.dialogue.planner import Line, MoveKind
 from milo_voice.dialogue.speaker import Synthesizer
 from milo_voice.media.asr import WhisperEngine, Word
 
@@ -77,3 +78,22 @@ class DialogueState:
     asr_cpu_s: float = 0.0
     speech_s: float = 0.0
     final_tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def advance(self, lines: list[Line], answer_text: str) -> None:
+        """The move in `lines` has been heard: the question, follow-up count and prompt move on."""
+        state = self
+        kinds = {line.kind for line in lines}
+        prompt = next((line for line in lines if line.is_prompt), None)
+        if MoveKind.CLOSE in kinds:
+            state.closing = True
+        elif MoveKind.FOLLOW_UP in kinds:
+            state.follow_ups_asked += 1
+            state.earlier_answer = f"{state.earlier_answer} {answer_text}".strip()
+            state.prompt_is_follow_up = True
+        elif MoveKind.NEXT_QUESTION in kinds:
+            state.question_index = max(line.question_index for line in lines)
+            state.follow_ups_asked = 0
+            state.earlier_answer = ""
+            state.prompt_is_follow_up = False
+        if prompt is not None:
+            state.prompt_text = prompt.text

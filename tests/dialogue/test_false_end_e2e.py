@@ -5,12 +5,10 @@ as one answer to the same question, with no words lost (real tiny.en, Smart Turn
 
 from __future__ import annotations
 
-import re
-
 import jiwer
 import pytest
 from conftest import manifest
-from helpers import simulated_interview
+from helpers import simulated_interview, words
 
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
@@ -25,10 +23,6 @@ SCRIPT = InterviewScript(
     questions=(Question("Tell me about someone who influenced you.", AnswerShape.EXPLANATION,
                         max_follow_ups=0),),
 )
-
-
-def words(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text.lower()).split())
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import jiwer
 import pytest
 from conftest import SPEECH, manifest
+from helpers import words
 
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.engines import Runtime, load_runtime
@@ -32,10 +32,6 @@ SCRIPT = InterviewScript(
         Question("What do you know about history?", AnswerShape.EXPLANATION, max_follow_ups=0),
     ),
 )
-
-
-def words(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text.lower()).split())
 
 
 @pytest.fixture(scope="module")

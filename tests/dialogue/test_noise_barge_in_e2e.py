@@ -9,12 +9,10 @@ Turn v3.2, Piper, webrtcvad; the shipped defaults)."""
 
 from __future__ import annotations
 
-import re
-
 import jiwer
 import pytest
 from conftest import manifest
-from helpers import simulated_interview
+from helpers import simulated_interview, words
 
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.simulate import SimulationResult
@@ -28,10 +26,6 @@ SCRIPT = InterviewScript(
         Question("What else would you like us to know?", AnswerShape.EXPLANATION, max_follow_ups=0),
     ),
 )
-
-
-def words(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text.lower()).split())
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from milo_voice.dialogue.session import is_noise
+from milo_voice.dialogue.floor import is_noise
 from milo_voice.media.asr import is_parroted
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -27,6 +26,7 @@ import numpy as np
 import pytest
 from conftest import REPO, SPEECH
 from fakes.llm_server import free_port
+from helpers import words
 from playwright.sync_api import Page, sync_playwright
 
 from milo_voice.db import create_engine, migrate
@@ -54,10 +54,6 @@ WAV_RATE = 48_000
 CONNECT_SLACK = 4.0
 """Seconds from the microphone opening to the greeting's first sound (click, connect, session start)."""
 MARGIN = 1.5
-
-
-def words(text: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9' ]", " ", text.lower()).split())
 
 
 def references() -> dict[str, str]:
