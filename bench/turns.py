@@ -77,6 +77,20 @@ GOAL = "<1.5 s"
 """The issue's goal bucket (no cut-off in pauses under 1.5 s), counted beside the four buckets."""
 
 
+def pauses(entry: dict[str, Any]) -> list[tuple[float, float]]:
+    """The answer's holds, with holds that only a burst in an inserted pause's filler separates
+    joined into one: the filler is room noise by construction, so the candidate did not speak
+    there (8 of the manifest's 153 holds are such pieces of a 1.2-3.3 s inserted silence)."""
+    spans = [(p["at_s"] - 0.05, p["at_s"] + p["inserted_s"] + 0.05) for p in entry["inserted_pauses"]]
+    out: list[tuple[float, float]] = []
+    for a, b in entry["holds"]:
+        if out and any(lo <= out[-1][1] and a <= hi for lo, hi in spans):
+            out[-1] = (out[-1][0], b)
+        else:
+            out.append((a, b))
+    return out
+
+
 def bucket(seconds: float) -> str:
     return next(name for low, high, name in BUCKETS if low <= seconds < high)
 
@@ -154,7 +168,7 @@ def replay(evidence: list[dict[str, Any]], params: TurnParams, *, use_text: bool
     rhythms: dict[str, Rhythm] = defaultdict(Rhythm)
     for item in evidence:
         entry = entries[item["id"]]
-        holds = [tuple(h) for h in entry["holds"]]
+        holds = pauses(entry)
         where = {round(p["at_s"], 1): p["where"] for p in entry["inserted_pauses"]}
         for start, end in holds:
             for name in buckets(end - start):
@@ -310,6 +324,8 @@ async def realtime(settings: Settings) -> dict[str, Any]:
     refs: list[str] = []
     hyps: list[str] = []
     misattributed = total_words = 0
+    ids: list[str] = []
+    wrong_question: dict[str, int] = defaultdict(int)
     cut_detail: list[dict[str, Any]] = []
     try:
         for speaker, group in by_speaker.items():
@@ -328,8 +344,8 @@ async def realtime(settings: Settings) -> dict[str, Any]:
             barge_ins += sum(1 for e in stops if e.name == ev.BARGE_IN)
             system += result.latencies.system
             dead_air += result.latencies.dead_air
-            for position, (entry, played) in enumerate(zip(group, result.answers, strict=False)):
-                for a, b in entry["holds"]:
+            for entry, played in zip(group, result.answers, strict=False):
+                for a, b in pauses(entry):
                     for name in buckets(b - a):
                         holds[name] += 1
                     lo, hi = played.start + a, played.start + b
@@ -347,9 +363,11 @@ async def realtime(settings: Settings) -> dict[str, Any]:
                         cut_detail[-1].update(
                             silent_after_s=round(min(quiet) + FRAME_SECONDS - resumed, 3) if quiet else None,
                             onset_after_s=round(onsets[0] - resumed, 3) if onsets else None)
-                mine = [t for t in result.turns if t.speaker == "candidate" and t.kind == "answer"
-                        and played.start - 0.5 <= t.start_s <= played.start + entry["duration_s"]]
+            owner = attribute(result.turns, group, result.answers)
+            for position, entry in enumerate(group):
+                mine = [t for t in result.turns if owner.get(t.index) == position]
                 text = " ".join(result.transcripts.get(t.index, t.text) for t in mine)
+                ids.append(entry["id"])
                 refs.append(" ".join(norm_words(entry["transcript"])))
                 hyps.append(" ".join(norm_words(text)))
                 for t in mine:
@@ -357,12 +375,18 @@ async def realtime(settings: Settings) -> dict[str, Any]:
                     total_words += n
                     if t.question_index != position:
                         misattributed += n
+                        wrong_question[entry["id"]] += n
             print(f"  {speaker}: {len(group)} answers, completed={result.completed}", file=sys.stderr)
         offline = [offline_decode(runtime, entry) for group in by_speaker.values() for entry in group]
     finally:
         runtime.close()
     measures = jiwer.process_words(refs, hyps)
     baseline = jiwer.process_words(refs, offline)
+    per_answer = [
+        {"answer": i, "missed": jiwer.process_words(r, h).deletions,
+         "missed_offline": jiwer.process_words(r, o).deletions, "misattributed": wrong_question[i]}
+        for i, r, h, o in zip(ids, refs, hyps, offline, strict=True)
+    ]
     return {
         "holds": dict(holds), "cuts": dict(cuts),
         "cut_rate": {k: round(cuts[k] / holds[k], 3) if holds[k] else 0 for k in holds},
@@ -375,8 +399,23 @@ async def realtime(settings: Settings) -> dict[str, Any]:
         "missed_words": measures.deletions, "reference_words": sum(len(r.split()) for r in refs),
         "misattributed_words": misattributed, "stored_words": total_words,
         "missed_words_offline_decode": baseline.deletions,
-        "cut_detail": cut_detail,
+        "per_answer": per_answer, "cut_detail": cut_detail,
     }
+
+
+def attribute(turns: list[Any], group: list[dict[str, Any]], played: list[Any]) -> dict[int, int]:
+    """Which answer each stored candidate answer belongs to: the one whose true speech it overlaps
+    most. (Not where it starts: room noise can open a stored answer before the candidate speaks.)"""
+    spans = [(p.start + e["speech_start_s"], p.start + e["speech_end_s"])
+             for e, p in zip(group, played, strict=False)]
+    owner: dict[int, int] = {}
+    for t in turns:
+        if t.speaker != "candidate" or t.kind != "answer":
+            continue
+        overlap = [min(t.end_s, b) - max(t.start_s, a) for a, b in spans]
+        if overlap and max(overlap) > 0:
+            owner[t.index] = overlap.index(max(overlap))
+    return owner
 
 
 def offline_decode(runtime: Runtime, entry: dict[str, Any]) -> str:
@@ -455,6 +494,10 @@ def main() -> int:
               f"{r['missed_words']} of {r['reference_words']} (a whole-answer offline decode misses "
               f"{r['missed_words_offline_decode']}), misattributed {r['misattributed_words']} "
               f"of {r['stored_words']}")
+        for a in r["per_answer"]:
+            if a["missed"] > a["missed_offline"] or a["misattributed"]:
+                print(f"  words {a['answer']}: missed {a['missed']} (offline decode {a['missed_offline']}), "
+                      f"stored under another question {a['misattributed']}")
         for cut in r["cut_detail"]:
             d = cut["decision"] or {}
             print(f"  cut {cut['answer']} hold {cut['seconds']:.2f} s ({cut['where']}): decided after "

@@ -132,6 +132,8 @@ class Decision(StrEnum):
 class _Pause:
     since: float
     probability: float | None = None
+    after_noise: bool = False
+    """The run before this pause transcribed to nothing, but only once the next run had begun."""
 
 
 class TurnPolicy:
@@ -184,10 +186,18 @@ class TurnPolicy:
 
     def on_noise(self, *, pause_started: float) -> None:
         """The speech run that ended at `pause_started` transcribed to nothing (noise, a breath):
-        the silence before it goes on, as if the run had not happened."""
-        if self._pause is None or abs(self._pause.since - pause_started) > 1e-6 or self.speaking:
+        the silence before it goes on, as if the run had not happened. A verdict that comes after
+        the next run has begun is kept: if that run is noise too, both are wound back (bursts of
+        room noise a few tenths of a second apart must not keep an answer open)."""
+        pause = next((p for p in reversed(self._history) if abs(p.since - pause_started) < 1e-6), None)
+        if pause is None:
+            return
+        if pause is not self._pause or self.speaking:
+            pause.after_noise = True
             return
         self._history.pop()
+        while self._history and self._history[-1].after_noise:
+            self._history.pop()
         if self._history:
             self._pause = self._history[-1]
         else:

@@ -303,6 +303,41 @@ def test_a_run_that_transcribed_to_nothing_does_not_restart_the_silence_clock() 
     assert policy.decide(8.1) is Decision.END_OF_TURN  # 3.1 s after the real speech
 
 
+def test_noise_bursts_whose_verdicts_come_late_are_all_wound_back() -> None:
+    """Room-noise bursts a few tenths of a second apart: each decode comes back empty only after
+    the next burst has begun. Once the last is known to be noise, the clock runs from the speech."""
+    params = TurnParams(min_silence=1.0, max_silence=3.0)
+    policy = TurnPolicy(params, listening_since=0.0)
+    policy.on_edge(SpeechEdge(True, 1.0))
+    policy.on_edge(SpeechEdge(False, 5.0))  # real speech, then a pause at 5.0
+    policy.on_edge(SpeechEdge(True, 6.0))
+    policy.on_edge(SpeechEdge(False, 6.5))  # burst 1
+    policy.on_edge(SpeechEdge(True, 6.8))  # burst 2 begins...
+    policy.on_noise(pause_started=6.5)  # ...before burst 1's decode comes back empty
+    assert policy.decide(7.0) is Decision.WAIT  # still "speaking"
+    policy.on_edge(SpeechEdge(False, 7.3))
+    assert policy.pause_started == 7.3  # burst 2's verdict is not in yet
+    policy.on_noise(pause_started=7.3)
+    assert policy.pause_started == 5.0
+    assert policy.decide(8.1) is Decision.END_OF_TURN  # 3.1 s after the real speech
+
+
+def test_a_late_noise_verdict_does_not_wind_back_real_speech_that_followed() -> None:
+    params = TurnParams(min_silence=1.0, max_silence=3.0)
+    policy = TurnPolicy(params, listening_since=0.0)
+    policy.on_edge(SpeechEdge(True, 1.0))
+    policy.on_edge(SpeechEdge(False, 5.0))
+    policy.on_edge(SpeechEdge(True, 6.0))
+    policy.on_edge(SpeechEdge(False, 6.5))  # a burst
+    policy.on_edge(SpeechEdge(True, 6.8))
+    policy.on_noise(pause_started=6.5)
+    policy.on_edge(SpeechEdge(False, 9.0))  # the candidate went on: words
+    policy.on_noise(pause_started=6.5)  # a repeated verdict changes nothing
+    assert policy.pause_started == 9.0
+    assert policy.decide(10.7) is Decision.WAIT  # the unsure wait (1.8 s) runs from 9.0
+    assert policy.decide(10.8) is Decision.END_OF_TURN
+
+
 def test_noise_before_any_speech_leaves_the_candidate_thinking() -> None:
     policy = TurnPolicy(TurnParams(thinking_silence=10.0), listening_since=0.0)
     policy.on_edge(SpeechEdge(True, 2.0))
