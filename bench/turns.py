@@ -1,7 +1,8 @@
 """Turn-taking benchmark: cut-offs by pause length, dead air, false-end recoveries, lost words.
 
 Two modes over every answer in ../shared/data/speech/answers (answers with labelled mid-answer
-pauses; `holds` in its manifest):
+pauses; `holds` in its manifest, joined where only a noise burst in an inserted pause's filler
+separates two of them: `pauses`):
 
     .venv/bin/python bench/turns.py --sweep       # decision replay: many settings, trade-off PNG
     .venv/bin/python bench/turns.py --realtime    # the real pipeline in real time, defaults only

@@ -95,7 +95,7 @@ class InterviewSession:
         self._early_mute_at: float | None = None  # when an unconfirmed onset silenced the reply
         self._unasked: tuple[list[Line], float] | None = None
         """Lines with a question a barge-in cut outside any reply, and when (asked again if noise)."""
-        self._spoken: list[tuple[Line, float]] = []
+        self._spoken: list[tuple[Line, float]] = []  # the current reply's lines, till they end or a cut
         self._queued: list[tuple[Line, str, float, float]] = []
         """Interviewer lines queued for playout and not yet stored: (line, kind, start, end)."""
         self.speaker = Speaker(transport, engines.tts, engines.tts_executor, self.emit, self._on_line_queued)
@@ -295,7 +295,7 @@ class InterviewSession:
             if self._reply is not None:
                 self._reply.cancel()
             self._record_heard(cut_at=self.now)
-            unheard = [line for line, end in self._spoken if end > self.now + 0.2]
+            unheard, self._spoken = [ln for ln, end in self._spoken if end > self.now + 0.2], []
             if self._pending is not None:  # the move was not heard: the candidate goes on answering
                 self._interrupted = unheard or None
             elif self._held is None and any(line.is_prompt for line in unheard):

@@ -36,6 +36,14 @@ Measured on ../shared/data/speech answers (tiny.en int8, 1 thread, segments cut 
 12 s and less: the decoder starts to hallucinate (WER > 60%)."""
 NO_SPEECH_PROB = 0.6
 """Whisper's no-speech probability above which a live segment counts as noise (its own default)."""
+DOUBT_NO_SPEECH_PROB = 0.3
+MIN_LOGPROB = -1.0
+"""A live segment that Whisper doubts (no-speech probability above `DOUBT_NO_SPEECH_PROB`) and
+decodes with an average token log-probability below this (Whisper's own threshold for a failed
+decode) is noise too. Measured on ../shared/data/speech with the answer's text as the prompt:
+every speech run decodes at no-speech <= 0.06 and log-probability >= -0.6; every noise burst in
+the pause fillers and tails (LJ Speech's pass the VAD) at no-speech >= 0.41 and <= -1.04, with
+words such as "and I think it's" or "in the next video." that otherwise keep an answer open."""
 PARROT_WORDS_PER_S = 4.0
 """A repeat of the previous piece with more words per second of heard speech than this (brisk
 speech is about 3) is Whisper parroting its prompt, not the candidate repeating themselves."""
@@ -50,6 +58,13 @@ NOISE_WORDS = frozenset({"you", "thank", "thanks", "bye", "hmm", "mm"})
 def is_noise_text(text: str) -> bool:
     """True for empty text or text made only of Whisper's noise words."""
     return all(w.strip(".,!?'\"").lower() in NOISE_WORDS for w in text.split())
+
+
+def is_noise_decode(no_speech_prob: float, avg_logprob: float) -> bool:
+    """Whisper's own verdict on a live segment: no speech, or doubtful speech decoded badly."""
+    return no_speech_prob > NO_SPEECH_PROB or (
+        no_speech_prob > DOUBT_NO_SPEECH_PROB and avg_logprob < MIN_LOGPROB
+    )
 
 
 def is_parroted(text: str, previous: str | None, speech_s: float | None) -> bool:
@@ -124,9 +139,10 @@ class WhisperEngine:
             max_length=len(tokens) + budget,
             suppress_blank=True,
             return_no_speech_prob=True,
+            return_scores=True,
         )[0]
         text = self.tokenizer.decode(result.sequences_ids[0]).strip()
-        if result.no_speech_prob > NO_SPEECH_PROB:
+        if is_noise_decode(result.no_speech_prob, result.scores[0] if result.scores else 0.0):
             text = ""  # Whisper itself says this is not speech (room noise invites "I'm sorry.")
         return text, ()
 

@@ -43,3 +43,24 @@ def test_the_first_answer_is_stored_under_the_first_question(run: tuple[Simulati
     assert jiwer.wer(words(str(manifest()[ANSWER]["transcript"])), words(said)) < 0.3
     asked = [t for t in result.turns if t.speaker == "interviewer" and t.text == SCRIPT.questions[0].text]
     assert asked and asked[-1].end_s <= result.answers[0].start
+
+
+@pytest.mark.e2e
+def test_no_question_is_said_in_full_twice_without_the_candidate_in_between(
+    run: tuple[SimulationResult, Store],
+) -> None:
+    """The room noise after the answer stops the interviewer's replies as false ends; each reply
+    said again must hold its lines once (a line cut from the reply before used to be said again
+    with the next one: the second question twice in a row)."""
+    result, _ = run
+    questions = {q.text for q in SCRIPT.questions}
+    full = {text: max(t.end_s - t.start_s for t in result.turns if t.text == text)
+            for text in questions if any(t.text == text for t in result.turns)}
+    last_full: dict[str, float] = {}
+    for turn in sorted(result.turns, key=lambda t: t.start_s):
+        if turn.speaker == "candidate" or turn.kind == "check_in":
+            last_full.clear()
+        elif turn.text in full and turn.end_s - turn.start_s >= full[turn.text] - 0.1:
+            assert turn.text not in last_full, (
+                f"{turn.text!r} said in full at {last_full.get(turn.text)} s and again at {turn.start_s} s")
+            last_full[turn.text] = turn.start_s
