@@ -324,7 +324,7 @@ async def realtime(settings: Settings) -> dict[str, Any]:
     false_ends = barge_ins = 0
     refs: list[str] = []
     hyps: list[str] = []
-    misattributed = total_words = 0
+    total_words = 0
     ids: list[str] = []
     wrong_question: dict[str, int] = defaultdict(int)
     cut_detail: list[dict[str, Any]] = []
@@ -375,7 +375,6 @@ async def realtime(settings: Settings) -> dict[str, Any]:
                     n = len(norm_words(result.transcripts.get(t.index, t.text)))
                     total_words += n
                     if t.question_index != position:
-                        misattributed += n
                         wrong_question[entry["id"]] += n
             print(f"  {speaker}: {len(group)} answers, completed={result.completed}", file=sys.stderr)
         offline = [offline_decode(runtime, entry) for group in by_speaker.values() for entry in group]
@@ -398,7 +397,7 @@ async def realtime(settings: Settings) -> dict[str, Any]:
         "silent_after_resume_max": max(silent_after) if silent_after else None,
         "wer_vs_transcripts": round(measures.wer, 4),
         "missed_words": measures.deletions, "reference_words": sum(len(r.split()) for r in refs),
-        "misattributed_words": misattributed, "stored_words": total_words,
+        "misattributed_words": sum(wrong_question.values()), "stored_words": total_words,
         "missed_words_offline_decode": baseline.deletions,
         "per_answer": per_answer, "cut_detail": cut_detail,
     }

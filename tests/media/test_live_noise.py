@@ -7,8 +7,6 @@ what I think.", "in the next video."), which used to keep that candidate's answe
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
 
@@ -16,7 +14,7 @@ from milo_voice import model_files
 from milo_voice.media.asr import WhisperEngine, as_float, is_noise_decode
 from milo_voice.media.pcm import read_wav
 from milo_voice.media.types import SAMPLE_RATE
-from tests.conftest import REPO, SPEECH
+from tests.conftest import REPO, SPEECH, manifest
 
 ANSWER = "ljspeech_linda_johnson_a01"
 NOISE_RUNS = [(13.60, 13.72), (17.52, 17.64), (30.06, 30.52), (50.12, 50.38)]
@@ -32,8 +30,7 @@ def engine() -> WhisperEngine:
 
 @pytest.fixture(scope="module")
 def answer() -> tuple[np.ndarray, str]:
-    entries = (json.loads(line) for line in (SPEECH / "manifest.jsonl").read_text().splitlines() if line)
-    entry = next(e for e in entries if e["id"] == ANSWER)
+    entry = manifest()[ANSWER]
     return as_float(read_wav(SPEECH / entry["audio"])), str(entry["transcript"])[:400]
 
 
