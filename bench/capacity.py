@@ -42,12 +42,12 @@ SPEECH = REPO.parent / "shared" / "data" / "speech"
 
 from fakes.twilio_caller import CallerAnswer, CallLog, FakeTwilioCall  # noqa: E402
 
-from milo_voice.db import create_engine, migrate  # noqa: E402
+from milo_voice.calls.phone.numbers import PhoneStore  # noqa: E402
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question  # noqa: E402
 from milo_voice.media.pcm import read_wav  # noqa: E402
-from milo_voice.phone_store import PhoneStore  # noqa: E402
 from milo_voice.settings import Settings  # noqa: E402
-from milo_voice.store import Store  # noqa: E402
+from milo_voice.store.db import create_engine, migrate  # noqa: E402
+from milo_voice.store.sessions import Store  # noqa: E402
 
 NUMBER = "+15005550006"
 ANSWERS = ["librispeech_367_a03", "librispeech_3331_a02"]
@@ -70,7 +70,7 @@ def serve(args: argparse.Namespace) -> None:
     """The server process: the real app with eagerly loaded models."""
     import uvicorn
 
-    from milo_voice.engines import LazyRuntime, load_runtime
+    from milo_voice.calls.engines import LazyRuntime, load_runtime
     from milo_voice.web.app import create_app
 
     settings = Settings(database_url=args.db, recordings_dir=Path(args.rec), models_dir=REPO / "models",
@@ -206,7 +206,7 @@ def run_round(n: int, pid: int, base: str, ws: str, store: Store, interview_id: 
 def _calls_from(phones: PhoneStore, store: Store, number: str) -> list[int]:
     from sqlmodel import Session, select
 
-    from milo_voice.models import PhoneCall
+    from milo_voice.store.tables import PhoneCall
 
     with Session(store.engine) as session:
         rows = session.exec(select(PhoneCall.session_id).where(PhoneCall.from_number == number)).all()

@@ -29,16 +29,16 @@ for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import jiwer  # noqa: E402
 
-from milo_voice.db import create_engine, migrate  # noqa: E402
+from milo_voice.calls.engines import Runtime, load_runtime  # noqa: E402
+from milo_voice.calls.latency import Latencies, percentile, table  # noqa: E402
+from milo_voice.calls.simulate import load_answers, simulate  # noqa: E402
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question  # noqa: E402
 from milo_voice.dialogue.speaker import clauses  # noqa: E402
-from milo_voice.engines import Runtime, load_runtime  # noqa: E402
-from milo_voice.latency import Latencies, percentile, table  # noqa: E402
 from milo_voice.media.asr import as_float  # noqa: E402
 from milo_voice.media.pcm import read_wav  # noqa: E402
 from milo_voice.settings import Settings  # noqa: E402
-from milo_voice.simulate import load_answers, simulate  # noqa: E402
-from milo_voice.store import Store  # noqa: E402
+from milo_voice.store.db import create_engine, migrate  # noqa: E402
+from milo_voice.store.sessions import Store  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SPEECH = REPO.parent / "shared" / "data" / "speech"

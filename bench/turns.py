@@ -44,14 +44,14 @@ from typing import Any
 for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_pool, "1")
 
+from milo_voice.calls.engines import Runtime, load_runtime  # noqa: E402
+from milo_voice.calls.latency import percentile  # noqa: E402
 from milo_voice.dialogue import events as ev  # noqa: E402
 from milo_voice.dialogue.answer import Answer  # noqa: E402
 from milo_voice.dialogue.script import MIN_WORDS, AnswerShape, InterviewScript, Question  # noqa: E402
-from milo_voice.engines import Runtime, load_runtime  # noqa: E402
-from milo_voice.latency import percentile  # noqa: E402
+from milo_voice.dialogue.turn_policy import Decision, Rhythm, TurnParams, TurnPolicy  # noqa: E402
 from milo_voice.media.asr import as_float  # noqa: E402
 from milo_voice.media.pcm import frames, read_wav  # noqa: E402
-from milo_voice.media.turn_policy import Decision, Rhythm, TurnParams, TurnPolicy  # noqa: E402
 from milo_voice.media.types import FRAME_SECONDS, SAMPLE_RATE  # noqa: E402
 from milo_voice.media.vad import FrameVad, SpeechEdge, SpeechSegmenter  # noqa: E402
 from milo_voice.settings import Settings  # noqa: E402
@@ -304,9 +304,9 @@ def norm_words(text: str) -> list[str]:
 async def realtime(settings: Settings) -> dict[str, Any]:
     import jiwer
 
-    from milo_voice.db import create_engine, migrate
-    from milo_voice.simulate import load_answers, simulate
-    from milo_voice.store import Store
+    from milo_voice.calls.simulate import load_answers, simulate
+    from milo_voice.store.db import create_engine, migrate
+    from milo_voice.store.sessions import Store
 
     entries = manifest()
     by_speaker: dict[str, list[dict[str, Any]]] = defaultdict(list)

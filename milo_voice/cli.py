@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         if command == "models":
             return _models(settings, fetch=not args.no_fetch)
         if command == "migrate":
-            from milo_voice.db import migrate
+            from milo_voice.store.db import migrate
 
             migrate(settings.database_url)
             print(f"database ready: {settings.database_url}")
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _models(settings: Settings, *, fetch: bool) -> int:
-    from milo_voice.model_files import ensure_models, format_report
+    from milo_voice.media.model_files import ensure_models, format_report
 
     statuses = ensure_models(settings, fetch=fetch)
     print(format_report(statuses))
@@ -91,15 +91,15 @@ def _models(settings: Settings, *, fetch: bool) -> int:
 
 
 def _store(settings: Settings):  # type: ignore[no-untyped-def]
-    from milo_voice.db import create_engine, migrate
-    from milo_voice.store import Store
+    from milo_voice.store.db import create_engine, migrate
+    from milo_voice.store.sessions import Store
 
     migrate(settings.database_url)
     return Store(create_engine(settings.database_url))
 
 
 def _recover(settings: Settings) -> int:
-    from milo_voice.recovery import recover_sessions
+    from milo_voice.calls.recovery import recover_sessions
 
     for line in recover_sessions(_store(settings)):
         print(line)
@@ -107,9 +107,9 @@ def _recover(settings: Settings) -> int:
 
 
 async def _simulate(settings: Settings, paths: list[Path], manifest: Path | None, *, as_json: bool) -> int:
-    from milo_voice.engines import load_runtime
-    from milo_voice.latency import format_table, table
-    from milo_voice.simulate import format_transcript, load_answers, simulate
+    from milo_voice.calls.engines import load_runtime
+    from milo_voice.calls.latency import format_table, table
+    from milo_voice.calls.simulate import format_transcript, load_answers, simulate
 
     loop = asyncio.get_running_loop()
     answers = await loop.run_in_executor(None, load_answers, paths, manifest)

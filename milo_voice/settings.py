@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from milo_voice.errors import ConfigError
-from milo_voice.media.turn_policy import TurnParams
 
 ENV_PREFIX = "MILO_"
-_TURN = TurnParams()
 
 
 class Secret(str):
@@ -67,20 +65,22 @@ class Settings:
     """Budget (s) for the LLM's whole reply."""
     vad_mode: int = 2
     """webrtcvad aggressiveness 0-3."""
-    # Turn-taking: defaults live in `TurnParams` (chosen with bench/turns.py --sweep; see README).
-    min_silence: float = _TURN.min_silence
+    # Turn-taking: the same defaults as `dialogue.turn_policy.TurnParams` (chosen with
+    # bench/turns.py --sweep; see README); tests/test_settings.py keeps the two equal. This
+    # module imports nothing of ours, so calls/ builds the TurnParams when a call starts.
+    min_silence: float = 1.4
     """Silence (s) that ends an answer which sounds finished (Smart Turn says complete)."""
-    unsure_silence: float = _TURN.unsure_silence
+    unsure_silence: float = 1.8
     """Silence (s) that ends an answer with no evidence either way."""
-    max_silence: float = _TURN.max_silence
+    max_silence: float = 4.0
     """Silence (s) that ends an answer that sounds unfinished ("and", "um", too short)."""
-    closing_silence: float = _TURN.closing_silence
+    closing_silence: float = 0.9
     """Silence (s) after an explicit closing ("that's it") or a question back."""
-    rhythm_cap: float = _TURN.rhythm_cap
+    rhythm_cap: float = 2.4
     """Most (s) the candidate's own pausing rhythm can raise the unsure wait to."""
-    thinking_silence: float = _TURN.thinking_silence
+    thinking_silence: float = 12.0
     """Silence (s) before the candidate has said anything, before the interviewer checks in."""
-    turn_threshold: float = _TURN.turn_threshold
+    turn_threshold: float = 0.7
     """Smart Turn probability at or above which a pause sounds like a finished answer."""
     human_delay: float = 0.6
     """`simulate`: seconds the simulated candidate waits after the interviewer stops speaking."""
@@ -144,24 +144,18 @@ class Settings:
                 f"MILO_MIN_SILENCE={self.min_silence} / MILO_UNSURE_SILENCE={self.unsure_silence} / "
                 f"MILO_MAX_SILENCE={self.max_silence}: expected 0 < min <= unsure <= max"
             )
-        try:
-            self.turn_params()
-        except ConfigError as exc:
-            raise ConfigError(f"turn-taking settings (MILO_*_SILENCE, MILO_RHYTHM_CAP): {exc}") from exc
+        if not 0 <= self.turn_threshold <= 1:
+            raise ConfigError(f"MILO_TURN_THRESHOLD={self.turn_threshold}: expected 0..1")
+        if self.closing_silence <= 0:
+            raise ConfigError(f"MILO_CLOSING_SILENCE={self.closing_silence}: expected > 0 seconds")
+        if self.rhythm_cap < 0:
+            raise ConfigError(f"MILO_RHYTHM_CAP={self.rhythm_cap}: expected >= 0 seconds")
         if self.resume_window < 0:
             raise ConfigError(f"MILO_RESUME_WINDOW={self.resume_window}: expected >= 0 seconds")
         self.ice_server_list  # noqa: B018 (parses MILO_ICE_SERVERS now: a bad value fails at start)
         for name in ("asr_threads", "asr_workers", "tts_workers", "asr_beam_size"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"MILO_{name.upper()}={getattr(self, name)}: expected >= 1")
-
-    def turn_params(self) -> TurnParams:
-        """The turn-taking settings as the policy takes them."""
-        return TurnParams(
-            min_silence=self.min_silence, unsure_silence=self.unsure_silence, max_silence=self.max_silence,
-            closing_silence=self.closing_silence, rhythm_cap=self.rhythm_cap,
-            thinking_silence=self.thinking_silence, turn_threshold=self.turn_threshold,
-        )
 
     @property
     def base_url(self) -> str:

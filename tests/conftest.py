@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from milo_voice.db import create_engine, migrate
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.db import create_engine, migrate
+from milo_voice.store.sessions import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"

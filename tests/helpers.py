@@ -12,8 +12,8 @@ from milo_voice.dialogue.planner import PlanContext
 from milo_voice.dialogue.script import InterviewScript, demo_script
 
 if TYPE_CHECKING:
-    from milo_voice.simulate import SimulationResult
-    from milo_voice.store import Store
+    from milo_voice.calls.simulate import SimulationResult
+    from milo_voice.store.sessions import Store
 
 T = TypeVar("T")
 DEMO = demo_script()
@@ -52,11 +52,11 @@ def simulated_interview(
     SQLite file under `tmp`, with the shipped defaults and the real models."""
     from conftest import REPO, SPEECH
 
-    from milo_voice.db import create_engine, migrate
-    from milo_voice.engines import load_runtime
+    from milo_voice.calls.engines import load_runtime
+    from milo_voice.calls.simulate import load_answers, simulate
     from milo_voice.settings import Settings
-    from milo_voice.simulate import load_answers, simulate
-    from milo_voice.store import Store
+    from milo_voice.store.db import create_engine, migrate
+    from milo_voice.store.sessions import Store
 
     url = f"sqlite:///{tmp / 'milo.db'}"
     migrate(url)

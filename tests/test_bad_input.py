@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from conftest import REPO, SPEECH, manifest
 
-from milo_voice.db import create_engine, migrate
+from milo_voice.calls.engines import load_runtime
+from milo_voice.calls.simulate import SimulationResult, estimate_speech_end, load_answers, simulate
 from milo_voice.dialogue.script import (
     CHECK_IN_LINES,
     EMPTY_ANSWER_LINE,
@@ -26,14 +27,13 @@ from milo_voice.dialogue.script import (
     InterviewScript,
     Question,
 )
-from milo_voice.engines import load_runtime
 from milo_voice.media.pcm import frames, read_wav, resample, write_wav
 from milo_voice.media.recorder import probe_duration
 from milo_voice.media.types import SAMPLE_RATE
 from milo_voice.media.vad import FrameVad, SpeechSegmenter
 from milo_voice.settings import Settings
-from milo_voice.simulate import SimulationResult, estimate_speech_end, load_answers, simulate
-from milo_voice.store import Store
+from milo_voice.store.db import create_engine, migrate
+from milo_voice.store.sessions import Store
 
 MILO_VOICE = REPO / ".venv" / "bin" / "milo-voice"
 CLIP = SPEECH / "clips" / "librispeech_1088-134315-0000.wav"

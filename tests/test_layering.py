@@ -1,8 +1,18 @@
 """Dependency rules of milo_voice, read from the source with `ast` (nothing is imported or run).
 
 Every import counts, wherever it sits: at module level, inside a function, or under
-`if TYPE_CHECKING:`. A lazy import is still an edge; only `milo_voice.cli`, the composition
-entry, may reach `milo_voice.web`.
+`if TYPE_CHECKING:`. A lazy import is still an edge. The rooms, bottom to top:
+
+    errors, log, settings   leaves: settings imports only errors
+    store                   engine, tables, migrations, the Repo base: imports only leaves
+    media                   audio in and out: leaves only
+    dialogue                one interview over one Transport: leaves and media's interfaces
+    scoring                 rubrics, scorers, reports, webhooks: leaves and store
+    workspace               the recruiter domain, no HTTP: leaves, store, dialogue, scoring
+    calls                   a candidate onto a transport, a session run and persisted
+    web                     Starlette handlers: anything below; nothing imports it
+
+`cli` is the console script, the process entry above every room (it starts the server).
 """
 
 from __future__ import annotations
@@ -14,7 +24,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "milo_voice"
-MAX_LINES = 500
+MAX_LINES = 400
+MAX_FUNCTION_LINES = 60
 PERSISTENCE = ("sqlmodel", "sqlalchemy", "alembic")
 
 
@@ -95,55 +106,117 @@ def test_relative_and_from_imports_resolve_to_absolute_modules(tmp_path: Path) -
 
 # -- the rules ---------------------------------------------------------------------------
 
-
-def test_media_knows_nothing_of_interviews_storage_or_http(edges: list[Edge]) -> None:
-    bad = forbidden(
-        edges,
-        ("milo_voice.media",),
-        tuple(f"milo_voice.{m}" for m in ("dialogue", "scoring", "web", "store", "models", "db", "persist")),
-    )
-    assert bad == [], "media must not import these; move the shared type down into media"
-
-
-def test_dialogue_stays_off_http_storage_and_the_simulated_transport(edges: list[Edge]) -> None:
-    bad = forbidden(
-        edges,
-        ("milo_voice.dialogue",),
-        (
-            "milo_voice.web",
-            "milo_voice.store",
-            "milo_voice.models",
-            "milo_voice.db",
-            "milo_voice.media.file_transport",
-            *PERSISTENCE,
-        ),
-    )
-    assert bad == [], "dialogue emits events; web/persist store them, and it gets a Transport"
+ROOMS = ("store", "media", "dialogue", "scoring", "workspace", "calls", "web")
+LEAVES = ("errors", "log", "settings")
+MAY_IMPORT: dict[str, tuple[str, ...]] = {
+    "store": (),
+    "media": (),
+    "dialogue": ("media",),  # only its interfaces: see test_dialogue_sees_only_media_interfaces
+    "scoring": ("store",),
+    "workspace": ("store", "dialogue", "scoring"),
+    "calls": ("store", "media", "dialogue", "scoring", "workspace"),
+    "web": ("store", "media", "dialogue", "scoring", "workspace", "calls"),
+}
+MEDIA_INTERFACES = ("milo_voice.media.types",)
+"""The media modules dialogue may import: frames, the Transport and engine Protocols."""
 
 
-def test_only_cli_reaches_web(edges: list[Edge]) -> None:
-    bad = sorted(
-        str(e)
-        for e in edges
-        if within(e.imported, "milo_voice.web")
-        and not within(e.importer, "milo_voice.web")
-        and e.importer != "milo_voice.cli"
-    )
-    assert bad == [], "web is the composition root: nothing but cli may import it"
+def room(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
 
 
-def test_only_the_storage_modules_import_the_orm(edges: list[Edge]) -> None:
-    allowed = ("milo_voice.models", "milo_voice.store", "milo_voice.db", "milo_voice.migrations")
-    allowed += ("milo_voice.phone_store",)  # the phone channel's repository (issue 3)
-    allowed += ("milo_voice.scoring.store", "milo_voice.scoring.job_table")  # scoring repositories (issue 6)
-    allowed += ("milo_voice.workspace",)  # workspace repositories (issue 5)
-    bad = sorted(
-        str(e) for e in edges if within(e.imported, *PERSISTENCE) and not within(e.importer, *allowed)
-    )
-    assert bad == [], "only models.py, store.py, db.py and migrations/ may import sqlmodel/sqlalchemy/alembic"
+def ours(edges: list[Edge]) -> list[Edge]:
+    return [e for e in edges if within(e.imported, "milo_voice") and e.imported != "milo_voice"]
 
 
-def test_no_module_is_over_500_lines() -> None:
+def test_the_package_root_holds_only_the_leaves_the_entry_and_the_rooms() -> None:
+    root = {path.stem if path.is_file() else path.name for path in PACKAGE.iterdir()
+            if path.name != "__pycache__" and (path.suffix == ".py" or (path / "__init__.py").exists())}
+    assert root == {"__init__", "cli", *LEAVES, *ROOMS}
+
+
+def test_each_room_imports_only_the_rooms_below_it(edges: list[Edge]) -> None:
+    bad = []
+    for e in ours(edges):
+        src, dst = room(e.importer), room(e.imported)
+        if src == dst or dst in ("errors", "log") or src in ("cli", ""):
+            continue
+        if src in LEAVES:
+            if not (src == "settings" and dst == "errors"):
+                bad.append(str(e))
+        elif dst == "settings":
+            continue
+        elif dst not in MAY_IMPORT[src]:
+            bad.append(str(e))
+    assert sorted(set(bad)) == [], "imports run one way: see the table at the top of this file"
+
+
+def test_nothing_imports_web(edges: list[Edge]) -> None:
+    bad = sorted({str(e) for e in ours(edges) if within(e.imported, "milo_voice.web")
+                  and not within(e.importer, "milo_voice.web") and e.importer != "milo_voice.cli"})
+    assert bad == [], "web is the top: nothing in the package imports it"
+
+
+def test_media_imports_nothing_of_the_rooms_above(edges: list[Edge]) -> None:
+    above = tuple(f"milo_voice.{r}" for r in ("dialogue", "calls", "scoring", "workspace", "store", "web"))
+    assert forbidden(edges, ("milo_voice.media",), above) == []
+
+
+def closure(edges: list[Edge], start: str) -> set[str]:
+    """Every module of ours reachable from the modules under `start`."""
+    graph: dict[str, set[str]] = {}
+    for e in ours(edges):
+        graph.setdefault(e.importer, set()).add(e.imported)
+    seen: set[str] = set()
+    todo = [m for m in graph if within(m, start)]
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        todo += graph.get(module, ())
+    return seen
+
+
+def test_scoring_reaches_no_media_directly_or_through_settings(edges: list[Edge]) -> None:
+    reached = sorted(m for m in closure(edges, "milo_voice.scoring") if within(m, "milo_voice.media"))
+    assert reached == []
+
+
+def test_dialogue_sees_only_media_interfaces(edges: list[Edge]) -> None:
+    bad = sorted({str(e) for e in edges if within(e.importer, "milo_voice.dialogue")
+                  and within(e.imported, "milo_voice.media") and e.imported != "milo_voice.media"
+                  and not within(e.imported, *MEDIA_INTERFACES)})
+    assert bad == [], "dialogue gets engines and a Transport through media's Protocols"
+
+
+def test_dialogue_stays_off_storage(edges: list[Edge]) -> None:
+    assert forbidden(edges, ("milo_voice.dialogue",), PERSISTENCE) == []
+
+
+def test_only_store_and_repositories_import_the_orm(edges: list[Edge]) -> None:
+    """The ORM is for the store room and the repositories (Repo subclasses) of the rooms above."""
+    allowed = ("milo_voice.store", "milo_voice.calls", "milo_voice.scoring", "milo_voice.workspace")
+    bad = sorted(str(e) for e in edges
+                 if within(e.imported, *PERSISTENCE) and not within(e.importer, *allowed))
+    assert bad == [], "media, dialogue and web never touch the ORM"
+
+
+def test_no_module_is_over_400_lines() -> None:
     sizes = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules().items()}
     oversized = {name: lines for name, lines in sorted(sizes.items()) if lines > MAX_LINES}
     assert oversized == {}, f"split these modules (lines): {oversized}"
+
+
+def test_no_function_is_over_60_lines_outside_migrations() -> None:
+    long = {}
+    for name, path in modules().items():
+        if within(name, "milo_voice.store.migrations"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = (node.end_lineno or node.lineno) - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long[f"{name}.{node.name}"] = lines
+    assert long == {}, f"split these functions (lines): {long}"

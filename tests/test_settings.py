@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from milo_voice.calls.run import server_turn_params
+from milo_voice.dialogue.turn_policy import TurnParams
 from milo_voice.errors import ConfigError
-from milo_voice.media.turn_policy import TurnParams
 from milo_voice.settings import Secret, Settings
 
 
@@ -20,7 +21,7 @@ def test_an_empty_environment_gives_the_offline_defaults() -> None:
     assert settings.llm_enabled is False
     assert settings.llm_api_key == ""
     assert (settings.min_silence, settings.max_silence, settings.vad_mode) == (1.4, 4.0, 2)
-    assert settings.turn_params() == TurnParams()  # one source of truth for the defaults
+    assert server_turn_params(settings) == TurnParams()  # one source of truth for the defaults
     assert settings.base_url == "http://127.0.0.1:8000"
 
 

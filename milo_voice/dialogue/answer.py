@@ -14,8 +14,8 @@ from typing import Protocol
 
 import numpy as np
 
+from milo_voice.dialogue.turn_policy import Decision, Rhythm, TurnParams, TurnPolicy
 from milo_voice.media.asr import LiveTranscript, WhisperEngine, is_noise_text
-from milo_voice.media.turn_policy import Decision, Rhythm, TurnParams, TurnPolicy
 from milo_voice.media.types import SAMPLE_RATE, AudioChunk
 from milo_voice.media.vad import SpeechEdge
 

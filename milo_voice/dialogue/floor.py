@@ -3,9 +3,9 @@ false-end recovery and the onset grace, and what counts as noise in a barge-in."
 
 from __future__ import annotations
 
+from milo_voice.dialogue.text_cues import is_backchannel
+from milo_voice.dialogue.turn_policy import TurnPolicy
 from milo_voice.media.asr import is_noise_text
-from milo_voice.media.text_cues import is_backchannel
-from milo_voice.media.turn_policy import TurnPolicy
 
 BARGE_IN_SPEECH = 0.5
 """Seconds of candidate speech over the interviewer before it yields (issue 4 refines this)."""

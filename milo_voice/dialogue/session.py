@@ -36,11 +36,11 @@ from milo_voice.dialogue.session_types import (
     TurnRecord,
 )
 from milo_voice.dialogue.speaker import Speaker
+from milo_voice.dialogue.text_cues import Request, request_kind
+from milo_voice.dialogue.turn_policy import Decision, Rhythm, TurnParams
 from milo_voice.media.asr import decode_final, is_noise_text
 from milo_voice.media.ducking import DUCK_GAIN
 from milo_voice.media.recorder import Recorder
-from milo_voice.media.text_cues import Request, request_kind
-from milo_voice.media.turn_policy import Decision, Rhythm, TurnParams
 from milo_voice.media.types import FRAME_SECONDS, AudioChunk, Transport
 from milo_voice.media.vad import FrameVad, SpeechEdge, SpeechSegmenter
 

@@ -29,9 +29,9 @@ from piper import PiperVoice
 from piper.config import PiperConfig
 
 from milo_voice.errors import BadMedia, EngineUnavailable, ModelMissing
+from milo_voice.media.model_files import resolve_piper_voice
 from milo_voice.media.pcm import read_wav, resample, write_wav
 from milo_voice.media.types import SAMPLE_RATE
-from milo_voice.model_files import resolve_piper_voice
 from milo_voice.settings import Settings
 
 log = logging.getLogger(__name__)

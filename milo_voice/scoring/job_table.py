@@ -16,8 +16,8 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from milo_voice.db import unit_of_work
-from milo_voice.models import Job, JobStatus, utc_now
+from milo_voice.store.db import unit_of_work
+from milo_voice.store.tables import Job, JobStatus, utc_now
 
 MAX_ERROR_CHARS = 2000
 

@@ -20,8 +20,8 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from milo_voice.errors import EngineUnavailable
-from milo_voice.models import Job
 from milo_voice.scoring.job_table import JobTable
+from milo_voice.store.tables import Job
 
 log = logging.getLogger(__name__)
 

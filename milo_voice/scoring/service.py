@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from milo_voice.errors import ConfigError, EngineUnavailable
-from milo_voice.models import CandidateStatus, Job
 from milo_voice.scoring import webhooks
 from milo_voice.scoring.card import score_transcript
 from milo_voice.scoring.job_table import JobTable
@@ -31,6 +30,7 @@ from milo_voice.scoring.rubric import Bands
 from milo_voice.scoring.scorer import Scorer
 from milo_voice.scoring.store import DbEngine, ScoringStore
 from milo_voice.settings import Settings
+from milo_voice.store.tables import CandidateStatus, Job
 
 log = logging.getLogger(__name__)
 

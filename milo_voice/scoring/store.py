@@ -15,8 +15,12 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from milo_voice.db import unit_of_work
-from milo_voice.models import (
+from milo_voice.scoring.card import ScriptedQuestion
+from milo_voice.scoring.result import ScoreCard
+from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.scoring.transcript import Transcript, Utterance
+from milo_voice.store.db import unit_of_work
+from milo_voice.store.tables import (
     Candidate,
     CandidateStatus,
     Interview,
@@ -31,11 +35,7 @@ from milo_voice.models import (
     WebhookEndpoint,
     utc_now,
 )
-from milo_voice.models import Question as QuestionRow
-from milo_voice.scoring.card import ScriptedQuestion
-from milo_voice.scoring.result import ScoreCard
-from milo_voice.scoring.rubric import QuestionRubric
-from milo_voice.scoring.transcript import Transcript, Utterance
+from milo_voice.store.tables import Question as QuestionRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,9 @@ from typing import Any
 
 import httpx
 
-from milo_voice.models import Job
 from milo_voice.scoring.jobs import JobQueue
 from milo_voice.scoring.store import ScoringStore
+from milo_voice.store.tables import Job
 
 log = logging.getLogger(__name__)
 

@@ -19,9 +19,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from milo_voice.engines import LazyRuntime
+from milo_voice.calls.engines import LazyRuntime
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.web import candidate, phone, reports, rtc, workspace
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -15,9 +15,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from milo_voice.models import CandidateStatus
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
+from milo_voice.store.tables import CandidateStatus
 from milo_voice.web.rtc import live_calls
 
 WEB = Path(__file__).parent

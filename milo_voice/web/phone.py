@@ -3,31 +3,26 @@
 `POST /phone/voice` maps the called number to an interview and the caller to a candidate (by
 phone number), opens a call row with a one-time ticket, and answers `<Connect><Stream>` with the
 ticket as a `<Parameter>`. `/phone/stream` claims the ticket, asks for a keypad access code if the
-caller is still unknown, then runs the interview over `TwilioStreamTransport`. The ticket is what
+caller is still unknown, then runs the interview (`calls/phone/call.py`). The ticket is what
 authenticates the stream: only Twilio saw it, in the answer to a (signed) webhook.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-import numpy as np
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from milo_voice import phone_keypad
-from milo_voice.engines import Runtime
+from milo_voice.calls.phone.call import run_phone_call
+from milo_voice.calls.phone.numbers import PhoneStore
+from milo_voice.calls.phone.twilio_rest import connect_stream, say_and_hang_up, stream_url, valid_signature
 from milo_voice.errors import ProtocolViolation, TransportClosed
-from milo_voice.live import run_session
-from milo_voice.media.twilio_stream import CLOSE_POLICY, TwilioStreamTransport
-from milo_voice.phone_store import PhoneStore
+from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
 from milo_voice.settings import Settings
-from milo_voice.store import Store
-from milo_voice.twilio_http import connect_stream, say_and_hang_up, stream_url, valid_signature
 
 log = logging.getLogger(__name__)
 
@@ -122,60 +117,11 @@ async def stream(websocket: WebSocket) -> None:
         await transport.close(CLOSE_POLICY, transport.ended_by or "no stream")
         return
     try:
-        await _run_call(websocket, transport, start.custom_parameters.get("ticket", ""))
+        state = websocket.app.state
+        await run_phone_call(state.settings, state.runtime.get, state.store, transport,
+                             start.custom_parameters.get("ticket", ""))
     finally:
         await transport.close()
-
-
-async def _run_call(websocket: WebSocket, transport: TwilioStreamTransport, ticket: str) -> None:
-    state = websocket.app.state
-    settings: Settings = state.settings
-    store: Store = state.store
-    phones = PhoneStore(store)
-    call = await run_in_threadpool(phones.claim_ticket, ticket)
-    if call is None or call.id is None:
-        log.warning("phone.bad_ticket")
-        await transport.close(CLOSE_POLICY, "unknown, used or expired ticket")
-        return
-    call_id = call.id
-    await run_in_threadpool(lambda: phones.update_call(call_id, call_sid=transport.call_id))
-    runtime: Runtime = await state.runtime.get()
-    candidate_id = call.candidate_id
-    if candidate_id is None:
-        candidate_id = await _keypad(transport, runtime, phones, call.interview_id)
-        if candidate_id is None:
-            return
-        await run_in_threadpool(lambda: phones.update_call(call_id, candidate_id=candidate_id))
-        await transport.clear()
-        transport.restart_clock()
-    loop = asyncio.get_running_loop()
-
-    def started(session_id: int) -> None:
-        loop.run_in_executor(None, lambda: phones.update_call(call_id, session_id=session_id))
-
-    outcome = await run_session(settings, runtime, store, transport, candidate_id=candidate_id,
-                                interview_id=call.interview_id, channel="phone", on_started=started)
-    log.info("phone.call_ended", extra={"session_id": outcome.session_id, "status": outcome.status,
-                                        "ended_by": transport.ended_by})
-
-
-async def _keypad(transport: TwilioStreamTransport, runtime: Runtime, phones: PhoneStore,
-                  interview_id: int) -> int | None:
-    loop = asyncio.get_running_loop()
-    engines = runtime.engines
-
-    def render(text: str) -> np.ndarray:
-        cached = engines.tts.get(text)
-        return cached if cached is not None else engines.tts.render(text)
-
-    async def speak(text: str) -> np.ndarray:
-        return await loop.run_in_executor(engines.tts_executor, render, text)
-
-    async def lookup(code: str) -> int | None:
-        candidate = await run_in_threadpool(phones.candidate_by_code, interview_id, code)
-        return candidate.id if candidate is not None else None
-
-    return await phone_keypad.identify(transport, speak, lookup)
 
 
 def routes() -> list[BaseRoute]:

@@ -26,12 +26,12 @@ from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, R
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
-from milo_voice.models import ReportLink
 from milo_voice.scoring import export
 from milo_voice.scoring.package import build_zip
 from milo_voice.scoring.pdf import SECTIONS, render_pdf, verdict
 from milo_voice.scoring.report import ReportData, clock, gather
 from milo_voice.scoring.store import ScoringStore
+from milo_voice.store.tables import ReportLink
 
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))

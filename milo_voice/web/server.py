@@ -6,12 +6,12 @@ import logging
 
 import uvicorn
 
-from milo_voice.db import create_engine, migrate
-from milo_voice.engines import LazyRuntime, load_runtime
-from milo_voice.recovery import recover_sessions
+from milo_voice.calls.engines import LazyRuntime, load_runtime
+from milo_voice.calls.recovery import recover_sessions
 from milo_voice.scoring.service import build as build_scoring
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.db import create_engine, migrate
+from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
 
 log = logging.getLogger(__name__)

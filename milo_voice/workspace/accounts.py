@@ -13,7 +13,7 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from milo_voice.models import ApiKey, AppSecret, AppUser, Invite, UserRole
+from milo_voice.store.tables import ApiKey, AppSecret, AppUser, Invite, UserRole
 from milo_voice.workspace import security
 from milo_voice.workspace.repo import Invalid, NotFound, Repo
 

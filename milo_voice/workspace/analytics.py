@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from statistics import median
 
-from milo_voice.models import Candidate, InterviewSession, SessionStatus
+from milo_voice.store.tables import Candidate, InterviewSession, SessionStatus
 
 
 @dataclass(frozen=True, slots=True)

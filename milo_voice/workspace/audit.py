@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from milo_voice.models import AuditEvent
+from milo_voice.store.tables import AuditEvent
 from milo_voice.workspace.accounts import Principal
 from milo_voice.workspace.repo import Repo
 

@@ -13,7 +13,8 @@ from statistics import mean
 from sqlalchemy import func, or_
 from sqlmodel import col, select
 
-from milo_voice.models import (
+from milo_voice.store.sessions import new_token
+from milo_voice.store.tables import (
     AppUser,
     Candidate,
     CandidateNote,
@@ -23,7 +24,6 @@ from milo_voice.models import (
     InterviewSession,
     InterviewStatus,
 )
-from milo_voice.store import new_token
 from milo_voice.workspace.repo import Invalid, NotFound, Repo
 
 STATUSES: tuple[str, ...] = tuple(s.value for s in CandidateStatus)

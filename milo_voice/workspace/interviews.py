@@ -17,9 +17,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from milo_voice.dialogue.script import AnswerShape
-from milo_voice.models import Candidate, Interview, InterviewStatus
-from milo_voice.models import Question as QuestionRow
 from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.store.tables import Candidate, Interview, InterviewStatus
+from milo_voice.store.tables import Question as QuestionRow
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
 from milo_voice.workspace.repo import Invalid, NotFound, Repo
 

@@ -9,8 +9,8 @@ from datetime import datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from milo_voice.db import unit_of_work
-from milo_voice.models import utc_now
+from milo_voice.store.db import unit_of_work
+from milo_voice.store.tables import utc_now
 
 
 class NotFound(LookupError):
@@ -30,6 +30,6 @@ class Repo:
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
-        """One transaction (`milo_voice.db.unit_of_work`)."""
+        """One transaction (`milo_voice.store.db.unit_of_work`)."""
         with unit_of_work(self.engine) as session:
             yield session

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from sqlmodel import col, delete, select
 
-from milo_voice.models import ReportLink
+from milo_voice.store.tables import ReportLink
 from milo_voice.workspace.repo import Repo
 
 

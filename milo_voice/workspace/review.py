@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 
-from milo_voice.models import Candidate, Interview, InterviewSession, Speaker, TimingEvent, Turn
-from milo_voice.models import Question as QuestionRow
+from milo_voice.store.tables import Candidate, Interview, InterviewSession, Speaker, TimingEvent, Turn
+from milo_voice.store.tables import Question as QuestionRow
 from milo_voice.workspace.repo import NotFound, Repo
 
 

@@ -12,8 +12,8 @@ import getpass
 import sys
 from typing import TextIO
 
-from milo_voice.db import create_engine, migrate
 from milo_voice.settings import Settings
+from milo_voice.store.db import create_engine, migrate
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.repo import Invalid
 

@@ -15,8 +15,8 @@ from urllib.parse import urlsplit
 
 from sqlmodel import col, delete, func, select
 
-from milo_voice.models import Job, JobStatus, WebhookDelivery, WebhookEndpoint
 from milo_voice.scoring.webhooks import EVENTS, JOB_KIND, new_secret
+from milo_voice.store.tables import Job, JobStatus, WebhookDelivery, WebhookEndpoint
 from milo_voice.workspace.repo import Invalid, NotFound, Repo
 
 MAX_URL = 2000

@@ -10,10 +10,10 @@ import pytest
 from conftest import manifest
 from helpers import simulated_interview, words
 
+from milo_voice.calls.simulate import SimulationResult
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.simulate import SimulationResult
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 
 ANSWER = "librispeech_1088_a01"
 """A 2.3 s hold after a finished-sounding sentence: the defaults reply into it (bench/turns.py

@@ -11,12 +11,12 @@ import pytest
 from conftest import SPEECH, manifest
 from helpers import words
 
+from milo_voice.calls.engines import Runtime, load_runtime
+from milo_voice.calls.simulate import SimulationResult, load_answers, simulate
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.engines import Runtime, load_runtime
 from milo_voice.media.recorder import probe_duration
 from milo_voice.settings import Settings
-from milo_voice.simulate import SimulationResult, load_answers, simulate
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 
 ANSWERS = ["librispeech_367_a03", "librispeech_2412_a01", "librispeech_3331_a02"]
 PATIENT = {"min_silence": 2.0, "unsure_silence": 2.8, "closing_silence": 2.0}
@@ -49,7 +49,7 @@ def run(
 ) -> tuple[SimulationResult, Store, Settings]:
     from conftest import REPO
 
-    from milo_voice.db import create_engine, migrate
+    from milo_voice.store.db import create_engine, migrate
 
     tmp = tmp_path_factory.mktemp("e2e")
     settings = Settings(

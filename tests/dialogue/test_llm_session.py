@@ -15,16 +15,16 @@ import pytest
 from conftest import REPO, SPEECH
 from fakes.llm_server import FakeLlmServer, FakeReply, free_port, llama_server
 
-from milo_voice.db import create_engine, migrate
+from milo_voice.calls.engines import Runtime, load_runtime
+from milo_voice.calls.simulate import SimulationResult, load_answers, simulate
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.fallback import FALLBACK_SOURCE
 from milo_voice.dialogue.script import ACKNOWLEDGEMENTS, AnswerShape, InterviewScript, Question
 from milo_voice.dialogue.session_types import TurnRecord
-from milo_voice.engines import Runtime, load_runtime
-from milo_voice.models import TimingEvent
 from milo_voice.settings import Settings
-from milo_voice.simulate import SimulationResult, load_answers, simulate
-from milo_voice.store import Store
+from milo_voice.store.db import create_engine, migrate
+from milo_voice.store.sessions import Store
+from milo_voice.store.tables import TimingEvent
 
 ANSWER = "librispeech_367_a03"
 SCRIPT = InterviewScript(

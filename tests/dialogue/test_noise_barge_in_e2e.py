@@ -14,9 +14,9 @@ import pytest
 from conftest import manifest
 from helpers import simulated_interview, words
 
+from milo_voice.calls.simulate import SimulationResult
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.simulate import SimulationResult
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 
 ANSWER = "ljspeech_linda_johnson_a01"
 SCRIPT = InterviewScript(

@@ -11,10 +11,10 @@ import pytest
 from conftest import manifest
 from helpers import simulated_interview
 
+from milo_voice.calls.simulate import SimulationResult
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.simulate import SimulationResult
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 
 ANSWERS = ["librispeech_3005_a01", "librispeech_3331_a01", "librispeech_533_a01"]
 SHORT = 1.5

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from helpers import simulated_interview
 
+from milo_voice.calls.simulate import SimulationResult
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.settings import Settings
-from milo_voice.simulate import SimulationResult
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 
 ANSWERS = ["librispeech_367_a03", "librispeech_2412_a01"]
 """Pauses the VAD measures at 1.1 s (after "one half pint of": unfinished), and 1.0 s and 1.04 s

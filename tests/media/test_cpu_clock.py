@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from milo_voice import model_files
+from milo_voice.media import model_files
 from milo_voice.media.asr import LiveTranscript, WhisperEngine, as_float
 from milo_voice.media.cpu_clock import ThreadCpu, new_threads, thread_cpu_s, thread_ids
 from tests.conftest import REPO, SPEECH

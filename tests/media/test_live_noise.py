@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from milo_voice import model_files
+from milo_voice.media import model_files
 from milo_voice.media.asr import WhisperEngine, as_float, is_noise_decode
 from milo_voice.media.pcm import read_wav
 from milo_voice.media.types import SAMPLE_RATE

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 
 from milo_voice.errors import BadMedia, ModelMissing
+from milo_voice.media.model_files import fetch_smart_turn
 from milo_voice.media.pcm import read_wav
 from milo_voice.media.smart_turn import WINDOW_SAMPLES, SmartTurn
 from milo_voice.media.types import SAMPLE_RATE
-from milo_voice.model_files import fetch_smart_turn
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SPEECH = REPO_ROOT.parent / "shared" / "data" / "speech"

@@ -11,10 +11,10 @@ import pytest
 from faster_whisper import WhisperModel
 
 from milo_voice.errors import ModelMissing
+from milo_voice.media.model_files import resolve_piper_voice, resolve_whisper
 from milo_voice.media.pcm import to_float
 from milo_voice.media.tts import EspeakTTS, PiperTTS, TtsCache, make_tts, normalise_text
 from milo_voice.media.types import SAMPLE_RATE
-from milo_voice.model_files import resolve_piper_voice, resolve_whisper
 from milo_voice.settings import Settings
 
 QUESTION = "Tell me about a time you disagreed with your manager and what happened next."

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.models import Word
 from milo_voice.scoring.rubric import Criterion, CriterionKind, QuestionRubric
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
+from milo_voice.store.tables import Word
 
 WORD_S = 0.4
 

@@ -12,13 +12,13 @@ from pathlib import Path
 from scoring_builders import build_session
 
 from milo_voice.errors import EngineUnavailable
-from milo_voice.models import CandidateStatus, Job, JobStatus
 from milo_voice.scoring.job_table import JobTable
 from milo_voice.scoring.jobs import LocalQueue, Worker
 from milo_voice.scoring.service import SCORE_JOB, build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
+from milo_voice.store.tables import CandidateStatus, Job, JobStatus
 
 WAIT = 30.0
 
@@ -69,7 +69,7 @@ def test_an_error_that_a_retry_cannot_fix_fails_the_job_at_once(store: Store) ->
 CRASHING_WORKER = textwrap.dedent(
     """
     import sys, threading
-    from milo_voice.db import create_engine
+    from milo_voice.store.db import create_engine
     from milo_voice.scoring.job_table import JobTable
     table = JobTable(create_engine(sys.argv[1]))
     job = table.claim()

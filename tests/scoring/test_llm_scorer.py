@@ -11,12 +11,12 @@ from json_llm_server import JsonLlmServer
 from scoring_builders import build_session
 
 from milo_voice.errors import EngineUnavailable
-from milo_voice.models import CandidateStatus
 from milo_voice.scoring.llm import LlmScorer
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
+from milo_voice.store.tables import CandidateStatus
 
 ANSWERS = {0: "Yes, I am allowed to work here.", 1: "I listen to them, and I apologise for the trouble."}
 

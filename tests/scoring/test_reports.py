@@ -18,7 +18,7 @@ from milo_voice.scoring.pdf import render_pdf
 from milo_voice.scoring.report import gather
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
 
 

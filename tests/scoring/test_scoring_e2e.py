@@ -17,18 +17,18 @@ from conftest import REPO, SPEECH
 from fakes.llm_server import llama_server
 from helpers import run
 
-from milo_voice.db import create_engine, migrate
+from milo_voice.calls.engines import Runtime, load_runtime
+from milo_voice.calls.simulate import SimulationResult, load_answers, simulate
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.engines import Runtime, load_runtime
-from milo_voice.models import CandidateStatus
 from milo_voice.scoring.quotes import normalise
 from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.rubric import Criterion, CriterionKind, QuestionRubric
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.simulate import SimulationResult, load_answers, simulate
-from milo_voice.store import Store
+from milo_voice.store.db import create_engine, migrate
+from milo_voice.store.sessions import Store
+from milo_voice.store.tables import CandidateStatus
 
 ANSWERS = ["librispeech_367_a03", "librispeech_2412_a01", "librispeech_3331_a02"]
 SCRIPT = InterviewScript(

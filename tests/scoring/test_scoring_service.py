@@ -5,7 +5,6 @@ from __future__ import annotations
 from helpers import run
 from scoring_builders import RUBRICS, build_session
 
-from milo_voice.models import CandidateStatus, JobStatus
 from milo_voice.scoring.job_table import JobTable
 from milo_voice.scoring.result import Judgement
 from milo_voice.scoring.rubric import Criterion
@@ -13,7 +12,8 @@ from milo_voice.scoring.scorer import QuestionInput
 from milo_voice.scoring.service import SCORE_JOB, build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
+from milo_voice.store.tables import CandidateStatus, JobStatus
 
 GOOD = {
     0: "Yes, I am a citizen here.",

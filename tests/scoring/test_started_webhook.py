@@ -13,17 +13,17 @@ from conftest import REPO, SPEECH
 from helpers import run
 from webhook_receiver import WebhookReceiver
 
-from milo_voice.db import create_engine, migrate
+from milo_voice.calls.engines import load_runtime
+from milo_voice.calls.simulate import SimulationResult, load_answers, simulate
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.engines import load_runtime
 from milo_voice.media.pcm import read_wav, write_wav
 from milo_voice.media.types import SAMPLE_RATE
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.scoring.webhooks import new_secret
 from milo_voice.settings import Settings
-from milo_voice.simulate import SimulationResult, load_answers, simulate
-from milo_voice.store import Store
+from milo_voice.store.db import create_engine, migrate
+from milo_voice.store.sessions import Store
 
 SCRIPT = InterviewScript(
     title="Started webhook: one question",

@@ -11,7 +11,7 @@ from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.scoring.webhooks import new_secret, sign, verify_signature
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 
 WAIT = 30.0
 

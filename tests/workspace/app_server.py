@@ -10,9 +10,9 @@ import os
 
 import uvicorn
 
-from milo_voice.db import create_engine, migrate
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.db import create_engine, migrate
+from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
 
 if __name__ == "__main__":

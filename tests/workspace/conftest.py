@@ -8,7 +8,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
 from milo_voice.workspace.accounts import Accounts
 from workspace.support import ADMIN, PASSWORD, VIEWER, login

@@ -10,7 +10,7 @@ from conftest import SPEECH  # tests/conftest.py
 from milo_voice.dialogue.events import TimedEvent
 from milo_voice.media.pcm import frames, read_wav
 from milo_voice.media.recorder import Recorder
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 
 CLIP = SPEECH / "answers" / "librispeech_367_a03.wav"
 ANSWER = "I make a <script>alert('x')</script> soup & bread."

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.workspace import security, users_cli
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.repo import Invalid, NotFound

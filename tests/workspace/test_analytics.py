@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from milo_voice.dialogue.events import TimedEvent
-from milo_voice.models import Candidate, InterviewSession
+from milo_voice.store.tables import Candidate, InterviewSession
 from milo_voice.workspace.analytics import chart_points, compute
 from milo_voice.workspace.diagnostics import diagnose
 

@@ -9,7 +9,7 @@ from typing import Any
 from starlette.testclient import TestClient
 
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.web.workspace import api
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.interviews import Interviews

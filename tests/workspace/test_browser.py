@@ -110,13 +110,13 @@ def server(tmp_path: Path) -> Iterator[Settings]:
 
 def simulate_for(settings: Settings, candidate_id: int) -> int:
     """A real simulated interview (tiny.en, Smart Turn, Piper, the recorder) stored for this candidate."""
-    from milo_voice.db import create_engine
-    from milo_voice.engines import load_runtime
-    from milo_voice.live import run_session
-    from milo_voice.media.file_transport import FileTransport
+    from milo_voice.calls.engines import load_runtime
+    from milo_voice.calls.run import run_session
+    from milo_voice.calls.simulate import load_answers
+    from milo_voice.media.transports.file import FileTransport
     from milo_voice.scoring.service import build as build_scoring
-    from milo_voice.simulate import load_answers
-    from milo_voice.store import Store
+    from milo_voice.store.db import create_engine
+    from milo_voice.store.sessions import Store
 
     store = Store(create_engine(settings.database_url))
     candidate = store.candidate_by_token(_token_of(store, candidate_id))

@@ -8,9 +8,9 @@ from dataclasses import replace
 import pytest
 from starlette.testclient import TestClient
 
-from milo_voice.live import turn_params_for
+from milo_voice.calls.run import server_turn_params, turn_params_for
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.workspace import editor
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
@@ -209,4 +209,4 @@ def test_the_interviews_own_patience_reaches_the_live_turn_policy(store: Store) 
     assert params.min_silence == settings.min_silence  # only the patience the editor sets changes
     quick = turn_params_for(settings, store.script_for(hasty.id))
     assert quick.max_silence == quick.unsure_silence == quick.min_silence == 1.0  # none waits longer
-    assert turn_params_for(settings, store.script_for(plain.id)) == settings.turn_params()
+    assert turn_params_for(settings, store.script_for(plain.id)) == server_turn_params(settings)

@@ -10,9 +10,9 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from milo_voice.models import UserRole
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
+from milo_voice.store.tables import UserRole
 from milo_voice.web.app import create_app
 from milo_voice.web.workspace import api, page_routes
 from milo_voice.workspace.accounts import Accounts

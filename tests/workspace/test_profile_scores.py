@@ -21,7 +21,7 @@ from milo_voice.scoring.scorer import QuestionInput
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.web.workspace.scores import OFFLINE_BADGE
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
@@ -173,7 +173,7 @@ def test_rubric_editing_and_quote_seeking_in_a_real_browser(server: Settings, tm
     session is scored offline; on the profile, clicking the evidence quote seeks the player."""
     from playwright.sync_api import expect, sync_playwright
 
-    from milo_voice.db import create_engine
+    from milo_voice.store.db import create_engine
 
     base = f"http://127.0.0.1:{server.port}"
     shots = tmp_path / "screenshots"

@@ -12,10 +12,10 @@ import zipfile
 from scoring.scoring_builders import KNOCKOUT_ANSWERS, build_session, scored_session
 from starlette.testclient import TestClient
 
-from milo_voice.models import AuditEvent
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
+from milo_voice.store.tables import AuditEvent
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.audit import Audit
 from milo_voice.workspace.report_links import ReportLinks

@@ -9,7 +9,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.workspace.candidates import CandidateQuery, Candidates
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
 from milo_voice.workspace.interviews import Interviews

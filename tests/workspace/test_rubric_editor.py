@@ -17,7 +17,7 @@ from milo_voice.scoring.rubric import Criterion, CriterionKind, QuestionRubric
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.workspace import editor, rubric_form
 from milo_voice.workspace.interviews import Interviews
 from milo_voice.workspace.repo import Invalid

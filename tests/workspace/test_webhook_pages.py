@@ -15,7 +15,7 @@ from starlette.testclient import TestClient
 from milo_voice.scoring.service import ScoringRuntime, build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.workspace.audit import Audit
 from milo_voice.workspace.webhook_admin import WebhookAdmin
 from workspace.support import form_token

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from milo_voice.models import UserRole
+from milo_voice.store.tables import UserRole
 from milo_voice.web.workspace.auth import page, public_form, signed_in, start_session, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace

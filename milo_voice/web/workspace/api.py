@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from milo_voice.models import Candidate, Interview, UserRole
 from milo_voice.scoring.pdf import SECTIONS
 from milo_voice.scoring.report import ReportData
+from milo_voice.store.tables import Candidate, Interview, UserRole
 from milo_voice.web import reports
 from milo_voice.web.workspace.auth import api, api_error, who
 from milo_voice.web.workspace.openapi import spec

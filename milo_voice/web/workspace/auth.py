@@ -23,7 +23,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from milo_voice.errors import ConfigError
-from milo_voice.models import UserRole
+from milo_voice.store.tables import UserRole
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import security
 from milo_voice.workspace.accounts import Principal, principal

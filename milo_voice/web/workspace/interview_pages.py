@@ -17,8 +17,8 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from milo_voice.dialogue.script import AnswerShape
-from milo_voice.models import Interview, InterviewStatus, UserRole
 from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.store.tables import Interview, InterviewStatus, UserRole
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace

@@ -13,12 +13,12 @@ from datetime import datetime
 
 from starlette.requests import Request
 
-from milo_voice.models import ScoreRecord
 from milo_voice.scoring.pdf import verdict as report_verdict
 from milo_voice.scoring.result import OFFLINE, CriterionResult, ScoreCard
 from milo_voice.scoring.rubric import CriterionKind
 from milo_voice.scoring.service import SCORE_JOB
 from milo_voice.scoring.store import ScoringStore
+from milo_voice.store.tables import ScoreRecord
 
 OFFLINE_BADGE = "Offline scorer: deterministic word matching, no LLM"
 """Shown beside every offline score: the issue asks that it is never mistaken for a model's."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 
 from milo_voice.settings import Settings
-from milo_voice.store import Store
+from milo_voice.store.sessions import Store
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.audit import Audit
 from milo_voice.workspace.candidates import Candidates

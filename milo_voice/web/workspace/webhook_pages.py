@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from milo_voice.models import UserRole
 from milo_voice.scoring import webhooks
 from milo_voice.scoring.service import TEST_EVENT, send_test_event
+from milo_voice.store.tables import UserRole
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace

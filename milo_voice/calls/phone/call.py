@@ -1,0 +1,75 @@
+"""One phone call, from a claimed ticket to the end of its interview.
+
+The stream's ticket names the call row (and the candidate, if the caller's number did); an
+unknown caller keys an access code first. Then the interview runs on the Twilio transport like
+any other call. Knows nothing of HTTP: `web/phone.py` accepts the websocket and hands over.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import numpy as np
+
+from milo_voice.calls.engines import Runtime
+from milo_voice.calls.phone import keypad
+from milo_voice.calls.phone.numbers import PhoneStore
+from milo_voice.calls.run import run_session
+from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
+from milo_voice.settings import Settings
+from milo_voice.store.sessions import Store
+
+log = logging.getLogger(__name__)
+
+
+async def run_phone_call(settings: Settings, runtime: Callable[[], Awaitable[Runtime]], store: Store,
+                         transport: TwilioStreamTransport, ticket: str) -> None:
+    """Claim `ticket`, identify the caller (keypad if needed) and run the interview to its end."""
+    phones = PhoneStore(store)
+    call = await asyncio.to_thread(phones.claim_ticket, ticket)
+    if call is None or call.id is None:
+        log.warning("phone.bad_ticket")
+        await transport.close(CLOSE_POLICY, "unknown, used or expired ticket")
+        return
+    call_id = call.id
+    await asyncio.to_thread(lambda: phones.update_call(call_id, call_sid=transport.call_id))
+    engines = await runtime()
+    candidate_id = call.candidate_id
+    if candidate_id is None:
+        candidate_id = await _identify(transport, engines, phones, call.interview_id)
+        if candidate_id is None:
+            return
+        await asyncio.to_thread(lambda: phones.update_call(call_id, candidate_id=candidate_id))
+        await transport.clear()
+        transport.restart_clock()
+    loop = asyncio.get_running_loop()
+
+    def started(session_id: int) -> None:
+        loop.run_in_executor(None, lambda: phones.update_call(call_id, session_id=session_id))
+
+    outcome = await run_session(settings, engines, store, transport, candidate_id=candidate_id,
+                                interview_id=call.interview_id, channel="phone", on_started=started)
+    log.info("phone.call_ended", extra={"session_id": outcome.session_id, "status": outcome.status,
+                                        "ended_by": transport.ended_by})
+
+
+async def _identify(transport: TwilioStreamTransport, runtime: Runtime, phones: PhoneStore,
+                    interview_id: int) -> int | None:
+    """The keypad step: spoken prompts from the TTS cache, codes looked up off the event loop."""
+    loop = asyncio.get_running_loop()
+    engines = runtime.engines
+
+    def render(text: str) -> np.ndarray:
+        cached = engines.tts.get(text)
+        return cached if cached is not None else engines.tts.render(text)
+
+    async def speak(text: str) -> np.ndarray:
+        return await loop.run_in_executor(engines.tts_executor, render, text)
+
+    async def lookup(code: str) -> int | None:
+        candidate = await asyncio.to_thread(phones.candidate_by_code, interview_id, code)
+        return candidate.id if candidate is not None else None
+
+    return await keypad.identify(transport, speak, lookup)

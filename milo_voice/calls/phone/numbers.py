@@ -1,0 +1,196 @@
+"""Queries and units of work for the phone channel: numbers, keypad access codes, calls and their tickets.
+
+Blocking, one short transaction per method, over the same `Engine` as `Store` (callers on the
+event loop use a thread). No schema here (see `models.py`, migration 0002).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from milo_voice.store.sessions import Store
+from milo_voice.store.tables import Candidate, CandidateStatus, PhoneAccessCode, PhoneCall, PhoneNumber
+
+ACCESS_CODE_DIGITS = 8
+"""Digits in a keypad access code: 10^8 codes, against at most `KEYPAD_ATTEMPTS` guesses per call."""
+TICKET_BYTES = 32
+"""Random bytes in a stream ticket (256 bits, like candidate tokens)."""
+TICKET_TTL = timedelta(minutes=10)
+"""A ticket not claimed by a media stream within this long is dead (an outbound call rings first)."""
+MIN_LOCAL_DIGITS = 9
+"""A stored number without a country code matches a caller only on at least this many trailing digits."""
+
+
+def normalise_number(number: str) -> str:
+    """"+1 (415) 555-0100" -> "+14155550100"; "0044 20..." -> "+4420..."; no country code: digits only."""
+    text = number.strip()
+    digits = re.sub(r"\D", "", text)
+    if text.startswith("+"):
+        return f"+{digits}" if digits else ""
+    if digits.startswith("00") and len(digits) > 4:
+        return f"+{digits[2:]}"
+    return digits
+
+
+def same_number(caller: str, stored: str) -> bool:
+    """Does the caller's E.164 number match a number a recruiter typed (maybe without country code)?"""
+    a, b = normalise_number(caller), normalise_number(stored)
+    if not a or not b:
+        return False
+    if a.startswith("+") and b.startswith("+"):
+        return a == b
+    bare_a, bare_b = a.lstrip("+"), b.lstrip("+")
+    shorter, longer = sorted((bare_a, bare_b), key=len)
+    return len(shorter) >= MIN_LOCAL_DIGITS and longer.endswith(shorter)
+
+
+def ticket_hash(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+class PhoneStore:
+    """Phone numbers, access codes and calls, over a `Store`'s engine."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # Numbers and codes
+
+    def add_number(self, number: str, interview_id: int) -> int:
+        """Map a called number to an interview; a number already mapped raises IntegrityError."""
+        e164 = normalise_number(number)
+        if not e164.startswith("+"):
+            raise ValueError(f"{number!r}: a Twilio number must be in E.164 form, e.g. +14155550100")
+        with self.store._unit() as session:
+            row = PhoneNumber(number=e164, interview_id=interview_id, created_at=self.store.now())
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            return row.id
+
+    def interview_for_number(self, number: str) -> int | None:
+        with self.store._unit() as session:
+            return session.exec(
+                select(PhoneNumber.interview_id).where(PhoneNumber.number == normalise_number(number))
+            ).first()
+
+    def access_code(self, candidate_id: int) -> str:
+        """The candidate's keypad code, created on first use (unique across all candidates)."""
+        for _ in range(10):
+            with self.store._unit() as session:
+                row = session.get(PhoneAccessCode, candidate_id)
+                if row is not None:
+                    return row.code
+            code = "".join(secrets.choice("0123456789") for _ in range(ACCESS_CODE_DIGITS))
+            try:
+                with self.store._unit() as session:
+                    now = self.store.now()
+                    session.add(PhoneAccessCode(candidate_id=candidate_id, code=code, created_at=now))
+                return code
+            except IntegrityError:  # the code is taken (or another process just made this one): retry
+                continue
+        raise RuntimeError(f"no free access code for candidate {candidate_id} after 10 attempts")
+
+    def candidate_by_code(self, interview_id: int, code: str) -> Candidate | None:
+        """The candidate of `interview_id` with this keypad code, if any."""
+        if not code.isdigit():
+            return None
+        with self.store._unit() as session:
+            return session.exec(
+                select(Candidate)
+                .join(PhoneAccessCode, col(PhoneAccessCode.candidate_id) == col(Candidate.id))
+                .where(PhoneAccessCode.code == code, Candidate.interview_id == interview_id)
+            ).first()
+
+    def candidate_by_phone(self, interview_id: int, caller: str) -> Candidate | None:
+        """The candidate of `interview_id` whose phone is the caller's; unfinished ones first, then newest.
+        Two unfinished candidates on one number is ambiguous: None (the keypad decides)."""
+        with self.store._unit() as session:
+            rows = session.exec(
+                select(Candidate).where(Candidate.interview_id == interview_id, Candidate.phone != "")
+            ).all()
+        matches = [c for c in rows if same_number(caller, c.phone)]
+        open_ = [c for c in matches if c.status not in (CandidateStatus.COMPLETED, CandidateStatus.DISMISSED)]
+        if len(open_) > 1:
+            return None
+        if open_:
+            return open_[0]
+        return max(matches, key=lambda c: c.id or 0) if matches else None
+
+    # Calls
+
+    def open_call(
+        self,
+        *,
+        direction: str,
+        interview_id: int,
+        candidate_id: int | None,
+        call_sid: str = "",
+        from_number: str = "",
+        to_number: str = "",
+    ) -> tuple[int, str]:
+        """A new call row; returns (call id, the stream ticket). Only the ticket's hash is stored."""
+        if direction not in ("inbound", "outbound"):
+            raise ValueError(f"direction {direction!r}: expected inbound or outbound")
+        ticket = secrets.token_urlsafe(TICKET_BYTES)
+        with self.store._unit() as session:
+            row = PhoneCall(
+                call_sid=call_sid, direction=direction,
+                from_number=from_number[:40], to_number=to_number[:40],
+                interview_id=interview_id, candidate_id=candidate_id, ticket_hash=ticket_hash(ticket),
+                created_at=self.store.now(),
+            )
+            session.add(row)
+            session.flush()
+            assert row.id is not None
+            return row.id, ticket
+
+    def call_by_ticket(self, ticket: str) -> PhoneCall | None:
+        """The call a ticket belongs to, claimed or not (the outbound webhook looks it up)."""
+        with self.store._unit() as session:
+            return session.exec(select(PhoneCall).where(PhoneCall.ticket_hash == ticket_hash(ticket))).first()
+
+    def claim_ticket(self, ticket: str) -> PhoneCall | None:
+        """Mark the ticket used by a media stream and return its call; None if unknown, used or expired."""
+        now = self.store.now()
+        with self.store._unit() as session:
+            result = session.execute(
+                update(PhoneCall)
+                .where(
+                    col(PhoneCall.ticket_hash) == ticket_hash(ticket),
+                    col(PhoneCall.stream_started_at).is_(None),
+                    col(PhoneCall.created_at) > now - TICKET_TTL,
+                )
+                .values(stream_started_at=now)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return session.exec(select(PhoneCall).where(PhoneCall.ticket_hash == ticket_hash(ticket))).first()
+
+    def update_call(self, call_id: int, *, candidate_id: int | None = None, session_id: int | None = None,
+                    call_sid: str | None = None) -> None:
+        with self.store._unit() as session:
+            row = session.get(PhoneCall, call_id)
+            if row is None:
+                raise LookupError(f"phone_call {call_id} does not exist")
+            if candidate_id is not None:
+                row.candidate_id = candidate_id
+            if session_id is not None:
+                row.session_id = session_id
+            if call_sid is not None:
+                row.call_sid = call_sid
+
+    def get_call(self, call_id: int) -> PhoneCall | None:
+        with self.store._unit() as session:
+            return session.get(PhoneCall, call_id)
+
+    def candidate(self, candidate_id: int) -> Candidate | None:
+        with self.store._unit() as session:
+            return session.get(Candidate, candidate_id)

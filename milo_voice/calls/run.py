@@ -1,0 +1,146 @@
+"""Runs one interview session over any transport and stores it: the seam every channel uses.
+
+`run_session` is what a channel calls once it has a candidate and a `Transport` (a WebRTC peer,
+a phone websocket, or a file for simulation). It opens the session row, the crash-safe recorder
+and the persistence observer, runs the dialogue to its end, and closes everything whatever
+happens: a dropped call or a crash keeps the recording and the turns so far.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from milo_voice.calls.engines import Runtime, make_planner
+from milo_voice.calls.persist import SessionWriter
+from milo_voice.dialogue import events as ev
+from milo_voice.dialogue.script import InterviewScript
+from milo_voice.dialogue.session import InterviewSession
+from milo_voice.dialogue.turn_policy import TurnParams
+from milo_voice.media.recorder import Recorder
+from milo_voice.media.types import Transport
+from milo_voice.scoring.service import enqueue_scoring, notify_started
+from milo_voice.settings import Settings
+from milo_voice.store.sessions import Store
+
+log = logging.getLogger(__name__)
+
+
+def server_turn_params(settings: Settings) -> TurnParams:
+    """The server's turn-taking settings (`MILO_*_SILENCE` and friends) as the policy takes them."""
+    return TurnParams(
+        min_silence=settings.min_silence, unsure_silence=settings.unsure_silence,
+        max_silence=settings.max_silence, closing_silence=settings.closing_silence,
+        rhythm_cap=settings.rhythm_cap, thinking_silence=settings.thinking_silence,
+        turn_threshold=settings.turn_threshold,
+    )
+
+
+def turn_params_for(settings: Settings, script: InterviewScript) -> TurnParams:
+    """The server's turn-taking settings with the interview's own patience, when the editor set it."""
+    return server_turn_params(settings).with_patience(
+        max_silence=script.max_silence, thinking_silence=script.thinking_silence
+    )
+
+
+def settings_record(settings: Settings, params: TurnParams) -> dict[str, object]:
+    """The settings in force, stored with the session (JSON-safe, no secrets)."""
+    return {
+        "turn": {name: getattr(params, name) for name in params.__dataclass_fields__},
+        "asr_model": settings.asr_model,
+        "tts_engine": settings.tts_engine,
+        "vad_mode": settings.vad_mode,
+        "planner": "llm" if settings.llm_enabled else "offline",
+        "llm_model": settings.llm_model if settings.llm_enabled else "",
+    }
+
+
+@dataclass(slots=True)
+class SessionOutcome:
+    session_id: int
+    status: str
+    """A `SessionStatus` value: completed, interrupted (call ended early) or failed."""
+    writer: SessionWriter
+    recording: Path | None
+    duration_s: float
+
+
+async def run_session(
+    settings: Settings,
+    runtime: Runtime,
+    store: Store,
+    transport: Transport,
+    *,
+    candidate_id: int,
+    interview_id: int,
+    channel: str,
+    on_started: Callable[[int], None] | None = None,
+) -> SessionOutcome:
+    """Run one interview to its end over `transport` and store it; never loses what was recorded.
+
+    `on_started(session_id)` is called once the session row exists (channels use it to tell the
+    candidate's client which session it is in).
+    """
+    loop = asyncio.get_running_loop()
+    script = await loop.run_in_executor(None, store.script_for, interview_id)
+    await loop.run_in_executor(None, runtime.prepare, script)
+    params = turn_params_for(settings, script)
+    directory = settings.recordings_dir / f"session-{uuid.uuid4().hex[:12]}"
+    session_id = await loop.run_in_executor(None, lambda: store.start_session(
+        candidate_id=candidate_id, interview_id=interview_id, channel=channel,
+        recording_dir=str(directory), settings=settings_record(settings, params),
+    ))
+    if on_started is not None:
+        on_started(session_id)
+    try:  # the interview.started webhook: a failure is logged and must never stop the interview
+        await loop.run_in_executor(None, notify_started, settings, store.engine, session_id)
+    except Exception:
+        log.exception("live.notify_started_failed", extra={"session_id": session_id})
+    recorder = Recorder(directory)
+    writer = SessionWriter(store, session_id)
+    holder: list[InterviewSession] = []
+    planner = make_planner(
+        settings,
+        on_first_token=lambda: holder[0].emit(ev.PLAN_FIRST_TOKEN),
+        on_fallback=lambda reason: holder[0].emit(ev.PLAN_FALLBACK, reason=reason[:200]),
+    )
+    session = InterviewSession(script, transport, runtime.engines, planner, recorder, writer,
+                               params=params, vad_mode=settings.vad_mode)
+    holder.append(session)
+    flusher = asyncio.ensure_future(_flush_periodically(recorder))
+    completed, error = False, None
+    try:
+        completed = await session.run()
+    except Exception as exc:  # task root: the recording and turns so far are kept
+        log.exception("live.session_failed", extra={"session_id": session_id, "channel": channel})
+        error = repr(exc)
+    finally:
+        flusher.cancel()
+        recording = await loop.run_in_executor(None, recorder.finalize)
+        status = "completed" if completed else ("failed" if error else "interrupted")
+        await loop.run_in_executor(None, writer.close)
+        await loop.run_in_executor(None, lambda: store.end_session(
+            session_id=session_id, status=status, duration_s=recorder.duration,
+            recording_path=str(recording) if recording else None, error=error,
+        ))
+        if status == "completed":
+            try:  # scoring runs in the background worker; a failure here must not lose the session
+                await loop.run_in_executor(None, enqueue_scoring, settings, store.engine, session_id)
+            except Exception:
+                log.exception("live.enqueue_scoring_failed", extra={"session_id": session_id})
+        try:
+            await transport.close()
+        except Exception:  # closing a dead peer must not hide the outcome
+            log.exception("live.transport_close_failed", extra={"session_id": session_id})
+    return SessionOutcome(session_id, status, writer, recording, recorder.duration)
+
+
+async def _flush_periodically(recorder: Recorder) -> None:
+    loop = asyncio.get_running_loop()
+    while True:
+        await asyncio.sleep(recorder.flush_every)
+        await loop.run_in_executor(None, recorder.flush)

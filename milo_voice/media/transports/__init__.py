@@ -1,0 +1,1 @@
+"""Transports: 20 ms frames in and out over WebRTC, Twilio Media Streams, or files."""

@@ -1,0 +1,1 @@
+"""Storage: the database engine, tables, migrations and the repositories' base."""
