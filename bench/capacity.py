@@ -43,11 +43,13 @@ SPEECH = REPO.parent / "shared" / "data" / "speech"
 from fakes.twilio_caller import CallerAnswer, CallLog, FakeTwilioCall  # noqa: E402
 
 from milo_voice.calls.phone.numbers import PhoneStore  # noqa: E402
+from milo_voice.calls.session_store import SessionStore  # noqa: E402
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question  # noqa: E402
 from milo_voice.media.pcm import read_wav  # noqa: E402
 from milo_voice.settings import Settings  # noqa: E402
 from milo_voice.store.db import create_engine, migrate  # noqa: E402
-from milo_voice.store.sessions import Store  # noqa: E402
+from milo_voice.workspace.candidates import Candidates  # noqa: E402
+from milo_voice.workspace.interviews import Interviews  # noqa: E402
 
 NUMBER = "+15005550006"
 ANSWERS = ["librispeech_367_a03", "librispeech_3331_a02"]
@@ -75,8 +77,8 @@ def serve(args: argparse.Namespace) -> None:
 
     settings = Settings(database_url=args.db, recordings_dir=Path(args.rec), models_dir=REPO / "models",
                         port=args.port, public_url=f"http://127.0.0.1:{args.port}")
-    store = Store(create_engine(settings.database_url))
-    app = create_app(settings, store, LazyRuntime(settings, load_runtime(settings)))
+    store = SessionStore(create_engine(settings.database_url))
+    app = create_app(settings, store.engine, LazyRuntime(settings, load_runtime(settings)))
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off")
 
 
@@ -139,7 +141,7 @@ FRAME_EVENTS = {"speech_start", "speech_end", "eot_decided"}
 """Events emitted while an inbound frame is processed: their wall time vs media time shows the lag."""
 
 
-def inbound_lag(store: Store, session_id: int) -> float:
+def inbound_lag(store: SessionStore, session_id: int) -> float:
     """How far frame processing fell behind the call's own clock at worst: the spread of
     (wall time - media time) over the events emitted while frames are processed. A session that
     keeps real time has a constant offset (spread ~0); one that falls behind, a growing one."""
@@ -158,12 +160,12 @@ async def one_call(base: str, ws: str, caller: str, answers: list[CallerAnswer],
     return await fake.run()
 
 
-def run_round(n: int, pid: int, base: str, ws: str, store: Store, interview_id: int,
+def run_round(n: int, pid: int, base: str, ws: str, store: SessionStore, interview_id: int,
               answers: dict[str, CallerAnswer]) -> Round:
     callers = []
     for i in range(n):
         number = f"+1415555{n:02d}{i:02d}"
-        store.add_candidate(interview_id=interview_id, name=f"Caller {n}.{i}", phone=number)
+        Candidates(store.engine).enrol(interview_id=interview_id, name=f"Caller {n}.{i}", phone=number)
         callers.append((number, [answers[a] for a in ANSWERS]))
     rss0, cpu0, t0 = rss_mb(pid), cpu_seconds(pid), time.monotonic()
     peak = [rss0]
@@ -185,7 +187,7 @@ def run_round(n: int, pid: int, base: str, ws: str, store: Store, interview_id: 
     wall = time.monotonic() - t0
     time.sleep(3.0)  # the server finishes storing transcripts after the callers hang up
     cpu = cpu_seconds(pid) - cpu0
-    phones = PhoneStore(store)
+    phones = PhoneStore(store.engine)
     completed, lags = 0, []
     for number, _ in callers:
         sessions = [c for c in _calls_from(phones, store, number)]
@@ -203,7 +205,7 @@ def run_round(n: int, pid: int, base: str, ws: str, store: Store, interview_id: 
     )
 
 
-def _calls_from(phones: PhoneStore, store: Store, number: str) -> list[int]:
+def _calls_from(phones: PhoneStore, store: SessionStore, number: str) -> list[int]:
     from sqlmodel import Session, select
 
     from milo_voice.store.tables import PhoneCall
@@ -232,9 +234,9 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="capacity-", dir=REPO / "bench" / "out"))
     db = f"sqlite:///{tmp / 'bench.db'}"
     migrate(db)
-    store = Store(create_engine(db))
-    interview_id = store.create_interview(SCRIPT, slug="capacity")
-    PhoneStore(store).add_number(NUMBER, interview_id)
+    store = SessionStore(create_engine(db))
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="capacity")
+    PhoneStore(store.engine).add_number(NUMBER, interview_id)
     lines = (SPEECH / "manifest.jsonl").read_text().splitlines()
     manifest = {json.loads(line)["id"]: json.loads(line) for line in lines if line.strip()}
     answers = {a: CallerAnswer(read_wav(SPEECH / manifest[a]["audio"]), float(manifest[a]["speech_end_s"]))

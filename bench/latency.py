@@ -31,6 +31,7 @@ import jiwer  # noqa: E402
 
 from milo_voice.calls.engines import Runtime, load_runtime  # noqa: E402
 from milo_voice.calls.latency import Latencies, percentile, table  # noqa: E402
+from milo_voice.calls.session_store import SessionStore  # noqa: E402
 from milo_voice.calls.simulate import load_answers, simulate  # noqa: E402
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question  # noqa: E402
 from milo_voice.dialogue.speaker import clauses  # noqa: E402
@@ -38,7 +39,7 @@ from milo_voice.media.asr import as_float  # noqa: E402
 from milo_voice.media.pcm import read_wav  # noqa: E402
 from milo_voice.settings import Settings  # noqa: E402
 from milo_voice.store.db import create_engine, migrate  # noqa: E402
-from milo_voice.store.sessions import Store  # noqa: E402
+from milo_voice.workspace.interviews import Interviews  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SPEECH = REPO.parent / "shared" / "data" / "speech"
@@ -77,7 +78,7 @@ def script(n: int, tag: str) -> InterviewScript:
     )
 
 
-async def run_interviews(settings: Settings, runtime: Runtime, store: Store, ids: list[str],
+async def run_interviews(settings: Settings, runtime: Runtime, store: SessionStore, ids: list[str],
                          per: int) -> tuple[Latencies, list[dict[str, object]], dict[str, float], float]:
     lat = Latencies()
     rows: list[dict[str, object]] = []
@@ -88,7 +89,7 @@ async def run_interviews(settings: Settings, runtime: Runtime, store: Store, ids
         group = ids[start : start + per]
         answers = load_answers([SPEECH / "answers" / f"{a}.wav" for a in group], SPEECH / "manifest.jsonl")
         tag = uuid.uuid4().hex[:6]
-        interview_id = store.create_interview(script(len(group), tag), slug=f"bench-{tag}")
+        interview_id = Interviews(store.engine).add_script(script(len(group), tag), slug=f"bench-{tag}")
         result = await simulate(settings, runtime, store, answers, interview_id=interview_id)
         lat.extend(result.latencies)
         events = store.events(result.session_id)
@@ -161,7 +162,7 @@ async def main() -> int:
     settings = Settings.from_env(os.environ).with_overrides(
         database_url=f"sqlite:///{tmp / 'bench.db'}", recordings_dir=tmp / "rec", models_dir=REPO / "models")
     migrate(settings.database_url)
-    store = Store(create_engine(settings.database_url))
+    store = SessionStore(create_engine(settings.database_url))
     runtime = load_runtime(settings)
     try:
         lat, rows, cpu, speech = await run_interviews(settings, runtime, store, ids, args.per)

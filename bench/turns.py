@@ -304,9 +304,10 @@ def norm_words(text: str) -> list[str]:
 async def realtime(settings: Settings) -> dict[str, Any]:
     import jiwer
 
+    from milo_voice.calls.session_store import SessionStore
     from milo_voice.calls.simulate import load_answers, simulate
     from milo_voice.store.db import create_engine, migrate
-    from milo_voice.store.sessions import Store
+    from milo_voice.workspace.interviews import Interviews
 
     entries = manifest()
     by_speaker: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -314,7 +315,7 @@ async def realtime(settings: Settings) -> dict[str, Any]:
         by_speaker[entry["speaker"]].append(entry)
     db = OUT / f"turns-{uuid.uuid4().hex[:6]}.db"
     migrate(f"sqlite:///{db}")
-    store = Store(create_engine(f"sqlite:///{db}"))
+    store = SessionStore(create_engine(f"sqlite:///{db}"))
     runtime = load_runtime(settings)
     holds: dict[str, int] = defaultdict(int)
     cuts: dict[str, int] = defaultdict(int)
@@ -335,7 +336,7 @@ async def realtime(settings: Settings) -> dict[str, Any]:
             script = InterviewScript(title=f"turns {tag}", questions=tuple(
                 Question(f"Question number {i + 1}, please tell me about it.", AnswerShape.EXPLANATION,
                          max_follow_ups=0) for i in range(len(group))))
-            interview_id = store.create_interview(script, slug=f"turns-{tag}")
+            interview_id = Interviews(store.engine).add_script(script, slug=f"turns-{tag}")
             result = await simulate(settings, runtime, store, answers, interview_id=interview_id)
             events = store.events(result.session_id)
             frames_out = [float(e.data["at"]) for e in events if e.name == ev.AUDIO_OUT_FIRST_FRAME]

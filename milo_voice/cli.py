@@ -90,18 +90,19 @@ def _models(settings: Settings, *, fetch: bool) -> int:
     return 0 if all(s.ok or "optional" in s.detail for s in statuses) else 1
 
 
-def _store(settings: Settings):  # type: ignore[no-untyped-def]
+def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
+    """The migrated database's session store (imported here: the console script starts fast)."""
+    from milo_voice.calls.session_store import SessionStore
     from milo_voice.store.db import create_engine, migrate
-    from milo_voice.store.sessions import Store
 
     migrate(settings.database_url)
-    return Store(create_engine(settings.database_url))
+    return SessionStore(create_engine(settings.database_url))
 
 
 def _recover(settings: Settings) -> int:
     from milo_voice.calls.recovery import recover_sessions
 
-    for line in recover_sessions(_store(settings)):
+    for line in recover_sessions(_sessions(settings)):
         print(line)
     return 0
 
@@ -113,7 +114,7 @@ async def _simulate(settings: Settings, paths: list[Path], manifest: Path | None
 
     loop = asyncio.get_running_loop()
     answers = await loop.run_in_executor(None, load_answers, paths, manifest)
-    store = await loop.run_in_executor(None, _store, settings)
+    store = await loop.run_in_executor(None, _sessions, settings)
     runtime = await loop.run_in_executor(None, load_runtime, settings)
     try:
         result = await simulate(settings, runtime, store, answers)

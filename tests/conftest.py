@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
-from milo_voice.store.sessions import Store
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data"
@@ -35,6 +35,6 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-def store(settings: Settings) -> Store:
+def store(settings: Settings) -> SessionStore:
     migrate(settings.database_url)
-    return Store(create_engine(settings.database_url))
+    return SessionStore(create_engine(settings.database_url))

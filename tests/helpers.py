@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, TypeVar
 
 from milo_voice.dialogue.planner import PlanContext
 from milo_voice.dialogue.script import InterviewScript, demo_script
+from milo_voice.workspace.interviews import Interviews
 
 if TYPE_CHECKING:
+    from milo_voice.calls.session_store import SessionStore
     from milo_voice.calls.simulate import SimulationResult
-    from milo_voice.store.sessions import Store
 
 T = TypeVar("T")
 DEMO = demo_script()
@@ -47,21 +48,21 @@ def ctx(
 
 def simulated_interview(
     tmp: Path, script: InterviewScript, answer_ids: list[str], *, slug: str
-) -> tuple[SimulationResult, Store]:
+) -> tuple[SimulationResult, SessionStore]:
     """One `simulate` run of `script` with these answers from shared/data/speech, on a fresh
     SQLite file under `tmp`, with the shipped defaults and the real models."""
     from conftest import REPO, SPEECH
 
     from milo_voice.calls.engines import load_runtime
+    from milo_voice.calls.session_store import SessionStore
     from milo_voice.calls.simulate import load_answers, simulate
     from milo_voice.settings import Settings
     from milo_voice.store.db import create_engine, migrate
-    from milo_voice.store.sessions import Store
 
     url = f"sqlite:///{tmp / 'milo.db'}"
     migrate(url)
-    store = Store(create_engine(url))
-    interview_id = store.create_interview(script, slug=slug)
+    store = SessionStore(create_engine(url))
+    interview_id = Interviews(store.engine).add_script(script, slug=slug)
     settings = Settings(database_url=url, recordings_dir=tmp / "rec", models_dir=REPO / "models")
     runtime = load_runtime(settings)
     answers = load_answers([SPEECH / "answers" / f"{a}.wav" for a in answer_ids], SPEECH / "manifest.jsonl")

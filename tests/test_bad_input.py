@@ -19,6 +19,7 @@ import pytest
 from conftest import REPO, SPEECH, manifest
 
 from milo_voice.calls.engines import load_runtime
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.calls.simulate import SimulationResult, estimate_speech_end, load_answers, simulate
 from milo_voice.dialogue.script import (
     CHECK_IN_LINES,
@@ -33,7 +34,7 @@ from milo_voice.media.types import SAMPLE_RATE
 from milo_voice.media.vad import FrameVad, SpeechSegmenter
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
-from milo_voice.store.sessions import Store
+from milo_voice.workspace.interviews import Interviews
 
 MILO_VOICE = REPO / ".venv" / "bin" / "milo-voice"
 CLIP = SPEECH / "clips" / "librispeech_1088-134315-0000.wav"
@@ -164,7 +165,7 @@ SCRIPT = InterviewScript(
 
 
 @pytest.fixture(scope="module")
-def noise_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimulationResult, Store]]:
+def noise_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimulationResult, SessionStore]]:
     tmp = tmp_path_factory.mktemp("noise")
     write_wav(tmp / "room_noise.wav", room_noise())
     settings = Settings(
@@ -176,8 +177,8 @@ def noise_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simula
         max_silence=2.0,
     )
     migrate(settings.database_url)
-    store = Store(create_engine(settings.database_url))
-    interview_id = store.create_interview(SCRIPT, slug="noise")
+    store = SessionStore(create_engine(settings.database_url))
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="noise")
     answers = load_answers([tmp / "room_noise.wav"])
     runtime = load_runtime(settings)
 
@@ -193,7 +194,7 @@ def noise_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simula
 
 @pytest.mark.e2e
 def test_an_answer_of_room_noise_still_ends_in_a_finished_interview(
-    noise_run: tuple[SimulationResult, Store],
+    noise_run: tuple[SimulationResult, SessionStore],
 ) -> None:
     result, store = noise_run
     assert result.completed
@@ -210,7 +211,9 @@ def test_an_answer_of_room_noise_still_ends_in_a_finished_interview(
 
 
 @pytest.mark.e2e
-def test_room_noise_is_not_transcribed_into_an_answer(noise_run: tuple[SimulationResult, Store]) -> None:
+def test_room_noise_is_not_transcribed_into_an_answer(
+    noise_run: tuple[SimulationResult, SessionStore]
+) -> None:
     result, store = noise_run
     answers = [t for t in store.turns(result.session_id) if t.speaker == "candidate"]
     # Whisper can hear a stray "you" in noise; more than a couple of words would be an invented answer

@@ -1,4 +1,4 @@
-"""Persists one session's turns, transcripts and timed events through the Store, off the event loop.
+"""Persists one session's turns, transcripts and timed events through its `SessionStore`, off the event loop.
 
 Writes go, in order, through a single-thread executor; events are batched and written with
 each turn and at the end, so a crash loses at most the events since the last turn.
@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.events import TimedEvent
 from milo_voice.dialogue.session_types import TurnRecord
 from milo_voice.media.asr import Word
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import Word as StoredWord
 
 log = logging.getLogger(__name__)
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 class SessionWriter:
     """A `SessionObserver` that stores what the session reports."""
 
-    def __init__(self, store: Store, session_id: int) -> None:
+    def __init__(self, store: SessionStore, session_id: int) -> None:
         self.store = store
         self.session_id = session_id
         self.events: list[TimedEvent] = []

@@ -9,13 +9,13 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.media.recorder import probe_duration, recover
-from milo_voice.store.sessions import Store
 
 log = logging.getLogger(__name__)
 
 
-def recover_sessions(store: Store) -> Iterator[str]:
+def recover_sessions(store: SessionStore) -> Iterator[str]:
     """Close every session still marked live; yields one line per session for the operator."""
     for session_id in store.session_ids_with_status("live"):
         row = store.get_session(session_id)

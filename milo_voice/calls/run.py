@@ -17,6 +17,7 @@ from pathlib import Path
 
 from milo_voice.calls.engines import Runtime, make_planner
 from milo_voice.calls.persist import SessionWriter
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import InterviewScript
 from milo_voice.dialogue.session import InterviewSession
@@ -25,7 +26,8 @@ from milo_voice.media.recorder import Recorder
 from milo_voice.media.types import Transport
 from milo_voice.scoring.service import enqueue_scoring, notify_started
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +74,7 @@ class SessionOutcome:
 async def run_session(
     settings: Settings,
     runtime: Runtime,
-    store: Store,
+    store: SessionStore,
     transport: Transport,
     *,
     candidate_id: int,
@@ -86,7 +88,7 @@ async def run_session(
     candidate's client which session it is in).
     """
     loop = asyncio.get_running_loop()
-    script = await loop.run_in_executor(None, store.script_for, interview_id)
+    script = await loop.run_in_executor(None, _script, store, interview_id)
     await loop.run_in_executor(None, runtime.prepare, script)
     params = turn_params_for(settings, script)
     directory = settings.recordings_dir / f"session-{uuid.uuid4().hex[:12]}"
@@ -129,7 +131,7 @@ async def run_session(
         ))
         if status == "completed":
             try:  # scoring runs in the background worker; a failure here must not lose the session
-                await loop.run_in_executor(None, enqueue_scoring, settings, store.engine, session_id)
+                await loop.run_in_executor(None, _enqueue_scoring, settings, store, session_id)
             except Exception:
                 log.exception("live.enqueue_scoring_failed", extra={"session_id": session_id})
         try:
@@ -137,6 +139,17 @@ async def run_session(
         except Exception:  # closing a dead peer must not hide the outcome
             log.exception("live.transport_close_failed", extra={"session_id": session_id})
     return SessionOutcome(session_id, status, writer, recording, recorder.duration)
+
+
+def _script(store: SessionStore, interview_id: int) -> InterviewScript:
+    """The interview version as the dialogue runs it (the workspace owns interviews)."""
+    return Interviews(store.engine, now=store.now).script(interview_id)
+
+
+def _enqueue_scoring(settings: Settings, store: SessionStore, session_id: int) -> int:
+    """Queue scoring, with the workspace's candidate writer for the status changes scoring makes."""
+    candidates = Candidates(store.engine, now=store.now)
+    return enqueue_scoring(settings, store.engine, session_id, candidates=candidates)
 
 
 async def _flush_periodically(recorder: Recorder) -> None:

@@ -19,6 +19,7 @@ import numpy as np
 from milo_voice.calls.engines import Runtime
 from milo_voice.calls.latency import Latencies, TrueAnswer, measure
 from milo_voice.calls.run import run_session
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.session_types import TurnRecord
 from milo_voice.errors import BadMedia
 from milo_voice.media.pcm import frames, read_wav
@@ -26,7 +27,8 @@ from milo_voice.media.transports.file import FileTransport, SimAnswer
 from milo_voice.media.types import SAMPLE_RATE
 from milo_voice.media.vad import FrameVad, SpeechSegmenter
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.demo import Demo
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +83,7 @@ def load_answers(paths: Sequence[Path], manifest: Path | None = None) -> list[Si
 async def simulate(
     settings: Settings,
     runtime: Runtime,
-    store: Store,
+    store: SessionStore,
     answers: list[SimAnswer],
     *,
     interview_id: int | None = None,
@@ -89,9 +91,10 @@ async def simulate(
     """Run one simulated interview end to end and store it."""
     loop = asyncio.get_running_loop()
     if interview_id is None:
-        interview_id, _ = await loop.run_in_executor(None, store.seed_demo)
+        interview_id, _ = await loop.run_in_executor(None, Demo(store.engine, now=store.now).seed)
     candidate = await loop.run_in_executor(
-        None, lambda: store.add_candidate(interview_id=interview_id, name="Simulated candidate")
+        None, lambda: Candidates(store.engine, now=store.now).enrol(
+            interview_id=interview_id, name="Simulated candidate")
     )
     assert candidate.id is not None
     transport = FileTransport(answers, human_delay=settings.human_delay)

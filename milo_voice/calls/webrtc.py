@@ -17,9 +17,9 @@ from typing import Any
 
 from milo_voice.calls.engines import Runtime
 from milo_voice.calls.run import run_session
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.media.transports.webrtc import WebRtcTransport
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import Speaker
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def wire(call: LiveCall) -> None:
 
 
 async def run_call(calls: LiveCalls, call: LiveCall, *, settings: Settings,
-                   runtime: Callable[[], Awaitable[Runtime]], store: Store) -> None:
+                   runtime: Callable[[], Awaitable[Runtime]], store: SessionStore) -> None:
     """Wait for the peer, then run the interview on this call to its end; then drop it from `calls`."""
     try:
         try:
@@ -119,7 +119,7 @@ async def run_call(calls: LiveCalls, call: LiveCall, *, settings: Settings,
         calls.drop(call)
 
 
-def _on_started(store: Store, call: LiveCall) -> Callable[[int], None]:
+def _on_started(store: SessionStore, call: LiveCall) -> Callable[[int], None]:
     def started(session_id: int) -> None:
         call.session_id = session_id
         call.spawn(_record_video(store, call, session_id))
@@ -127,14 +127,14 @@ def _on_started(store: Store, call: LiveCall) -> Callable[[int], None]:
     return started
 
 
-async def _record_video(store: Store, call: LiveCall, session_id: int) -> None:
+async def _record_video(store: SessionStore, call: LiveCall, session_id: int) -> None:
     """The camera, if on, is recorded into the session's recording folder (camera-<n>.webm)."""
     row = await asyncio.to_thread(store.get_session, session_id)
     if row is not None:
         call.transport.record_video(Path(row.recording_dir))
 
 
-async def _send_captions(store: Store, call: LiveCall) -> None:
+async def _send_captions(store: SessionStore, call: LiveCall) -> None:
     """Send each interviewer line to the page once it has been played (the stored, heard text)."""
     while True:
         await asyncio.sleep(CAPTION_POLL)

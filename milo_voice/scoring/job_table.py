@@ -7,37 +7,25 @@ never run the same job twice at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import col, select
 
-from milo_voice.store.db import unit_of_work
-from milo_voice.store.tables import Job, JobStatus, utc_now
+from milo_voice.store.repo import Repo
+from milo_voice.store.tables import Job, JobStatus
 
 MAX_ERROR_CHARS = 2000
 
 
-class JobTable:
-    """Reads and writes of the `job` table over one Engine."""
-
-    def __init__(self, engine: Engine, *, now: Callable[[], datetime] = utc_now) -> None:
-        self.engine = engine
-        self.now = now
-
-    @contextmanager
-    def _unit(self) -> Iterator[Session]:
-        with unit_of_work(self.engine) as session:
-            yield session
+class JobTable(Repo):
+    """The one writer of the `job` table."""
 
     def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0.0) -> int:
         """A new queued job, runnable `delay` seconds from now."""
         now = self.now()
-        with self._unit() as session:
+        with self.unit() as session:
             job = Job(
                 kind=kind, payload=dict(payload), run_after=now + timedelta(seconds=delay), created_at=now
             )
@@ -51,7 +39,7 @@ class JobTable:
         """Mark the oldest due queued job running and return it (attempts counted); None if none is due."""
         for _ in range(5):  # another worker may win the race for the same row: try the next one
             now = self.now()
-            with self._unit() as session:
+            with self.unit() as session:
                 job = session.exec(
                     select(Job)
                     .where(Job.status == JobStatus.QUEUED.value, col(Job.run_after) <= now)
@@ -88,12 +76,12 @@ class JobTable:
         )
 
     def _set(self, job_id: int, **values: Any) -> None:
-        with self._unit() as session:
+        with self.unit() as session:
             session.execute(update(Job).where(col(Job.id) == job_id).values(**values))
 
     def requeue_running(self) -> list[int]:
         """Jobs left running by a process that died: queued again (their attempt is not refunded)."""
-        with self._unit() as session:
+        with self.unit() as session:
             ids = [
                 i
                 for i in session.exec(select(Job.id).where(Job.status == JobStatus.RUNNING.value))
@@ -109,17 +97,17 @@ class JobTable:
 
     def next_due(self) -> datetime | None:
         """When the earliest queued job becomes runnable; None with nothing queued."""
-        with self._unit() as session:
+        with self.unit() as session:
             return session.exec(
                 select(Job.run_after).where(Job.status == JobStatus.QUEUED.value).order_by(col(Job.run_after))
             ).first()
 
     def get(self, job_id: int) -> Job | None:
-        with self._unit() as session:
+        with self.unit() as session:
             return session.get(Job, job_id)
 
     def all(self, kind: str | None = None) -> list[Job]:
-        with self._unit() as session:
+        with self.unit() as session:
             query = select(Job).order_by(col(Job.id))
             if kind is not None:
                 query = query.where(Job.kind == kind)

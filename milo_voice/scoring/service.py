@@ -8,6 +8,9 @@
   row -> candidate *completed* or *knocked_out* -> `report.available`.
 An LLM scorer that is still unreachable on the job's last attempt gives way to the offline
 scorer, and that card is flagged for review, so no candidate stays *evaluating* for ever.
+
+Candidate status is the workspace's table: the composition (web/server.py, calls/run.py) hands
+in its writer as `CandidateStatuses`, since scoring imports nothing above the store.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from milo_voice.errors import ConfigError, EngineUnavailable
 from milo_voice.scoring import webhooks
@@ -28,8 +31,9 @@ from milo_voice.scoring.offline import OfflineScorer
 from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.rubric import Bands
 from milo_voice.scoring.scorer import Scorer
-from milo_voice.scoring.store import DbEngine, ScoringStore
+from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
+from milo_voice.store.db import DbEngine
 from milo_voice.store.tables import CandidateStatus, Job
 
 log = logging.getLogger(__name__)
@@ -69,11 +73,18 @@ def make_scorer(settings: Settings) -> Scorer:
     )
 
 
+class CandidateStatuses(Protocol):
+    """The writer of candidate status (`milo_voice.workspace.candidates.Candidates`)."""
+
+    def set_status(self, candidate_id: int, status: CandidateStatus) -> None: ...
+
+
 @dataclass
 class ScoringService:
     settings: Settings
     store: ScoringStore
     queue: JobQueue
+    candidates: CandidateStatuses
 
     @property
     def bands(self) -> Bands:
@@ -91,44 +102,20 @@ class ScoringService:
         """Call when a session has ended: status evaluating, `interview.completed`, a scoring job."""
         context = self.store.context(session_id)
         if context.candidate.id is not None:
-            self.store.set_candidate_status(context.candidate.id, CandidateStatus.EVALUATING)
+            self.candidates.set_status(context.candidate.id, CandidateStatus.EVALUATING)
         self._publish("interview.completed", self._session_data(context.session.id or session_id))
         return self.queue.enqueue(SCORE_JOB, {"session_id": session_id})
 
     def notify_started(self, session_id: int) -> None:
         """Call when a session has started: `interview.started` to the subscribed endpoints."""
-        self._publish("interview.started", self._session_data(session_id))
+        _notify_started(self.store, self.queue, session_id)
 
     def send_test(self, endpoint_id: int) -> int:
-        """A `webhook.test` delivery to one endpoint (active or not), signed and logged like any other.
-
-        Not one of `webhooks.EVENTS`: nobody subscribes to it, it goes only where an admin sends it.
-        """
-        body = json.dumps(
-            {
-                "event": TEST_EVENT,
-                "created_at": datetime.now(UTC).isoformat(),
-                "data": {"endpoint_id": endpoint_id, "message": "A test event from milo-voice."},
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
-        delivery_id = self.store.add_delivery(endpoint_id, TEST_EVENT, body)
-        self.queue.enqueue(webhooks.JOB_KIND, {"delivery_id": delivery_id})
-        return delivery_id
+        """A `webhook.test` delivery to one endpoint (active or not), signed and logged like any other."""
+        return _send_test(self.store, self.queue, endpoint_id)
 
     def _session_data(self, session_id: int) -> dict[str, Any]:
-        context = self.store.context(session_id)
-        return {
-            "session_id": session_id,
-            "candidate_id": context.candidate.id,
-            "candidate_name": context.candidate.name,
-            "interview_id": context.interview.id,
-            "interview_title": context.interview.title,
-            "channel": context.session.channel,
-            "status": context.session.status,
-            "started_at": context.session.started_at.isoformat(),
-        }
+        return _session_data(self.store, session_id)
 
     def _publish(self, event: str, data: dict[str, Any]) -> None:
         webhooks.publish(self.store, self.queue, event, data)
@@ -141,7 +128,7 @@ class ScoringService:
         self.store.add_score(context, card)
         status = CandidateStatus.KNOCKED_OUT if card.knockout is not None else CandidateStatus.COMPLETED
         if context.candidate.id is not None:
-            self.store.set_candidate_status(context.candidate.id, status)
+            self.candidates.set_status(context.candidate.id, status)
         if not self.store.endpoints_for("report.available"):
             return  # nobody listens: do not mint a public report link for nothing
         data = {
@@ -196,11 +183,13 @@ class ScoringRuntime:
         self.worker.stop()
 
 
-def build(settings: Settings, engine: DbEngine) -> ScoringRuntime:
-    """Wire the scoring area over `engine`: store, durable queue, worker with its two handlers."""
+def build(settings: Settings, engine: DbEngine, candidates: CandidateStatuses) -> ScoringRuntime:
+    """Wire the scoring area over `engine`: store, durable queue, worker with its two handlers.
+
+    `candidates` writes candidate status (the workspace's `Candidates` over the same engine)."""
     check_settings(settings)
     table = JobTable(engine)
-    service = ScoringService(settings, ScoringStore(engine), LocalQueue(table))
+    service = ScoringService(settings, ScoringStore(engine), LocalQueue(table), candidates)
     worker = Worker(
         table,
         {SCORE_JOB: service.score_session, webhooks.JOB_KIND: service.deliver_webhook},
@@ -210,21 +199,53 @@ def build(settings: Settings, engine: DbEngine) -> ScoringRuntime:
     return ScoringRuntime(service, worker)
 
 
-def _service(settings: Settings, engine: DbEngine) -> ScoringService:
-    """A service over the durable queue, for callers outside the worker (any process, same database)."""
-    return ScoringService(settings, ScoringStore(engine), LocalQueue(JobTable(engine)))
-
-
-def enqueue_scoring(settings: Settings, engine: DbEngine, session_id: int) -> int:
+def enqueue_scoring(
+    settings: Settings, engine: DbEngine, session_id: int, *, candidates: CandidateStatuses
+) -> int:
     """The one call a session runner needs when a session ends (any process on the same database)."""
-    return _service(settings, engine).enqueue_scoring(session_id)
+    service = ScoringService(settings, ScoringStore(engine), LocalQueue(JobTable(engine)), candidates)
+    return service.enqueue_scoring(session_id)
 
 
 def notify_started(settings: Settings, engine: DbEngine, session_id: int) -> None:
     """The one call a session runner needs once the session row exists: `interview.started`."""
-    _service(settings, engine).notify_started(session_id)
+    _notify_started(ScoringStore(engine), LocalQueue(JobTable(engine)), session_id)
 
 
 def send_test_event(settings: Settings, engine: DbEngine, endpoint_id: int) -> int:
     """A test delivery to one endpoint (the webhooks page's button); returns the delivery id."""
-    return _service(settings, engine).send_test(endpoint_id)
+    return _send_test(ScoringStore(engine), LocalQueue(JobTable(engine)), endpoint_id)
+
+
+def _notify_started(store: ScoringStore, queue: JobQueue, session_id: int) -> None:
+    webhooks.publish(store, queue, "interview.started", _session_data(store, session_id))
+
+
+def _send_test(store: ScoringStore, queue: JobQueue, endpoint_id: int) -> int:
+    """Not one of `webhooks.EVENTS`: nobody subscribes to it, it goes only where an admin sends it."""
+    body = json.dumps(
+        {
+            "event": TEST_EVENT,
+            "created_at": datetime.now(UTC).isoformat(),
+            "data": {"endpoint_id": endpoint_id, "message": "A test event from milo-voice."},
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    delivery_id = store.add_delivery(endpoint_id, TEST_EVENT, body)
+    queue.enqueue(webhooks.JOB_KIND, {"delivery_id": delivery_id})
+    return delivery_id
+
+
+def _session_data(store: ScoringStore, session_id: int) -> dict[str, Any]:
+    context = store.context(session_id)
+    return {
+        "session_id": session_id,
+        "candidate_id": context.candidate.id,
+        "candidate_name": context.candidate.name,
+        "interview_id": context.interview.id,
+        "interview_title": context.interview.title,
+        "channel": context.session.channel,
+        "status": context.session.status,
+        "started_at": context.session.started_at.isoformat(),
+    }

@@ -1,4 +1,4 @@
-"""Queries of the scoring area: rubrics, transcripts to score, scores, candidate status, webhooks.
+"""Queries of the scoring area: rubrics and transcripts to score, scores, report links, webhooks.
 
 Each method is one short blocking transaction over the shared Engine (call it from a thread when
 on an event loop); rows come back detached. The job table has its own module (`job_table.py`).
@@ -7,22 +7,17 @@ on an event loop); rows come back detached. The job table has its own module (`j
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, delete, select
 
 from milo_voice.scoring.card import ScriptedQuestion
 from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.rubric import QuestionRubric
 from milo_voice.scoring.transcript import Transcript, Utterance
-from milo_voice.store.db import unit_of_work
+from milo_voice.store.repo import NotFound, Repo
 from milo_voice.store.tables import (
     Candidate,
-    CandidateStatus,
     Interview,
     InterviewSession,
     Job,
@@ -33,7 +28,6 @@ from milo_voice.store.tables import (
     Turn,
     WebhookDelivery,
     WebhookEndpoint,
-    utc_now,
 )
 from milo_voice.store.tables import Question as QuestionRow
 
@@ -47,52 +41,18 @@ class SessionContext:
     interview: Interview
 
 
-DbEngine = Engine
-"""The database handle every scoring repository takes (so callers need not import SQLAlchemy)."""
+class ScoringStore(Repo):
+    """The one writer of `score`, `webhook_endpoint`, `webhook_delivery` and `report_link`; reads the rest.
 
+    Rubrics and candidate status belong to the workspace (`Interviews`, `Candidates`): scoring
+    reads rubrics here and gets the candidate writer injected (`service.CandidateStatuses`).
+    """
 
-class ScoringStore:
-    def __init__(self, engine: Engine, *, now: Callable[[], datetime] = utc_now) -> None:
-        self.engine = engine
-        self.now = now
-
-    @contextmanager
-    def _unit(self) -> Iterator[Session]:
-        with unit_of_work(self.engine) as session:
-            yield session
-
-    # Rubrics
-
-    def set_rubric(self, question_id: int, rubric: QuestionRubric | None) -> QuestionRubric | None:
-        """Store `rubric` on the question; a changed rubric gets the next version number."""
-        with self._unit() as session:
-            row = session.get(QuestionRow, question_id)
-            if row is None:
-                raise LookupError(f"question {question_id} does not exist")
-            if rubric is None:
-                row.rubric = None
-                return None
-            old = QuestionRubric.model_validate(row.rubric) if row.rubric else None
-            if old is not None:
-                same = old.model_copy(update={"version": rubric.version}) == rubric
-                rubric = rubric.model_copy(update={"version": old.version if same else old.version + 1})
-            row.rubric = rubric.model_dump(mode="json")
-            return rubric
-
-    def set_rubric_at(self, interview_id: int, position: int, rubric: QuestionRubric | None) -> None:
-        with self._unit() as session:
-            question_id = session.exec(
-                select(QuestionRow.id).where(
-                    QuestionRow.interview_id == interview_id, QuestionRow.position == position
-                )
-            ).first()
-        if question_id is None:
-            raise LookupError(f"interview {interview_id} has no question at position {position}")
-        self.set_rubric(question_id, rubric)
+    # Rubrics (read here; `workspace.interviews` writes them)
 
     def questions(self, interview_id: int) -> list[ScriptedQuestion]:
         """The interview's questions in order, each with its rubric (None where there is none)."""
-        with self._unit() as session:
+        with self.unit() as session:
             rows = session.exec(
                 select(QuestionRow)
                 .where(QuestionRow.interview_id == interview_id)
@@ -108,7 +68,7 @@ class ScoringStore:
     # Sessions, transcripts, candidates
 
     def context(self, session_id: int) -> SessionContext:
-        with self._unit() as session:
+        with self.unit() as session:
             row = session.get(InterviewSession, session_id)
             if row is None:
                 raise LookupError(f"session {session_id} does not exist")
@@ -119,12 +79,12 @@ class ScoringStore:
             return SessionContext(row, candidate, interview)
 
     def transcript(self, session_id: int) -> Transcript:
-        with self._unit() as session:
+        with self.unit() as session:
             turns = session.exec(select(Turn).where(Turn.session_id == session_id).order_by(col(Turn.index)))
             return Transcript(tuple(Utterance.from_row(t) for t in turns))
 
     def events(self, session_id: int) -> list[TimingEvent]:
-        with self._unit() as session:
+        with self.unit() as session:
             return list(
                 session.exec(
                     select(TimingEvent)
@@ -133,15 +93,8 @@ class ScoringStore:
                 )
             )
 
-    def set_candidate_status(self, candidate_id: int, status: CandidateStatus) -> None:
-        with self._unit() as session:
-            candidate = session.get(Candidate, candidate_id)
-            if candidate is None:
-                raise LookupError(f"candidate {candidate_id} does not exist")
-            candidate.status = status.value
-
     def latest_session(self, candidate_id: int) -> InterviewSession | None:
-        with self._unit() as session:
+        with self.unit() as session:
             return session.exec(
                 select(InterviewSession)
                 .where(InterviewSession.candidate_id == candidate_id)
@@ -149,7 +102,7 @@ class ScoringStore:
             ).first()
 
     def candidates(self, interview_id: int) -> list[Candidate]:
-        with self._unit() as session:
+        with self.unit() as session:
             return list(
                 session.exec(
                     select(Candidate)
@@ -159,7 +112,7 @@ class ScoringStore:
             )
 
     def interview(self, interview_id: int) -> Interview:
-        with self._unit() as session:
+        with self.unit() as session:
             row = session.get(Interview, interview_id)
         if row is None:
             raise LookupError(f"interview {interview_id} does not exist")
@@ -183,7 +136,7 @@ class ScoringStore:
             card=card.model_dump(mode="json"),
             created_at=card.created_at,
         )
-        with self._unit() as session:
+        with self.unit() as session:
             session.add(record)
             session.flush()
             if record.id is None:
@@ -192,7 +145,7 @@ class ScoringStore:
 
     def scores(self, session_id: int) -> list[ScoreRecord]:
         """Every scoring run of a session, newest first."""
-        with self._unit() as session:
+        with self.unit() as session:
             return list(
                 session.exec(
                     select(ScoreRecord)
@@ -212,7 +165,7 @@ class ScoringStore:
         no database-specific query.
         """
         unfinished = (JobStatus.QUEUED.value, JobStatus.RUNNING.value)
-        with self._unit() as session:
+        with self.unit() as session:
             payloads = session.exec(
                 select(Job.payload).where(Job.kind == kind, col(Job.status).in_(unfinished))
             )
@@ -224,7 +177,7 @@ class ScoringStore:
         """The link token for a session's report or an interview's export, made on first use."""
         if (session_id is None) == (interview_id is None):
             raise ValueError("give exactly one of session_id and interview_id")
-        with self._unit() as session:
+        with self.unit() as session:
             query = select(ReportLink.token)
             if session_id is not None:
                 query = query.where(ReportLink.session_id == session_id)
@@ -242,31 +195,49 @@ class ScoringStore:
             return token
 
     def resolve_token(self, token: str) -> ReportLink | None:
-        with self._unit() as session:
+        with self.unit() as session:
             return session.get(ReportLink, token)
+
+    def revoke_reports(self, session_id: int) -> int:
+        """Delete every public link to the session's report; how many there were."""
+        with self.unit() as session:
+            result = session.exec(delete(ReportLink).where(col(ReportLink.session_id) == session_id))
+            return int(result.rowcount)
 
     # Webhooks
 
     def add_endpoint(self, url: str, secret: str, events: list[str] | None = None) -> WebhookEndpoint:
         endpoint = WebhookEndpoint(url=url, secret=secret, events=list(events or []), created_at=self.now())
-        with self._unit() as session:
+        with self.unit() as session:
             session.add(endpoint)
             session.flush()
             return endpoint
 
+    def set_endpoint_active(self, endpoint_id: int, active: bool) -> None:
+        """Pause or resume an endpoint (the webhooks page); unknown id: `NotFound`."""
+        with self.unit() as session:
+            _endpoint(session, endpoint_id).active = active
+
+    def delete_endpoint(self, endpoint_id: int) -> None:
+        """The endpoint and its log; queued retries find no delivery and stop (`webhooks.deliver`)."""
+        with self.unit() as session:
+            row = _endpoint(session, endpoint_id)
+            session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint_id))
+            session.delete(row)
+
     def endpoints_for(self, event: str) -> list[WebhookEndpoint]:
         """Active endpoints subscribed to `event` (an empty subscription list means every event)."""
-        with self._unit() as session:
+        with self.unit() as session:
             rows = session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.active).is_(True)))
             return [e for e in rows if not e.events or event in e.events]
 
     def endpoint(self, endpoint_id: int) -> WebhookEndpoint | None:
-        with self._unit() as session:
+        with self.unit() as session:
             return session.get(WebhookEndpoint, endpoint_id)
 
     def add_delivery(self, endpoint_id: int, event: str, body: str) -> int:
         delivery = WebhookDelivery(endpoint_id=endpoint_id, event=event, body=body, created_at=self.now())
-        with self._unit() as session:
+        with self.unit() as session:
             session.add(delivery)
             session.flush()
             if delivery.id is None:
@@ -274,14 +245,14 @@ class ScoringStore:
             return delivery.id
 
     def delivery(self, delivery_id: int) -> WebhookDelivery | None:
-        with self._unit() as session:
+        with self.unit() as session:
             return session.get(WebhookDelivery, delivery_id)
 
     def record_attempt(
         self, delivery_id: int, *, status: str, response_status: int | None, error: str | None
     ) -> None:
         """One more attempt of a delivery: its outcome, and `delivered_at` once it got through."""
-        with self._unit() as session:
+        with self.unit() as session:
             row = session.get(WebhookDelivery, delivery_id)
             if row is None:
                 raise LookupError(f"webhook delivery {delivery_id} does not exist")
@@ -294,7 +265,14 @@ class ScoringStore:
 
     def deliveries(self, limit: int = 100) -> list[WebhookDelivery]:
         """The delivery log, newest first."""
-        with self._unit() as session:
+        with self.unit() as session:
             return list(
                 session.exec(select(WebhookDelivery).order_by(col(WebhookDelivery.id).desc()).limit(limit))
             )
+
+
+def _endpoint(session: Session, endpoint_id: int) -> WebhookEndpoint:
+    row = session.get(WebhookEndpoint, endpoint_id)
+    if row is None:
+        raise NotFound(f"webhook endpoint {endpoint_id} does not exist")
+    return row

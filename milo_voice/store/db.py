@@ -42,7 +42,7 @@ def create_engine(url: str) -> Engine:
     parsed = engine_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
-    # Store calls run in worker threads, so a pooled connection may move between threads.
+    # Repository calls run in worker threads, so a pooled connection may move between threads.
     engine = sa.create_engine(parsed, connect_args={"check_same_thread": False})
     sa.event.listen(engine, "connect", _tune_sqlite)
     return engine
@@ -106,3 +106,8 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
     Every repository (store, scoring, jobs, workspace) opens its transactions through this."""
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session
+
+
+DbEngine = Engine
+"""The database handle every repository takes, named here so rooms that must not import the ORM
+(web) can still type it."""

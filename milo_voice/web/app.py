@@ -3,7 +3,8 @@
 Each area of the product lives in its own module under `milo_voice/web/` and exposes
 `routes() -> list[BaseRoute]`; handlers read what they share from `request.app.state`:
 
-- `settings` (`Settings`), `store` (`Store`, blocking: call it via `run_in_threadpool`),
+- `settings` (`Settings`), `engine` (the database) and `now` (its clock): handlers build the
+  repository they need over them (`web/repos.py`; blocking: call it via `run_in_threadpool`),
 - `runtime` (`LazyRuntime`: `await request.app.state.runtime.get()` loads the models once).
 
 `create_app` only concatenates those route lists and sets that state.
@@ -21,7 +22,9 @@ from starlette.templating import Jinja2Templates
 
 from milo_voice.calls.engines import LazyRuntime
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
+from milo_voice.store.db import DbEngine
+from milo_voice.store.repo import Clock
+from milo_voice.store.tables import utc_now
 from milo_voice.web import candidate, phone, reports, rtc, workspace
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -36,7 +39,9 @@ def foundation_routes() -> list[BaseRoute]:
     return [Route("/healthz", health)]
 
 
-def create_app(settings: Settings, store: Store, runtime: LazyRuntime | None = None) -> Starlette:
+def create_app(
+    settings: Settings, engine: DbEngine, runtime: LazyRuntime | None = None, *, now: Clock = utc_now
+) -> Starlette:
     routes: list[BaseRoute] = []
     routes += foundation_routes()
     routes += candidate.routes() + rtc.routes()  # before workspace's Mount("/api"), which takes all /api/*
@@ -45,6 +50,7 @@ def create_app(settings: Settings, store: Store, runtime: LazyRuntime | None = N
     routes += reports.routes()
     app = Starlette(routes=routes)
     app.state.settings = settings
-    app.state.store = store
+    app.state.engine = engine
+    app.state.now = now
     app.state.runtime = runtime if runtime is not None else LazyRuntime(settings)
     return app

@@ -16,9 +16,11 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import CandidateStatus
+from milo_voice.web.repos import repo
 from milo_voice.web.rtc import live_calls
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
 
 WEB = Path(__file__).parent
 templates = Jinja2Templates(directory=str(WEB / "templates"))
@@ -33,13 +35,12 @@ def _not_found(request: Request, message: str) -> Response:
 
 
 async def interview_page(request: Request) -> Response:
-    store: Store = request.app.state.store
     settings: Settings = request.app.state.settings
     token = request.path_params["token"]
-    candidate = await run_in_threadpool(store.candidate_by_token, token)
+    candidate = await run_in_threadpool(repo(request, Candidates).by_token, token)
     if candidate is None:
         return _not_found(request, "This interview link is not valid. Please check the link you were sent.")
-    script = await run_in_threadpool(store.script_for, candidate.interview_id)
+    script = await run_in_threadpool(repo(request, Interviews).script, candidate.interview_id)
     resumable = live_calls(request.app).live(token) is not None
     if candidate.status == CandidateStatus.COMPLETED.value and not resumable:
         return templates.TemplateResponse(request, "candidate_thanks.html",
@@ -57,22 +58,21 @@ async def interview_page(request: Request) -> Response:
 
 
 async def thanks_page(request: Request) -> Response:
-    store: Store = request.app.state.store
-    candidate = await run_in_threadpool(store.candidate_by_token, request.path_params["token"])
+    candidate = await run_in_threadpool(repo(request, Candidates).by_token, request.path_params["token"])
     if candidate is None:
         return _not_found(request, "This interview link is not valid.")
-    script = await run_in_threadpool(store.script_for, candidate.interview_id)
+    script = await run_in_threadpool(repo(request, Interviews).script, candidate.interview_id)
     return templates.TemplateResponse(request, "candidate_thanks.html", {"script": script, "already": False})
 
 
 async def share_page(request: Request) -> Response:
     """GET: ask for name and email. POST: create the candidate and send them to their own link."""
-    store: Store = request.app.state.store
+    interviews = repo(request, Interviews)
     slug = request.path_params["slug"]
-    interview_id = await run_in_threadpool(store.published_interview_id, slug)
+    interview_id = await run_in_threadpool(interviews.published_id, slug)
     if interview_id is None:
         return _not_found(request, "This interview is not open. Please check the link you were given.")
-    script = await run_in_threadpool(store.script_for, interview_id)
+    script = await run_in_threadpool(interviews.script, interview_id)
     values = {"name": "", "email": ""}
     errors: list[str] = []
     if request.method == "POST":
@@ -82,7 +82,7 @@ async def share_page(request: Request) -> Response:
         if not errors:
             name, email = values["name"], values["email"]
             candidate = await run_in_threadpool(
-                lambda: store.add_candidate(interview_id=interview_id, name=name, email=email)
+                lambda: repo(request, Candidates).enrol(interview_id=interview_id, name=name, email=email)
             )
             return RedirectResponse(f"/i/{candidate.token}", status_code=303)
     return templates.TemplateResponse(

@@ -23,6 +23,7 @@ from milo_voice.calls.phone.twilio_rest import connect_stream, say_and_hang_up, 
 from milo_voice.errors import ProtocolViolation, TransportClosed
 from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
 from milo_voice.settings import Settings
+from milo_voice.web.repos import repo, sessions
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def _signed_url(settings: Settings, request: Request) -> str:
 
 async def voice(request: Request) -> Response:
     settings: Settings = request.app.state.settings
-    phones = PhoneStore(request.app.state.store)
+    phones = repo(request, PhoneStore)
     form = await request.form()
     params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     token = str(settings.twilio_auth_token)
@@ -118,7 +119,7 @@ async def stream(websocket: WebSocket) -> None:
         return
     try:
         state = websocket.app.state
-        await run_phone_call(state.settings, state.runtime.get, state.store, transport,
+        await run_phone_call(state.settings, state.runtime.get, sessions(websocket), transport,
                              start.custom_parameters.get("ticket", ""))
     finally:
         await transport.close()

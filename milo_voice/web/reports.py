@@ -32,6 +32,7 @@ from milo_voice.scoring.pdf import SECTIONS, render_pdf, verdict
 from milo_voice.scoring.report import ReportData, clock, gather
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.store.tables import ReportLink
+from milo_voice.web.repos import repo
 
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -52,7 +53,7 @@ class ReportUrls:
 
 
 def scoring_store(request: Request) -> ScoringStore:
-    return ScoringStore(request.app.state.store.engine)
+    return repo(request, ScoringStore)
 
 
 async def load(store: ScoringStore, session_id: int) -> ReportData:

@@ -26,8 +26,9 @@ from milo_voice.calls.webrtc import LiveCall, LiveCalls, run_call, wire
 from milo_voice.errors import ProtocolViolation
 from milo_voice.media.transports.webrtc import WebRtcTransport, parse_offer
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import CandidateStatus
+from milo_voice.web.repos import repo, sessions
+from milo_voice.workspace.candidates import Candidates
 
 log = logging.getLogger(__name__)
 
@@ -64,10 +65,9 @@ async def _json_body(request: Request) -> Any:
 
 
 async def offer(request: Request) -> Response:
-    store: Store = request.app.state.store
     settings: Settings = request.app.state.settings
     token = request.path_params["token"]
-    candidate = await run_in_threadpool(store.candidate_by_token, token)
+    candidate = await run_in_threadpool(repo(request, Candidates).by_token, token)
     if candidate is None or candidate.id is None:
         return _error(404, "This interview link is not valid.")
     try:
@@ -97,17 +97,16 @@ async def offer(request: Request) -> Response:
             return _error(400, str(exc))
         if fresh:
             calls.by_token[token] = call
-            app = request.app
+            runtime, store = request.app.state.runtime.get, sessions(request)
             call.task = asyncio.ensure_future(run_call(
-                calls, call, settings=settings, runtime=app.state.runtime.get, store=app.state.store))
+                calls, call, settings=settings, runtime=runtime, store=store))
     log.info("rtc.offer_answered", extra={"candidate_id": candidate.id, "resumed": int(not fresh)})
     return JSONResponse({"sdp": answer.sdp, "type": answer.type, "resumed": not fresh})
 
 
 async def end(request: Request) -> Response:
     token = request.path_params["token"]
-    store: Store = request.app.state.store
-    if await run_in_threadpool(store.candidate_by_token, token) is None:
+    if await run_in_threadpool(repo(request, Candidates).by_token, token) is None:
         return _error(404, "This interview link is not valid.")
     call = live_calls(request.app).live(token)
     if call is None:

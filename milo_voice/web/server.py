@@ -8,25 +8,27 @@ import uvicorn
 
 from milo_voice.calls.engines import LazyRuntime, load_runtime
 from milo_voice.calls.recovery import recover_sessions
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.scoring.service import build as build_scoring
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
-from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.demo import Demo
 
 log = logging.getLogger(__name__)
 
 
 def serve(settings: Settings) -> int:
     migrate(settings.database_url)
-    store = Store(create_engine(settings.database_url))
-    for line in recover_sessions(store):
+    engine = create_engine(settings.database_url)
+    for line in recover_sessions(SessionStore(engine)):
         print(line)
-    _, candidate = store.seed_demo()
+    _, candidate = Demo(engine).seed()
     print(f"milo-voice: demo interview ready. Candidate link: {settings.base_url}/i/{candidate.token}")
     runtime = LazyRuntime(settings, load_runtime(settings))  # fail fast, naming a missing model package
-    app = create_app(settings, store, runtime)
-    scoring = build_scoring(settings, store.engine)
+    app = create_app(settings, engine, runtime)
+    scoring = build_scoring(settings, engine, Candidates(engine))
     requeued = scoring.start()  # jobs a crash left running run again
     if requeued:
         print(f"milo-voice: {len(requeued)} background job(s) from before the restart queued again")

@@ -13,9 +13,9 @@ from datetime import timedelta
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from milo_voice.store.repo import Invalid, NotFound, Repo
 from milo_voice.store.tables import ApiKey, AppSecret, AppUser, Invite, UserRole
 from milo_voice.workspace import security
-from milo_voice.workspace.repo import Invalid, NotFound, Repo
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SESSION_SECRET = "session"

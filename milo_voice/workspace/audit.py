@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from milo_voice.store.repo import Repo
 from milo_voice.store.tables import AuditEvent
 from milo_voice.workspace.accounts import Principal
-from milo_voice.workspace.repo import Repo
 
 
 class Audit(Repo):

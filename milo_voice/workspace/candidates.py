@@ -2,18 +2,25 @@
 
 Decisions (shortlist, dismiss) only change `candidate.status`; who made them and when is in the
 audit trail, which the profile shows. Ratings are one row per teammate and candidate.
+
+This module is the one writer of `candidate`, `candidate_note` and `candidate_rating` (see
+tests/store/test_writers.py). A session moving its candidate along (in progress, completed) calls
+`set_status` inside its own transaction; scoring gets `Candidates` injected, as its
+`CandidateStatuses`, for evaluating / completed / knocked out.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from statistics import mean
 
 from sqlalchemy import func, or_
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from milo_voice.store.sessions import new_token
+from milo_voice.store.repo import Invalid, NotFound, Repo, get_row, insert_row
 from milo_voice.store.tables import (
     AppUser,
     Candidate,
@@ -24,7 +31,10 @@ from milo_voice.store.tables import (
     InterviewSession,
     InterviewStatus,
 )
-from milo_voice.workspace.repo import Invalid, NotFound, Repo
+
+TOKEN_BYTES = 32
+"""Random bytes in a candidate token (256 bits; 43 URL-safe characters). The token is the only secret
+in a candidate's link, so it must be unguessable; 128 bits is the floor."""
 
 STATUSES: tuple[str, ...] = tuple(s.value for s in CandidateStatus)
 """Board columns and filter choices, in pipeline order."""
@@ -86,18 +96,28 @@ class Candidates(Repo):
             if version.archived:
                 raise Invalid("this interview is archived; unarchive it to add candidates")
             assert version.id is not None
-            row = Candidate(
-                interview_id=version.id,
-                name=name,
-                email=email.strip(),
-                phone=phone.strip(),
-                token=new_token(),
-                status=CandidateStatus.NEW.value,
-                created_at=self.now(),
+            return add_candidate(
+                session, interview_id=version.id, name=name, email=email.strip(), phone=phone.strip(),
+                now=self.now(),
             )
-            session.add(row)
-            session.flush()
-            return row
+
+    def enrol(self, *, interview_id: int, name: str, email: str = "", phone: str = "") -> Candidate:
+        """A candidate on one interview version as given (the share link, simulations, tests): no checks
+        beyond the database's; `add` is the recruiter's path with its validation."""
+        with self.unit() as session:
+            return add_candidate(
+                session, interview_id=interview_id, name=name, email=email, phone=phone, now=self.now()
+            )
+
+    def by_token(self, token: str) -> Candidate | None:
+        """The candidate whose personal link carries `token`, if any."""
+        with self.unit() as session:
+            return session.exec(select(Candidate).where(Candidate.token == token)).first()
+
+    def set_status(self, candidate_id: int, status: CandidateStatus) -> None:
+        """Move one candidate along the pipeline (scoring's evaluating, completed, knocked out)."""
+        with self.unit() as session:
+            set_status(session, candidate_id, status)
 
     def get(self, candidate_id: int) -> tuple[Candidate, Interview]:
         with self.unit() as session:
@@ -208,6 +228,32 @@ class Candidates(Repo):
                 .order_by(col(CandidateRating.id))
             ).all()
         return Feedback([(n, e) for n, e in notes], [(r, e) for r, e in ratings])
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def add_candidate(
+    session: Session, *, interview_id: int, name: str, email: str, phone: str, now: datetime
+) -> Candidate:
+    """Insert a new candidate with a fresh unguessable token inside the caller's transaction."""
+    candidate = Candidate(
+        interview_id=interview_id,
+        name=name,
+        email=email,
+        phone=phone,
+        token=new_token(),
+        status=CandidateStatus.NEW.value,
+        created_at=now,
+    )
+    insert_row(session, candidate)
+    return candidate
+
+
+def set_status(session: Session, candidate_id: int, status: CandidateStatus) -> None:
+    """Set one candidate's status inside the caller's transaction (unknown id: `NotFound`)."""
+    get_row(session, Candidate, candidate_id).status = CandidateStatus(status).value
 
 
 def _escape_like(text: str) -> str:

@@ -18,8 +18,8 @@ from pydantic import ValidationError
 
 from milo_voice.dialogue.script import AnswerShape
 from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.store.repo import Invalid
 from milo_voice.workspace import rubric_form
-from milo_voice.workspace.repo import Invalid
 
 MAX_QUESTIONS = 30
 MAX_FOLLOW_UPS = 5

@@ -5,6 +5,10 @@ added to published versions). Saving a published interview adds version + 1, pub
 so new candidates get the new questions while everyone added before keeps the version they were
 invited to (their `candidate.interview_id` names it). Archive and template flags are set on every
 version of the slug, so all of them list together.
+
+This module is the one writer of the `interview` and `question` tables (see tests/store/test_writers.py):
+the editor's forms, scripts stored as they are (`add_script`, the demo, tests, benchmarks) and
+rubrics set by position all go through it.
 """
 
 from __future__ import annotations
@@ -12,16 +16,18 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from milo_voice.dialogue.script import AnswerShape
+from milo_voice.dialogue.script import AnswerShape, InterviewScript
+from milo_voice.dialogue.script import Question as ScriptQuestion
 from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.store.repo import Invalid, NotFound, Repo, get_row, insert_row
 from milo_voice.store.tables import Candidate, Interview, InterviewStatus
 from milo_voice.store.tables import Question as QuestionRow
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
-from milo_voice.workspace.repo import Invalid, NotFound, Repo
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +93,75 @@ class Interviews(Repo):
 
     def latest_published(self, slug: str) -> Interview | None:
         return next((v for v in self.versions(slug) if v.status == InterviewStatus.PUBLISHED.value), None)
+
+    def published_id(self, slug: str) -> int | None:
+        """The newest published version of `slug` (what its public share link opens), or None."""
+        with self.unit() as session:
+            return session.exec(
+                select(Interview.id)
+                .where(Interview.slug == slug, Interview.status == InterviewStatus.PUBLISHED.value)
+                .order_by(col(Interview.version).desc())
+            ).first()
+
+    def script(self, interview_id: int) -> InterviewScript:
+        """The version as the dialogue runs it; `key` is "<slug>-v<version>". Unknown id: `NotFound`."""
+        with self.unit() as session:
+            interview = get_row(session, Interview, interview_id)
+            rows = session.exec(
+                select(QuestionRow)
+                .where(QuestionRow.interview_id == interview_id)
+                .order_by(col(QuestionRow.position))
+            ).all()
+        questions = tuple(
+            ScriptQuestion(
+                r.text, AnswerShape(r.shape), tuple(r.follow_ups), r.max_follow_ups, r.wants_example
+            )
+            for r in rows
+        )
+        return InterviewScript(
+            title=interview.title,
+            questions=questions,
+            greeting=interview.greeting,
+            closing=interview.closing,
+            role=interview.role,
+            version=interview.version,
+            key=f"{interview.slug}-v{interview.version}",
+            thinking_silence=interview.thinking_silence,
+            max_silence=interview.max_silence,
+        )
+
+    def add_script(
+        self, script: InterviewScript, *, slug: str, status: str = InterviewStatus.PUBLISHED
+    ) -> int:
+        """Store `script` as version `script.version` of `slug`; a taken (slug, version): IntegrityError."""
+        with self.unit() as session:
+            return add_script(session, script, slug=slug, status=InterviewStatus(status), now=self.now())
+
+    def set_rubric(self, question_id: int, rubric: QuestionRubric | None) -> QuestionRubric | None:
+        """Store `rubric` on the question; a changed rubric gets the next version number."""
+        with self.unit() as session:
+            row = get_row(session, QuestionRow, question_id)
+            if rubric is None:
+                row.rubric = None
+                return None
+            old = QuestionRubric.model_validate(row.rubric) if row.rubric else None
+            if old is not None:
+                same = old.model_copy(update={"version": rubric.version}) == rubric
+                rubric = rubric.model_copy(update={"version": old.version if same else old.version + 1})
+            row.rubric = rubric.model_dump(mode="json")
+            return rubric
+
+    def set_rubric_at(self, interview_id: int, position: int, rubric: QuestionRubric | None) -> None:
+        """`set_rubric` on the question at `position` of one version (tests and scripted setups)."""
+        with self.unit() as session:
+            question_id = session.exec(
+                select(QuestionRow.id).where(
+                    QuestionRow.interview_id == interview_id, QuestionRow.position == position
+                )
+            ).first()
+        if question_id is None:
+            raise NotFound(f"interview {interview_id} has no question at position {position}")
+        self.set_rubric(question_id, rubric)
 
     def get(self, interview_id: int) -> Interview:
         with self.unit() as session:
@@ -245,6 +320,40 @@ class Interviews(Repo):
         assert row.id is not None
         _add_questions(session, row.id, form)
         return row
+
+
+def add_script(
+    session: Session, script: InterviewScript, *, slug: str, status: InterviewStatus, now: datetime
+) -> int:
+    """Insert `script` (interview row and questions) inside the caller's transaction; returns its id.
+
+    For writers that must add an interview together with other rows (the demo seed)."""
+    interview_id = insert_row(
+        session,
+        Interview(
+            slug=slug,
+            version=script.version,
+            title=script.title,
+            role=script.role,
+            greeting=script.greeting,
+            closing=script.closing,
+            status=status.value,
+            created_at=now,
+        ),
+    )
+    session.add_all(
+        QuestionRow(
+            interview_id=interview_id,
+            position=position,
+            text=q.text,
+            shape=q.shape.value,
+            follow_ups=list(q.follow_ups),
+            max_follow_ups=q.max_follow_ups,
+            wants_example=q.wants_example,
+        )
+        for position, q in enumerate(script.questions)
+    )
+    return interview_id
 
 
 def _apply(row: Interview, form: InterviewForm, logo: str) -> None:

@@ -1,16 +1,18 @@
 """Public share links of reports, as the workspace manages them: look one up, and revoke it.
 
-A link is a row of `report_link` (made by `ScoringStore.report_token`, e.g. for the webhook's
-`report_url`). Revoking deletes the row, so the token stops working at once without a new
-column; sharing again mints a different token, so a revoked address never comes back.
+A link is a row of `report_link`, which the scoring area writes (`ScoringStore.report_token`, e.g.
+for the webhook's `report_url`, and `ScoringStore.revoke_reports`). Revoking deletes the row, so
+the token stops working at once without a new column; sharing again mints a different token, so
+a revoked address never comes back.
 """
 
 from __future__ import annotations
 
-from sqlmodel import col, delete, select
+from sqlmodel import select
 
+from milo_voice.scoring.store import ScoringStore
+from milo_voice.store.repo import Repo
 from milo_voice.store.tables import ReportLink
-from milo_voice.workspace.repo import Repo
 
 
 class ReportLinks(Repo):
@@ -21,6 +23,4 @@ class ReportLinks(Repo):
 
     def revoke(self, session_id: int) -> int:
         """Delete every public link to the session's report; how many there were."""
-        with self.unit() as session:
-            result = session.exec(delete(ReportLink).where(col(ReportLink.session_id) == session_id))
-            return int(result.rowcount)
+        return ScoringStore(self.engine, now=self.now).revoke_reports(session_id)

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 
 from sqlmodel import col, select
 
+from milo_voice.store.repo import NotFound, Repo
 from milo_voice.store.tables import Candidate, Interview, InterviewSession, Speaker, TimingEvent, Turn
 from milo_voice.store.tables import Question as QuestionRow
-from milo_voice.workspace.repo import NotFound, Repo
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from milo_voice.scoring.rubric import SCALE, Criterion, CriterionKind, QuestionRubric, slug_id
-from milo_voice.workspace.repo import Invalid
+from milo_voice.store.repo import Invalid
 
 BLANK_ROWS = 2
 """Empty criterion rows shown under each question (more can be added with JavaScript or by saving)."""
@@ -161,7 +161,7 @@ def rubric_of(rows: Sequence[CriterionRow]) -> QuestionRubric | None:
 def carry_version(new: QuestionRubric | None, old: QuestionRubric | None) -> QuestionRubric | None:
     """`new` numbered after `old`: the same version when nothing changed, the next one when it did.
 
-    The same rule as `ScoringStore.set_rubric`, applied before saving because an edit stores new
+    The same rule as `Interviews.set_rubric`, applied before saving because an edit stores new
     question rows (a new interview version, or a draft's rows replaced).
     """
     if new is None or old is None:

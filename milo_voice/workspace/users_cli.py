@@ -14,8 +14,8 @@ from typing import TextIO
 
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
+from milo_voice.store.repo import Invalid
 from milo_voice.workspace.accounts import Accounts
-from milo_voice.workspace.repo import Invalid
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -1,9 +1,10 @@
 """Webhook endpoints as admins manage them, and the delivery log they read.
 
 The scoring area owns sending (`scoring/webhooks.py`: signing, retries, the `webhook_delivery`
-rows); this repository adds what a settings page needs and the scoring store lacks: every
-endpoint with its delivery counts, enable / disable, delete, and a page of one endpoint's log with
-the time of the next retry (read from the delivery's queued job).
+rows); this repository adds what a settings page needs: every endpoint with its delivery counts,
+enable / disable, delete, and a page of one endpoint's log with the time of the next retry (read
+from the delivery's queued job). The webhook tables have one writer, `ScoringStore`: the changes
+made here are checked here and written there.
 """
 
 from __future__ import annotations
@@ -13,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 
-from sqlmodel import col, delete, func, select
+from sqlmodel import col, func, select
 
+from milo_voice.scoring.store import ScoringStore
 from milo_voice.scoring.webhooks import EVENTS, JOB_KIND, new_secret
+from milo_voice.store.repo import Invalid, NotFound, Repo
 from milo_voice.store.tables import Job, JobStatus, WebhookDelivery, WebhookEndpoint
-from milo_voice.workspace.repo import Invalid, NotFound, Repo
 
 MAX_URL = 2000
 PAGE_SIZE = 50
@@ -120,30 +122,18 @@ class WebhookAdmin(Repo):
     def create(self, url: str, events: Iterable[str]) -> tuple[WebhookEndpoint, str]:
         """A new active endpoint with a server-made secret; returns it and the secret (shown once)."""
         secret = new_secret()
-        row = WebhookEndpoint(
-            url=check_url(url), secret=secret, events=check_events(events), created_at=self.now()
-        )
-        with self.unit() as session:
-            session.add(row)
-            session.flush()
-            session.refresh(row)
-        return row, secret
+        checked_url, checked_events = check_url(url), check_events(events)
+        return self._scoring().add_endpoint(checked_url, secret, checked_events), secret
 
     def set_active(self, endpoint_id: int, active: bool) -> None:
-        with self.unit() as session:
-            row = session.get(WebhookEndpoint, endpoint_id)
-            if row is None:
-                raise NotFound(f"webhook endpoint {endpoint_id} does not exist")
-            row.active = active
+        self._scoring().set_endpoint_active(endpoint_id, active)
 
     def delete(self, endpoint_id: int) -> None:
         """The endpoint and its log; queued retries find no delivery and stop (`webhooks.deliver`)."""
-        with self.unit() as session:
-            row = session.get(WebhookEndpoint, endpoint_id)
-            if row is None:
-                raise NotFound(f"webhook endpoint {endpoint_id} does not exist")
-            session.exec(delete(WebhookDelivery).where(col(WebhookDelivery.endpoint_id) == endpoint_id))
-            session.delete(row)
+        self._scoring().delete_endpoint(endpoint_id)
+
+    def _scoring(self) -> ScoringStore:
+        return ScoringStore(self.engine, now=self.now)
 
     def deliveries(self, endpoint_id: int, *, page: int = 1, size: int = PAGE_SIZE) -> DeliveryPage:
         """One page of the endpoint's log, newest first, each pending one with its next retry."""

@@ -10,10 +10,10 @@ import pytest
 from conftest import manifest
 from helpers import simulated_interview, words
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.calls.simulate import SimulationResult
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.store.sessions import Store
 
 ANSWER = "librispeech_1088_a01"
 """A 2.3 s hold after a finished-sounding sentence: the defaults reply into it (bench/turns.py
@@ -26,12 +26,14 @@ SCRIPT = InterviewScript(
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, Store]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, SessionStore]:
     return simulated_interview(tmp_path_factory.mktemp("false-end"), SCRIPT, [ANSWER], slug="false-end")
 
 
 @pytest.mark.e2e
-def test_a_false_end_is_recovered_and_the_answer_stays_whole(run: tuple[SimulationResult, Store]) -> None:
+def test_a_false_end_is_recovered_and_the_answer_stays_whole(
+    run: tuple[SimulationResult, SessionStore]
+) -> None:
     result, store = run
     assert result.completed
     events = store.events(result.session_id)
@@ -56,7 +58,7 @@ def test_a_false_end_is_recovered_and_the_answer_stays_whole(run: tuple[Simulati
 
 @pytest.mark.e2e
 def test_the_interviewer_falls_silent_soon_after_the_candidate_resumes(
-    run: tuple[SimulationResult, Store],
+    run: tuple[SimulationResult, SessionStore],
 ) -> None:
     result, store = run
     events = store.events(result.session_id)

@@ -12,11 +12,12 @@ from conftest import SPEECH, manifest
 from helpers import words
 
 from milo_voice.calls.engines import Runtime, load_runtime
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.calls.simulate import SimulationResult, load_answers, simulate
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.media.recorder import probe_duration
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
+from milo_voice.workspace.interviews import Interviews
 
 ANSWERS = ["librispeech_367_a03", "librispeech_2412_a01", "librispeech_3331_a02"]
 PATIENT = {"min_silence": 2.0, "unsure_silence": 2.8, "closing_silence": 2.0}
@@ -46,7 +47,7 @@ def runtime() -> Iterator[Runtime]:
 @pytest.fixture(scope="module")
 def run(
     tmp_path_factory: pytest.TempPathFactory, runtime: Runtime
-) -> tuple[SimulationResult, Store, Settings]:
+) -> tuple[SimulationResult, SessionStore, Settings]:
     from conftest import REPO
 
     from milo_voice.store.db import create_engine, migrate
@@ -57,8 +58,8 @@ def run(
         **PATIENT,
     )
     migrate(settings.database_url)
-    store = Store(create_engine(settings.database_url))
-    interview_id = store.create_interview(SCRIPT, slug="e2e")
+    store = SessionStore(create_engine(settings.database_url))
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="e2e")
     answers = load_answers([SPEECH / "answers" / f"{a}.wav" for a in ANSWERS], SPEECH / "manifest.jsonl")
 
     async def go() -> SimulationResult:
@@ -70,7 +71,7 @@ def run(
 
 @pytest.mark.e2e
 def test_the_interview_completes_and_asks_every_question_in_order(
-    run: tuple[SimulationResult, Store, Settings],
+    run: tuple[SimulationResult, SessionStore, Settings],
 ) -> None:
     result, _, _ = run
     assert result.completed
@@ -82,7 +83,9 @@ def test_the_interview_completes_and_asks_every_question_in_order(
 
 
 @pytest.mark.e2e
-def test_the_stored_transcript_matches_the_reference(run: tuple[SimulationResult, Store, Settings]) -> None:
+def test_the_stored_transcript_matches_the_reference(
+    run: tuple[SimulationResult, SessionStore, Settings]
+) -> None:
     result, _, _ = run
     refs = manifest()
     answers = [t for t in result.turns if t.speaker == "candidate"]
@@ -92,7 +95,9 @@ def test_the_stored_transcript_matches_the_reference(run: tuple[SimulationResult
 
 
 @pytest.mark.e2e
-def test_the_interviewer_never_speaks_inside_an_answer(run: tuple[SimulationResult, Store, Settings]) -> None:
+def test_the_interviewer_never_speaks_inside_an_answer(
+    run: tuple[SimulationResult, SessionStore, Settings]
+) -> None:
     result, _, _ = run
     assert len(result.answers) == len(ANSWERS)
     for answer in result.answers:
@@ -107,7 +112,7 @@ def test_the_interviewer_never_speaks_inside_an_answer(run: tuple[SimulationResu
 
 
 @pytest.mark.e2e
-def test_the_recording_covers_the_session(run: tuple[SimulationResult, Store, Settings]) -> None:
+def test_the_recording_covers_the_session(run: tuple[SimulationResult, SessionStore, Settings]) -> None:
     result, store, _ = run
     assert result.recording is not None and result.recording.suffix == ".ogg"
     duration = probe_duration(result.recording)
@@ -121,7 +126,7 @@ def test_the_recording_covers_the_session(run: tuple[SimulationResult, Store, Se
 
 
 @pytest.mark.e2e
-def test_turns_and_events_are_in_the_database(run: tuple[SimulationResult, Store, Settings]) -> None:
+def test_turns_and_events_are_in_the_database(run: tuple[SimulationResult, SessionStore, Settings]) -> None:
     result, store, _ = run
     stored = store.turns(result.session_id)
     assert [(t.index, t.speaker, t.kind) for t in stored] == [

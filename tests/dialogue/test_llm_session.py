@@ -16,6 +16,7 @@ from conftest import REPO, SPEECH
 from fakes.llm_server import FakeLlmServer, FakeReply, free_port, llama_server
 
 from milo_voice.calls.engines import Runtime, load_runtime
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.calls.simulate import SimulationResult, load_answers, simulate
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.fallback import FALLBACK_SOURCE
@@ -23,8 +24,8 @@ from milo_voice.dialogue.script import ACKNOWLEDGEMENTS, AnswerShape, InterviewS
 from milo_voice.dialogue.session_types import TurnRecord
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import TimingEvent
+from milo_voice.workspace.interviews import Interviews
 
 ANSWER = "librispeech_367_a03"
 SCRIPT = InterviewScript(
@@ -45,7 +46,7 @@ def runtime() -> Iterator[Runtime]:
     rt.close()
 
 
-def interview(tmp: Path, runtime: Runtime, **llm: str | float) -> tuple[SimulationResult, Store]:
+def interview(tmp: Path, runtime: Runtime, **llm: str | float) -> tuple[SimulationResult, SessionStore]:
     """Run the one-question interview with the one short answer, against the LLM settings given."""
     settings = Settings(
         database_url=f"sqlite:///{tmp / 'milo.db'}",
@@ -55,8 +56,8 @@ def interview(tmp: Path, runtime: Runtime, **llm: str | float) -> tuple[Simulati
         **llm,  # type: ignore[arg-type]
     )
     migrate(settings.database_url)
-    store = Store(create_engine(settings.database_url))
-    interview_id = store.create_interview(SCRIPT, slug="llm-session")
+    store = SessionStore(create_engine(settings.database_url))
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="llm-session")
     answers = load_answers([SPEECH / "answers" / f"{ANSWER}.wav"], SPEECH / "manifest.jsonl")
 
     async def go() -> SimulationResult:
@@ -90,7 +91,9 @@ def check_script_lines(result: SimulationResult) -> None:
 
 
 @pytest.fixture(scope="module")
-def smollm2_run(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> tuple[SimulationResult, Store]:
+def smollm2_run(
+    tmp_path_factory: pytest.TempPathFactory, runtime: Runtime
+) -> tuple[SimulationResult, SessionStore]:
     with llama_server() as (base_url, _proc):
         # SmolLM2's first reply takes ~5 s here (cold prompt cache): a budget that never fires
         return interview(
@@ -105,7 +108,7 @@ def smollm2_run(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> t
 @pytest.mark.e2e
 @pytest.mark.llm
 def test_with_smollm2_the_interview_completes_and_the_script_lines_are_exact(
-    smollm2_run: tuple[SimulationResult, Store],
+    smollm2_run: tuple[SimulationResult, SessionStore],
 ) -> None:
     result, store = smollm2_run
     assert result.completed
@@ -137,7 +140,7 @@ DEAD_REASONS = {
 @pytest.fixture(scope="module", params=sorted(DEAD_REASONS))
 def dead_run(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, runtime: Runtime
-) -> tuple[str, SimulationResult, Store]:
+) -> tuple[str, SimulationResult, SessionStore]:
     """The interview against nothing listening on the port, or a server that never answers."""
     kind = str(request.param)
     budgets = {"llm_timeout": DEAD_LLM_TIMEOUT, "llm_total_timeout": 2.0}
@@ -152,7 +155,7 @@ def dead_run(
 
 @pytest.mark.e2e
 def test_with_a_dead_llm_the_interview_completes_with_the_offline_move(
-    dead_run: tuple[str, SimulationResult, Store],
+    dead_run: tuple[str, SimulationResult, SessionStore],
 ) -> None:
     kind, result, store = dead_run
     assert result.completed
@@ -169,7 +172,7 @@ def test_with_a_dead_llm_the_interview_completes_with_the_offline_move(
 
 @pytest.mark.e2e
 def test_with_a_dead_llm_the_silence_after_the_answer_stays_within_the_budget(
-    dead_run: tuple[str, SimulationResult, Store],
+    dead_run: tuple[str, SimulationResult, SessionStore],
 ) -> None:
     _, result, store = dead_run
     events = store.events(result.session_id)
@@ -186,7 +189,7 @@ def test_with_a_dead_llm_the_silence_after_the_answer_stays_within_the_budget(
 
 @pytest.mark.e2e
 def test_the_acknowledgement_before_the_closing_is_stored_as_one(
-    dead_run: tuple[str, SimulationResult, Store],
+    dead_run: tuple[str, SimulationResult, SessionStore],
 ) -> None:
     _, result, _ = dead_run
     assert [t.kind for t in after_answer(result)] == ["acknowledgement", "closing"]

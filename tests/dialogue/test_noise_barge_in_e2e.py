@@ -14,9 +14,9 @@ import pytest
 from conftest import manifest
 from helpers import simulated_interview, words
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.calls.simulate import SimulationResult
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.store.sessions import Store
 
 ANSWER = "ljspeech_linda_johnson_a01"
 SCRIPT = InterviewScript(
@@ -29,12 +29,14 @@ SCRIPT = InterviewScript(
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, Store]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, SessionStore]:
     return simulated_interview(tmp_path_factory.mktemp("noise"), SCRIPT, [ANSWER], slug="noise-opening")
 
 
 @pytest.mark.e2e
-def test_the_first_answer_is_stored_under_the_first_question(run: tuple[SimulationResult, Store]) -> None:
+def test_the_first_answer_is_stored_under_the_first_question(
+    run: tuple[SimulationResult, SessionStore]
+) -> None:
     result, _ = run
     assert len(result.answers) == 1, "the candidate never heard a question to its end"
     answers = [t for t in result.turns if t.speaker == "candidate" and t.kind == "answer" and t.text]
@@ -47,7 +49,7 @@ def test_the_first_answer_is_stored_under_the_first_question(run: tuple[Simulati
 
 @pytest.mark.e2e
 def test_no_question_is_said_in_full_twice_without_the_candidate_in_between(
-    run: tuple[SimulationResult, Store],
+    run: tuple[SimulationResult, SessionStore],
 ) -> None:
     """The room noise after the answer stops the interviewer's replies as false ends; each reply
     said again must hold its lines once (a line cut from the reply before used to be said again

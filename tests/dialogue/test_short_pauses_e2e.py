@@ -11,10 +11,10 @@ import pytest
 from conftest import manifest
 from helpers import simulated_interview
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.calls.simulate import SimulationResult
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
-from milo_voice.store.sessions import Store
 
 ANSWERS = ["librispeech_3005_a01", "librispeech_3331_a01", "librispeech_533_a01"]
 SHORT = 1.5
@@ -28,13 +28,13 @@ SCRIPT = InterviewScript(
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, Store]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, SessionStore]:
     return simulated_interview(tmp_path_factory.mktemp("short"), SCRIPT, ANSWERS, slug="short-pauses")
 
 
 @pytest.mark.e2e
 def test_no_interviewer_audio_inside_a_pause_under_one_and_a_half_seconds(
-    run: tuple[SimulationResult, Store],
+    run: tuple[SimulationResult, SessionStore],
 ) -> None:
     result, store = run
     assert result.completed

@@ -7,11 +7,11 @@ from __future__ import annotations
 import pytest
 from helpers import simulated_interview
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.calls.simulate import SimulationResult
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 
 ANSWERS = ["librispeech_367_a03", "librispeech_2412_a01"]
 """Pauses the VAD measures at 1.1 s (after "one half pint of": unfinished), and 1.0 s and 1.04 s
@@ -27,13 +27,13 @@ SCRIPT = InterviewScript(
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, Store]:
+def run(tmp_path_factory: pytest.TempPathFactory) -> tuple[SimulationResult, SessionStore]:
     return simulated_interview(tmp_path_factory.mktemp("turns"), SCRIPT, ANSWERS, slug="turn-defaults")
 
 
 @pytest.mark.e2e
 def test_the_interviewer_waits_out_every_pause_and_replies_once_each_answer_is_over(
-    run: tuple[SimulationResult, Store],
+    run: tuple[SimulationResult, SessionStore],
 ) -> None:
     result, store = run
     assert result.completed

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.scoring.rubric import Criterion, CriterionKind, QuestionRubric
-from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import Word
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
 
 WORD_S = 0.4
 
@@ -71,7 +72,7 @@ class Built:
 
 
 def build_session(
-    store: Store,
+    store: SessionStore,
     answers: dict[int, str],
     *,
     name: str = "Ada Example",
@@ -81,12 +82,12 @@ def build_session(
     interview_id: int | None = None,
 ) -> Built:
     """An interview (created unless given), a candidate, and a completed session with these answers."""
-    scoring = ScoringStore(store.engine)
+    interviews = Interviews(store.engine)
     if interview_id is None:
-        interview_id = store.create_interview(script, slug=slug)
+        interview_id = interviews.add_script(script, slug=slug)
         for position, rubric in (RUBRICS if rubrics is None else rubrics).items():
-            scoring.set_rubric_at(interview_id, position, rubric)
-    candidate = store.add_candidate(interview_id=interview_id, name=name, email="ada@example.com")
+            interviews.set_rubric_at(interview_id, position, rubric)
+    candidate = Candidates(store.engine).enrol(interview_id=interview_id, name=name, email="ada@example.com")
     assert candidate.id is not None
     session_id = store.start_session(
         candidate_id=candidate.id,
@@ -136,14 +137,14 @@ KNOCKOUT_ANSWERS = {
 """Fails question 0's dealbreaker (work authorisation), answers question 1 well."""
 
 
-def scored_session(settings: Settings, store: Store, *, name: str) -> Built:
+def scored_session(settings: Settings, store: SessionStore, *, name: str) -> Built:
     """`build_session` with `KNOCKOUT_ANSWERS`, then scored by the offline scorer's real job worker."""
     from helpers import run
 
     from milo_voice.scoring.service import build
 
     built = build_session(store, KNOCKOUT_ANSWERS, name=name)
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     runtime.service.enqueue_scoring(built.session_id)
     run(runtime.worker.run_until_idle)
     return built

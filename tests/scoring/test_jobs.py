@@ -11,24 +11,25 @@ from pathlib import Path
 
 from scoring_builders import build_session
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.errors import EngineUnavailable
 from milo_voice.scoring.job_table import JobTable
 from milo_voice.scoring.jobs import LocalQueue, Worker
 from milo_voice.scoring.service import SCORE_JOB, build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import CandidateStatus, Job, JobStatus
+from milo_voice.workspace.candidates import Candidates
 
 WAIT = 30.0
 
 
-def test_backoff_doubles_after_each_failure(store: Store) -> None:
+def test_backoff_doubles_after_each_failure(store: SessionStore) -> None:
     worker = Worker(JobTable(store.engine), {}, backoff=1.5)
     assert [worker.backoff_for(n) for n in (1, 2, 3, 4)] == [1.5, 3.0, 6.0, 12.0]
 
 
-def test_a_failing_job_is_retried_until_it_succeeds(store: Store) -> None:
+def test_a_failing_job_is_retried_until_it_succeeds(store: SessionStore) -> None:
     table = JobTable(store.engine)
     calls: list[tuple[int, bool]] = []
 
@@ -49,7 +50,7 @@ def test_a_failing_job_is_retried_until_it_succeeds(store: Store) -> None:
     assert job is not None and job.status == JobStatus.DONE and job.error is None
 
 
-def test_an_error_that_a_retry_cannot_fix_fails_the_job_at_once(store: Store) -> None:
+def test_an_error_that_a_retry_cannot_fix_fails_the_job_at_once(store: SessionStore) -> None:
     table = JobTable(store.engine)
 
     async def refused(job: Job, final: bool) -> None:
@@ -80,10 +81,10 @@ CRASHING_WORKER = textwrap.dedent(
 
 
 def test_a_scoring_job_killed_mid_run_runs_again_when_the_server_restarts(
-    settings: Settings, store: Store, tmp_path: Path
+    settings: Settings, store: SessionStore, tmp_path: Path
 ) -> None:
     built = build_session(store, {0: "Yes, I can.", 1: "I listen and apologise."})
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     runtime.service.enqueue_scoring(built.session_id)
     with subprocess.Popen(
         [sys.executable, "-c", CRASHING_WORKER, settings.database_url], stdout=subprocess.PIPE, text=True

@@ -10,13 +10,14 @@ from helpers import run
 from json_llm_server import JsonLlmServer
 from scoring_builders import build_session
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.errors import EngineUnavailable
 from milo_voice.scoring.llm import LlmScorer
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import CandidateStatus
+from milo_voice.workspace.candidates import Candidates
 
 ANSWERS = {0: "Yes, I am allowed to work here.", 1: "I listen to them, and I apologise for the trouble."}
 
@@ -55,11 +56,11 @@ def llm_settings(settings: Settings, base_url: str) -> Settings:
 
 
 def test_quotes_a_server_invents_are_rejected_and_the_score_is_flagged(
-    settings: Settings, store: Store
+    settings: Settings, store: SessionStore
 ) -> None:
     built = build_session(store, ANSWERS)
     with JsonLlmServer(inventing) as server:
-        runtime = build(llm_settings(settings, server.base_url), store.engine)
+        runtime = build(llm_settings(settings, server.base_url), store.engine, Candidates(store.engine))
         runtime.service.enqueue_scoring(built.session_id)
         run(runtime.worker.run_until_idle)
     assert len(server.requests) == 2, "one request per question with a rubric"
@@ -75,10 +76,10 @@ def test_quotes_a_server_invents_are_rejected_and_the_score_is_flagged(
     assert record.needs_review and len(record.prompt_hash) == 64
 
 
-def test_true_quotes_are_kept_with_their_times(settings: Settings, store: Store) -> None:
+def test_true_quotes_are_kept_with_their_times(settings: Settings, store: SessionStore) -> None:
     built = build_session(store, ANSWERS)
     with JsonLlmServer(truthful) as server:
-        runtime = build(llm_settings(settings, server.base_url), store.engine)
+        runtime = build(llm_settings(settings, server.base_url), store.engine, Candidates(store.engine))
         card = run(lambda: runtime.service.score(built.session_id))
     assert not card.needs_review and card.knockout is None
     quote = card.questions[1].criteria[0].quotes[0]
@@ -86,22 +87,24 @@ def test_true_quotes_are_kept_with_their_times(settings: Settings, store: Store)
     assert card.overall == 83.3  # empathy 4/5 = 75 at weight 2, resolution passed = 100 at weight 1
 
 
-def test_a_reply_that_is_not_json_leaves_the_criteria_to_a_person(settings: Settings, store: Store) -> None:
+def test_a_reply_that_is_not_json_leaves_the_criteria_to_a_person(
+    settings: Settings, store: SessionStore
+) -> None:
     built = build_session(store, ANSWERS)
     with JsonLlmServer(lambda body: "I think this candidate is great!") as server:
-        runtime = build(llm_settings(settings, server.base_url), store.engine)
+        runtime = build(llm_settings(settings, server.base_url), store.engine, Candidates(store.engine))
         card = run(lambda: runtime.service.score(built.session_id))
     assert card.needs_review and card.overall is None and card.band == ""
     assert all(c.score is None and c.passed is None for q in card.questions for c in q.criteria)
 
 
 def test_a_failing_server_is_retried_then_the_offline_scorer_stands_in(
-    settings: Settings, store: Store
+    settings: Settings, store: SessionStore
 ) -> None:
     built = build_session(store, ANSWERS)
     settings = settings.with_overrides(job_max_attempts=2, job_backoff=0.0)
     with JsonLlmServer(truthful, status=500) as server:
-        runtime = build(llm_settings(settings, server.base_url), store.engine)
+        runtime = build(llm_settings(settings, server.base_url), store.engine, Candidates(store.engine))
         with pytest.raises(EngineUnavailable, match="HTTP 500"):
             run(lambda: runtime.service.score(built.session_id, final=False))
         runtime.service.enqueue_scoring(built.session_id)

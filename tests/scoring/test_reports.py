@@ -12,17 +12,18 @@ from pathlib import Path
 from scoring_builders import scored_session
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.scoring import export
 from milo_voice.scoring.package import build_zip
 from milo_voice.scoring.pdf import render_pdf
 from milo_voice.scoring.report import gather
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
+from milo_voice.workspace.candidates import Candidates
 
 
-def scored(settings: Settings, store: Store, name: str = "Zoë Ω. Przybył") -> tuple[int, int]:
+def scored(settings: Settings, store: SessionStore, name: str = "Zoë Ω. Przybył") -> tuple[int, int]:
     built = scored_session(settings, store, name=name)
     return built.session_id, built.interview_id
 
@@ -43,7 +44,7 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
 
 
 def test_the_pdf_renders_and_shows_scores_evidence_transcript_and_timing(
-    settings: Settings, store: Store, tmp_path: Path
+    settings: Settings, store: SessionStore, tmp_path: Path
 ) -> None:
     session_id, _ = scored(settings, store)
     data = gather(ScoringStore(store.engine), session_id)
@@ -57,7 +58,9 @@ def test_the_pdf_renders_and_shows_scores_evidence_transcript_and_timing(
     assert "Candidate: I listen, acknowledge the frustration and apologise." in flat
 
 
-def test_optional_sections_and_the_font_fallback(settings: Settings, store: Store, tmp_path: Path) -> None:
+def test_optional_sections_and_the_font_fallback(
+    settings: Settings, store: SessionStore, tmp_path: Path
+) -> None:
     session_id, _ = scored(settings, store)
     data = gather(ScoringStore(store.engine), session_id)
     text = " ".join(
@@ -69,7 +72,7 @@ def test_optional_sections_and_the_font_fallback(settings: Settings, store: Stor
 
 
 def test_the_zip_holds_pdf_transcripts_json_media_and_metadata(
-    settings: Settings, store: Store, tmp_path: Path
+    settings: Settings, store: SessionStore, tmp_path: Path
 ) -> None:
     session_id, _ = scored(settings, store)
     media = tmp_path / "rec"
@@ -105,11 +108,13 @@ def test_the_zip_holds_pdf_transcripts_json_media_and_metadata(
     assert meta["files"]["media/video.webm"]["bytes"] == 304
 
 
-def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(settings: Settings, store: Store) -> None:
+def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(
+    settings: Settings, store: SessionStore
+) -> None:
     scoring = ScoringStore(store.engine)
     _, interview_id = scored(settings, store, name='=HYPERLINK("http://x","y")')
     for evil in ("+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "Plain Name"):
-        store.add_candidate(interview_id=interview_id, name=evil)
+        Candidates(store.engine).enrol(interview_id=interview_id, name=evil)
     records = export.rows(scoring, interview_id, lambda s: f"https://x/reports/{s}")
     rows = list(csv.DictReader(io.StringIO(export.to_csv(records))))
     names = [r["name"] for r in rows]
@@ -127,12 +132,14 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_neutralised(settings: Settin
     assert json.loads(export.to_json(records))["candidates"][0]["name"] == '=HYPERLINK("http://x","y")'
 
 
-def test_the_web_report_and_downloads_need_the_unguessable_link(settings: Settings, store: Store) -> None:
+def test_the_web_report_and_downloads_need_the_unguessable_link(
+    settings: Settings, store: SessionStore
+) -> None:
     session_id, interview_id = scored(settings, store, name="<b>Ada</b>")
     scoring = ScoringStore(store.engine)
     token = scoring.report_token(session_id=session_id)
     assert scoring.report_token(session_id=session_id) == token and len(token) >= 43
-    client = TestClient(create_app(settings, store))
+    client = TestClient(create_app(settings, store.engine))
     page = client.get(f"/reports/{token}")
     assert page.status_code == 200
     assert "&lt;b&gt;Ada&lt;/b&gt;" in page.text and "<b>Ada</b>" not in page.text

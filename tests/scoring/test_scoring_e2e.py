@@ -18,6 +18,7 @@ from fakes.llm_server import llama_server
 from helpers import run
 
 from milo_voice.calls.engines import Runtime, load_runtime
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.calls.simulate import SimulationResult, load_answers, simulate
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.scoring.quotes import normalise
@@ -27,8 +28,9 @@ from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import CandidateStatus
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
 
 ANSWERS = ["librispeech_367_a03", "librispeech_2412_a01", "librispeech_3331_a02"]
 SCRIPT = InterviewScript(
@@ -74,16 +76,18 @@ RUBRICS = {
 
 
 @pytest.fixture(scope="module")
-def interview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[SimulationResult, Settings, Store]]:
+def interview(
+    tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[SimulationResult, Settings, SessionStore]]:
     tmp = tmp_path_factory.mktemp("scoring-e2e")
     settings = Settings(
         database_url=f"sqlite:///{tmp / 'milo.db'}", recordings_dir=tmp / "rec", models_dir=REPO / "models"
     )
     migrate(settings.database_url)
-    store = Store(create_engine(settings.database_url))
-    interview_id = store.create_interview(SCRIPT, slug="scoring-e2e")
+    store = SessionStore(create_engine(settings.database_url))
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="scoring-e2e")
     for position, rubric in RUBRICS.items():
-        ScoringStore(store.engine).set_rubric_at(interview_id, position, rubric)
+        Interviews(store.engine).set_rubric_at(interview_id, position, rubric)
     answers = load_answers([SPEECH / "answers" / f"{a}.wav" for a in ANSWERS], SPEECH / "manifest.jsonl")
     runtime: Runtime = load_runtime(settings)
     try:
@@ -99,7 +103,7 @@ def interview(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Simula
     yield result, settings, store
 
 
-def check_quotes(card: ScoreCard, store: Store, session_id: int) -> None:
+def check_quotes(card: ScoreCard, store: SessionStore, session_id: int) -> None:
     """Every quote shown is a verbatim span of a stored candidate turn, timed inside that turn."""
     turns = {t.index: t for t in store.turns(session_id)}
     for question in card.questions:
@@ -115,10 +119,10 @@ def check_quotes(card: ScoreCard, store: Store, session_id: int) -> None:
 
 @pytest.mark.e2e
 def test_the_offline_scorer_scores_the_real_transcript_with_timed_evidence(
-    interview: tuple[SimulationResult, Settings, Store],
+    interview: tuple[SimulationResult, Settings, SessionStore],
 ) -> None:
     result, settings, store = interview
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     before = ScoringStore(store.engine).context(result.session_id).candidate.status
     assert before == CandidateStatus.EVALUATING
     assert run(runtime.worker.run_until_idle) == 1  # the job the session runner queued when it ended
@@ -137,7 +141,7 @@ def test_the_offline_scorer_scores_the_real_transcript_with_timed_evidence(
 @pytest.mark.e2e
 @pytest.mark.llm
 def test_the_llm_scorer_on_llama_cpp_only_shows_verified_quotes(
-    interview: tuple[SimulationResult, Settings, Store], tmp_path: Path
+    interview: tuple[SimulationResult, Settings, SessionStore], tmp_path: Path
 ) -> None:
     result, settings, store = interview
     with llama_server() as (base_url, _proc):
@@ -148,7 +152,7 @@ def test_the_llm_scorer_on_llama_cpp_only_shows_verified_quotes(
             scoring_json_mode="json_object",
             scoring_timeout=120.0,
         )
-        runtime = build(llm, store.engine)
+        runtime = build(llm, store.engine, Candidates(store.engine))
         card = run(lambda: runtime.service.score(result.session_id), timeout=400)
     assert card.scorer == "llm" and card.model == "smollm2" and len(card.prompt_hash) == 64
     assert [q.position for q in card.questions] == [0, 1, 2]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from helpers import run
 from scoring_builders import RUBRICS, build_session
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.scoring.job_table import JobTable
 from milo_voice.scoring.result import Judgement
 from milo_voice.scoring.rubric import Criterion
@@ -12,8 +13,9 @@ from milo_voice.scoring.scorer import QuestionInput
 from milo_voice.scoring.service import SCORE_JOB, build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import CandidateStatus, JobStatus
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
 
 GOOD = {
     0: "Yes, I am a citizen here.",
@@ -21,15 +23,15 @@ GOOD = {
 }
 
 
-def status(store: Store, candidate_id: int) -> str:
+def status(store: SessionStore, candidate_id: int) -> str:
     return next(c.status for c in ScoringStore(store.engine).candidates(1) if c.id == candidate_id)
 
 
 def test_a_finished_session_is_evaluating_until_its_job_runs_then_completed(
-    settings: Settings, store: Store
+    settings: Settings, store: SessionStore
 ) -> None:
     built = build_session(store, GOOD)
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     runtime.service.enqueue_scoring(built.session_id)
     assert status(store, built.candidate_id) == CandidateStatus.EVALUATING
     assert run(runtime.worker.run_until_idle) == 1
@@ -43,9 +45,11 @@ def test_a_finished_session_is_evaluating_until_its_job_runs_then_completed(
     assert empathy.quotes[0].start_s > 0
 
 
-def test_a_failed_dealbreaker_knocks_out_with_reason_and_quote(settings: Settings, store: Store) -> None:
+def test_a_failed_dealbreaker_knocks_out_with_reason_and_quote(
+    settings: Settings, store: SessionStore
+) -> None:
     built = build_session(store, {0: "No, I would need a visa sponsor.", 1: GOOD[1]})
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     runtime.service.enqueue_scoring(built.session_id)
     run(runtime.worker.run_until_idle)
     assert status(store, built.candidate_id) == CandidateStatus.KNOCKED_OUT
@@ -57,10 +61,12 @@ def test_a_failed_dealbreaker_knocks_out_with_reason_and_quote(settings: Setting
     assert "Right to work" in card.knockout.reason
 
 
-def test_rescoring_after_a_rubric_change_keeps_the_old_result(settings: Settings, store: Store) -> None:
+def test_rescoring_after_a_rubric_change_keeps_the_old_result(
+    settings: Settings, store: SessionStore
+) -> None:
     built = build_session(store, GOOD)
     scoring = ScoringStore(store.engine)
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     runtime.service.enqueue_scoring(built.session_id)
     run(runtime.worker.run_until_idle)
     changed = RUBRICS[1].model_copy(
@@ -68,8 +74,8 @@ def test_rescoring_after_a_rubric_change_keeps_the_old_result(settings: Settings
             "criteria": (*RUBRICS[1].criteria, Criterion(id="x", name="X", anchors={1: "none", 5: "refund"}))
         }
     )
-    scoring.set_rubric_at(built.interview_id, 1, changed)
-    scoring.set_rubric_at(built.interview_id, 1, changed)  # the same rubric again is no new version
+    Interviews(store.engine).set_rubric_at(built.interview_id, 1, changed)
+    Interviews(store.engine).set_rubric_at(built.interview_id, 1, changed)  # the same rubric: no new version
     runtime.service.enqueue_scoring(built.session_id)
     run(runtime.worker.run_until_idle)
     runs = scoring.scores(built.session_id)
@@ -97,10 +103,10 @@ class InventingScorer:
 
 
 def test_invented_quotes_are_rejected_flagged_and_never_knock_anyone_out(
-    settings: Settings, store: Store
+    settings: Settings, store: SessionStore
 ) -> None:
     built = build_session(store, GOOD)
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     card = run(lambda: runtime.service.score(built.session_id, scorer=InventingScorer()))
     assert card.needs_review and card.knockout is None
     for question in card.questions:
@@ -110,13 +116,15 @@ def test_invented_quotes_are_rejected_flagged_and_never_knock_anyone_out(
     assert any("not in the transcript" in r for r in card.review_reasons)
 
 
-def test_a_job_left_running_by_a_dead_process_runs_again_on_start(settings: Settings, store: Store) -> None:
+def test_a_job_left_running_by_a_dead_process_runs_again_on_start(
+    settings: Settings, store: SessionStore
+) -> None:
     built = build_session(store, GOOD)
     table = JobTable(store.engine)
     job_id = table.enqueue(SCORE_JOB, {"session_id": built.session_id})
     claimed = table.claim()
     assert claimed is not None and claimed.id == job_id  # ... and then the process died
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     assert table.claim() is None, "a running job is not claimed twice"
     assert runtime.worker.table.requeue_running() == [job_id]
     run(runtime.worker.run_until_idle)

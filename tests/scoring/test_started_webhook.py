@@ -14,6 +14,7 @@ from helpers import run
 from webhook_receiver import WebhookReceiver
 
 from milo_voice.calls.engines import load_runtime
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.calls.simulate import SimulationResult, load_answers, simulate
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.media.pcm import read_wav, write_wav
@@ -23,7 +24,8 @@ from milo_voice.scoring.store import ScoringStore
 from milo_voice.scoring.webhooks import new_secret
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
-from milo_voice.store.sessions import Store
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
 
 SCRIPT = InterviewScript(
     title="Started webhook: one question",
@@ -39,8 +41,8 @@ def test_a_simulated_session_announces_its_start_before_its_completion(tmp_path:
         models_dir=REPO / "models",
     )
     migrate(settings.database_url)
-    store = Store(create_engine(settings.database_url))
-    interview_id = store.create_interview(SCRIPT, slug="started")
+    store = SessionStore(create_engine(settings.database_url))
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="started")
     clip = tmp_path / "answer.wav"  # six seconds of a real answer keep the interview short
     write_wav(clip, read_wav(SPEECH / "answers" / "librispeech_367_a03.wav")[: SAMPLE_RATE * 6])
     secret = new_secret()
@@ -63,7 +65,7 @@ def test_a_simulated_session_announces_its_start_before_its_completion(tmp_path:
         assert result.completed
         log = sorted(ScoringStore(store.engine).deliveries(), key=lambda d: d.id or 0)
         assert [d.event for d in log] == ["interview.started", "interview.completed"]
-        worker = build(settings, store.engine).worker
+        worker = build(settings, store.engine, Candidates(store.engine)).worker
         assert run(worker.run_until_idle, timeout=60) >= 2  # the two deliveries (and the scoring job)
     events = [r.headers["x-milo-event"] for r in receiver.received]
     assert events == ["interview.started", "interview.completed"]

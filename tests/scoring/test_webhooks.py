@@ -7,11 +7,12 @@ import json
 from scoring_builders import build_session
 from webhook_receiver import WebhookReceiver
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.scoring.webhooks import new_secret, sign, verify_signature
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
+from milo_voice.workspace.candidates import Candidates
 
 WAIT = 30.0
 
@@ -28,10 +29,10 @@ def test_a_signature_fails_for_another_secret_body_or_an_old_timestamp() -> None
     )
 
 
-def test_scoring_sends_signed_events_and_retries_a_500(settings: Settings, store: Store) -> None:
+def test_scoring_sends_signed_events_and_retries_a_500(settings: Settings, store: SessionStore) -> None:
     settings = settings.with_overrides(job_backoff=0.05)
     built = build_session(store, {0: "Yes.", 1: "I listen and apologise."})
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     secret = new_secret()
     with WebhookReceiver(secret, [500, 200]) as receiver:
         scoring = ScoringStore(store.engine)
@@ -67,10 +68,12 @@ def test_scoring_sends_signed_events_and_retries_a_500(settings: Settings, store
     assert report["data"]["band"] in ("great", "good", "bad")
 
 
-def test_a_receiver_that_keeps_failing_is_given_up_on_and_logged(settings: Settings, store: Store) -> None:
+def test_a_receiver_that_keeps_failing_is_given_up_on_and_logged(
+    settings: Settings, store: SessionStore
+) -> None:
     settings = settings.with_overrides(job_backoff=0.02, job_max_attempts=3)
     built = build_session(store, {0: "Yes."})
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     with WebhookReceiver("s", [503]) as receiver:
         ScoringStore(store.engine).add_endpoint(receiver.url, "s", ["interview.started"])
         runtime.start()

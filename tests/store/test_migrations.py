@@ -15,8 +15,9 @@ from postgres import postgres_url  # noqa: F401  (fixture)
 
 from milo_voice.dialogue.script import demo_script
 from milo_voice.store.db import SQLITE_BUSY_TIMEOUT_MS, alembic_config, create_engine, engine_url, migrate
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import Table
+from milo_voice.workspace.demo import Demo
+from milo_voice.workspace.interviews import Interviews
 
 HEAD = "0004"
 """The newest revision; bump it with every new migration."""
@@ -66,10 +67,10 @@ def test_migrate_twice_keeps_the_data(tmp_path: Path) -> None:
     migrate(url)
     engine = create_engine(url)
     try:
-        interview_id, candidate = Store(engine).seed_demo()
+        interview_id, candidate = Demo(engine).seed()
         migrate(url)
-        assert Store(engine).seed_demo()[1].token == candidate.token
-        assert Store(engine).script_for(interview_id) == demo_script()
+        assert Demo(engine).seed()[1].token == candidate.token
+        assert Interviews(engine).script(interview_id) == demo_script()
         with engine.connect() as connection:
             version = connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
         assert version == HEAD

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.demo import Demo
 
 
-def test_candidate_link_shows_the_interview_and_escapes_names(settings: Settings, store: Store) -> None:
-    interview_id, _ = store.seed_demo()
-    candidate = store.add_candidate(interview_id=interview_id, name="<script>alert(1)</script>")
-    client = TestClient(create_app(settings, store))
+def test_candidate_link_shows_the_interview_and_escapes_names(
+    settings: Settings, store: SessionStore
+) -> None:
+    interview_id, _ = Demo(store.engine).seed()
+    candidate = Candidates(store.engine).enrol(interview_id=interview_id, name="<script>alert(1)</script>")
+    client = TestClient(create_app(settings, store.engine))
     page = client.get(f"/i/{candidate.token}")
     assert page.status_code == 200
     assert "Customer Support Specialist" in page.text
@@ -20,7 +24,7 @@ def test_candidate_link_shows_the_interview_and_escapes_names(settings: Settings
     assert "&lt;script&gt;" in page.text
 
 
-def test_unknown_link_is_a_404_and_health_answers(settings: Settings, store: Store) -> None:
-    client = TestClient(create_app(settings, store))
+def test_unknown_link_is_a_404_and_health_answers(settings: Settings, store: SessionStore) -> None:
+    client = TestClient(create_app(settings, store.engine))
     assert client.get("/i/not-a-token").status_code == 404
     assert client.get("/healthz").json() == {"status": "ok"}

@@ -29,13 +29,15 @@ from fakes.llm_server import free_port
 from helpers import words
 from playwright.sync_api import Page, sync_playwright
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.script import ACKNOWLEDGEMENTS, AnswerShape, InterviewScript, Question
 from milo_voice.dialogue.speaker import clauses
 from milo_voice.media.pcm import read_wav, resample, write_wav
 from milo_voice.media.tts import TtsCache, make_tts
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
-from milo_voice.store.sessions import Store
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
 
 CHROMIUM = "/usr/bin/chromium"
 CLIPS = ["librispeech_2412-153948-0000", "ljspeech_LJ001-0005"]
@@ -91,7 +93,7 @@ def build_microphone(path: Path, settings: Settings) -> None:
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Store, str]]:
+def server(tmp_path: Path) -> Iterator[tuple[str, SessionStore, str]]:
     """`milo-voice serve` in a subprocess on a free loopback port, with one 2-question interview."""
     port = free_port()
     settings = Settings(
@@ -99,9 +101,9 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Store, str]]:
         models_dir=REPO / "models", port=port,
     )
     migrate(settings.database_url)
-    store = Store(create_engine(settings.database_url))
-    interview_id = store.create_interview(SCRIPT, slug="browser-check")
-    token = store.add_candidate(interview_id=interview_id, name="Robin Reader").token
+    store = SessionStore(create_engine(settings.database_url))
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="browser-check")
+    token = Candidates(store.engine).enrol(interview_id=interview_id, name="Robin Reader").token
     build_microphone(tmp_path / "mic.wav", settings)
     env = {k: v for k, v in os.environ.items() if not k.startswith("MILO_")}
     env.update(MILO_DATABASE_URL=settings.database_url, MILO_RECORDINGS_DIR=str(settings.recordings_dir),
@@ -168,7 +170,7 @@ def run_interview(page: Page, base: str, token: str) -> list[str]:
 
 @pytest.mark.e2e
 def test_a_candidate_takes_a_two_question_interview_in_chromium(
-    server: tuple[str, Store, str], tmp_path: Path
+    server: tuple[str, SessionStore, str], tmp_path: Path
 ) -> None:
     base, store, token = server
     with sync_playwright() as playwright:

@@ -8,10 +8,12 @@ import re
 import pytest
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
 
 SCRIPT = InterviewScript(
     title="Warehouse Lead",
@@ -22,8 +24,9 @@ SCRIPT = InterviewScript(
 
 
 @pytest.fixture
-def client(settings: Settings, store: Store) -> TestClient:
-    return TestClient(create_app(settings.with_overrides(ice_servers="stun:stun.example.org:3478"), store))
+def client(settings: Settings, store: SessionStore) -> TestClient:
+    stun = settings.with_overrides(ice_servers="stun:stun.example.org:3478")
+    return TestClient(create_app(stun, store.engine))
 
 
 def page_config(html: str) -> dict[str, object]:
@@ -33,10 +36,10 @@ def page_config(html: str) -> dict[str, object]:
 
 
 def test_the_interview_page_is_branded_asks_consent_and_carries_its_call_config(
-    client: TestClient, store: Store
+    client: TestClient, store: SessionStore
 ) -> None:
-    interview_id = store.create_interview(SCRIPT, slug="lead")
-    candidate = store.add_candidate(interview_id=interview_id, name="Ana </script><b>x</b>")
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="lead")
+    candidate = Candidates(store.engine).enrol(interview_id=interview_id, name="Ana </script><b>x</b>")
     page = client.get(f"/i/{candidate.token}")
     assert page.status_code == 200
     for text in ("Shift Lead", "Warehouse Lead", "Welcome, and thanks for applying to Acme.",
@@ -49,9 +52,9 @@ def test_the_interview_page_is_branded_asks_consent_and_carries_its_call_config(
     assert config["resumeWindow"] == 120.0
 
 
-def test_static_assets_notice_and_thanks_are_served(client: TestClient, store: Store) -> None:
-    interview_id = store.create_interview(SCRIPT, slug="lead")
-    candidate = store.add_candidate(interview_id=interview_id, name="Ana")
+def test_static_assets_notice_and_thanks_are_served(client: TestClient, store: SessionStore) -> None:
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="lead")
+    candidate = Candidates(store.engine).enrol(interview_id=interview_id, name="Ana")
     script = client.get("/static/candidate.js")
     assert script.status_code == 200 and "getUserMedia" in script.text
     assert client.get("/static/candidate.css").status_code == 200
@@ -61,9 +64,9 @@ def test_static_assets_notice_and_thanks_are_served(client: TestClient, store: S
 
 
 def test_the_share_link_creates_a_candidate_and_sends_them_to_their_own_link(
-    client: TestClient, store: Store
+    client: TestClient, store: SessionStore
 ) -> None:
-    store.create_interview(SCRIPT, slug="lead")
+    Interviews(store.engine).add_script(SCRIPT, slug="lead")
     form = client.get("/s/lead")
     assert form.status_code == 200 and 'name="email"' in form.text
     bad = client.post("/s/lead", data={"name": "Ana Li", "email": "not-an-email"})
@@ -73,23 +76,25 @@ def test_the_share_link_creates_a_candidate_and_sends_them_to_their_own_link(
     made = client.post("/s/lead", data=typed, follow_redirects=False)
     assert made.status_code == 303
     token = made.headers["location"].removeprefix("/i/")
-    candidate = store.candidate_by_token(token)
+    candidate = Candidates(store.engine).by_token(token)
     assert candidate is not None and (candidate.name, candidate.email) == ("Ana Li", "ana@example.org")
     assert client.get(made.headers["location"]).status_code == 200
 
 
-def test_share_links_of_unknown_or_unpublished_interviews_are_404(client: TestClient, store: Store) -> None:
-    store.create_interview(SCRIPT, slug="draft", status="draft")
+def test_share_links_of_unknown_or_unpublished_interviews_are_404(
+    client: TestClient, store: SessionStore
+) -> None:
+    Interviews(store.engine).add_script(SCRIPT, slug="draft", status="draft")
     assert client.get("/s/draft").status_code == 404
     assert client.get("/s/nothing").status_code == 404
     assert client.post("/s/nothing", data={"name": "A", "email": "a@b.co"}).status_code == 404
 
 
 def test_a_completed_candidate_sees_the_thank_you_page_and_cannot_start_again(
-    client: TestClient, store: Store
+    client: TestClient, store: SessionStore
 ) -> None:
-    interview_id = store.create_interview(SCRIPT, slug="lead")
-    candidate = store.add_candidate(interview_id=interview_id, name="Ana")
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="lead")
+    candidate = Candidates(store.engine).enrol(interview_id=interview_id, name="Ana")
     assert candidate.id is not None
     session_id = store.start_session(candidate_id=candidate.id, interview_id=interview_id, channel="webrtc",
                                      recording_dir="x", settings={})
@@ -112,10 +117,10 @@ def test_a_completed_candidate_sees_the_thank_you_page_and_cannot_start_again(
     ],
 )
 def test_bad_offers_get_a_clear_400_and_start_nothing(
-    client: TestClient, store: Store, body: bytes, status: int, message: str
+    client: TestClient, store: SessionStore, body: bytes, status: int, message: str
 ) -> None:
-    interview_id = store.create_interview(SCRIPT, slug="lead")
-    candidate = store.add_candidate(interview_id=interview_id, name="Ana")
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="lead")
+    candidate = Candidates(store.engine).enrol(interview_id=interview_id, name="Ana")
     response = client.post(f"/api/rtc/{candidate.token}/offer", content=body,
                            headers={"content-type": "application/json"})
     assert response.status_code == status

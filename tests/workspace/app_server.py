@@ -12,11 +12,10 @@ import uvicorn
 
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
-from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
 
 if __name__ == "__main__":
     settings = Settings.from_env(os.environ)
     migrate(settings.database_url)
-    app = create_app(settings, Store(create_engine(settings.database_url)))
+    app = create_app(settings, create_engine(settings.database_url))
     uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")

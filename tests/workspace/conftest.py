@@ -7,15 +7,15 @@ from collections.abc import Iterator
 import pytest
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
 from milo_voice.workspace.accounts import Accounts
 from workspace.support import ADMIN, PASSWORD, VIEWER, login
 
 
 @pytest.fixture
-def accounts(store: Store) -> Accounts:
+def accounts(store: SessionStore) -> Accounts:
     return Accounts(store.engine)
 
 
@@ -28,8 +28,8 @@ def users(accounts: Accounts) -> dict[str, int]:
 
 
 @pytest.fixture
-def client(settings: Settings, store: Store) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, store), base_url="http://testserver") as c:
+def client(settings: Settings, store: SessionStore) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store.engine), base_url="http://testserver") as c:
         yield c
 
 
@@ -40,7 +40,7 @@ def admin(client: TestClient, users: dict[str, int]) -> TestClient:
 
 
 @pytest.fixture
-def viewer(settings: Settings, store: Store, users: dict[str, int]) -> Iterator[TestClient]:
-    with TestClient(create_app(settings, store), base_url="http://testserver") as c:
+def viewer(settings: Settings, store: SessionStore, users: dict[str, int]) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, store.engine), base_url="http://testserver") as c:
         login(c, VIEWER)
         yield c

@@ -1,4 +1,4 @@
-"""A stored interview session for review tests, written through the real Store and the real Recorder
+"""A stored interview session for review tests, written through the real SessionStore and the real Recorder
 (a real speech clip as the candidate's track, so the Ogg/Opus file is genuine)."""
 
 from __future__ import annotations
@@ -7,16 +7,16 @@ from pathlib import Path
 
 from conftest import SPEECH  # tests/conftest.py
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.events import TimedEvent
 from milo_voice.media.pcm import frames, read_wav
 from milo_voice.media.recorder import Recorder
-from milo_voice.store.sessions import Store
 
 CLIP = SPEECH / "answers" / "librispeech_367_a03.wav"
 ANSWER = "I make a <script>alert('x')</script> soup & bread."
 
 
-def store_session(store: Store, *, candidate_id: int, interview_id: int, directory: Path) -> int:
+def store_session(store: SessionStore, *, candidate_id: int, interview_id: int, directory: Path) -> int:
     """A completed session: greeting, question, the candidate's answer (offset 4 s), closing."""
     session_id = store.start_session(
         candidate_id=candidate_id,

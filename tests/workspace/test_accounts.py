@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
+from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.workspace import security, users_cli
 from milo_voice.workspace.accounts import Accounts
-from milo_voice.workspace.repo import Invalid, NotFound
 from workspace.support import PASSWORD
 
 
@@ -48,7 +48,7 @@ def test_a_disabled_user_cannot_log_in_and_old_sessions_die(accounts: Accounts) 
     assert accounts.authenticate("a@example.com", PASSWORD) is None
 
 
-def test_an_invite_is_single_use_and_gives_its_role(store: Store) -> None:
+def test_an_invite_is_single_use_and_gives_its_role(store: SessionStore) -> None:
     now = [datetime(2026, 1, 1, tzinfo=UTC)]
     accounts = Accounts(store.engine, now=lambda: now[0])
     admin = accounts.create_user(email="a@example.com", password=PASSWORD, role="admin")
@@ -80,14 +80,14 @@ def test_api_keys_are_hashed_shown_once_and_revocable(accounts: Accounts) -> Non
     assert accounts.principal_for_key(key) is None
 
 
-def test_the_session_secret_is_made_once_and_shared(store: Store) -> None:
+def test_the_session_secret_is_made_once_and_shared(store: SessionStore) -> None:
     first = Accounts(store.engine).secret()
     assert len(first) >= 43
     assert Accounts(store.engine).secret() == first
 
 
 def test_users_create_reads_the_password_from_stdin(
-    settings: Settings, store: Store, capsys: pytest.CaptureFixture[str]
+    settings: Settings, store: SessionStore, capsys: pytest.CaptureFixture[str]
 ) -> None:
     args = Namespace(email="Boss@Example.com", role="admin", name="Boss", password_stdin=True)
     assert users_cli.run(settings, args, io.StringIO(PASSWORD + "\n")) == 0

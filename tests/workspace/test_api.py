@@ -8,8 +8,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.web.workspace import api
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.interviews import Interviews
@@ -17,7 +17,7 @@ from workspace.sessions import store_session
 
 
 def test_an_integration_creates_publishes_invites_and_reads_results(
-    client: TestClient, accounts: Accounts, users: dict[str, int], store: Store, settings: Settings
+    client: TestClient, accounts: Accounts, users: dict[str, int], store: SessionStore, settings: Settings
 ) -> None:
     _, key = accounts.create_api_key(user_id=users["admin"], name="ATS")
     auth = {"Authorization": f"Bearer {key}"}

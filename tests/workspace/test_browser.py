@@ -112,14 +112,15 @@ def simulate_for(settings: Settings, candidate_id: int) -> int:
     """A real simulated interview (tiny.en, Smart Turn, Piper, the recorder) stored for this candidate."""
     from milo_voice.calls.engines import load_runtime
     from milo_voice.calls.run import run_session
+    from milo_voice.calls.session_store import SessionStore
     from milo_voice.calls.simulate import load_answers
     from milo_voice.media.transports.file import FileTransport
     from milo_voice.scoring.service import build as build_scoring
     from milo_voice.store.db import create_engine
-    from milo_voice.store.sessions import Store
+    from milo_voice.workspace.candidates import Candidates
 
-    store = Store(create_engine(settings.database_url))
-    candidate = store.candidate_by_token(_token_of(store, candidate_id))
+    store = SessionStore(create_engine(settings.database_url))
+    candidate = Candidates(store.engine).by_token(_token_of(store, candidate_id))
     assert candidate is not None
     runtime = load_runtime(settings)
     try:
@@ -138,7 +139,8 @@ def simulate_for(settings: Settings, candidate_id: int) -> int:
                 )
             assert outcome.status == "completed"
             # The session queued its scoring; `milo-voice serve` runs that job in the background.
-            assert await build_scoring(settings, store.engine).worker.run_until_idle() == 1
+            scoring = build_scoring(settings, store.engine, Candidates(store.engine))
+            assert await scoring.worker.run_until_idle() == 1
             return outcome.session_id
 
         return asyncio.run(go())

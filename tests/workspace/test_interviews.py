@@ -9,13 +9,13 @@ import pytest
 from starlette.testclient import TestClient
 
 from milo_voice.calls.run import server_turn_params, turn_params_for
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
+from milo_voice.store.repo import Invalid
 from milo_voice.workspace import editor
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
 from milo_voice.workspace.interviews import Interviews
-from milo_voice.workspace.repo import Invalid
 from workspace.support import form_token
 
 FORM = InterviewForm(
@@ -32,7 +32,7 @@ PNG = bytes.fromhex(
 )
 
 
-def test_editing_a_published_interview_adds_a_version_and_candidates_keep_theirs(store: Store) -> None:
+def test_editing_a_published_interview_adds_a_version_and_candidates_keep_theirs(store: SessionStore) -> None:
     interviews, candidates = Interviews(store.engine), Candidates(store.engine)
     v1 = interviews.create(FORM)
     assert (v1.version, v1.status) == (1, "draft")
@@ -47,14 +47,14 @@ def test_editing_a_published_interview_adds_a_version_and_candidates_keep_theirs
     assert (v2.version, v2.status, v2.slug) == (2, "published", v1.slug)
     second = candidates.add(slug=v1.slug, name="Second")
     assert first.interview_id == v1.id and second.interview_id == v2.id
-    assert store.script_for(first.interview_id).questions[0].text == "Why coffee?"
-    assert store.script_for(second.interview_id).questions[0].text == "What is a flat white?"
+    assert Interviews(store.engine).script(first.interview_id).questions[0].text == "Why coffee?"
+    assert Interviews(store.engine).script(second.interview_id).questions[0].text == "What is a flat white?"
     assert [v.version for v in interviews.versions(v1.slug)] == [2, 1]
     [summary] = interviews.summaries()
     assert (summary.interview.version, summary.candidates, summary.versions) == (2, 2, 2)
 
 
-def test_duplicate_templates_and_archive(store: Store) -> None:
+def test_duplicate_templates_and_archive(store: SessionStore) -> None:
     interviews = Interviews(store.engine)
     original = interviews.create(FORM)
     copy = interviews.duplicate(original.slug)
@@ -97,7 +97,7 @@ def test_the_editor_refuses_bad_input_by_name() -> None:
     )
 
 
-def test_create_edit_publish_through_the_pages(admin: TestClient, store: Store) -> None:
+def test_create_edit_publish_through_the_pages(admin: TestClient, store: SessionStore) -> None:
     token = form_token(admin, "/app/interviews/new")
     created = admin.post(
         "/app/interviews",
@@ -175,7 +175,7 @@ def test_a_rejected_edit_shows_the_error_and_keeps_what_was_typed(admin: TestCli
     assert "Night &lt;b&gt;shift&lt;/b&gt;" in response.text
 
 
-def test_share_codes_and_poster(admin: TestClient, store: Store, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_share_codes_and_poster(admin: TestClient, store: SessionStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import subprocess
 
     interviews = Interviews(store.engine)
@@ -198,15 +198,16 @@ def test_share_codes_and_poster(admin: TestClient, store: Store, tmp_path) -> No
     assert re.search(r"Pages:\s+1\b", info) and "595.28 x 841.89" in info  # one A4 page
 
 
-def test_the_interviews_own_patience_reaches_the_live_turn_policy(store: Store) -> None:
+def test_the_interviews_own_patience_reaches_the_live_turn_policy(store: SessionStore) -> None:
     interviews = Interviews(store.engine)
     patient = interviews.create(replace(FORM, max_silence=6.0, thinking_silence=25.0))
     hasty = interviews.create(replace(FORM, max_silence=1.0))
     plain = interviews.create(FORM)
     settings = Settings()
-    params = turn_params_for(settings, store.script_for(patient.id))
+    params = turn_params_for(settings, Interviews(store.engine).script(patient.id))
     assert (params.max_silence, params.thinking_silence) == (6.0, 25.0)
     assert params.min_silence == settings.min_silence  # only the patience the editor sets changes
-    quick = turn_params_for(settings, store.script_for(hasty.id))
+    quick = turn_params_for(settings, Interviews(store.engine).script(hasty.id))
     assert quick.max_silence == quick.unsure_silence == quick.min_silence == 1.0  # none waits longer
-    assert turn_params_for(settings, store.script_for(plain.id)) == server_turn_params(settings)
+    plain_script = Interviews(store.engine).script(plain.id)
+    assert turn_params_for(settings, plain_script) == server_turn_params(settings)

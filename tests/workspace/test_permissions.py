@@ -10,8 +10,8 @@ import pytest
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import UserRole
 from milo_voice.web.app import create_app
 from milo_voice.web.workspace import api, page_routes
@@ -26,7 +26,7 @@ PUBLIC = {"/login", "/invite/{token}"}
 
 
 @pytest.fixture
-def world(store: Store, users: dict[str, int], accounts: Accounts) -> dict[str, Any]:
+def world(store: SessionStore, users: dict[str, int], accounts: Accounts) -> dict[str, Any]:
     """One published interview with a candidate, an API key per role, and an open invite."""
     interviews = Interviews(store.engine)
     row = interviews.create(InterviewForm(title="Barista", questions=(QuestionForm("Why coffee?"),)))
@@ -110,7 +110,7 @@ def test_a_viewer_cannot_reach_admin_pages_or_actions(viewer: TestClient, world:
 
 
 def test_every_form_post_without_the_csrf_token_is_refused(
-    admin: TestClient, world: dict[str, Any], store: Store
+    admin: TestClient, world: dict[str, Any], store: SessionStore
 ) -> None:
     before = len(Audit(store.engine).recent())
     posts = [(p, role) for m, p, role in page_endpoints() if m == "POST"]
@@ -127,9 +127,9 @@ def test_every_form_post_without_the_csrf_token_is_refused(
 
 
 def test_the_csrf_token_of_another_session_does_not_work(
-    settings: Settings, store: Store, admin: TestClient, world: dict[str, Any]
+    settings: Settings, store: SessionStore, admin: TestClient, world: dict[str, Any]
 ) -> None:
-    with TestClient(create_app(settings, store)) as other:
+    with TestClient(create_app(settings, store.engine)) as other:
         login(other, ADMIN)
         theirs = form_token(other, "/app/interviews")
     response = admin.post(
@@ -162,10 +162,10 @@ def test_login_needs_csrf_and_the_right_password(client: TestClient, users: dict
 
 
 def test_the_session_cookie_is_httponly_lax_and_secure_behind_https(
-    store: Store, users: dict[str, int], settings: Settings
+    store: SessionStore, users: dict[str, int], settings: Settings
 ) -> None:
     for public_url, secure in (("", False), ("https://jobs.example.com", True)):
-        app = create_app(settings.with_overrides(public_url=public_url), store)
+        app = create_app(settings.with_overrides(public_url=public_url), store.engine)
         with TestClient(app, base_url="https://testserver") as client:
             token = csrf_of(client.get("/app/login").text)
             response = client.post(

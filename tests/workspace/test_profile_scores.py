@@ -15,13 +15,13 @@ from helpers import run  # tests/helpers.py
 from scoring.scoring_builders import build_session  # tests/scoring/scoring_builders.py
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.scoring.result import Judgement
 from milo_voice.scoring.rubric import Criterion, QuestionRubric
 from milo_voice.scoring.scorer import QuestionInput
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.web.workspace.scores import OFFLINE_BADGE
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
@@ -51,7 +51,7 @@ def scores_card(page: str) -> str:
     return page[start : page.index("</section>", start)]
 
 
-def recipe_interview(store: Store, rubric: QuestionRubric | None) -> tuple[int, int]:
+def recipe_interview(store: SessionStore, rubric: QuestionRubric | None) -> tuple[int, int]:
     """A published one-question interview (with `rubric` on its question) and a candidate for it."""
     interviews = Interviews(store.engine)
     row = interviews.create(
@@ -60,25 +60,25 @@ def recipe_interview(store: Store, rubric: QuestionRubric | None) -> tuple[int, 
     interviews.publish(row.slug)
     assert row.id is not None
     if rubric is not None:
-        ScoringStore(store.engine).set_rubric_at(row.id, 0, rubric)
+        Interviews(store.engine).set_rubric_at(row.id, 0, rubric)
     candidate = Candidates(store.engine).add(slug=row.slug, name="Sam Cook")
     assert candidate.id is not None
     return row.id, candidate.id
 
 
-def score_now(settings: Settings, store: Store, session_id: int) -> None:
+def score_now(settings: Settings, store: SessionStore, session_id: int) -> None:
     """What the server does when a session ends: queue the scoring job, which the worker runs."""
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     runtime.service.enqueue_scoring(session_id)
     assert run(runtime.worker.run_until_idle) == 1
 
 
 def test_the_profile_shows_the_offline_score_with_seekable_escaped_quotes(
-    admin: TestClient, viewer: TestClient, settings: Settings, store: Store, tmp_path: Path
+    admin: TestClient, viewer: TestClient, settings: Settings, store: SessionStore, tmp_path: Path
 ) -> None:
     interview_id, cid = recipe_interview(store, RECIPE)
     sid = store_session(store, candidate_id=cid, interview_id=interview_id, directory=tmp_path / "rec")
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     runtime.service.enqueue_scoring(sid)
     waiting = admin.get(f"/app/candidates/{cid}")
     assert 'id="score-evaluating"' in waiting.text and "/100" not in waiting.text
@@ -110,7 +110,7 @@ def test_the_profile_shows_the_offline_score_with_seekable_escaped_quotes(
 
 
 def test_a_knocked_out_candidate_shows_the_dealbreaker_reason_and_its_quote(
-    admin: TestClient, settings: Settings, store: Store
+    admin: TestClient, settings: Settings, store: SessionStore
 ) -> None:
     built = build_session(store, {0: "No, I would need a visa sponsor.", 1: "I listen and apologise."})
     score_now(settings, store, built.session_id)
@@ -137,12 +137,13 @@ class InventingScorer:
 
 
 def test_flagged_scores_are_shown_as_flagged_and_invented_quotes_never_as_evidence(
-    admin: TestClient, settings: Settings, store: Store
+    admin: TestClient, settings: Settings, store: SessionStore
 ) -> None:
     built = build_session(store, {0: "Yes.", 1: "I listen and apologise, then fix it."})
     scoring = ScoringStore(store.engine)
     card = run(
-        lambda: build(settings, store.engine).service.score(built.session_id, scorer=InventingScorer())
+        lambda: build(settings, store.engine, Candidates(store.engine)).service.score(
+            built.session_id, scorer=InventingScorer())
     )
     assert card.needs_review
     scoring.add_score(scoring.context(built.session_id), card)
@@ -156,7 +157,7 @@ def test_flagged_scores_are_shown_as_flagged_and_invented_quotes_never_as_eviden
 
 
 def test_an_interview_without_a_rubric_shows_no_scores_and_no_error(
-    admin: TestClient, settings: Settings, store: Store, tmp_path: Path
+    admin: TestClient, settings: Settings, store: SessionStore, tmp_path: Path
 ) -> None:
     interview_id, cid = recipe_interview(store, None)
     sid = store_session(store, candidate_id=cid, interview_id=interview_id, directory=tmp_path / "rec")
@@ -178,7 +179,7 @@ def test_rubric_editing_and_quote_seeking_in_a_real_browser(server: Settings, tm
     base = f"http://127.0.0.1:{server.port}"
     shots = tmp_path / "screenshots"
     shots.mkdir()
-    store = Store(create_engine(server.database_url))
+    store = SessionStore(create_engine(server.database_url))
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)

@@ -12,9 +12,9 @@ import zipfile
 from scoring.scoring_builders import KNOCKOUT_ANSWERS, build_session, scored_session
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import AuditEvent
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.audit import Audit
@@ -24,18 +24,18 @@ from workspace.support import csrf_of
 EVIL = "=cmd|' /C calc'!A0"
 
 
-def scored(settings: Settings, store: Store, name: str = "<b>Ada</b>") -> tuple[int, int]:
+def scored(settings: Settings, store: SessionStore, name: str = "<b>Ada</b>") -> tuple[int, int]:
     """A completed session of interview `support`, scored offline; (candidate id, session id)."""
     built = scored_session(settings, store, name=name)
     return built.candidate_id, built.session_id
 
 
-def events(store: Store, action: str) -> list[AuditEvent]:
+def events(store: SessionStore, action: str) -> list[AuditEvent]:
     return [e for e in Audit(store.engine).recent() if e.action == action]
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page(
-    client: TestClient, settings: Settings, store: Store
+    client: TestClient, settings: Settings, store: SessionStore
 ) -> None:
     cid, sid = scored(settings, store)
     base = f"/app/candidates/{cid}/sessions/{sid}"
@@ -55,7 +55,7 @@ def test_anonymous_visitors_are_sent_to_the_login_page(
 
 
 def test_a_viewer_reads_and_downloads_the_report_and_each_download_is_audited(
-    viewer: TestClient, settings: Settings, store: Store, users: dict[str, int]
+    viewer: TestClient, settings: Settings, store: SessionStore, users: dict[str, int]
 ) -> None:
     cid, sid = scored(settings, store)
     base = f"/app/candidates/{cid}/sessions/{sid}"
@@ -91,7 +91,7 @@ def test_a_viewer_reads_and_downloads_the_report_and_each_download_is_audited(
 
 
 def test_a_session_is_only_reachable_under_its_own_candidate(
-    viewer: TestClient, settings: Settings, store: Store
+    viewer: TestClient, settings: Settings, store: SessionStore
 ) -> None:
     cid, sid = scored(settings, store)
     other = build_session(store, KNOCKOUT_ANSWERS, name="Other", interview_id=None, slug="other")
@@ -101,7 +101,7 @@ def test_a_session_is_only_reachable_under_its_own_candidate(
 
 
 def test_the_export_behind_the_login_neutralises_formulas_and_links_to_workspace_reports(
-    viewer: TestClient, settings: Settings, store: Store
+    viewer: TestClient, settings: Settings, store: SessionStore
 ) -> None:
     cid, sid = scored(settings, store, name=EVIL)
     response = viewer.get("/app/interviews/support/candidates.csv")
@@ -119,7 +119,7 @@ def test_the_export_behind_the_login_neutralises_formulas_and_links_to_workspace
 
 
 def test_a_public_link_can_be_made_for_a_hiring_manager_and_revoked(
-    viewer: TestClient, client: TestClient, settings: Settings, store: Store
+    viewer: TestClient, client: TestClient, settings: Settings, store: SessionStore
 ) -> None:
     cid, sid = scored(settings, store)
     base = f"/app/candidates/{cid}/sessions/{sid}"
@@ -151,7 +151,7 @@ def test_a_public_link_can_be_made_for_a_hiring_manager_and_revoked(
 
 
 def test_api_keys_download_the_report_pdf_and_the_score_card(
-    client: TestClient, settings: Settings, store: Store, users: dict[str, int], accounts: Accounts
+    client: TestClient, settings: Settings, store: SessionStore, users: dict[str, int], accounts: Accounts
 ) -> None:
     cid, sid = scored(settings, store)
     _, key = accounts.create_api_key(user_id=users["viewer"], name="ats")
@@ -169,7 +169,7 @@ def test_api_keys_download_the_report_pdf_and_the_score_card(
 
 
 def test_the_api_says_404_for_a_session_not_scored_yet(
-    client: TestClient, store: Store, users: dict[str, int], accounts: Accounts
+    client: TestClient, store: SessionStore, users: dict[str, int], accounts: Accounts
 ) -> None:
     built = build_session(store, KNOCKOUT_ANSWERS)
     _, key = accounts.create_api_key(user_id=users["admin"], name="ats")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.workspace.candidates import CandidateQuery, Candidates
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
 from milo_voice.workspace.interviews import Interviews
@@ -20,7 +20,7 @@ XSS = "<script>alert(1)</script>"
 
 
 @pytest.fixture
-def slug(store: Store) -> str:
+def slug(store: SessionStore) -> str:
     interviews = Interviews(store.engine)
     row = interviews.create(
         InterviewForm(title="Barista", questions=(QuestionForm("What is your favourite recipe?"),))
@@ -29,7 +29,9 @@ def slug(store: Store) -> str:
     return row.slug
 
 
-def test_add_a_candidate_and_copy_an_unguessable_link(admin: TestClient, slug: str, store: Store) -> None:
+def test_add_a_candidate_and_copy_an_unguessable_link(
+    admin: TestClient, slug: str, store: SessionStore
+) -> None:
     token = form_token(admin, f"/app/interviews/{slug}")
     response = admin.post(
         "/app/candidates",
@@ -46,7 +48,7 @@ def test_add_a_candidate_and_copy_an_unguessable_link(admin: TestClient, slug: s
     assert "c@example.com" not in public.text
 
 
-def test_filters_search_sorting_columns_and_board(admin: TestClient, slug: str, store: Store) -> None:
+def test_filters_search_sorting_columns_and_board(admin: TestClient, slug: str, store: SessionStore) -> None:
     candidates = Candidates(store.engine)
     for name in ("Bea", "Al", "Cy 100%_off"):
         candidates.add(slug=slug, name=name)
@@ -65,7 +67,7 @@ def test_filters_search_sorting_columns_and_board(admin: TestClient, slug: str, 
     assert ">Al<" in shortlisted_lane and ">Bea<" not in shortlisted_lane
 
 
-def test_bulk_shortlist_and_dismiss_by_a_viewer(viewer: TestClient, slug: str, store: Store) -> None:
+def test_bulk_shortlist_and_dismiss_by_a_viewer(viewer: TestClient, slug: str, store: SessionStore) -> None:
     candidates = Candidates(store.engine)
     a, b, c = (candidates.add(slug=slug, name=n) for n in ("A", "B", "C"))
     token = form_token(viewer, "/app/candidates")
@@ -81,7 +83,7 @@ def test_bulk_shortlist_and_dismiss_by_a_viewer(viewer: TestClient, slug: str, s
 
 
 def test_the_profile_syncs_recording_and_transcript_and_escapes_everything(
-    admin: TestClient, viewer: TestClient, slug: str, store: Store, settings: Settings
+    admin: TestClient, viewer: TestClient, slug: str, store: SessionStore, settings: Settings
 ) -> None:
     version = Interviews(store.engine).latest(slug)
     candidate = Candidates(store.engine).add(slug=slug, name=XSS)
@@ -108,7 +110,7 @@ def test_the_profile_syncs_recording_and_transcript_and_escapes_everything(
 
 
 def test_notes_ratings_and_decisions_carry_who_and_when(
-    admin: TestClient, viewer: TestClient, slug: str, store: Store
+    admin: TestClient, viewer: TestClient, slug: str, store: SessionStore
 ) -> None:
     candidate = Candidates(store.engine).add(slug=slug, name="Dana")
     url = f"/app/candidates/{candidate.id}"
@@ -135,7 +137,7 @@ def test_notes_ratings_and_decisions_carry_who_and_when(
 
 
 def test_analytics_say_no_data_then_count(
-    admin: TestClient, slug: str, store: Store, settings: Settings
+    admin: TestClient, slug: str, store: SessionStore, settings: Settings
 ) -> None:
     assert 'id="no-data">No data' in admin.get(f"/app/interviews/{slug}/analytics").text
     version = Interviews(store.engine).latest(slug)

@@ -13,14 +13,15 @@ from helpers import run  # tests/helpers.py
 from scoring.scoring_builders import build_session  # tests/scoring/scoring_builders.py
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.scoring.rubric import Criterion, CriterionKind, QuestionRubric
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
+from milo_voice.store.repo import Invalid
 from milo_voice.workspace import editor, rubric_form
+from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.interviews import Interviews
-from milo_voice.workspace.repo import Invalid
 from milo_voice.workspace.rubric_form import CriterionRow, RubricInvalid
 from workspace.support import form_token
 
@@ -105,7 +106,7 @@ def submitted_form(page: str) -> dict[str, list[str]]:
     return parser.fields
 
 
-def rubrics(store: Store, slug: str) -> list[QuestionRubric | None]:
+def rubrics(store: SessionStore, slug: str) -> list[QuestionRubric | None]:
     latest = Interviews(store.engine).latest(slug)
     return [q.rubric for q in ScoringStore(store.engine).questions(latest.id or 0)]
 
@@ -117,7 +118,9 @@ def create(admin: TestClient, rows: list[tuple[int, dict[str, str]]]) -> str:
     return response.headers["location"].rsplit("/", 1)[1]
 
 
-def test_posted_rubric_rows_are_stored_as_a_valid_question_rubric(admin: TestClient, store: Store) -> None:
+def test_posted_rubric_rows_are_stored_as_a_valid_question_rubric(
+    admin: TestClient, store: SessionStore
+) -> None:
     slug = create(admin, [(0, EMPATHY), (1, WEEKENDS)])
     first, second = rubrics(store, slug)
     assert first == QuestionRubric(
@@ -146,13 +149,13 @@ def test_posted_rubric_rows_are_stored_as_a_valid_question_rubric(admin: TestCli
     assert "1 criteria, version 1" in page
 
 
-def test_a_question_with_only_blank_rows_is_not_scored(admin: TestClient, store: Store) -> None:
+def test_a_question_with_only_blank_rows_is_not_scored(admin: TestClient, store: SessionStore) -> None:
     slug = create(admin, [(1, WEEKENDS)])
     assert rubrics(store, slug)[0] is None and rubrics(store, slug)[1] is not None
 
 
 def test_an_invalid_rubric_is_shown_beside_its_question_with_what_was_typed_and_nothing_is_stored(
-    admin: TestClient, store: Store
+    admin: TestClient, store: SessionStore
 ) -> None:
     token = form_token(admin, "/app/interviews/new")
     no_anchor_5 = {"name": "Calms <b>them</b>", "a1": "Shouts back at them."}
@@ -188,7 +191,9 @@ def test_an_invalid_rubric_is_shown_beside_its_question_with_what_was_typed_and_
     assert rubrics(store, slug) == before
 
 
-def test_the_rubric_version_rises_only_when_the_rubric_changed(admin: TestClient, store: Store) -> None:
+def test_the_rubric_version_rises_only_when_the_rubric_changed(
+    admin: TestClient, store: SessionStore
+) -> None:
     slug = create(admin, [(0, EMPATHY), (1, WEEKENDS)])
     token = form_token(admin, "/app/interviews/new")
 
@@ -233,7 +238,7 @@ def test_the_rubric_version_rises_only_when_the_rubric_changed(admin: TestClient
 
 
 def test_viewers_and_posts_without_csrf_cannot_change_a_rubric(
-    admin: TestClient, viewer: TestClient, store: Store
+    admin: TestClient, viewer: TestClient, store: SessionStore
 ) -> None:
     slug = create(admin, [(0, EMPATHY)])
     before = rubrics(store, slug)
@@ -251,7 +256,7 @@ def test_viewers_and_posts_without_csrf_cannot_change_a_rubric(
 
 
 def test_the_offline_scorer_uses_the_rubric_from_the_editor(
-    admin: TestClient, settings: Settings, store: Store
+    admin: TestClient, settings: Settings, store: SessionStore
 ) -> None:
     slug = create(admin, [(0, EMPATHY), (1, WEEKENDS)])
     token = form_token(admin, "/app/interviews/new")
@@ -262,8 +267,9 @@ def test_the_offline_scorer_uses_the_rubric_from_the_editor(
     latest = Interviews(store.engine).latest(slug)
     assert latest.id is not None
     answers = {0: "I would offer a refund voucher straight away.", 1: "Yes, weekends are fine."}
-    built = build_session(store, answers, script=store.script_for(latest.id), interview_id=latest.id)
-    runtime = build(settings, store.engine)
+    script = Interviews(store.engine).script(latest.id)
+    built = build_session(store, answers, script=script, interview_id=latest.id)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     runtime.service.enqueue_scoring(built.session_id)
     assert run(runtime.worker.run_until_idle) == 1
     card = ScoringStore(store.engine).latest_card(built.session_id)

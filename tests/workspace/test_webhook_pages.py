@@ -12,11 +12,12 @@ from scoring.scoring_builders import build_session
 from scoring.webhook_receiver import WebhookReceiver
 from starlette.testclient import TestClient
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.scoring.service import ScoringRuntime, build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.workspace.audit import Audit
+from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.webhook_admin import WebhookAdmin
 from workspace.support import form_token
 
@@ -40,10 +41,10 @@ def webhook_jobs(runtime: ScoringRuntime) -> list[int]:
 
 
 def test_an_admin_adds_an_endpoint_and_a_completed_interview_reaches_it_signed(
-    admin: TestClient, settings: Settings, store: Store
+    admin: TestClient, settings: Settings, store: SessionStore
 ) -> None:
     built = build_session(store, ANSWERS)
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     with WebhookReceiver("not yet known", [200]) as receiver:
         eid, secret = add_endpoint(admin, receiver.url, ["interview.completed"])
         assert secret.startswith("whsec_") and len(secret) > 40
@@ -73,10 +74,11 @@ def test_an_admin_adds_an_endpoint_and_a_completed_interview_reaches_it_signed(
 
 
 def test_a_receiver_answering_500_shows_the_retry_then_the_give_up(
-    admin: TestClient, settings: Settings, store: Store
+    admin: TestClient, settings: Settings, store: SessionStore
 ) -> None:
     built = build_session(store, ANSWERS)
-    worker = build(settings.with_overrides(job_backoff=60.0, job_max_attempts=2), store.engine)
+    slow = settings.with_overrides(job_backoff=60.0, job_max_attempts=2)
+    worker = build(slow, store.engine, Candidates(store.engine))
     with WebhookReceiver("s", [500]) as receiver:
         eid, receiver.secret = add_endpoint(admin, receiver.url, ["interview.started"])
         worker.service.notify_started(built.session_id)
@@ -100,7 +102,9 @@ def test_a_receiver_answering_500_shows_the_retry_then_the_give_up(
     assert "<td>0</td><td>1</td><td>0</td>" in admin.get(PAGE).text, "0 delivered, 1 failed, 0 pending"
 
 
-def test_a_viewer_gets_403_and_no_menu_entry(viewer: TestClient, admin: TestClient, store: Store) -> None:
+def test_a_viewer_gets_403_and_no_menu_entry(
+    viewer: TestClient, admin: TestClient, store: SessionStore
+) -> None:
     eid, _ = add_endpoint(admin, "https://ats.example.com/hook", ["report.available"])
     token = form_token(viewer, "/app/interviews")
     assert viewer.get(PAGE).status_code == 403
@@ -129,7 +133,7 @@ def test_a_viewer_gets_403_and_no_menu_entry(viewer: TestClient, admin: TestClie
     ],
 )
 def test_a_url_that_is_not_http_is_refused_with_a_clear_message(
-    admin: TestClient, store: Store, url: str, message: str
+    admin: TestClient, store: SessionStore, url: str, message: str
 ) -> None:
     response = admin.post(
         PAGE, data={"csrf_token": form_token(admin, PAGE), "url": url, "events": ["report.available"]}
@@ -150,9 +154,11 @@ def test_events_must_be_chosen_from_the_known_ones(admin: TestClient) -> None:
     assert odd.status_code == 400 and "Unknown event(s): user.deleted" in odd.text
 
 
-def test_disable_enable_test_event_and_delete(admin: TestClient, settings: Settings, store: Store) -> None:
+def test_disable_enable_test_event_and_delete(
+    admin: TestClient, settings: Settings, store: SessionStore
+) -> None:
     scoring = ScoringStore(store.engine)
-    runtime = build(settings, store.engine)
+    runtime = build(settings, store.engine, Candidates(store.engine))
     with WebhookReceiver("s", [200]) as receiver:
         eid, receiver.secret = add_endpoint(admin, receiver.url + "?<script>", ["interview.started"])
         assert "?&lt;script&gt;" in admin.get(f"{PAGE}/{eid}").text

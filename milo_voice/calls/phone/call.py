@@ -17,17 +17,17 @@ from milo_voice.calls.engines import Runtime
 from milo_voice.calls.phone import keypad
 from milo_voice.calls.phone.numbers import PhoneStore
 from milo_voice.calls.run import run_session
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 
 log = logging.getLogger(__name__)
 
 
-async def run_phone_call(settings: Settings, runtime: Callable[[], Awaitable[Runtime]], store: Store,
+async def run_phone_call(settings: Settings, runtime: Callable[[], Awaitable[Runtime]], store: SessionStore,
                          transport: TwilioStreamTransport, ticket: str) -> None:
     """Claim `ticket`, identify the caller (keypad if needed) and run the interview to its end."""
-    phones = PhoneStore(store)
+    phones = PhoneStore(store.engine, now=store.now)
     call = await asyncio.to_thread(phones.claim_ticket, ticket)
     if call is None or call.id is None:
         log.warning("phone.bad_ticket")

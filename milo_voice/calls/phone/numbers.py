@@ -1,7 +1,8 @@
 """Queries and units of work for the phone channel: numbers, keypad access codes, calls and their tickets.
 
-Blocking, one short transaction per method, over the same `Engine` as `Store` (callers on the
-event loop use a thread). No schema here (see `models.py`, migration 0002).
+Blocking, one short transaction per method (callers on the event loop use a thread). The one
+writer of `phone_number`, `phone_access_code` and `phone_call`; no schema here (see
+`milo_voice/store/tables/phone.py`, migration 0002).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from milo_voice.store.sessions import Store
+from milo_voice.store.repo import Repo
 from milo_voice.store.tables import Candidate, CandidateStatus, PhoneAccessCode, PhoneCall, PhoneNumber
 
 ACCESS_CODE_DIGITS = 8
@@ -55,11 +56,8 @@ def ticket_hash(ticket: str) -> str:
     return hashlib.sha256(ticket.encode()).hexdigest()
 
 
-class PhoneStore:
-    """Phone numbers, access codes and calls, over a `Store`'s engine."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
+class PhoneStore(Repo):
+    """Phone numbers, access codes and calls."""
 
     # Numbers and codes
 
@@ -68,15 +66,15 @@ class PhoneStore:
         e164 = normalise_number(number)
         if not e164.startswith("+"):
             raise ValueError(f"{number!r}: a Twilio number must be in E.164 form, e.g. +14155550100")
-        with self.store._unit() as session:
-            row = PhoneNumber(number=e164, interview_id=interview_id, created_at=self.store.now())
+        with self.unit() as session:
+            row = PhoneNumber(number=e164, interview_id=interview_id, created_at=self.now())
             session.add(row)
             session.flush()
             assert row.id is not None
             return row.id
 
     def interview_for_number(self, number: str) -> int | None:
-        with self.store._unit() as session:
+        with self.unit() as session:
             return session.exec(
                 select(PhoneNumber.interview_id).where(PhoneNumber.number == normalise_number(number))
             ).first()
@@ -84,14 +82,14 @@ class PhoneStore:
     def access_code(self, candidate_id: int) -> str:
         """The candidate's keypad code, created on first use (unique across all candidates)."""
         for _ in range(10):
-            with self.store._unit() as session:
+            with self.unit() as session:
                 row = session.get(PhoneAccessCode, candidate_id)
                 if row is not None:
                     return row.code
             code = "".join(secrets.choice("0123456789") for _ in range(ACCESS_CODE_DIGITS))
             try:
-                with self.store._unit() as session:
-                    now = self.store.now()
+                with self.unit() as session:
+                    now = self.now()
                     session.add(PhoneAccessCode(candidate_id=candidate_id, code=code, created_at=now))
                 return code
             except IntegrityError:  # the code is taken (or another process just made this one): retry
@@ -102,7 +100,7 @@ class PhoneStore:
         """The candidate of `interview_id` with this keypad code, if any."""
         if not code.isdigit():
             return None
-        with self.store._unit() as session:
+        with self.unit() as session:
             return session.exec(
                 select(Candidate)
                 .join(PhoneAccessCode, col(PhoneAccessCode.candidate_id) == col(Candidate.id))
@@ -112,7 +110,7 @@ class PhoneStore:
     def candidate_by_phone(self, interview_id: int, caller: str) -> Candidate | None:
         """The candidate of `interview_id` whose phone is the caller's; unfinished ones first, then newest.
         Two unfinished candidates on one number is ambiguous: None (the keypad decides)."""
-        with self.store._unit() as session:
+        with self.unit() as session:
             rows = session.exec(
                 select(Candidate).where(Candidate.interview_id == interview_id, Candidate.phone != "")
             ).all()
@@ -140,12 +138,12 @@ class PhoneStore:
         if direction not in ("inbound", "outbound"):
             raise ValueError(f"direction {direction!r}: expected inbound or outbound")
         ticket = secrets.token_urlsafe(TICKET_BYTES)
-        with self.store._unit() as session:
+        with self.unit() as session:
             row = PhoneCall(
                 call_sid=call_sid, direction=direction,
                 from_number=from_number[:40], to_number=to_number[:40],
                 interview_id=interview_id, candidate_id=candidate_id, ticket_hash=ticket_hash(ticket),
-                created_at=self.store.now(),
+                created_at=self.now(),
             )
             session.add(row)
             session.flush()
@@ -154,13 +152,13 @@ class PhoneStore:
 
     def call_by_ticket(self, ticket: str) -> PhoneCall | None:
         """The call a ticket belongs to, claimed or not (the outbound webhook looks it up)."""
-        with self.store._unit() as session:
+        with self.unit() as session:
             return session.exec(select(PhoneCall).where(PhoneCall.ticket_hash == ticket_hash(ticket))).first()
 
     def claim_ticket(self, ticket: str) -> PhoneCall | None:
         """Mark the ticket used by a media stream and return its call; None if unknown, used or expired."""
-        now = self.store.now()
-        with self.store._unit() as session:
+        now = self.now()
+        with self.unit() as session:
             result = session.execute(
                 update(PhoneCall)
                 .where(
@@ -176,7 +174,7 @@ class PhoneStore:
 
     def update_call(self, call_id: int, *, candidate_id: int | None = None, session_id: int | None = None,
                     call_sid: str | None = None) -> None:
-        with self.store._unit() as session:
+        with self.unit() as session:
             row = session.get(PhoneCall, call_id)
             if row is None:
                 raise LookupError(f"phone_call {call_id} does not exist")
@@ -188,9 +186,9 @@ class PhoneStore:
                 row.call_sid = call_sid
 
     def get_call(self, call_id: int) -> PhoneCall | None:
-        with self.store._unit() as session:
+        with self.unit() as session:
             return session.get(PhoneCall, call_id)
 
     def candidate(self, candidate_id: int) -> Candidate | None:
-        with self.store._unit() as session:
+        with self.unit() as session:
             return session.get(Candidate, candidate_id)

@@ -13,7 +13,6 @@ import httpx
 from milo_voice.calls.phone.numbers import PhoneStore, normalise_number
 from milo_voice.calls.phone.twilio_rest import OutboundCallFailed, create_call
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 
 
 def outbound_enabled(settings: Settings) -> bool:
@@ -21,14 +20,13 @@ def outbound_enabled(settings: Settings) -> bool:
 
 
 async def place_call(
-    settings: Settings, store: Store, candidate_id: int, *, client: httpx.AsyncClient | None = None
+    settings: Settings, phones: PhoneStore, candidate_id: int, *, client: httpx.AsyncClient | None = None
 ) -> tuple[int, str]:
     """Ring the candidate's phone; returns (phone_call id, Twilio call SID)."""
     if not outbound_enabled(settings):
         raise OutboundCallFailed(
             "outbound calls need MILO_TWILIO_ACCOUNT_SID, MILO_TWILIO_AUTH_TOKEN and MILO_TWILIO_CALLER_ID"
         )
-    phones = PhoneStore(store)
     candidate = await asyncio.to_thread(phones.candidate, candidate_id)
     if candidate is None:
         raise OutboundCallFailed(f"candidate {candidate_id} does not exist")

@@ -7,12 +7,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.store.tables import UserRole
 from milo_voice.web.workspace.auth import page, public_form, signed_in, start_session, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace.accounts import principal
-from milo_voice.workspace.repo import Invalid, NotFound
 
 
 def _safe_next(target: str) -> str:

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute, Route
 
 from milo_voice.scoring.pdf import SECTIONS
 from milo_voice.scoring.report import ReportData
+from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import Candidate, Interview, UserRole
 from milo_voice.web import reports
 from milo_voice.web.workspace.auth import api, api_error, who
@@ -25,7 +26,6 @@ from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import editor
 from milo_voice.workspace.candidates import CandidateQuery, CandidateRow
 from milo_voice.workspace.diagnostics import diagnose
-from milo_voice.workspace.repo import Invalid
 from milo_voice.workspace.review import lines_of
 
 MAX_BODY = 1_000_000

@@ -23,11 +23,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, RedirectRespons
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from milo_voice.errors import ConfigError
+from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.store.tables import UserRole
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import security
 from milo_voice.workspace.accounts import Principal, principal
-from milo_voice.workspace.repo import Invalid, NotFound
 
 COOKIE = "milo_session"
 Handler = Callable[[Request], Awaitable[Response]]

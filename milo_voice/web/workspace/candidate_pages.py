@@ -10,12 +10,12 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import UserRole
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace.candidates import SORTS, STATUSES, CandidateQuery, CandidateRow
-from milo_voice.workspace.repo import Invalid
 
 COLUMNS = [
     ("interview", "Interview"),

@@ -18,13 +18,13 @@ from starlette.routing import BaseRoute, Route
 
 from milo_voice.dialogue.script import AnswerShape
 from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.store.tables import Interview, InterviewStatus, UserRole
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import analytics, editor, rubric_form, share
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
-from milo_voice.workspace.repo import Invalid, NotFound
 from milo_voice.workspace.rubric_form import CriterionRow
 
 SHAPES = [s.value for s in AnswerShape]

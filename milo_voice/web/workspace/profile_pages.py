@@ -14,12 +14,12 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.scores import scores_for
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace.diagnostics import diagnose
-from milo_voice.workspace.repo import Invalid, NotFound
 from milo_voice.workspace.review import lines_of, sections
 
 

@@ -14,10 +14,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from milo_voice.scoring.report import ReportData
+from milo_voice.store.repo import NotFound
 from milo_voice.web import reports
+from milo_voice.web.repos import repo
 from milo_voice.web.workspace.auth import csrf_token, page, who
 from milo_voice.web.workspace.services import workspace
-from milo_voice.workspace.repo import NotFound
 from milo_voice.workspace.report_links import ReportLinks
 
 
@@ -49,8 +50,7 @@ async def _report(request: Request, action: str, **detail: object) -> ReportData
 
 
 def _links(request: Request) -> ReportLinks:
-    store = request.app.state.store
-    return ReportLinks(store.engine, now=store.now)
+    return repo(request, ReportLinks)
 
 
 @page()

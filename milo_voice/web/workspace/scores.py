@@ -19,6 +19,7 @@ from milo_voice.scoring.rubric import CriterionKind
 from milo_voice.scoring.service import SCORE_JOB
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.store.tables import ScoreRecord
+from milo_voice.web.repos import repo
 
 OFFLINE_BADGE = "Offline scorer: deterministic word matching, no LLM"
 """Shown beside every offline score: the issue asks that it is never mistaken for a model's."""
@@ -184,4 +185,4 @@ def load(store: ScoringStore, session_id: int, interview_id: int) -> ProfileScor
 
 def scores_for(request: Request, session_id: int, interview_id: int) -> ProfileScores | None:
     """The session's scores for the profile (blocking: run in a thread)."""
-    return load(ScoringStore(request.app.state.store.engine), session_id, interview_id)
+    return load(repo(request, ScoringStore), session_id, interview_id)

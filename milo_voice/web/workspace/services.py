@@ -1,4 +1,4 @@
-"""The workspace repositories of one app, built once from the app's Store and kept on `app.state`."""
+"""The workspace repositories of one app, built once over the app's engine and clock, kept on `app.state`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from starlette.requests import HTTPConnection
 
 from milo_voice.settings import Settings
-from milo_voice.store.sessions import Store
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.audit import Audit
 from milo_voice.workspace.candidates import Candidates
@@ -29,8 +28,7 @@ def workspace(conn: HTTPConnection) -> Workspace:
     state = conn.app.state
     found: Workspace | None = getattr(state, "workspace", None)
     if found is None:
-        store: Store = state.store
-        engine, now = store.engine, store.now
+        engine, now = state.engine, state.now
         found = Workspace(
             state.settings,
             Accounts(engine, now=now),

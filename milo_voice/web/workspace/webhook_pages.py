@@ -17,11 +17,12 @@ from starlette.routing import BaseRoute, Route
 
 from milo_voice.scoring import webhooks
 from milo_voice.scoring.service import TEST_EVENT, send_test_event
+from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import UserRole
+from milo_voice.web.repos import repo
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
-from milo_voice.workspace.repo import Invalid
 from milo_voice.workspace.webhook_admin import WebhookAdmin
 
 BASE = "/app/settings/webhooks"
@@ -35,8 +36,7 @@ HEADERS = {
 
 
 def _admin(request: Request) -> WebhookAdmin:
-    store = request.app.state.store
-    return WebhookAdmin(store.engine, now=store.now)
+    return repo(request, WebhookAdmin)
 
 
 def _eid(request: Request) -> int:
@@ -116,7 +116,7 @@ async def delete_endpoint(request: Request) -> Response:
 async def send_test(request: Request) -> Response:
     eid, ws = _eid(request), workspace(request)
     await run_in_threadpool(_admin(request).get, eid)  # 404 for an unknown endpoint
-    delivery_id = await run_in_threadpool(send_test_event, ws.settings, request.app.state.store.engine, eid)
+    delivery_id = await run_in_threadpool(send_test_event, ws.settings, request.app.state.engine, eid)
     await run_in_threadpool(
         lambda: ws.audit.record(who(request), "test", "webhook", eid, delivery=delivery_id)
     )

@@ -20,13 +20,15 @@ from phone_harness import ANSWERS, SCRIPT, caller_answer, recording_exists, refe
 
 from milo_voice.calls.engines import LazyRuntime, Runtime, load_runtime
 from milo_voice.calls.phone.numbers import PhoneStore
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.speaker import clauses
 from milo_voice.media.recorder import probe_duration
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
-from milo_voice.store.sessions import Store
 from milo_voice.store.tables import Turn
 from milo_voice.web.app import create_app
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
 
 NUMBER = "+15005550006"
 CALLER = "+14155550100"
@@ -36,7 +38,7 @@ CALLER = "+14155550100"
 class Phone:
     server: ServerThread
     settings: Settings
-    store: Store
+    store: SessionStore
     phones: PhoneStore
     interview_id: int
 
@@ -55,11 +57,11 @@ def phone(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Iterato
     settings = Settings(database_url=f"sqlite:///{tmp / 'milo.db'}", recordings_dir=tmp / "rec",
                         models_dir=REPO / "models", public_url=server.base_url)
     migrate(settings.database_url)
-    store = Store(create_engine(settings.database_url))
-    interview_id = store.create_interview(SCRIPT, slug="phone")
-    phones = PhoneStore(store)
+    store = SessionStore(create_engine(settings.database_url))
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="phone")
+    phones = PhoneStore(store.engine)
     phones.add_number(NUMBER, interview_id)
-    server.start(create_app(settings, store, LazyRuntime(settings, runtime)))
+    server.start(create_app(settings, store.engine, LazyRuntime(settings, runtime)))
     yield Phone(server, settings, store, phones, interview_id)
     server.stop()
 
@@ -97,7 +99,7 @@ def session_of(phone: Phone, ticket: str) -> tuple[int, list[Turn]]:
 
 @pytest.mark.e2e
 def test_a_known_caller_completes_the_interview(phone: Phone) -> None:
-    candidate = phone.store.add_candidate(interview_id=phone.interview_id, name="Caller",
+    candidate = Candidates(phone.store.engine).enrol(interview_id=phone.interview_id, name="Caller",
                                           phone="(415) 555-0100")
     ticket = dial(phone, CALLER)
     log = call(phone, ticket, {"answers": [caller_answer(a) for a in ANSWERS]}, 240)
@@ -128,7 +130,7 @@ def test_a_known_caller_completes_the_interview(phone: Phone) -> None:
 def test_talking_over_the_interviewer_clears_it_and_a_keypad_code_identifies_the_caller(
     phone: Phone, runtime: Runtime
 ) -> None:
-    candidate = phone.store.add_candidate(interview_id=phone.interview_id, name="Keypad caller")
+    candidate = Candidates(phone.store.engine).enrol(interview_id=phone.interview_id, name="Keypad caller")
     code = phone.phones.access_code(candidate.id or 0)
     ticket = dial(phone, "+447700900123")  # nobody has this number: the keypad step runs
     answer = caller_answer(ANSWERS[0], talk_over=0.2)  # its speech starts 1.2 s into the greeting
@@ -158,7 +160,8 @@ def test_talking_over_the_interviewer_clears_it_and_a_keypad_code_identifies_the
 
 @pytest.mark.e2e
 def test_a_stop_mid_answer_keeps_what_was_said(phone: Phone) -> None:
-    phone.store.add_candidate(interview_id=phone.interview_id, name="Caller 2", phone="+14155550111")
+    Candidates(phone.store.engine).enrol(
+        interview_id=phone.interview_id, name="Caller 2", phone="+14155550111")
     ticket = dial(phone, "+14155550111")
     answer = caller_answer(ANSWERS[1])
     log = call(phone, ticket, {"answers": [answer], "hangup": "stop", "hangup_into_answer": 6.0}, 60)

@@ -23,9 +23,11 @@ from starlette.websockets import WebSocketDisconnect
 from milo_voice.calls.phone.numbers import PhoneStore, normalise_number, same_number
 from milo_voice.calls.phone.outbound import place_call
 from milo_voice.calls.phone.twilio_rest import OutboundCallFailed, signature, stream_url, valid_signature
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Secret, Settings
-from milo_voice.store.sessions import Store
 from milo_voice.web.app import create_app
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.interviews import Interviews
 
 NUMBER = "+15005550006"
 PUBLIC = "https://milo.example.com"
@@ -67,8 +69,8 @@ def test_numbers_normalise_and_match_with_or_without_country_code() -> None:
     assert not same_number("+14155550100", "")
 
 
-def app_for(settings: Settings, store: Store) -> TestClient:
-    return TestClient(create_app(settings, store))
+def app_for(settings: Settings, store: SessionStore) -> TestClient:
+    return TestClient(create_app(settings, store.engine))
 
 
 def voice(client: TestClient, caller: str, *, to: str = NUMBER, headers: dict[str, str] | None = None,
@@ -83,18 +85,18 @@ def parse_twiml(text: str) -> ElementTree.Element:
     return root
 
 
-def test_an_inbound_call_gets_connect_stream_with_a_ticket(settings: Settings, store: Store) -> None:
+def test_an_inbound_call_gets_connect_stream_with_a_ticket(settings: Settings, store: SessionStore) -> None:
     settings = settings.with_overrides(public_url=PUBLIC)
-    interview_id = store.create_interview(SCRIPT, slug="phone")
-    PhoneStore(store).add_number("+1 500 555 0006", interview_id)
-    candidate = store.add_candidate(interview_id=interview_id, name="A", phone="+14155550100")
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="phone")
+    PhoneStore(store.engine).add_number("+1 500 555 0006", interview_id)
+    candidate = Candidates(store.engine).enrol(interview_id=interview_id, name="A", phone="+14155550100")
     response = voice(app_for(settings, store), "+14155550100")
     assert response.status_code == 200 and response.headers["content-type"].startswith("application/xml")
     stream = parse_twiml(response.text).find("Connect/Stream")
     assert stream is not None and stream.get("url") == "wss://milo.example.com/phone/stream"
     params = {p.get("name"): p.get("value") for p in stream.findall("Parameter")}
     assert set(params) == {"ticket"} and len(params["ticket"] or "") >= 40
-    phones = PhoneStore(store)
+    phones = PhoneStore(store.engine)
     call = phones.call_by_ticket(params["ticket"] or "")
     assert call is not None and call.candidate_id == candidate.id and call.interview_id == interview_id
     assert call.ticket_hash != params["ticket"]  # only the hash is stored
@@ -103,24 +105,26 @@ def test_an_inbound_call_gets_connect_stream_with_a_ticket(settings: Settings, s
 
 
 def test_an_unknown_caller_is_left_to_the_keypad_and_an_unknown_number_hears_why(
-    settings: Settings, store: Store
+    settings: Settings, store: SessionStore
 ) -> None:
-    interview_id = store.create_interview(SCRIPT, slug="phone")
-    PhoneStore(store).add_number(NUMBER, interview_id)
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="phone")
+    PhoneStore(store.engine).add_number(NUMBER, interview_id)
     client = app_for(settings, store)
     ticket = parse_twiml(voice(client, "+447700900123").text).find("Connect/Stream/Parameter")
     assert ticket is not None
-    call = PhoneStore(store).call_by_ticket(ticket.get("value") or "")
+    call = PhoneStore(store.engine).call_by_ticket(ticket.get("value") or "")
     assert call is not None and call.candidate_id is None
     unknown = parse_twiml(voice(client, "+447700900123", to="+15005559999").text)
     assert [child.tag for child in unknown] == ["Say", "Hangup"]
     assert "not connected to an interview" in (unknown.findtext("Say") or "")
 
 
-def test_signed_webhooks_are_checked_when_an_auth_token_is_set(settings: Settings, store: Store) -> None:
+def test_signed_webhooks_are_checked_when_an_auth_token_is_set(
+    settings: Settings, store: SessionStore
+) -> None:
     settings = settings.with_overrides(public_url=PUBLIC, twilio_auth_token=Secret("s3cret"))
-    interview_id = store.create_interview(SCRIPT, slug="phone")
-    PhoneStore(store).add_number(NUMBER, interview_id)
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="phone")
+    PhoneStore(store.engine).add_number(NUMBER, interview_id)
     client = app_for(settings, store)
     assert voice(client, "+14155550100").status_code == 403
     assert voice(client, "+14155550100", headers={"X-Twilio-Signature": "bm9wZQ=="}).status_code == 403
@@ -133,14 +137,14 @@ def test_signed_webhooks_are_checked_when_an_auth_token_is_set(settings: Setting
 
 
 def test_the_stream_refuses_a_ticket_that_does_not_exist_or_has_expired(
-    settings: Settings, store: Store
+    settings: Settings, store: SessionStore
 ) -> None:
-    interview_id = store.create_interview(SCRIPT, slug="phone")
-    phones = PhoneStore(store)
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="phone")
+    phones = PhoneStore(store.engine)
     _, old = phones.open_call(direction="inbound", interview_id=interview_id, candidate_id=None)
     later = store.now() + timedelta(hours=1)
-    late = Store(store.engine, now=lambda: later)
-    assert PhoneStore(late).claim_ticket(old) is None
+    late = PhoneStore(store.engine, now=lambda: later)
+    assert late.claim_ticket(old) is None
     client = app_for(settings, store)
     start = {"event": "start", "sequenceNumber": "1", "streamSid": "MZ1", "start": {
         "streamSid": "MZ1", "callSid": "CA1", "accountSid": "AC1", "tracks": ["inbound"],
@@ -178,22 +182,23 @@ class FakeTwilioRest:
         return JSONResponse({"sid": "CA" + "f" * 32, "status": "queued", "to": form["To"]}, status_code=201)
 
 
-def test_an_outbound_call_goes_through_twilios_rest_api(settings: Settings, store: Store) -> None:
+def test_an_outbound_call_goes_through_twilios_rest_api(settings: Settings, store: SessionStore) -> None:
     fake = FakeTwilioRest()
     fake.server.start()
     try:
         settings = settings.with_overrides(
             public_url=PUBLIC, twilio_account_sid="AC123", twilio_auth_token=Secret("tok"),
             twilio_caller_id=NUMBER, twilio_api_url=fake.server.base_url)
-        interview_id = store.create_interview(SCRIPT, slug="phone")
-        candidate = store.add_candidate(interview_id=interview_id, name="B", phone="+1 415 555 0199")
-        call_id, sid = asyncio.run(place_call(settings, store, candidate.id or 0))
+        interview_id = Interviews(store.engine).add_script(SCRIPT, slug="phone")
+        candidate = Candidates(store.engine).enrol(
+            interview_id=interview_id, name="B", phone="+1 415 555 0199")
+        call_id, sid = asyncio.run(place_call(settings, PhoneStore(store.engine), candidate.id or 0))
         assert sid == "CA" + "f" * 32
         sent = fake.requests[0]
         assert (sent["auth"], sent["sid"]) == ("AC123:tok", "AC123")
         assert (sent["To"], sent["From"]) == ("+14155550199", NUMBER)
         assert sent["Url"].startswith(f"{PUBLIC}/phone/voice?outbound=") and sent["Method"] == "POST"
-        phones = PhoneStore(store)
+        phones = PhoneStore(store.engine)
         row = phones.get_call(call_id)
         assert row is not None and row.call_sid == sid and row.direction == "outbound"
         # when the candidate answers, Twilio fetches that URL: the TwiML streams with the same ticket
@@ -204,24 +209,24 @@ def test_an_outbound_call_goes_through_twilios_rest_api(settings: Settings, stor
         assert param is not None and param.get("value") == query.split("=", 1)[1]
         fake.refuse = True
         with pytest.raises(OutboundCallFailed, match="not a valid phone number"):
-            asyncio.run(place_call(settings, store, candidate.id or 0))
+            asyncio.run(place_call(settings, PhoneStore(store.engine), candidate.id or 0))
     finally:
         fake.server.stop()
 
 
-def test_outbound_calls_need_credentials(settings: Settings, store: Store) -> None:
-    interview_id = store.create_interview(SCRIPT, slug="phone")
-    candidate = store.add_candidate(interview_id=interview_id, name="C", phone="+14155550199")
+def test_outbound_calls_need_credentials(settings: Settings, store: SessionStore) -> None:
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="phone")
+    candidate = Candidates(store.engine).enrol(interview_id=interview_id, name="C", phone="+14155550199")
     with pytest.raises(OutboundCallFailed, match="MILO_TWILIO_ACCOUNT_SID"):
-        asyncio.run(place_call(settings, store, candidate.id or 0))
+        asyncio.run(place_call(settings, PhoneStore(store.engine), candidate.id or 0))
 
 
-def test_access_codes_are_unique_per_candidate_and_scoped_to_the_interview(store: Store) -> None:
-    phones = PhoneStore(store)
-    first = store.create_interview(SCRIPT, slug="one")
-    other = store.create_interview(SCRIPT, slug="two")
-    a = store.add_candidate(interview_id=first, name="A")
-    b = store.add_candidate(interview_id=other, name="B")
+def test_access_codes_are_unique_per_candidate_and_scoped_to_the_interview(store: SessionStore) -> None:
+    phones = PhoneStore(store.engine)
+    first = Interviews(store.engine).add_script(SCRIPT, slug="one")
+    other = Interviews(store.engine).add_script(SCRIPT, slug="two")
+    a = Candidates(store.engine).enrol(interview_id=first, name="A")
+    b = Candidates(store.engine).enrol(interview_id=other, name="B")
     code_a, code_b = phones.access_code(a.id or 0), phones.access_code(b.id or 0)
     assert code_a != code_b and len(code_a) == 8 and code_a.isdigit()
     assert phones.access_code(a.id or 0) == code_a

@@ -1,24 +1,25 @@
-"""Store behaviour against real databases: a fresh migrated SQLite file per test, and PostgreSQL."""
+"""The session writer (`calls/session_store.py`) against real databases: a fresh migrated SQLite file
+per test, and PostgreSQL. Sessions move their candidate along; turns and events round-trip in order."""
 
 from __future__ import annotations
 
-import base64
-import dataclasses
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 from postgres import postgres_url  # noqa: F401  (fixture)
 from sqlalchemy.exc import IntegrityError
 
+from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.events import TimedEvent
 from milo_voice.dialogue.script import demo_script
 from milo_voice.store.db import create_engine, migrate
-from milo_voice.store.sessions import Store
-from milo_voice.store.tables import Word
+from milo_voice.store.tables import Candidate, Word
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.demo import Demo
+from milo_voice.workspace.interviews import Interviews
 
 T0 = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -35,21 +36,21 @@ class StepClock:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[Store]:
+def store(tmp_path: Path) -> Iterator[SessionStore]:
     url = f"sqlite:///{tmp_path / 'milo.db'}"
     migrate(url)
     engine = create_engine(url)
-    yield Store(engine, now=StepClock())
+    yield SessionStore(engine, now=StepClock())
     engine.dispose()
 
 
-def count(store: Store, table: str) -> int:
-    with store.engine.connect() as connection:
-        return int(connection.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+def demo(store: SessionStore) -> tuple[int, Candidate]:
+    """The demo interview and candidate (made once), on the store's clock."""
+    return Demo(store.engine, now=store.now).seed()
 
 
-def add_session(store: Store) -> tuple[int, int]:
-    interview_id, candidate = store.seed_demo()
+def add_session(store: SessionStore) -> tuple[int, int]:
+    interview_id, candidate = demo(store)
     assert candidate.id is not None
     session_id = store.start_session(
         candidate_id=candidate.id,
@@ -61,78 +62,14 @@ def add_session(store: Store) -> tuple[int, int]:
     return session_id, candidate.id
 
 
-def test_tokens_are_unique_unguessable_and_find_their_candidate(store: Store) -> None:
-    interview_id = store.create_interview(demo_script(), slug="support")
-    candidates = [store.add_candidate(interview_id=interview_id, name=f"c{i}") for i in range(40)]
-    tokens = {c.token for c in candidates}
-    assert len(tokens) == 40
-    for token in tokens:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        assert len(raw) * 8 >= 128
-    wanted = candidates[7]
-    found = store.candidate_by_token(wanted.token)
-    assert found is not None
-    assert (found.id, found.name, found.status) == (wanted.id, "c7", "new")
-    assert store.candidate_by_token(wanted.token[:-1]) is None
-
-
-def test_candidate_fields_and_timestamps_round_trip_as_utc(store: Store) -> None:
-    interview_id = store.create_interview(demo_script(), slug="support")
-    made = store.add_candidate(interview_id=interview_id, name="Ada", email="ada@example.org", phone="+4412")
-    found = store.candidate_by_token(made.token)
-    assert found is not None
-    assert (found.name, found.email, found.phone, found.interview_id) == (
-        "Ada",
-        "ada@example.org",
-        "+4412",
-        interview_id,
-    )
-    assert found.created_at == made.created_at
-    assert found.created_at.tzinfo is UTC
-    assert "token" not in repr(found)
-
-
-def test_seed_demo_is_idempotent_across_restarts(store: Store) -> None:
-    first = store.seed_demo()
-    again = store.seed_demo()
-    after_restart = Store(store.engine).seed_demo()
-    assert first[0] == again[0] == after_restart[0]
-    assert first[1].token == again[1].token == after_restart[1].token
-    assert first[1].name == "Demo Candidate"
-    assert (count(store, "interview"), count(store, "candidate")) == (1, 1)
-
-
-def test_script_round_trip_equals_the_demo_script(store: Store) -> None:
-    interview_id = store.create_interview(demo_script(), slug="support")
-    script = store.script_for(interview_id)
-    assert script == demo_script()  # every field but `key`
-    assert script.questions == demo_script().questions
-    assert script.key == "support-v1"
-
-
-def test_slug_versions_are_unique(store: Store) -> None:
-    v1 = store.create_interview(demo_script(), slug="support")
-    with pytest.raises(IntegrityError):
-        store.create_interview(demo_script(), slug="support")
-    edited = dataclasses.replace(demo_script(), version=2, title="Support, revised")
-    v2 = store.create_interview(edited, slug="support")
-    assert v2 != v1
-    assert store.script_for(v2).key == "support-v2"
-    assert store.script_for(v2).title == "Support, revised"
-    assert store.script_for(v1).title == demo_script().title
-    assert count(store, "interview") == 2
-    with pytest.raises(LookupError):
-        store.script_for(v2 + 100)
-
-
-def test_session_lifecycle_moves_the_candidate(store: Store) -> None:
+def test_session_lifecycle_moves_the_candidate(store: SessionStore) -> None:
     session_id, candidate_id = add_session(store)
     live = store.get_session(session_id)
     assert live is not None
     assert (live.status, live.channel, live.candidate_id) == ("live", "simulate", candidate_id)
     assert live.settings == {"min_silence": 0.9, "asr_model": "tiny.en"}
     assert live.started_at.tzinfo is UTC
-    assert store.seed_demo()[1].status == "in_progress"
+    assert demo(store)[1].status == "in_progress"
     assert store.session_ids_with_status("live") == [session_id]
 
     store.end_session(session_id=session_id, status="completed", duration_s=61.5, recording_path="r/1.ogg")
@@ -147,13 +84,13 @@ def test_session_lifecycle_moves_the_candidate(store: Store) -> None:
     )
     assert done.ended_at is not None
     assert done.ended_at > done.started_at
-    assert store.seed_demo()[1].status == "completed"
+    assert demo(store)[1].status == "completed"
     assert store.session_ids_with_status("live") == []
     assert store.session_ids_with_status("completed") == [session_id]
     assert store.get_session(session_id + 1) is None
 
 
-def test_a_failed_session_keeps_its_error_and_does_not_complete_the_candidate(store: Store) -> None:
+def test_a_failed_session_keeps_its_error_and_does_not_complete_the_candidate(store: SessionStore) -> None:
     session_id, _ = add_session(store)
     store.end_session(
         session_id=session_id, status="failed", duration_s=3.0, recording_path=None, error="ASR crashed"
@@ -161,11 +98,11 @@ def test_a_failed_session_keeps_its_error_and_does_not_complete_the_candidate(st
     failed = store.get_session(session_id)
     assert failed is not None
     assert (failed.status, failed.error, failed.recording_path) == ("failed", "ASR crashed", None)
-    assert store.seed_demo()[1].status == "in_progress"
+    assert demo(store)[1].status == "in_progress"
 
 
-def test_unknown_channel_status_and_speaker_are_refused(store: Store) -> None:
-    interview_id, candidate = store.seed_demo()
+def test_unknown_channel_status_and_speaker_are_refused(store: SessionStore) -> None:
+    interview_id, candidate = demo(store)
     assert candidate.id is not None
     with pytest.raises(ValueError, match="fax"):
         store.start_session(
@@ -188,7 +125,7 @@ def test_unknown_channel_status_and_speaker_are_refused(store: Store) -> None:
         )
 
 
-def test_turns_round_trip_in_order(store: Store) -> None:
+def test_turns_round_trip_in_order(store: SessionStore) -> None:
     session_id, _ = add_session(store)
     words: list[Word] = [{"w": "I", "start": 4.1, "end": 4.2}, {"w": "help", "start": 4.3, "end": 4.6}]
     for index in (2, 0, 1):
@@ -232,7 +169,7 @@ def test_turns_round_trip_in_order(store: Store) -> None:
     assert store.turns(session_id + 1) == []
 
 
-def test_a_turn_index_is_taken_once_per_session(store: Store) -> None:
+def test_a_turn_index_is_taken_once_per_session(store: SessionStore) -> None:
     session_id, _ = add_session(store)
 
     def greet() -> int:
@@ -253,12 +190,7 @@ def test_a_turn_index_is_taken_once_per_session(store: Store) -> None:
         greet()
 
 
-def test_foreign_keys_are_enforced(store: Store) -> None:
-    with pytest.raises(IntegrityError):
-        store.add_candidate(interview_id=999, name="Nobody")
-
-
-def test_events_round_trip_in_order(store: Store) -> None:
+def test_events_round_trip_in_order(store: SessionStore) -> None:
     session_id, _ = add_session(store)
     sent = [
         TimedEvent("session_start", 0.0, 100.0, -1),
@@ -275,7 +207,7 @@ def test_events_round_trip_in_order(store: Store) -> None:
     assert store.events(session_id + 1) == []
 
 
-def test_concurrent_writers_from_threads_all_land(store: Store) -> None:
+def test_concurrent_writers_from_threads_all_land(store: SessionStore) -> None:
     session_id, _ = add_session(store)
 
     def write(index: int) -> int:
@@ -299,12 +231,12 @@ def test_concurrent_writers_from_threads_all_land(store: Store) -> None:
     assert sorted(e.turn_index for e in store.events(session_id)) == list(range(24))
 
 
-def round_trip(store: Store) -> None:
+def round_trip(store: SessionStore) -> None:
     """The whole path a simulated interview takes through the store; shared by every backend."""
-    interview_id, candidate = store.seed_demo()
-    assert store.seed_demo()[0] == interview_id
-    assert store.script_for(interview_id) == demo_script()
-    found = store.candidate_by_token(candidate.token)
+    interview_id, candidate = demo(store)
+    assert demo(store)[0] == interview_id
+    assert Interviews(store.engine).script(interview_id) == demo_script()
+    found = Candidates(store.engine).by_token(candidate.token)
     assert found is not None
     assert found.id == candidate.id
     session_id, _ = add_session(store)
@@ -354,10 +286,10 @@ def round_trip(store: Store) -> None:
     assert ended.ended_at is not None
     assert ended.ended_at.tzinfo is UTC
     assert store.session_ids_with_status("completed") == [session_id]
-    assert store.seed_demo()[1].status == "completed"
+    assert demo(store)[1].status == "completed"
 
 
-def test_round_trip_on_sqlite(store: Store) -> None:
+def test_round_trip_on_sqlite(store: SessionStore) -> None:
     round_trip(store)
 
 
@@ -367,8 +299,17 @@ def test_round_trip_on_postgres(postgres_url: str) -> None:  # noqa: F811
     migrate(postgres_url)  # a second run is a no-op
     engine = create_engine(postgres_url)
     try:
-        round_trip(Store(engine, now=StepClock()))
+        round_trip(SessionStore(engine, now=StepClock()))
         with pytest.raises(IntegrityError):
-            Store(engine).create_interview(demo_script(), slug="demo")
+            Interviews(engine).add_script(demo_script(), slug="demo")
     finally:
         engine.dispose()
+
+
+def test_starting_a_session_for_an_unknown_candidate_writes_nothing(store: SessionStore) -> None:
+    interview_id, _ = demo(store)
+    with pytest.raises(LookupError):
+        store.start_session(
+            candidate_id=999, interview_id=interview_id, channel="simulate", recording_dir="", settings={}
+        )
+    assert store.session_ids_with_status("live") == []

@@ -1,0 +1,171 @@
+"""The writer of interview sessions, their turns and timing events: what a call stores as it runs.
+
+One short blocking transaction per method (callers on the event loop use a thread); rows come
+back detached. Starting and ending a session also moves its candidate along, in the same
+transaction, through the candidate writer (`workspace.candidates.set_status`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import col, select
+
+from milo_voice.dialogue.events import TimedEvent
+from milo_voice.store.repo import Repo, get_row, insert_row
+from milo_voice.store.tables import (
+    CandidateStatus,
+    Channel,
+    InterviewSession,
+    SessionStatus,
+    Speaker,
+    TimingEvent,
+    Turn,
+    Word,
+)
+from milo_voice.workspace.candidates import set_status
+
+
+class SessionStore(Repo):
+    """Reads and writes of `interview_session`, `turn` and `timing_event`."""
+
+    def start_session(
+        self,
+        *,
+        candidate_id: int,
+        interview_id: int,
+        channel: str,
+        recording_dir: str,
+        settings: dict[str, Any],
+    ) -> int:
+        """A new live session; the candidate becomes in_progress. `settings` must be JSON-safe."""
+        with self.unit() as session:
+            set_status(session, candidate_id, CandidateStatus.IN_PROGRESS)
+            return insert_row(
+                session,
+                InterviewSession(
+                    candidate_id=candidate_id,
+                    interview_id=interview_id,
+                    channel=Channel(channel).value,
+                    status=SessionStatus.LIVE.value,
+                    started_at=self.now(),
+                    recording_dir=recording_dir,
+                    settings=dict(settings),
+                ),
+            )
+
+    def end_session(
+        self,
+        *,
+        session_id: int,
+        status: str,
+        duration_s: float | None,
+        recording_path: str | None,
+        error: str | None = None,
+    ) -> None:
+        """Close a session; a completed one marks its candidate completed."""
+        final = SessionStatus(status)
+        with self.unit() as session:
+            row = get_row(session, InterviewSession, session_id)
+            row.status = final.value
+            row.ended_at = self.now()
+            row.duration_s = duration_s
+            row.recording_path = recording_path
+            row.error = error
+            if final is SessionStatus.COMPLETED:
+                set_status(session, row.candidate_id, CandidateStatus.COMPLETED)
+
+    def get_session(self, session_id: int) -> InterviewSession | None:
+        with self.unit() as session:
+            return session.get(InterviewSession, session_id)
+
+    def session_ids_with_status(self, status: str) -> list[int]:
+        """Ids of sessions in `status`, oldest first (e.g. "live" ones left behind by a crash)."""
+        wanted = SessionStatus(status)
+        with self.unit() as session:
+            ids = session.exec(
+                select(InterviewSession.id)
+                .where(InterviewSession.status == wanted.value)
+                .order_by(col(InterviewSession.id))
+            ).all()
+        return [i for i in ids if i is not None]
+
+    # Turns and timing events
+
+    def add_turn(
+        self,
+        *,
+        session_id: int,
+        index: int,
+        speaker: str,
+        text: str,
+        start_s: float,
+        end_s: float,
+        question_position: int,
+        is_follow_up: bool,
+        kind: str,
+        live_text: str = "",
+        words: Sequence[Word] | None = None,
+        source: str = "",
+    ) -> int:
+        """Store one turn; `index` is unique within the session."""
+        with self.unit() as session:
+            turn = Turn(
+                session_id=session_id,
+                index=index,
+                speaker=Speaker(speaker).value,
+                text=text,
+                live_text=live_text,
+                start_s=start_s,
+                end_s=end_s,
+                question_position=question_position,
+                is_follow_up=is_follow_up,
+                kind=kind,
+                words=list(words or ()),
+                source=source,
+            )
+            return insert_row(session, turn)
+
+    def update_turn_text(self, *, turn_id: int, text: str, words: Sequence[Word]) -> None:
+        """Replace a turn's stored transcript (the background whole-answer decode)."""
+        with self.unit() as session:
+            turn = get_row(session, Turn, turn_id)
+            turn.text = text
+            turn.words = list(words)
+
+    def add_events(self, session_id: int, events: Sequence[TimedEvent]) -> None:
+        """Insert a batch of timing events in one statement."""
+        if not events:
+            return
+        rows = [
+            {
+                "session_id": session_id,
+                "turn_index": e.turn_index,
+                "name": e.name,
+                "media_time": e.media_time,
+                "mono": e.mono,
+                "data": dict(e.data),
+            }
+            for e in events
+        ]
+        with self.unit() as session:
+            session.execute(insert(TimingEvent), rows)
+
+    def turns(self, session_id: int) -> list[Turn]:
+        with self.unit() as session:
+            return list(
+                session.exec(select(Turn).where(Turn.session_id == session_id).order_by(col(Turn.index)))
+            )
+
+    def events(self, session_id: int) -> list[TimingEvent]:
+        """A session's timing events in the order they were added."""
+        with self.unit() as session:
+            return list(
+                session.exec(
+                    select(TimingEvent)
+                    .where(TimingEvent.session_id == session_id)
+                    .order_by(col(TimingEvent.id))
+                )
+            )

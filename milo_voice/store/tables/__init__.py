@@ -1,0 +1,38 @@
+"""Database tables as SQLModel classes, one module per concept: columns, keys and indexes only.
+
+No queries or sessions live here. Every change needs a migration in
+`milo_voice/store/migrations/versions/`; `tests/store/test_migrations.py` fails when the tables
+and the migrated schema disagree. Timestamps are timezone-aware UTC. Importing this package
+registers every table on `Table.metadata` (what Alembic's env compares against).
+"""
+
+from milo_voice.store.tables.accounts import ApiKey, AppSecret, AppUser, AuditEvent, Invite, UserRole
+from milo_voice.store.tables.base import NAMING_CONVENTION, Table, UTCDateTime, utc_now
+from milo_voice.store.tables.candidates import Candidate, CandidateNote, CandidateRating, CandidateStatus
+from milo_voice.store.tables.interviews import Interview, InterviewStatus, Question
+from milo_voice.store.tables.phone import PhoneAccessCode, PhoneCall, PhoneNumber
+from milo_voice.store.tables.scoring import (
+    Job,
+    JobStatus,
+    ReportLink,
+    ScoreRecord,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from milo_voice.store.tables.sessions import (
+    Channel,
+    InterviewSession,
+    SessionStatus,
+    Speaker,
+    TimingEvent,
+    Turn,
+    Word,
+)
+
+__all__ = [
+    "NAMING_CONVENTION", "ApiKey", "AppSecret", "AppUser", "AuditEvent", "Candidate", "CandidateNote",
+    "CandidateRating", "CandidateStatus", "Channel", "Interview", "InterviewSession", "InterviewStatus",
+    "Invite", "Job", "JobStatus", "PhoneAccessCode", "PhoneCall", "PhoneNumber", "Question", "ReportLink",
+    "ScoreRecord", "SessionStatus", "Speaker", "Table", "TimingEvent", "Turn", "UTCDateTime", "UserRole",
+    "WebhookDelivery", "WebhookEndpoint", "Word", "utc_now",
+]

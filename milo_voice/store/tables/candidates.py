@@ -1,0 +1,66 @@
+"""Candidates, and the notes and ratings the team keeps on them (migrations 0001 and 0004)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import String, Text, UniqueConstraint
+from sqlmodel import Field
+
+from milo_voice.store.tables.base import Table, UTCDateTime, utc_now
+
+
+class CandidateStatus(StrEnum):
+    NEW = "new"
+    INVITED = "invited"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    SHORTLISTED = "shortlisted"
+    DISMISSED = "dismissed"
+    EVALUATING = "evaluating"
+    """Scoring (issue 6) runs in the background after the session ended."""
+    KNOCKED_OUT = "knocked_out"
+    """A dealbreaker answer failed (issue 6): the candidate does not advance."""
+
+
+class Candidate(Table, table=True):
+    """A person invited to one interview; `token` is the secret in their personal link."""
+
+    __tablename__ = "candidate"
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", index=True)
+    name: str = Field(sa_type=String(200))
+    email: str = Field(default="", sa_type=String(320))
+    phone: str = Field(default="", sa_type=String(40))
+    token: str = Field(sa_type=String(64), unique=True, repr=False)
+    status: str = Field(default=CandidateStatus.NEW.value, sa_type=String(20))
+    """A `CandidateStatus` value."""
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class CandidateNote(Table, table=True):
+    """An internal note on a candidate, visible to the team only."""
+
+    __tablename__ = "candidate_note"
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="app_user.id")
+    text: str = Field(sa_type=Text)
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class CandidateRating(Table, table=True):
+    """One teammate's rating of one candidate (stars 1-5 and/or thumbs +1/-1); re-rating updates it."""
+
+    __tablename__ = "candidate_rating"
+    __table_args__ = (UniqueConstraint("candidate_id", "user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", ondelete="CASCADE")
+    user_id: int = Field(foreign_key="app_user.id")
+    stars: int | None = None
+    thumb: int | None = None
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
