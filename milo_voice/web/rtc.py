@@ -24,7 +24,8 @@ from starlette.routing import BaseRoute, Route
 
 from milo_voice.calls.webrtc import LiveCall, LiveCalls, run_call, wire
 from milo_voice.errors import ProtocolViolation
-from milo_voice.media.transports.webrtc import WebRtcTransport, parse_offer
+from milo_voice.media.transports.webrtc import WebRtcTransport
+from milo_voice.media.transports.webrtc_offer import parse_offer
 from milo_voice.settings import Settings
 from milo_voice.store.tables import CandidateStatus
 from milo_voice.web.repos import repo, sessions

@@ -20,7 +20,6 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from milo_voice.media import mulaw
 from milo_voice.media.ducking import Ducker, ramp
 from milo_voice.media.halfband import Downsampler, Upsampler
 from milo_voice.media.transports import twilio_protocol as tp
+from milo_voice.media.transports.twilio_limits import MessageBudget, StreamLimits
 from milo_voice.media.transports.websocket import MessageSocket
 from milo_voice.media.types import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
 
@@ -38,28 +38,6 @@ PHONE_FRAME = 160
 """Samples (= mu-law bytes) in 20 ms at 8 kHz."""
 CLOSE_POLICY = 1008
 """Websocket close code for a peer that broke the protocol (RFC 6455 "policy violation")."""
-
-
-@dataclass(frozen=True, slots=True)
-class StreamLimits:
-    """How much a stream may misbehave, and how outbound audio is paced."""
-
-    mark_every: int = 5
-    """Outbound frames per mark (5 = 100 ms): the resolution of "what was heard"."""
-    lead: float = 0.1
-    """Seconds of audio sent ahead of real time: covers network jitter, bounds what `clear` must drop."""
-    max_rate: float = 200.0
-    """Messages per second a caller may send on average (Twilio: 50 media + a few marks/dtmf)."""
-    burst: int = 400
-    """Messages a caller may send at once above `max_rate` (a network hiccup delivers a backlog)."""
-    max_bad_messages: int = 20
-    """Malformed messages skipped before the stream is closed as not-Twilio."""
-    handshake_timeout: float = 10.0
-    """Seconds to wait for `start` after the websocket opened."""
-    max_backlog: int = 500
-    """Inbound frames buffered for a consumer that is behind (10 s); older ones are dropped."""
-    max_gap_fill: float = 1.0
-    """Longest silence (s) inserted where Twilio's timestamps show lost media."""
 
 
 class TwilioStreamTransport:
@@ -115,8 +93,7 @@ class TwilioStreamTransport:
         self._send_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self._closed = False
-        self._tokens = float(self.limits.burst)
-        self._tokens_at = 0.0
+        self._budget = MessageBudget(self.limits.max_rate, self.limits.burst)
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
@@ -252,7 +229,7 @@ class TwilioStreamTransport:
                 if text is None:
                     self.ended_by = self.ended_by or "dropped"
                     return
-                if not self._take_token():
+                if not self._budget.take(self._now()):
                     await self._violation(f"message flood: more than {self.limits.max_rate:.0f} messages/s")
                     return
                 try:
@@ -273,14 +250,6 @@ class TwilioStreamTransport:
             self._frames.put_nowait(None)
             self.ended.set()
             self._drained.set()
-
-    def _take_token(self) -> bool:
-        now = self._now()
-        refill = (now - self._tokens_at) * self.limits.max_rate
-        self._tokens = min(float(self.limits.burst), self._tokens + refill)
-        self._tokens_at = now
-        self._tokens -= 1.0
-        return self._tokens >= 0.0
 
     def _handle(self, message: tp.TwilioEvent) -> bool:
         """Act on one message; True when the stream is over."""

@@ -13,7 +13,6 @@ No dialogue, storage or HTTP here.
 from __future__ import annotations
 
 import asyncio
-import fractions
 import json
 import logging
 import uuid
@@ -25,9 +24,7 @@ from typing import Any
 import av
 from aiortc import (
     MediaStreamTrack,
-    RTCConfiguration,
     RTCDataChannel,
-    RTCIceServer,
     RTCPeerConnection,
     RTCSessionDescription,
 )
@@ -35,84 +32,19 @@ from aiortc.mediastreams import MediaStreamError
 
 from milo_voice.errors import BadMedia, ProtocolViolation
 from milo_voice.media.ducking import Ducker
+from milo_voice.media.transports.webrtc_offer import CONTROL_LABEL, ice_configuration
+from milo_voice.media.transports.webrtc_track import InterviewerTrack
 from milo_voice.media.types import FRAME_BYTES, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
 from milo_voice.media.video_recorder import VideoRecorder
 
 log = logging.getLogger(__name__)
 
-CONTROL_LABEL = "control"
-"""Label of the data channel the browser opens for state, captions and the end button."""
-MAX_SDP_BYTES = 64_000
-"""An offer larger than this is refused: a browser's offer with audio, video and data is ~5 kB."""
 MAX_INBOUND_BACKLOG = 500
 """Frames (10 s) of candidate audio the session may fall behind before the oldest are dropped."""
 HANGUP_LINGER = 0.5
 """Seconds the peer stays up after the "hangup" message: the browser's jitter buffer (~100 ms) still
 holds the interviewer's last words, and the message must arrive before the connection closes."""
 _SILENCE = bytes(FRAME_BYTES)
-_TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
-
-
-class InterviewerTrack(MediaStreamTrack):
-    """The interviewer's voice towards one peer: 20 ms frames from the transport's queue, paced.
-
-    One track per peer connection; a replaced peer's track is retired and then sends silence
-    without touching the shared queue, so two peers never consume the same audio.
-    """
-
-    kind = "audio"
-
-    def __init__(self, transport: WebRtcTransport) -> None:
-        super().__init__()
-        self._transport = transport
-        self.retired = False
-        self._start: float | None = None
-        self._sent = 0  # frames handed to the encoder by this track
-
-    async def recv(self) -> av.AudioFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        loop = asyncio.get_running_loop()
-        if self._start is None:
-            self._start = loop.time()
-        else:  # pace: frame n leaves at start + n * 20 ms, whatever the encoder's speed
-            delay = self._start + self._sent * FRAME_SECONDS - loop.time()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            elif delay < -0.2:  # the loop stalled: do not burst the backlog, restart the clock
-                self._start, self._sent = loop.time(), 0
-        pcm = _SILENCE if self.retired else self._transport._next_outbound()
-        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
-        frame.planes[0].update(pcm)
-        frame.sample_rate = SAMPLE_RATE
-        frame.time_base = _TIME_BASE
-        frame.pts = self._sent * FRAME_SAMPLES
-        self._sent += 1
-        return frame
-
-
-def ice_configuration(servers: list[dict[str, Any]]) -> RTCConfiguration:
-    """`[{"urls": ..., "username": ..., "credential": ...}]` (the browser's form) as aiortc config."""
-    return RTCConfiguration(iceServers=[
-        RTCIceServer(urls=s["urls"], username=s.get("username"), credential=s.get("credential"))
-        for s in servers
-    ])
-
-
-def parse_offer(body: Any) -> RTCSessionDescription:
-    """Check an offer as received from a client; raise `ProtocolViolation` saying what is wrong."""
-    if not isinstance(body, dict):
-        raise ProtocolViolation("expected a JSON object with 'sdp' and 'type'")
-    sdp, kind = body.get("sdp"), body.get("type")
-    if kind != "offer":
-        raise ProtocolViolation(f"'type' is {kind!r}; expected 'offer'")
-    if not isinstance(sdp, str) or not sdp.startswith("v=0"):
-        raise ProtocolViolation("'sdp' is not a session description (it must start with 'v=0')")
-    if len(sdp.encode()) > MAX_SDP_BYTES:
-        raise ProtocolViolation(f"'sdp' is over {MAX_SDP_BYTES} bytes")
-    if "m=audio" not in sdp:
-        raise ProtocolViolation("the offer has no audio section: the microphone is required")
-    return RTCSessionDescription(sdp=sdp, type="offer")
 
 
 class WebRtcTransport:
@@ -169,7 +101,7 @@ class WebRtcTransport:
         if self._closed.is_set():
             raise ProtocolViolation("this call has ended")
         pc = RTCPeerConnection(ice_configuration(self.ice_servers))
-        track = InterviewerTrack(self)
+        track = InterviewerTrack(self._next_outbound)
         pc.on("track", lambda remote: self._on_track(pc, remote))
         pc.on("datachannel", lambda channel: self._on_datachannel(pc, channel))
         pc.on("connectionstatechange", lambda: self._on_state(pc))

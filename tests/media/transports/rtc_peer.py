@@ -14,7 +14,8 @@ import numpy as np
 from aiortc import RTCPeerConnection, RTCSessionDescription, VideoStreamTrack
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from milo_voice.media.transports.webrtc import CONTROL_LABEL, WebRtcTransport, parse_offer
+from milo_voice.media.transports.webrtc import WebRtcTransport
+from milo_voice.media.transports.webrtc_offer import CONTROL_LABEL, parse_offer
 
 RATE = 48_000
 FRAME = 960  # 20 ms at 48 kHz

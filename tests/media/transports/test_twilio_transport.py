@@ -15,7 +15,8 @@ from milo_voice.errors import ProtocolViolation
 from milo_voice.media import mulaw
 from milo_voice.media.ducking import DUCK_GAIN
 from milo_voice.media.halfband import Downsampler, Upsampler
-from milo_voice.media.transports.twilio import CLOSE_POLICY, StreamLimits, TwilioStreamTransport
+from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
+from milo_voice.media.transports.twilio_limits import MessageBudget, StreamLimits
 from milo_voice.media.types import FRAME_SAMPLES, AudioChunk
 
 SID = "MZ1"
@@ -255,3 +256,11 @@ def test_ducking_lowers_the_audio_not_yet_sent_to_twilio() -> None:
         await transport.close()
 
     run(go)
+
+
+def test_the_message_budget_allows_a_burst_then_the_rate_and_refuses_a_flood() -> None:
+    budget = MessageBudget(rate=50, burst=3)
+    assert [budget.take(0.0) for _ in range(4)] == [True, True, True, False]
+    assert budget.take(0.04)  # 2 tokens back after 40 ms at 50/s, less the one owed
+    assert not budget.take(0.04)
+    assert all(budget.take(0.1 + n * 0.02) for n in range(50)), "a steady 50/s never runs dry"

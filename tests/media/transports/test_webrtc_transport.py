@@ -18,7 +18,8 @@ from helpers import run
 from rtc_peer import RATE, BrowserPeer, dominant_hz, tone
 
 from milo_voice.errors import ProtocolViolation
-from milo_voice.media.transports.webrtc import WebRtcTransport, parse_offer
+from milo_voice.media.transports.webrtc import WebRtcTransport
+from milo_voice.media.transports.webrtc_offer import parse_offer
 from milo_voice.media.types import FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
 
 AIORTC_PREFETCH = 4
@@ -99,12 +100,16 @@ def test_interviewer_audio_is_played_in_order_and_reported_frame_by_frame() -> N
         await asyncio.sleep(0.3)
         assert len(call.played) == 50, "silence must not be reported as played"
         assert b"".join(c.pcm for c in call.played) == audio.astype("<i2").tobytes()
+        # In order, one frame after another on the call's timeline. A frame never starts before the
+        # candidate's media time, so on a busy machine (inbound ahead of a stalled outbound) a
+        # frame may start later than its predecessor's end: no overlap, never a fixed 20 ms.
         starts = [c.start for c in call.played]
-        assert all(b - a == pytest.approx(FRAME_SECONDS) for a, b in itertools.pairwise(starts))
+        assert all(b - a >= FRAME_SECONDS - 1e-9 for a, b in itertools.pairwise(starts))
         assert call.speaking == [True, False]
         heard = np.concatenate([f for f in peer.heard if np.abs(f).max() > 2000])
         assert abs(dominant_hz(heard[: RATE // 2], RATE) - 1000) < 10
-        assert call.transport.playing_until() <= call.transport.media_time + FRAME_SECONDS
+        until_ = call.transport.playing_until()  # read first: media time only grows
+        assert until_ <= max(call.transport.media_time, call.played[-1].end) + 1e-9, "nothing left queued"
         await peer.close()
         await call.close()
 
@@ -122,8 +127,9 @@ def test_clear_stops_the_interviewer_within_a_few_frames_and_says_what_was_heard
         played_before, heard_index = len(call.played), len(peer.heard)
         heard_s = await call.transport.clear()
         assert heard_s == pytest.approx(played_before * FRAME_SECONDS)
-        # the outbound clock may run a frame or two ahead of the inbound one, never a queue ahead
-        assert call.transport.playing_until() <= call.transport.media_time + 3 * FRAME_SECONDS
+        # nothing is queued after clear(): playout ends where the last frame handed out ends
+        until_ = call.transport.playing_until()
+        assert until_ <= max(call.transport.media_time, call.played[-1].end) + 1e-9
         await asyncio.sleep(0.5)
         assert len(call.played) == played_before + 1  # one frame that fades out, then nothing
         fade = np.abs(np.frombuffer(call.played[-1].pcm, dtype="<i2").astype(np.int32))
