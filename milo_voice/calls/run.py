@@ -104,15 +104,7 @@ async def run_session(
         log.exception("live.notify_started_failed", extra={"session_id": session_id})
     recorder = Recorder(directory)
     writer = SessionWriter(store, session_id)
-    holder: list[InterviewSession] = []
-    planner = make_planner(
-        settings,
-        on_first_token=lambda: holder[0].emit(ev.PLAN_FIRST_TOKEN),
-        on_fallback=lambda reason: holder[0].emit(ev.PLAN_FALLBACK, reason=reason[:200]),
-    )
-    session = InterviewSession(script, transport, runtime.engines, planner, recorder, writer,
-                               params=params, vad_mode=settings.vad_mode)
-    holder.append(session)
+    session = _interview(settings, runtime, script, transport, recorder, writer, params)
     flusher = asyncio.ensure_future(_flush_periodically(recorder))
     completed, error = False, None
     try:
@@ -122,23 +114,46 @@ async def run_session(
         error = repr(exc)
     finally:
         flusher.cancel()
-        recording = await loop.run_in_executor(None, recorder.finalize)
         status = "completed" if completed else ("failed" if error else "interrupted")
-        await loop.run_in_executor(None, writer.close)
-        await loop.run_in_executor(None, lambda: store.end_session(
-            session_id=session_id, status=status, duration_s=recorder.duration,
-            recording_path=str(recording) if recording else None, error=error,
-        ))
-        if status == "completed":
-            try:  # scoring runs in the background worker; a failure here must not lose the session
-                await loop.run_in_executor(None, _enqueue_scoring, settings, store, session_id)
-            except Exception:
-                log.exception("live.enqueue_scoring_failed", extra={"session_id": session_id})
-        try:
-            await transport.close()
-        except Exception:  # closing a dead peer must not hide the outcome
-            log.exception("live.transport_close_failed", extra={"session_id": session_id})
+        recording = await _finish(settings, store, transport, recorder, writer, session_id, status, error)
     return SessionOutcome(session_id, status, writer, recording, recorder.duration)
+
+
+def _interview(settings: Settings, runtime: Runtime, script: InterviewScript, transport: Transport,
+               recorder: Recorder, writer: SessionWriter, params: TurnParams) -> InterviewSession:
+    """The dialogue session, with a planner whose timing events land in that session's log."""
+    holder: list[InterviewSession] = []
+    planner = make_planner(
+        settings,
+        on_first_token=lambda: holder[0].emit(ev.PLAN_FIRST_TOKEN),
+        on_fallback=lambda reason: holder[0].emit(ev.PLAN_FALLBACK, reason=reason[:200]),
+    )
+    session = InterviewSession(script, transport, runtime.engines, planner, recorder, writer,
+                               params=params, vad_mode=settings.vad_mode)
+    holder.append(session)
+    return session
+
+
+async def _finish(settings: Settings, store: SessionStore, transport: Transport, recorder: Recorder,
+                  writer: SessionWriter, session_id: int, status: str, error: str | None) -> Path | None:
+    """Close the recording and the session row, queue scoring if it completed, close the transport."""
+    loop = asyncio.get_running_loop()
+    recording = await loop.run_in_executor(None, recorder.finalize)
+    await loop.run_in_executor(None, writer.close)
+    await loop.run_in_executor(None, lambda: store.end_session(
+        session_id=session_id, status=status, duration_s=recorder.duration,
+        recording_path=str(recording) if recording else None, error=error,
+    ))
+    if status == "completed":
+        try:  # scoring runs in the background worker; a failure here must not lose the session
+            await loop.run_in_executor(None, _enqueue_scoring, settings, store, session_id)
+        except Exception:
+            log.exception("live.enqueue_scoring_failed", extra={"session_id": session_id})
+    try:
+        await transport.close()
+    except Exception:  # closing a dead peer must not hide the outcome
+        log.exception("live.transport_close_failed", extra={"session_id": session_id})
+    return recording
 
 
 def _script(store: SessionStore, interview_id: int) -> InterviewScript:

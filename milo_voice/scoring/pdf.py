@@ -16,7 +16,7 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from milo_voice.scoring.report import ReportData, clock
-from milo_voice.scoring.result import CriterionResult
+from milo_voice.scoring.result import CriterionResult, ScoreCard
 from milo_voice.scoring.rubric import CriterionKind
 from milo_voice.scoring.transcript_formats import speaker_name
 
@@ -88,39 +88,8 @@ def render_pdf(data: ReportData, *, sections: Iterable[str] = SECTIONS, font_dir
     pdf.para(f"Status: {data.candidate_status}")
     if not pdf.unicode:
         pdf.para("(DejaVu fonts not installed: characters outside Latin-1 are left out of this PDF.)", size=8)
-    card = data.card
     if "scores" in wanted:
-        pdf.heading("Scores")
-        if card is None:
-            pdf.para("Not scored yet.")
-        else:
-            overall = f"{card.overall:.0f}/100" if card.overall is not None else "no overall score"
-            pdf.para(f"Overall: {overall}  Band: {BAND_NAMES.get(card.band, card.band)}", size=12, bold=True)
-            pdf.para(f"Scored by: {card.scorer_label}")
-            pdf.para(f"Scored at {card.created_at:%Y-%m-%d %H:%M} UTC; input hash {card.prompt_hash[:16]}")
-            if data.earlier_runs:
-                pdf.para(f"{data.earlier_runs} earlier scoring run(s) of this interview are kept.")
-            if card.knockout is not None:
-                k = card.knockout
-                pdf.para(f"KNOCKED OUT (Q{k.question_position + 1}): {k.reason}", bold=True)
-                pdf.para(f'Evidence [{clock(k.quote.start_s)}]: "{k.quote.text}"')
-            if card.needs_review:
-                pdf.para("Needs human review:", bold=True)
-                for reason in card.review_reasons:
-                    pdf.para(f"- {reason}")
-            for q in card.questions:
-                pdf.heading(f"Q{q.position + 1}. {q.question}")
-                pdf.para(
-                    f"Rubric version {q.rubric_version}" + ("" if q.answered else "; no answer given"), size=8
-                )
-                for c in q.criteria:
-                    pdf.para(f"{c.name} ({c.kind.value}, weight {c.weight:g}): {verdict(c)}", bold=True)
-                    pdf.para(c.rationale, size=9)
-                    for quote in c.quotes:
-                        when = clock(quote.start_s) + ("~" if quote.estimated_timing else "")
-                        pdf.para(f'[{when}] "{quote.text}"', size=9)
-                    for rejected in c.rejected_quotes:
-                        pdf.para(f'Not in the transcript, not evidence: "{rejected}"', size=8)
+        _scores(pdf, data)
     if "timing" in wanted and data.timing:
         pdf.heading("Timing diagnostics (context only, never scored)")
         for t in data.timing:
@@ -137,3 +106,44 @@ def render_pdf(data: ReportData, *, sections: Iterable[str] = SECTIONS, font_dir
             if u.text.strip():
                 pdf.para(f"[{clock(u.start_s)}] {speaker_name(u.speaker)}: {u.text}", size=9)
     return bytes(pdf.output())
+
+
+def _scores(pdf: _Pdf, data: ReportData) -> None:
+    """The score card: overall and band, provenance, knock-out, review flags, each criterion's quotes."""
+    card = data.card
+    pdf.heading("Scores")
+    if card is None:
+        pdf.para("Not scored yet.")
+    else:
+        overall = f"{card.overall:.0f}/100" if card.overall is not None else "no overall score"
+        pdf.para(f"Overall: {overall}  Band: {BAND_NAMES.get(card.band, card.band)}", size=12, bold=True)
+        pdf.para(f"Scored by: {card.scorer_label}")
+        pdf.para(f"Scored at {card.created_at:%Y-%m-%d %H:%M} UTC; input hash {card.prompt_hash[:16]}")
+        if data.earlier_runs:
+            pdf.para(f"{data.earlier_runs} earlier scoring run(s) of this interview are kept.")
+        if card.knockout is not None:
+            k = card.knockout
+            pdf.para(f"KNOCKED OUT (Q{k.question_position + 1}): {k.reason}", bold=True)
+            pdf.para(f'Evidence [{clock(k.quote.start_s)}]: "{k.quote.text}"')
+        if card.needs_review:
+            pdf.para("Needs human review:", bold=True)
+            for reason in card.review_reasons:
+                pdf.para(f"- {reason}")
+        _questions(pdf, card)
+
+
+def _questions(pdf: _Pdf, card: ScoreCard) -> None:
+    """Each question: its rubric version, then every criterion with its verdict and quotes."""
+    for q in card.questions:
+        pdf.heading(f"Q{q.position + 1}. {q.question}")
+        pdf.para(
+            f"Rubric version {q.rubric_version}" + ("" if q.answered else "; no answer given"), size=8
+        )
+        for c in q.criteria:
+            pdf.para(f"{c.name} ({c.kind.value}, weight {c.weight:g}): {verdict(c)}", bold=True)
+            pdf.para(c.rationale, size=9)
+            for quote in c.quotes:
+                when = clock(quote.start_s) + ("~" if quote.estimated_timing else "")
+                pdf.para(f'[{when}] "{quote.text}"', size=9)
+            for rejected in c.rejected_quotes:
+                pdf.para(f'Not in the transcript, not evidence: "{rejected}"', size=8)

@@ -157,11 +157,6 @@ def _op(
 
 
 def spec(base_url: str) -> dict[str, Any]:
-    query = [
-        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
-        for n, d in (("interview", "interview slug"), ("status", "candidate status"), ("q", "name or email"))
-    ]
-    many = {"type": "array"}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -177,85 +172,102 @@ def spec(base_url: str) -> dict[str, Any]:
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
             "schemas": SCHEMAS,
         },
-        "paths": {
-            "/interviews": {
-                "get": _op(
-                    "List interviews (newest version of each)",
-                    {"200": _json({**many, "items": _ref("Interview")}, "Interviews")},
-                ),
-                "post": _op(
-                    "Create an interview (admin)",
-                    {"201": _json(_ref("Interview"), "Created")},
-                    body="NewInterview",
-                ),
-            },
-            "/interviews/{slug}": {
-                "get": _op(
-                    "Fetch an interview with its questions",
-                    {"200": _json(_ref("Interview"), "The newest version")},
-                    params=[SLUG],
-                ),
-            },
-            "/interviews/{slug}/publish": {
-                "post": _op(
-                    "Publish the newest version (admin)",
-                    {"200": _json(_ref("Interview"), "Published")},
-                    params=[SLUG],
-                ),
-            },
-            "/interviews/{slug}/candidates": {
-                "post": _op(
-                    "Add a candidate to the newest published version (admin)",
-                    {"201": _json(_ref("Candidate"), "Created, with their link")},
-                    body="NewCandidate",
-                    params=[SLUG],
-                ),
-            },
-            "/candidates": {
-                "get": _op(
-                    "List candidates",
-                    {"200": _json({**many, "items": _ref("Candidate")}, "Candidates")},
-                    params=query,
-                ),
-            },
-            "/sessions/{id}/report.pdf": {
-                "get": _op(
-                    "Download a session's report as PDF (the same file as the workspace's); audited",
-                    {
-                        "200": {
-                            "description": "The PDF (`Content-Disposition: attachment`)",
-                            "content": {
-                                "application/pdf": {"schema": {"type": "string", "format": "binary"}}
-                            },
-                        }
+        "paths": {**_interview_paths(), **_result_paths()},
+    }
+
+
+def _interview_paths() -> dict[str, Any]:
+    """Interviews and adding candidates to them."""
+    many = {"type": "array"}
+    return {
+    "/interviews": {
+        "get": _op(
+            "List interviews (newest version of each)",
+            {"200": _json({**many, "items": _ref("Interview")}, "Interviews")},
+        ),
+        "post": _op(
+            "Create an interview (admin)",
+            {"201": _json(_ref("Interview"), "Created")},
+            body="NewInterview",
+        ),
+    },
+    "/interviews/{slug}": {
+        "get": _op(
+            "Fetch an interview with its questions",
+            {"200": _json(_ref("Interview"), "The newest version")},
+            params=[SLUG],
+        ),
+    },
+    "/interviews/{slug}/publish": {
+        "post": _op(
+            "Publish the newest version (admin)",
+            {"200": _json(_ref("Interview"), "Published")},
+            params=[SLUG],
+        ),
+    },
+    "/interviews/{slug}/candidates": {
+        "post": _op(
+            "Add a candidate to the newest published version (admin)",
+            {"201": _json(_ref("Candidate"), "Created, with their link")},
+            body="NewCandidate",
+            params=[SLUG],
+        ),
+    },
+    }
+
+
+def _result_paths() -> dict[str, Any]:
+    """Candidates and their sessions' results."""
+    query = [
+        {"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
+        for n, d in (("interview", "interview slug"), ("status", "candidate status"), ("q", "name or email"))
+    ]
+    many = {"type": "array"}
+    return {
+    "/candidates": {
+        "get": _op(
+            "List candidates",
+            {"200": _json({**many, "items": _ref("Candidate")}, "Candidates")},
+            params=query,
+        ),
+    },
+    "/sessions/{id}/report.pdf": {
+        "get": _op(
+            "Download a session's report as PDF (the same file as the workspace's); audited",
+            {
+                "200": {
+                    "description": "The PDF (`Content-Disposition: attachment`)",
+                    "content": {
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
                     },
-                    params=[
-                        SESSION,
-                        {
-                            "name": "sections",
-                            "in": "query",
-                            "required": False,
-                            "schema": {"type": "string"},
-                            "description": "Comma-separated sections to include, some of "
-                            f"{', '.join(SECTIONS)}; all when absent.",
-                        },
-                    ],
-                ),
+                }
             },
-            "/sessions/{id}/score.json": {
-                "get": _op(
-                    "Fetch a session's current score card (overall, band, criteria with verified quotes); "
-                    "404 until it is scored",
-                    {"200": _json(_ref("ScoreCard"), "The newest scoring run's card")},
-                    params=[SESSION],
-                ),
-            },
-            "/candidates/{id}": {
-                "get": _op(
-                    "Fetch a candidate's results: sessions, transcripts, timing",
-                    {"200": _json(_ref("Candidate"), "The candidate")},
-                    params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
-                ),
-            },
-        },
+            params=[
+                SESSION,
+                {
+                    "name": "sections",
+                    "in": "query",
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "Comma-separated sections to include, some of "
+                    f"{', '.join(SECTIONS)}; all when absent.",
+                },
+            ],
+        ),
+    },
+    "/sessions/{id}/score.json": {
+        "get": _op(
+            "Fetch a session's current score card (overall, band, criteria with verified quotes); "
+            "404 until it is scored",
+            {"200": _json(_ref("ScoreCard"), "The newest scoring run's card")},
+            params=[SESSION],
+        ),
+    },
+    "/candidates/{id}": {
+        "get": _op(
+            "Fetch a candidate's results: sessions, transcripts, timing",
+            {"200": _json(_ref("Candidate"), "The candidate")},
+            params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
+        ),
+    },
     }
