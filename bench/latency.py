@@ -119,7 +119,7 @@ def offline_decodes(runtime: Runtime, ids: list[str]) -> dict[str, str]:
     for answer_id in ids:
         samples = read_wav(SPEECH / "answers" / f"{answer_id}.wav")
         end = int((float(entries[answer_id]["speech_end_s"]) + 0.3) * 16000)
-        out[answer_id] = runtime.engines.asr.decode(as_float(samples[:end])).text
+        out[answer_id] = runtime.engines.asr.engine.decode(as_float(samples[:end])).text
     return out
 
 

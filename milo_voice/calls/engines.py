@@ -20,7 +20,7 @@ from milo_voice.dialogue.session_types import Engines
 from milo_voice.dialogue.speaker import clauses
 from milo_voice.errors import ModelMissing
 from milo_voice.media import model_files
-from milo_voice.media.asr import WhisperEngine
+from milo_voice.media.asr import WhisperEngine, WhisperTranscriber
 from milo_voice.media.smart_turn import SmartTurn
 from milo_voice.media.tts import TtsCache, make_tts
 from milo_voice.settings import Settings
@@ -65,7 +65,7 @@ def load_runtime(settings: Settings) -> Runtime:
     asr_pool = ThreadPoolExecutor(settings.asr_workers, thread_name_prefix="asr")
     tts_pool = ThreadPoolExecutor(settings.tts_workers, thread_name_prefix="tts")
     turn_pool = ThreadPoolExecutor(1, thread_name_prefix="turn")
-    engines = Engines(asr, asr_pool, tts, tts_pool, detector, turn_pool)
+    engines = Engines(WhisperTranscriber(asr, asr_pool), tts, tts_pool, detector, turn_pool)
     return Runtime(settings, engines, tts, (asr_pool, tts_pool, turn_pool))
 
 

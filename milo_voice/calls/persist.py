@@ -12,7 +12,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.events import TimedEvent
 from milo_voice.dialogue.session_types import TurnRecord
-from milo_voice.media.asr import Word
+from milo_voice.media.types import Word
 from milo_voice.store.tables import Word as StoredWord
 
 log = logging.getLogger(__name__)

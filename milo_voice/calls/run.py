@@ -24,6 +24,7 @@ from milo_voice.dialogue.session import InterviewSession
 from milo_voice.dialogue.turn_policy import TurnParams
 from milo_voice.media.recorder import Recorder
 from milo_voice.media.types import Transport
+from milo_voice.media.vad import FrameVad, SpeechSegmenter
 from milo_voice.scoring.service import enqueue_scoring, notify_started
 from milo_voice.settings import Settings
 from milo_voice.workspace.candidates import Candidates
@@ -128,8 +129,8 @@ def _interview(settings: Settings, runtime: Runtime, script: InterviewScript, tr
         on_first_token=lambda: holder[0].emit(ev.PLAN_FIRST_TOKEN),
         on_fallback=lambda reason: holder[0].emit(ev.PLAN_FALLBACK, reason=reason[:200]),
     )
-    session = InterviewSession(script, transport, runtime.engines, planner, recorder, writer,
-                               params=params, vad_mode=settings.vad_mode)
+    session = InterviewSession(script, transport, runtime.engines, planner, recorder, writer, params=params,
+                               vad=FrameVad(settings.vad_mode), segmenter=SpeechSegmenter())
     holder.append(session)
     return session
 

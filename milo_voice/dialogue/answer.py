@@ -15,9 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from milo_voice.dialogue.turn_policy import Decision, Rhythm, TurnParams, TurnPolicy
-from milo_voice.media.asr import LiveTranscript, WhisperEngine, is_noise_text
-from milo_voice.media.types import SAMPLE_RATE, AudioChunk
-from milo_voice.media.vad import SpeechEdge
+from milo_voice.media.types import SAMPLE_RATE, AudioChunk, SpeechEdge, Transcriber, is_noise_text
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +35,7 @@ class Answer:
         *,
         listening_since: float,
         params: TurnParams,
-        asr: WhisperEngine,
-        asr_executor: Executor,
+        asr: Transcriber,
         detector: TurnDetector | None,
         detector_executor: Executor,
         on_probability: Callable[[float, float], None],
@@ -50,9 +47,7 @@ class Answer:
         """Media time of the answer buffer's first sample."""
         self.policy = TurnPolicy(params, listening_since=listening_since, expected_words=expected_words,
                                  patience=patience, rhythm=rhythm)
-        self.live = LiveTranscript(
-            asr, asr_executor, on_decoded=lambda _: self.policy.on_text(self.live.text)
-        )
+        self.live = asr.live(on_decoded=lambda _: self.policy.on_text(self.live.text))
         self.turn_index: int | None = None
         """Turn index reserved when this answer first ended (set if it was resumed after a false end)."""
         self.resumed_chars = 0

@@ -1,11 +1,15 @@
-"""When the interviewer holds or yields the floor: the session's timing constants for barge-in,
-false-end recovery and the onset grace, and what counts as noise in a barge-in."""
+"""When the interviewer holds or yields the floor: the timing constants for barge-in, false-end
+recovery and the onset grace, what counts as noise in a barge-in, and `Floor`, the pure,
+clock-driven rules that decide, frame by frame, when the interviewer ducks, goes silent, stops,
+or holds an end of turn (tests/dialogue/test_floor.py runs them on synthetic timelines)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from milo_voice.dialogue.text_cues import is_backchannel
 from milo_voice.dialogue.turn_policy import TurnPolicy
-from milo_voice.media.asr import is_noise_text
+from milo_voice.media.types import DUCK_GAIN, FRAME_SECONDS, is_noise_text
 
 BARGE_IN_SPEECH = 0.5
 """Seconds of candidate speech over the interviewer before it yields (issue 4 refines this)."""
@@ -52,3 +56,156 @@ def noise_only(policy: TurnPolicy, now: float, *, since: float) -> bool:
     """The barge-in that started this answer was heard as noise (its runs were wound back) and
     nothing has followed for `UNASKED_AFTER` seconds since `since`."""
     return not policy.heard_speech and not policy.speaking and now - since >= UNASKED_AFTER - 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class FloorFrame:
+    """What the floor rules see of one inbound frame: the candidate's speech and the interviewer's
+    playout, both on the media clock. The session builds one per frame; nothing here is live."""
+
+    now: float
+    """End of the frame (media time, s)."""
+    speech_since: float | None = None
+    """Start of the VAD-confirmed speech run going on now (None: no confirmed speech)."""
+    onset_pending: float | None = None
+    """Start of speech that may yet be confirmed as an onset (the segmenter's window)."""
+    trailing_speech: float = 0.0
+    """Seconds of VAD speech frames in a row up to this frame."""
+    loud: bool = False
+    """This frame is at speech level (the noise-floor gate passed it)."""
+    busy: bool = False
+    """A reply is being prepared or is still playing."""
+    audible: bool = False
+    """Interviewer audio is playing at `now`."""
+    muted: bool = False
+    """The interviewer is being stopped (a cut is under way)."""
+    playout_left: float = 0.0
+    """Seconds of the reply still to play."""
+    closing_in_reply: bool = False
+    """The reply now playing holds the closing line."""
+    held_eot_at: float | None = None
+    """When the held answer's turn was ended (None: no answer is held)."""
+    held_final: bool = False
+    """The held answer ended on the length cap: nothing resumes it."""
+    repeats: int = 0
+    """Barge-ins in a row that were only noise."""
+
+
+@dataclass(frozen=True, slots=True)
+class Duck:
+    """Set the interviewer's playout gain: 1.0 lifts a duck; `onset` is the speech that caused it."""
+
+    gain: float
+    onset: float | None = None
+    confirmed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class StopReply:
+    """Cut the interviewer off: the candidate's speech since `since` takes the floor."""
+
+    since: float
+    false_end: bool
+    """The speech continues the held answer (a false end of turn), not a barge-in on a new one."""
+
+
+def may_resume(frame: FloorFrame, speech_at: float) -> bool:
+    """Speech starting at `speech_at` may continue the held answer: it is not final, the speech
+    came within the recovery window, and "speech" has not twice been only noise."""
+    if frame.held_eot_at is None or frame.held_final or frame.repeats >= MAX_REPEATS:
+        return False
+    return frame.held_eot_at - ONSET_LAG <= speech_at <= frame.held_eot_at + RECOVERY_WINDOW
+
+
+class Floor:
+    """Who holds the floor, frame by frame: ducking, early mute, false ends, barge-in and the onset
+    grace. Pure and clock-driven (media time in, decisions out), like `TurnPolicy`; the session
+    carries the decisions out."""
+
+    def __init__(self) -> None:
+        self.loud_at = -1.0
+        """End of the latest frame at speech level."""
+        self.loud_run = 0.0
+        """Seconds of frames at speech level in a row, up to now."""
+        self.ducked = False
+        self.early_mute_at: float | None = None
+        """When an unconfirmed onset silenced the reply."""
+        self.eot_due: float | None = None
+        """When an end of turn first came due and waited for a possible onset."""
+
+    def hear(self, frame_end: float, loud: bool) -> None:
+        """Count one inbound frame's level (called for every frame, before the decisions)."""
+        if loud:
+            self.loud_at = frame_end
+        self.loud_run = self.loud_run + FRAME_SECONDS if loud else 0.0
+
+    def duck(self, frame: FloorFrame) -> Duck | None:
+        """Yield the moment the candidate speaks over the interviewer: silent after 40 ms when it may
+        be a false end (lifted if unconfirmed), else `DUCK_GAIN`; back to 1.0 when the speech stops."""
+        since = frame.speech_since
+        pending = frame.onset_pending if since is None else None
+        if self.ducked:
+            early = self.early_mute_at
+            unconfirmed = early is not None and since is None
+            if (since is None and pending is None and self.loud_run == 0) or (
+                unconfirmed and frame.now - early >= EARLY_MUTE_MAX - 1e-9  # type: ignore[operator]
+            ):
+                self.ducked = False
+                self.early_mute_at = None
+                return Duck(1.0)
+            if since is not None:
+                self.early_mute_at = None  # confirmed: the false-end watch takes over
+            return None
+        if not (frame.busy and frame.audible):
+            return None
+        early_at = pending if pending is not None else frame.now - self.loud_run
+        if since is not None:
+            gain, onset = (0.0 if may_resume(frame, since) else DUCK_GAIN), since
+        elif (max(frame.trailing_speech, self.loud_run) >= EARLY_MUTE - 1e-9
+              and may_resume(frame, early_at)):
+            gain, onset = 0.0, early_at
+            self.early_mute_at = frame.now
+        else:
+            return None
+        self.ducked = True
+        return Duck(gain, onset, since is not None)
+
+    def cleared(self) -> None:
+        """The transport's playout was cleared (which also resets its gain)."""
+        self.ducked = False
+
+    def watch(self, frame: FloorFrame) -> StopReply | None:
+        """While the interviewer speaks: a false end (the candidate resumes the held answer for
+        `FALSE_END_RUN`: a click or a noise burst does not cut the interviewer off mid-word), else
+        a barge-in (`BARGE_IN_SPEECH` of speech over it, not in its last `BARGE_IN_TAIL`, never over
+        the closing line)."""
+        since = frame.speech_since
+        if since is None or frame.muted:
+            return None
+        if may_resume(frame, since) and frame.now - since >= FALSE_END_RUN - 1e-9:
+            return StopReply(since, false_end=True)
+        if not frame.audible or frame.repeats >= MAX_REPEATS or frame.playout_left < BARGE_IN_TAIL:
+            return None
+        if frame.closing_in_reply:
+            return None  # the closing is said to the end: nothing after it could be answered anyway
+        if frame.now - since >= BARGE_IN_SPEECH:
+            return StopReply(since, false_end=False)
+        return None
+
+    def hold_end_of_turn(self, now: float, onset_pending: float | None) -> bool:
+        """An end of turn is due: hold it while the last frames (an unconfirmed speech frame, or a
+        loud one) may be the candidate going on, at most `ONSET_GRACE` from when it came due."""
+        loud = now - self.loud_at <= LOUD_RECENT + 1e-9
+        if onset_pending is None and not loud:
+            self.eot_due = None
+            return False
+        if self.eot_due is None:
+            self.eot_due = now
+        if now - self.eot_due < ONSET_GRACE - 1e-9:
+            return True
+        self.eot_due = None
+        return False
+
+    def no_end_due(self) -> None:
+        """The policy decided something other than an end of turn: the grace starts afresh."""
+        self.eot_due = None

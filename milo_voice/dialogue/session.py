@@ -13,12 +13,11 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-import numpy as np
-
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue import floor
 from milo_voice.dialogue.answer import Answer
 from milo_voice.dialogue.planner import Line, MoveKind, PlanContext, Planner, word_count
+from milo_voice.dialogue.playout_log import PlayoutLog
 from milo_voice.dialogue.script import (
     CHECK_IN_LINES,
     MIN_WORDS,
@@ -28,21 +27,19 @@ from milo_voice.dialogue.script import (
     InterviewScript,
     Question,
 )
-from milo_voice.dialogue.session_types import (
-    DialogueState,
-    Engines,
-    HeldAnswer,
-    SessionObserver,
-    TurnRecord,
-)
+from milo_voice.dialogue.session_types import DialogueState, Engines, HeldAnswer, SessionObserver, TurnRecord
 from milo_voice.dialogue.speaker import Speaker
+from milo_voice.dialogue.stored_answers import StoredAnswers
 from milo_voice.dialogue.text_cues import Request, request_kind
 from milo_voice.dialogue.turn_policy import Decision, Rhythm, TurnParams
-from milo_voice.media.asr import decode_final, is_noise_text
-from milo_voice.media.ducking import DUCK_GAIN
-from milo_voice.media.recorder import Recorder
-from milo_voice.media.types import FRAME_SECONDS, AudioChunk, Transport
-from milo_voice.media.vad import FrameVad, SpeechEdge, SpeechSegmenter
+from milo_voice.media.types import (
+    AudioChunk,
+    RecordingSink,
+    SpeechEdge,
+    SpeechSegments,
+    Transport,
+    VoiceActivity,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,11 +52,12 @@ class InterviewSession:
         transport: Transport,
         engines: Engines,
         planner: Planner,
-        recorder: Recorder,
+        recorder: RecordingSink,
         observer: SessionObserver,
         *,
         params: TurnParams,
-        vad_mode: int = 2,
+        vad: VoiceActivity,
+        segmenter: SpeechSegments,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.script = script
@@ -70,8 +68,8 @@ class InterviewSession:
         self.observer = observer
         self.params = params
         self.clock = clock
-        self.vad = FrameVad(vad_mode)
-        self.segmenter = SpeechSegmenter()
+        self.vad = vad
+        self.segmenter = segmenter
         self.state = DialogueState()
         self.now = 0.0
         self.completed = False
@@ -88,18 +86,15 @@ class InterviewSession:
         """The candidate's own pauses, learnt across the session's answers."""
         self._held: HeldAnswer | None = None
         self._stopping = False
-        self._ducked = False  # the transport's volume is lowered under the candidate's speech
-        self._eot_due: float | None = None  # when an end of turn first came due (onset grace)
-        self._loud_at = -1.0  # end of the latest frame at speech level
-        self._loud_run = 0.0  # seconds of frames at speech level in a row, up to now
-        self._early_mute_at: float | None = None  # when an unconfirmed onset silenced the reply
+        self.floor = floor.Floor()
+        """Who holds the floor: ducking, early mute, false ends, barge-in, onset grace (pure)."""
         self._unasked: tuple[list[Line], float] | None = None
         """Lines with a question a barge-in cut outside any reply, and when (asked again if noise)."""
-        self._spoken: list[tuple[Line, float]] = []  # the current reply's lines, till they end or a cut
-        self._queued: list[tuple[Line, str, float, float]] = []
-        """Interviewer lines queued for playout and not yet stored: (line, kind, start, end)."""
-        self.speaker = Speaker(transport, engines.tts, engines.tts_executor, self.emit, self._on_line_queued)
-        transport.on_played = self._on_played  # type: ignore[attr-defined]
+        self.playout = PlayoutLog(self._record_line)
+        self.answers = StoredAnswers(observer, engines, self.state, self.emit)
+        self.speaker = Speaker(transport, engines.tts, engines.tts_executor, self.emit,
+                               self.playout.queued_line)
+        transport.on_played = self._on_played
 
     # -- events --------------------------------------------------------------------------
     def emit(self, name: str, **data: float | int | str) -> None:
@@ -131,25 +126,23 @@ class InterviewSession:
 
     def _on_frame(self, chunk: AudioChunk) -> None:
         self.now = chunk.end
-        if self._queued:
-            self._record_heard()
+        if self.playout.queued:
+            self.playout.store_heard(self.now)
         self.recorder.write_candidate(chunk)
         self._recent.append(chunk)
         edge = self.segmenter.push(self.vad.is_speech(chunk.pcm), chunk.start)
-        if self.vad.loud:
-            self._loud_at = chunk.end
-        self._loud_run = self._loud_run + FRAME_SECONDS if self.vad.loud else 0.0
+        self.floor.hear(chunk.end, self.vad.loud)
         if edge is not None:
             self._speech_since = edge.at if edge.speaking else None
             self.emit(ev.SPEECH_START if edge.speaking else ev.SPEECH_END, at=round(edge.at, 3))
         if self._held is not None:
             self._held.answer.append(chunk)  # the held answer's audio stays continuous
         if not self._stopping:
-            self._update_duck()
+            frame = self._floor_frame()
+            self._carry_out_duck(self.floor.duck(frame))
+            if frame.busy:
+                self._stop_if_due(frame)
         if self._busy():
-            if not self._stopping:
-                self._watch_false_end()
-                self._watch_barge_in()
             return
         if self._pending is not None:  # the reply has been heard in full: now it counts
             lines, answer_text = self._pending
@@ -169,9 +162,10 @@ class InterviewSession:
             self._ask_again()
             return
         decision = self.answer.decide(self.now)
-        if decision is Decision.END_OF_TURN and self._onset_in_progress():
+        if decision is Decision.END_OF_TURN and self.floor.hold_end_of_turn(
+                self.now, self.segmenter.onset_pending()):
             return
-        self._eot_due = None
+        self.floor.no_end_due()
         if decision is Decision.END_OF_TURN:
             self._end_of_turn()
         elif decision is Decision.CHECK_IN:
@@ -188,7 +182,6 @@ class InterviewSession:
             listening_since=self.now,
             params=self.params,
             asr=self.engines.asr,
-            asr_executor=self.engines.asr_executor,
             detector=self.engines.detector,
             detector_executor=self.engines.detector_executor,
             on_probability=lambda p, at: self.emit(ev.TURN_PROB, p=round(p, 3), pause_at=round(at, 3)),
@@ -207,79 +200,34 @@ class InterviewSession:
         words = MIN_WORDS[self._question().shape]
         return words // 2 if self.state.prompt_is_follow_up else words
 
-    def _onset_in_progress(self) -> bool:
-        """An end of turn is due but the last frames (an unconfirmed speech frame, or a loud one)
-        may be the candidate going on: wait for the VAD, at most `ONSET_GRACE`."""
-        loud = self.now - self._loud_at <= floor.LOUD_RECENT + 1e-9
-        if self.segmenter.onset_pending() is None and not loud:
-            return False
-        if self._eot_due is None:
-            self._eot_due = self.now
-        return self.now - self._eot_due < floor.ONSET_GRACE - 1e-9
-
-    def _update_duck(self) -> None:
-        """Yield the moment the candidate speaks over the interviewer: silent after 40 ms when it may
-        be a false end (lifted if unconfirmed), else 12 dB quieter; back when the speech stops."""
-        since = self._speech_since
-        pending = self.segmenter.onset_pending() if since is None else None
-        if self._ducked:
-            early = self._early_mute_at
-            unconfirmed = early is not None and since is None
-            if (since is None and pending is None and self._loud_run == 0) or (
-                unconfirmed and self.now - early >= floor.EARLY_MUTE_MAX - 1e-9  # type: ignore[operator]
-            ):
-                self._ducked = False
-                self._early_mute_at = None
-                self.transport.duck(1.0)
-                self.emit(ev.DUCK, on=False, gain=1.0)
-            elif since is not None:
-                self._early_mute_at = None  # confirmed: the false-end watch takes over
-            return
-        if not (self._busy() and self.speaker.audible(self.now)):
-            return
-        early_at = pending if pending is not None else self.now - self._loud_run
-        if since is not None:
-            gain = 0.0 if self._may_resume(since) else DUCK_GAIN
-            onset = since
-        elif (max(self.segmenter.trailing_speech(), self._loud_run) >= floor.EARLY_MUTE - 1e-9
-              and self._may_resume(early_at)):
-            gain, onset = 0.0, early_at
-            self._early_mute_at = self.now
-        else:
-            return
-        self._ducked = True
-        self.transport.duck(gain)
-        self.emit(ev.DUCK, on=True, gain=gain, onset=round(onset, 3), confirmed=int(since is not None))
-
-    def _watch_barge_in(self) -> None:
-        since = self._speech_since
-        if since is None or self.speaker.muted or not self.speaker.audible(self.now):
-            return
-        left = self.transport.playing_until() - self.now  # of the reply
-        if self._repeats >= floor.MAX_REPEATS or left < floor.BARGE_IN_TAIL:
-            return
-        if any(line.kind is MoveKind.CLOSE for line, _ in self._spoken):
-            return  # the closing is said to the end: nothing after it could be answered anyway
-        if self.now - since >= floor.BARGE_IN_SPEECH:
-            self._stop_reply(since, false_end=False)
-
-    def _watch_false_end(self) -> None:
-        """The candidate resumes the answer just after the interviewer decided it was over.
-
-        The resumed run must last `FALSE_END_RUN`: a click or a room-noise burst does not cut the
-        interviewer off mid-word.
-        """
-        since = self._speech_since
-        if since is not None and self._may_resume(since) and self.now - since >= floor.FALSE_END_RUN - 1e-9:
-            self._stop_reply(since, false_end=True)
-
-    def _may_resume(self, speech_at: float) -> bool:
-        """Speech starting at `speech_at` may continue the held answer: it is not final, the
-        speech came within the recovery window, and "speech" has not twice been only noise."""
+    def _floor_frame(self) -> floor.FloorFrame:
+        """This frame as the floor rules see it."""
         held = self._held
-        if held is None or held.final or self._repeats >= floor.MAX_REPEATS:
-            return False
-        return held.eot_at - floor.ONSET_LAG <= speech_at <= held.eot_at + floor.RECOVERY_WINDOW
+        return floor.FloorFrame(
+            now=self.now, speech_since=self._speech_since, onset_pending=self.segmenter.onset_pending(),
+            trailing_speech=self.segmenter.trailing_speech(), busy=self._busy(),
+            audible=self.speaker.audible(self.now), muted=self.speaker.muted,
+            playout_left=self.transport.playing_until() - self.now,
+            closing_in_reply=self.playout.closing_in_reply(),
+            held_eot_at=held.eot_at if held is not None else None,
+            held_final=held.final if held is not None else False, repeats=self._repeats,
+        )
+
+    def _stop_if_due(self, frame: floor.FloorFrame) -> None:
+        """While the interviewer has the floor: a false end or a barge-in cuts the reply."""
+        stop = self.floor.watch(frame)
+        if stop is not None:
+            self._stop_reply(stop.since, false_end=stop.false_end)
+
+    def _carry_out_duck(self, duck: floor.Duck | None) -> None:
+        if duck is None:
+            return
+        self.transport.duck(duck.gain)
+        if duck.gain == 1.0:
+            self.emit(ev.DUCK, on=False, gain=1.0)
+        else:
+            self.emit(ev.DUCK, on=True, gain=duck.gain, onset=round(duck.onset or 0.0, 3),
+                      confirmed=int(duck.confirmed))
 
     def _stop_reply(self, speech_since: float, *, false_end: bool) -> None:
         self._stopping = True
@@ -291,11 +239,10 @@ class InterviewSession:
         """Stop the interviewer now; the candidate's speech continues the held answer, or starts one."""
         try:
             heard = await self.transport.clear()
-            self._ducked = False  # clear() fades out from the ducked level and resets the gain
+            self.floor.cleared()  # clear() fades out from the ducked level and resets the gain
             if self._reply is not None:
                 self._reply.cancel()
-            self._record_heard(cut_at=self.now)
-            unheard, self._spoken = [ln for ln, end in self._spoken if end > self.now + 0.2], []
+            unheard = self.playout.cut(self.now)
             if self._pending is not None:  # the move was not heard: the candidate goes on answering
                 self._interrupted = unheard or None
             elif self._held is None and any(line.is_prompt for line in unheard):
@@ -413,59 +360,12 @@ class InterviewSession:
     def _commit_held(self, kind: str = "answer") -> None:
         held, self._held = self._held, None
         if held is not None:
-            self._record_answer(held.answer, held.live_text, held.index, kind)
-
-    def _record_answer(self, answer: Answer, live_text: str, index: int, kind: str = "answer") -> None:
-        state = self.state
-        state.check_ins = 0
-        audio, offset = answer.speech_audio()
-        start = answer.first_speech if answer.first_speech is not None else answer.start
-        end = answer.last_speech_end if answer.last_speech_end is not None else self.now
-        self.observer.on_turn(TurnRecord(
-            index, "candidate", kind, live_text, round(start, 3), round(end, 3),
-            state.question_index, state.prompt_is_follow_up, live_text=live_text,
-        ))
-        state.speech_s += len(audio) / 16000
-        if len(audio) and not is_noise_text(live_text):  # noise: a beam search would invent words
-            task = asyncio.ensure_future(self._store_final(index, audio, offset))
-            state.final_tasks.add(task)
-            task.add_done_callback(state.final_tasks.discard)
-
-    async def _store_final(self, index: int, audio: np.ndarray, offset: float) -> None:
-        try:
-            result = await decode_final(self.engines.asr, self.engines.asr_executor, audio, offset=offset)
-        except Exception:  # task root: keep the live text, log the failure
-            log.exception("session.final_decode_failed", extra={"turn": index})
-            return
-        self.state.asr_cpu_s += result.cpu_s
-        self.observer.on_transcript(index, result.text, result.words)
-        self.emit(ev.TRANSCRIPT_STORED, turn=index, asr_cpu_s=round(result.cpu_s, 3),
-                  audio_s=round(result.audio_s, 3))
+            self.answers.store(held.answer, held.live_text, held.index, self.now, kind)
 
     # -- playout bookkeeping -------------------------------------------------------------
     def _on_played(self, chunk: AudioChunk) -> None:
         self.recorder.write_interviewer(chunk)
         self.speaker.on_played(chunk)
-
-    def _on_line_queued(self, line: Line, kind: str, start: float, end: float) -> None:
-        if not self._spoken or self._spoken[-1][1] < start - 0.5:
-            self._spoken = []  # a new reply
-        self._spoken.append((line, end))
-        self._queued.append((line, kind, start, end))
-
-    def _record_heard(self, cut_at: float | None = None) -> None:
-        """Store interviewer lines whose playout is over; with `cut_at`, also one cut short there
-        (and drop the ones never heard). The transcript holds only what the candidate heard."""
-        waiting = []
-        for line, kind, start, end in self._queued:
-            if end <= self.now + 1e-6:
-                self._record_line(line, kind, start, end)
-            elif cut_at is not None:
-                if start < cut_at:
-                    self._record_line(line, kind, start, cut_at)
-            else:
-                waiting.append((line, kind, start, end))
-        self._queued = waiting
 
     def _record_line(self, line: Line, kind: str, start: float, end: float) -> None:
         index = self._next_turn_index()
@@ -477,7 +377,7 @@ class InterviewSession:
     async def _wind_down(self) -> None:
         if self._reply is not None and not self._reply.done():
             self._reply.cancel()
-        self._record_heard(cut_at=self.now)
+        self.playout.store_heard(self.now, cut_at=self.now)
         self._commit_held()
         if self.answer is not None and self.answer.has_speech:
             answer, self.answer = self.answer, None
@@ -487,7 +387,7 @@ class InterviewSession:
             except (TimeoutError, asyncio.CancelledError):
                 log.warning("session.partial_answer_text_lost", extra={"turn": index})
                 text = answer.live.text  # the audio is kept and decoded in full below
-            self._record_answer(answer, text, index)
+            self.answers.store(answer, text, index, self.now)
         if self.state.final_tasks:
             await asyncio.wait(set(self.state.final_tasks), timeout=floor.FINAL_DECODE_TIMEOUT)
         self.emit(ev.SESSION_END, completed=int(self.completed), asr_cpu_s=round(self.state.asr_cpu_s, 3),

@@ -11,7 +11,7 @@ from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.answer import Answer, TurnDetector
 from milo_voice.dialogue.planner import Line, MoveKind
 from milo_voice.dialogue.speaker import Synthesizer
-from milo_voice.media.asr import WhisperEngine, Word
+from milo_voice.media.types import Transcriber, Word
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +41,7 @@ class SessionObserver(Protocol):
 class Engines:
     """Shared, loaded engines and the executors that keep them off the event loop."""
 
-    asr: WhisperEngine
-    asr_executor: Executor
+    asr: Transcriber
     tts: Synthesizer
     tts_executor: Executor
     detector: TurnDetector | None

@@ -27,7 +27,7 @@ from enum import StrEnum
 
 from milo_voice.dialogue.text_cues import Cue, trailing_cue, words_of
 from milo_voice.errors import ConfigError
-from milo_voice.media.vad import SpeechEdge
+from milo_voice.media.types import SpeechEdge
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
 
 import ctranslate2
 import numpy as np
@@ -20,7 +19,7 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 
 from milo_voice.media.cpu_clock import ThreadCpu, new_threads
-from milo_voice.media.types import SAMPLE_RATE
+from milo_voice.media.types import SAMPLE_RATE, Decoded, Word, is_noise_text
 
 SEGMENT_PAD = 0.15
 """Seconds of audio past a pause edge included in a live segment (VAD ends can be early)."""
@@ -51,15 +50,6 @@ LIVE_TOKENS_PER_S = 8
 """Cap on generated tokens per second of audio in a live decode (stops runaway repetition)."""
 
 
-NOISE_WORDS = frozenset({"you", "thank", "thanks", "bye", "hmm", "mm"})
-"""What Whisper tends to hear in a cough, a breath or room noise."""
-
-
-def is_noise_text(text: str) -> bool:
-    """True for empty text or text made only of Whisper's noise words."""
-    return all(w.strip(".,!?'\"").lower() in NOISE_WORDS for w in text.split())
-
-
 def is_noise_decode(no_speech_prob: float, avg_logprob: float) -> bool:
     """Whisper's own verdict on a live segment: no speech, or doubtful speech decoded badly."""
     return no_speech_prob > NO_SPEECH_PROB or (
@@ -73,25 +63,6 @@ def is_parroted(text: str, previous: str | None, speech_s: float | None) -> bool
     if previous is None or text != previous:
         return False
     return speech_s is None or len(text.split()) > PARROT_WORDS_PER_S * speech_s
-
-
-@dataclass(frozen=True, slots=True)
-class Word:
-    """A recognised word with its place on the recording's timeline (s)."""
-
-    text: str
-    start: float
-    end: float
-
-
-@dataclass(frozen=True, slots=True)
-class Decoded:
-    text: str
-    words: tuple[Word, ...]
-    cpu_s: float
-    """CPU seconds the decode used: the calling thread's plus CTranslate2's workers' (see
-    `cpu_clock`); where those counters are unreadable, wall time x threads (an upper bound)."""
-    audio_s: float
 
 
 class WhisperEngine:
@@ -274,3 +245,22 @@ async def decode_final(
     return await loop.run_in_executor(
         executor, lambda: engine.decode(as_float(audio), offset=offset)
     )
+
+
+class WhisperTranscriber:
+    """A `Transcriber`: the loaded Whisper engine and the executor that keeps it off the event loop."""
+
+    def __init__(self, engine: WhisperEngine, executor: Executor) -> None:
+        self.engine = engine
+        self.executor = executor
+
+    @property
+    def measures_cpu(self) -> bool:
+        return self.engine.measures_cpu
+
+    def live(self, on_decoded: Callable[[Decoded], None]) -> LiveTranscript:
+        return LiveTranscript(self.engine, self.executor, on_decoded=on_decoded)
+
+    async def final(self, audio: np.ndarray, *, offset: float) -> Decoded:
+        return await decode_final(self.engine, self.executor, audio, offset=offset)
+

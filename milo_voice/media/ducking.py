@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-DUCK_GAIN = 0.25
-"""Playout gain while the candidate speaks over the interviewer (-12 dB: audibly yielding)."""
-
 
 def ramp(pcm: bytes, start: float, end: float) -> bytes:
     """s16le audio multiplied by a gain that moves linearly from `start` to `end` across it."""

@@ -15,7 +15,7 @@ import numpy as np
 import webrtcvad
 
 from milo_voice.errors import BadMedia
-from milo_voice.media.types import FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE
+from milo_voice.media.types import FRAME_BYTES, FRAME_SECONDS, SAMPLE_RATE, SpeechEdge
 
 FLOOR_MARGIN_DB = 12.0
 """A speech frame must be this far above the noise floor (dB)."""
@@ -95,15 +95,6 @@ class FrameVad:
         if self._levels and (self._since_floor >= 10 or len(self._levels) < 10):
             self._since_floor = 0
             self.floor_dbfs = float(np.percentile(np.fromiter(self._levels, float), 10))
-
-
-@dataclass(frozen=True, slots=True)
-class SpeechEdge:
-    """Speech started or stopped, at a media time (s)."""
-
-    speaking: bool
-    at: float
-    """Media time of the edge: first speech frame's start, or last speech frame's end."""
 
 
 @dataclass(frozen=True, slots=True)

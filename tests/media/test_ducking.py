@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from milo_voice.media.ducking import DUCK_GAIN, Ducker, fade_out, ramp
-from milo_voice.media.types import FRAME_SAMPLES
+from milo_voice.media.ducking import Ducker, fade_out, ramp
+from milo_voice.media.types import DUCK_GAIN, FRAME_SAMPLES
 
 LOUD = (np.full(FRAME_SAMPLES, 10_000, dtype="<i2")).tobytes()
 

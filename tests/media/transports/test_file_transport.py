@@ -17,10 +17,9 @@ import pytest
 from conftest import SPEECH, manifest
 
 from milo_voice.errors import BadMedia
-from milo_voice.media.ducking import DUCK_GAIN
 from milo_voice.media.pcm import read_wav
 from milo_voice.media.transports.file import FileTransport, SimAnswer
-from milo_voice.media.types import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
+from milo_voice.media.types import DUCK_GAIN, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
 
 F = FRAME_SECONDS
 

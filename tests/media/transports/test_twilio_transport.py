@@ -13,11 +13,10 @@ import pytest
 
 from milo_voice.errors import ProtocolViolation
 from milo_voice.media import mulaw
-from milo_voice.media.ducking import DUCK_GAIN
 from milo_voice.media.halfband import Downsampler, Upsampler
 from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
 from milo_voice.media.transports.twilio_limits import MessageBudget, StreamLimits
-from milo_voice.media.types import FRAME_SAMPLES, AudioChunk
+from milo_voice.media.types import DUCK_GAIN, FRAME_SAMPLES, AudioChunk
 
 SID = "MZ1"
 T = TypeVar("T")
