@@ -15,6 +15,7 @@ from sqlmodel import col, select
 
 from milo_voice.dialogue.events import TimedEvent
 from milo_voice.store.repo import Repo, get_row, insert_row
+from milo_voice.store.session_rows import session_events, session_turns
 from milo_voice.store.tables import (
     CandidateStatus,
     Channel,
@@ -155,17 +156,9 @@ class SessionStore(Repo):
 
     def turns(self, session_id: int) -> list[Turn]:
         with self.unit() as session:
-            return list(
-                session.exec(select(Turn).where(Turn.session_id == session_id).order_by(col(Turn.index)))
-            )
+            return session_turns(session, session_id)
 
     def events(self, session_id: int) -> list[TimingEvent]:
         """A session's timing events in the order they were added."""
         with self.unit() as session:
-            return list(
-                session.exec(
-                    select(TimingEvent)
-                    .where(TimingEvent.session_id == session_id)
-                    .order_by(col(TimingEvent.id))
-                )
-            )
+            return session_events(session, session_id)

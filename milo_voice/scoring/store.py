@@ -16,6 +16,7 @@ from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.rubric import QuestionRubric
 from milo_voice.scoring.transcript import Transcript, Utterance
 from milo_voice.store.repo import NotFound, Repo
+from milo_voice.store.session_rows import session_events, session_turns
 from milo_voice.store.tables import (
     Candidate,
     Interview,
@@ -25,7 +26,6 @@ from milo_voice.store.tables import (
     ReportLink,
     ScoreRecord,
     TimingEvent,
-    Turn,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -80,18 +80,12 @@ class ScoringStore(Repo):
 
     def transcript(self, session_id: int) -> Transcript:
         with self.unit() as session:
-            turns = session.exec(select(Turn).where(Turn.session_id == session_id).order_by(col(Turn.index)))
+            turns = session_turns(session, session_id)
             return Transcript(tuple(Utterance.from_row(t) for t in turns))
 
     def events(self, session_id: int) -> list[TimingEvent]:
         with self.unit() as session:
-            return list(
-                session.exec(
-                    select(TimingEvent)
-                    .where(TimingEvent.session_id == session_id)
-                    .order_by(col(TimingEvent.id))
-                )
-            )
+            return session_events(session, session_id)
 
     def latest_session(self, candidate_id: int) -> InterviewSession | None:
         with self.unit() as session:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlmodel import col, select
 
 from milo_voice.store.repo import NotFound, Repo
+from milo_voice.store.session_rows import session_events, session_turns
 from milo_voice.store.tables import Candidate, Interview, InterviewSession, Speaker, TimingEvent, Turn
 from milo_voice.store.tables import Question as QuestionRow
 
@@ -97,18 +98,11 @@ class Review(Repo):
 
     def turns(self, session_id: int) -> list[Turn]:
         with self.unit() as session:
-            query = select(Turn).where(Turn.session_id == session_id).order_by(col(Turn.index))
-            return list(session.exec(query))
+            return session_turns(session, session_id)
 
     def events(self, session_id: int) -> list[TimingEvent]:
         with self.unit() as session:
-            return list(
-                session.exec(
-                    select(TimingEvent)
-                    .where(TimingEvent.session_id == session_id)
-                    .order_by(col(TimingEvent.id))
-                )
-            )
+            return session_events(session, session_id)
 
     def funnel_rows(self, slug: str) -> tuple[list[Candidate], list[InterviewSession]]:
         """Every candidate of every version of `slug`, and their sessions."""
