@@ -220,3 +220,27 @@ def test_no_function_is_over_60_lines_outside_migrations() -> None:
                 if lines > MAX_FUNCTION_LINES:
                     long[f"{name}.{node.name}"] = lines
     assert long == {}, f"split these functions (lines): {long}"
+
+
+def test_only_the_store_opens_database_sessions_and_every_repository_is_a_repo() -> None:
+    """One unit-of-work boilerplate: `Session(...)` is opened in `store/` only, and every class that
+    uses a unit of work (`self.unit()`) derives from `store.repo.Repo`."""
+    opened, bases, repos = [], {}, set()
+    for name, path in modules().items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "Session"
+                    and not within(name, "milo_voice.store")):
+                opened.append(f"{name} line {node.lineno}")
+            if isinstance(node, ast.ClassDef):
+                bases[node.name] = [b.id for b in node.bases if isinstance(b, ast.Name)]
+                source = ast.unparse(node)
+                if "self.unit()" in source and node.name != "Repo":
+                    repos.add(node.name)
+
+    def is_repo(cls: str, seen: frozenset[str] = frozenset()) -> bool:
+        return cls == "Repo" or any(is_repo(b, seen | {cls}) for b in bases.get(cls, []) if b not in seen)
+
+    assert opened == [], "open a unit of work with Repo.unit(), not a Session of your own"
+    assert len(repos) >= 8, f"expected the package's repositories, found {sorted(repos)}"
+    assert sorted(r for r in repos if not is_repo(r)) == []
