@@ -119,7 +119,7 @@ def offline_decodes(runtime: Runtime, ids: list[str]) -> dict[str, str]:
     for answer_id in ids:
         samples = read_wav(SPEECH / "answers" / f"{answer_id}.wav")
         end = int((float(entries[answer_id]["speech_end_s"]) + 0.3) * 16000)
-        out[answer_id] = runtime.engines.asr.engine.decode(as_float(samples[:end])).text
+        out[answer_id] = runtime.asr.decode(as_float(samples[:end])).text
     return out
 
 
@@ -180,7 +180,7 @@ async def main() -> int:
         "talk_over_replies": lat.talk_over,
         "asr_cpu_s_per_speech_s": cpu["total"] / speech if speech else None,
         "asr_cpu_split": {k: v / speech for k, v in cpu.items()} if speech else None,
-        "asr_cpu_measured_as": "thread CPU time" if runtime.engines.asr.measures_cpu else "wall x threads",
+        "asr_cpu_measured_as": "thread CPU time" if runtime.asr.measures_cpu else "wall x threads",
         "wer": {"stored": stored_wer, "live": live_wer, "offline_whole_answer": offline_wer},
         "tts_ms": {k: {"p50": 1000 * statistics.median(v), "p90": 1000 * (percentile(v, 90) or 0)}
                    for k, v in tts.items()},

@@ -424,7 +424,7 @@ def offline_decode(runtime: Runtime, entry: dict[str, Any]) -> str:
     samples = read_wav(SPEECH / entry["audio"])
     lo = max(0, int((entry["speech_start_s"] - 0.3) * SAMPLE_RATE))
     hi = int((entry["speech_end_s"] + 0.3) * SAMPLE_RATE)
-    return " ".join(norm_words(runtime.engines.asr.engine.decode(as_float(samples[lo:hi])).text))
+    return " ".join(norm_words(runtime.asr.decode(as_float(samples[lo:hi])).text))
 
 
 def cut_record(entry: dict[str, Any], a: float, b: float, lo: float, events: list[Any]) -> dict[str, Any]:

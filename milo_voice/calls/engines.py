@@ -36,6 +36,8 @@ class Runtime:
     engines: Engines
     tts: TtsCache
     executors: tuple[ThreadPoolExecutor, ...]
+    asr: WhisperEngine
+    """The Whisper engine behind `engines.asr`, for benches that decode outside a session."""
 
     def close(self) -> None:
         for executor in self.executors:
@@ -66,7 +68,7 @@ def load_runtime(settings: Settings) -> Runtime:
     tts_pool = ThreadPoolExecutor(settings.tts_workers, thread_name_prefix="tts")
     turn_pool = ThreadPoolExecutor(1, thread_name_prefix="turn")
     engines = Engines(WhisperTranscriber(asr, asr_pool), tts, tts_pool, detector, turn_pool)
-    return Runtime(settings, engines, tts, (asr_pool, tts_pool, turn_pool))
+    return Runtime(settings, engines, tts, (asr_pool, tts_pool, turn_pool), asr)
 
 
 def make_planner(

@@ -146,10 +146,8 @@ class Floor:
         pending = frame.onset_pending if since is None else None
         if self.ducked:
             early = self.early_mute_at
-            unconfirmed = early is not None and since is None
-            if (since is None and pending is None and self.loud_run == 0) or (
-                unconfirmed and frame.now - early >= EARLY_MUTE_MAX - 1e-9  # type: ignore[operator]
-            ):
+            lapsed = early is not None and since is None and frame.now - early >= EARLY_MUTE_MAX - 1e-9
+            if (since is None and pending is None and self.loud_run == 0) or lapsed:
                 self.ducked = False
                 self.early_mute_at = None
                 return Duck(1.0)

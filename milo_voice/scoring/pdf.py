@@ -71,6 +71,7 @@ def verdict(result: CriterionResult) -> str:
 
 
 def render_pdf(data: ReportData, *, sections: Iterable[str] = SECTIONS, font_dir: Path = FONT_DIR) -> bytes:
+    """The report as PDF bytes: the header, then the sections asked for (`?sections=`; all by default)."""
     wanted = set(sections)
     unknown = wanted - set(SECTIONS)
     if unknown:

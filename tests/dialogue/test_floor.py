@@ -115,6 +115,7 @@ def test_resuming_the_held_answer_silences_the_reply_at_once_and_stops_it_after_
         (floor.RECOVERY_WINDOW - 0.02, True),
         (floor.RECOVERY_WINDOW + 0.02, False),  # too late: a new answer, by barge-in rules
     ],
+    ids=["before-the-lag", "inside-the-lag", "end-of-window", "after-the-window"],
 )
 def test_the_recovery_window_runs_from_just_before_the_decision_to_three_seconds_after(
     offset: float, resumes: bool
@@ -186,12 +187,15 @@ def test_speech_level_frames_with_no_held_answer_do_not_mute() -> None:
     assert ducks == []
 
 
-def test_a_cleared_playout_needs_no_unduck() -> None:
+def test_a_cleared_playout_needs_no_unduck_and_the_next_reply_ducks_afresh() -> None:
     rules = Floor()
     play(rules, [over_reply(t, speech_since=10.0, loud=True) for t in frames(10.0, 10.1)])
     assert rules.ducked
     rules.cleared()
-    assert rules.duck(over_reply(10.2)) is None
+    rules.hear(10.12, loud=False)
+    assert rules.duck(over_reply(10.12)) is None, "clear() already reset the gain"
+    ducks, _ = play(rules, [over_reply(t, speech_since=12.0, loud=True) for t in frames(12.0, 12.1)])
+    assert ducks == [(12.0 + F, Duck(DUCK_GAIN, 12.0, True))]
 
 
 # -- onset grace ----------------------------------------------------------------------------------
@@ -206,6 +210,7 @@ def test_an_end_of_turn_waits_for_a_possible_onset_at_most_0_3_s() -> None:
             break  # the session ends the turn here
         held.append(t)
     assert held == frames(30.0, 30.0 + floor.ONSET_GRACE), "held for the grace, then let go"
+    assert rules.hold_end_of_turn(35.0, onset_pending=34.98), "the next end of turn gets its own grace"
 
 
 def test_a_loud_frame_just_now_also_holds_the_end_of_turn() -> None:
@@ -224,6 +229,8 @@ def test_no_sign_of_speech_ends_the_turn_at_once_and_the_grace_restarts_with_eac
     rules.no_end_due()  # the policy changed its mind (speech resumed)
     assert rules.eot_due is None
     assert rules.hold_end_of_turn(40.0, onset_pending=39.98), "a later end of turn gets its own grace"
+    assert not rules.hold_end_of_turn(40.02, onset_pending=None), "the sign of speech is gone"
+    assert rules.hold_end_of_turn(50.0, onset_pending=49.98), "so the grace starts afresh"
 
 
 # -- noise that cut a question --------------------------------------------------------------------

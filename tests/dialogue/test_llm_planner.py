@@ -232,7 +232,10 @@ def test_cancelling_the_plan_closes_the_connection(fake: FakeLlmServer) -> None:
 
         task = asyncio.create_task(consume())
         assert await asyncio.to_thread(fake.wait_event, "first_token")
-        await asyncio.sleep(0.2)  # let the first sentence reach the consumer
+        for _ in range(500):  # let the first sentence reach the consumer (bounded: 10 s)
+            if said:
+                break
+            await asyncio.sleep(0.02)
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task

@@ -157,6 +157,7 @@ def _op(
 
 
 def spec(base_url: str) -> dict[str, Any]:
+    """The OpenAPI 3.1 document served at /api/openapi.json; paths are built per area to stay readable."""
     return {
         "openapi": "3.1.0",
         "info": {

@@ -97,7 +97,8 @@ def test_interviewer_audio_is_played_in_order_and_reported_frame_by_frame() -> N
         await call.transport.play(AudioChunk(audio.astype("<i2").tobytes(), SAMPLE_RATE))
         assert call.transport.playing_until() >= call.transport.media_time + 1.0 - 1e-9
         await until(lambda: len(call.played) == 50 and peer.loud_frames() >= 45)
-        await asyncio.sleep(0.3)
+        await until(lambda: len(call.speaking) == 2)  # the encoder asked past the end: silence now
+        await asyncio.sleep(0.3)  # a busy machine only makes this check weaker, never fail
         assert len(call.played) == 50, "silence must not be reported as played"
         assert b"".join(c.pcm for c in call.played) == audio.astype("<i2").tobytes()
         # In order, one frame after another on the call's timeline. A frame never starts before the
@@ -130,7 +131,8 @@ def test_clear_stops_the_interviewer_within_a_few_frames_and_says_what_was_heard
         # nothing is queued after clear(): playout ends where the last frame handed out ends
         until_ = call.transport.playing_until()
         assert until_ <= max(call.transport.media_time, call.played[-1].end) + 1e-9
-        await asyncio.sleep(0.5)
+        await until(lambda: len(call.played) > played_before)  # the fade, on the encoder's next tick
+        await asyncio.sleep(0.5)  # a busy machine only makes this check weaker, never fail
         assert len(call.played) == played_before + 1  # one frame that fades out, then nothing
         fade = np.abs(np.frombuffer(call.played[-1].pcm, dtype="<i2").astype(np.int32))
         assert fade[-40:].max() < 0.15 * fade[:80].max()
