@@ -62,3 +62,38 @@ def test_the_verdict_needs_doubt_and_a_bad_decode_or_plain_no_speech(
     no_speech: float, logprob: float, noise: bool
 ) -> None:
     assert is_noise_decode(no_speech, logprob) is noise
+
+
+LOOPED = [(0.0, 3.0), (0.0, 6.0), (3.5, 5.0), (5.5, 6.0)]
+"""Windows (start, seconds) of the answer's room-noise tail played in a loop, as the simulated
+candidate's microphone plays it after the answer, that tiny.en decodes into a loop ("The thing,
+the thing, the thing, ...", "the painting, the painting, ...") with no-speech and log-probability
+verdicts that pass: the answer stayed open and each burst resumed it."""
+
+
+@pytest.mark.parametrize("window", LOOPED)
+def test_room_noise_that_whisper_loops_on_decodes_to_nothing(
+    engine: WhisperEngine, window: tuple[float, float]
+) -> None:
+    entry = manifest()[ANSWER]
+    samples = read_wav(SPEECH / entry["audio"])
+    tail = samples[int((float(entry["speech_end_s"]) + 0.3) * SAMPLE_RATE):]
+    looped = as_float(np.concatenate([tail] * 3))
+    start, seconds = window
+    audio = looped[int(start * SAMPLE_RATE): int((start + seconds) * SAMPLE_RATE)]
+    assert engine.decode_live(audio, prompt=str(entry["transcript"])).text == ""
+
+
+def test_the_stored_transcript_of_an_answer_left_open_on_room_noise_keeps_no_loop(
+    engine: WhisperEngine,
+) -> None:
+    """The whole-answer decode of the answer and 170 s of its room noise: without the loop guard
+    tiny.en wrote the answer and then "the French, the French, ..." for 900 words."""
+    entry = manifest()[ANSWER]
+    samples = read_wav(SPEECH / entry["audio"])
+    tail = samples[int((float(entry["speech_end_s"]) + 0.3) * SAMPLE_RATE):]
+    decoded = engine.decode(as_float(np.concatenate([samples] + [tail] * 30)))
+    said = decoded.text.split()
+    assert len(said) < 1.1 * len(str(entry["transcript"]).split())
+    assert said[-3:] == ["art", "of", "printing."]
+    assert len(decoded.words) == len(said)
