@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import Integer, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from milo_voice.store.tables.base import Table, UTCDateTime, utc_now
@@ -22,6 +22,9 @@ class CandidateStatus(StrEnum):
     """Scoring (issue 6) runs in the background after the session ended."""
     KNOCKED_OUT = "knocked_out"
     """A dealbreaker answer failed (issue 6): the candidate does not advance."""
+    ENDED_EARLY = "ended_early"
+    """The session ended before the interview did (the candidate ended it, or the call dropped
+    for longer than the resume window); the link is closed unless a retake is allowed."""
 
 
 class Candidate(Table, table=True):
@@ -38,6 +41,11 @@ class Candidate(Table, table=True):
     status: str = Field(default=CandidateStatus.NEW.value, sa_type=String(20))
     """A `CandidateStatus` value."""
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # Attempt rules (issue 14, migration 0005)
+    retakes_granted: int = 0
+    """Retakes a recruiter granted this candidate, on top of the interview's `retakes_allowed`."""
+    counted_session_id: int | None = Field(default=None, sa_type=Integer)
+    """The session a recruiter marked as the one that counts; None: the newest completed one."""
 
 
 class CandidateNote(Table, table=True):

@@ -48,6 +48,8 @@ class Interview(Table, table=True):
     archived: bool = False
     """Hidden from the active list; kept on every version of the slug so candidates keep their links."""
     is_template: bool = False
+    retakes_allowed: int = 0
+    """Retakes every candidate may take without asking (issue 14, migration 0005); 0: one attempt."""
     """Offered as a starting point for new interviews."""
 
 

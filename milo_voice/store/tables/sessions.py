@@ -54,6 +54,8 @@ class InterviewSession(Table, table=True):
     started_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     duration_s: float | None = Field(default=None, sa_type=Float)
+    cpu_s: float | None = Field(default=None, sa_type=Float)
+    """CPU seconds the session's speech work cost (ASR, turn detection, TTS), measured (migration 0005)."""
     """Length of the recording (s); None while live."""
     recording_dir: str = Field(sa_type=Text)
     """Folder of the crash-safe recording parts."""
