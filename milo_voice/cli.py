@@ -1,4 +1,4 @@
-"""The `milo-voice` command: serve, models, simulate, migrate, recover.
+"""The `milo-voice` command: serve, models, simulate, migrate, recover, users, phone.
 
 Settings come from `MILO_*` variables; a few flags override them for one run.
 """
@@ -31,9 +31,11 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print the result as JSON")
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("recover", help="finalise recordings of sessions a crash left open")
+    from milo_voice.calls.phone import numbers_cli
     from milo_voice.workspace import users_cli
 
     users_cli.add_parser(sub)
+    numbers_cli.add_parser(sub)
     return parser
 
 
@@ -68,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
             from milo_voice.workspace import users_cli
 
             return users_cli.run(settings, args)
+        if command == "phone":
+            from milo_voice.calls.phone import numbers_cli
+
+            return numbers_cli.run(settings, args)
         if command == "recover":
             return _recover(settings)
         if command == "simulate":

@@ -131,6 +131,11 @@ class Settings:
     """Seconds before the first retry of a failed job; doubled after each further failure."""
     webhook_timeout: float = 10.0
     """Seconds a webhook receiver gets to answer one delivery."""
+    # Analytics (issue 14)
+    cpu_price_per_hour: float = 0.05
+    """USD one CPU-hour costs, to price the speech compute of interviews on the analytics pages."""
+    minutes_per_screen: float = 20.0
+    """Recruiter minutes one completed interview replaces (a phone screen), for the hours-saved estimate."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.vad_mode <= 3:
@@ -152,6 +157,10 @@ class Settings:
             raise ConfigError(f"MILO_RHYTHM_CAP={self.rhythm_cap}: expected >= 0 seconds")
         if self.resume_window < 0:
             raise ConfigError(f"MILO_RESUME_WINDOW={self.resume_window}: expected >= 0 seconds")
+        if self.cpu_price_per_hour < 0:
+            raise ConfigError(f"MILO_CPU_PRICE_PER_HOUR={self.cpu_price_per_hour}: expected >= 0 (USD)")
+        if self.minutes_per_screen <= 0:
+            raise ConfigError(f"MILO_MINUTES_PER_SCREEN={self.minutes_per_screen}: expected > 0 minutes")
         self.ice_server_list  # noqa: B018 (parses MILO_ICE_SERVERS now: a bad value fails at start)
         for name in ("asr_threads", "asr_workers", "tts_workers", "asr_beam_size"):
             if getattr(self, name) < 1:

@@ -96,6 +96,8 @@ def test_a_malformed_number_names_the_variable_the_value_and_the_type(
         ({"MILO_TTS_ENGINE": "x"}, "MILO_TTS_ENGINE"),
         ({"MILO_LOG_FORMAT": "xml"}, "MILO_LOG_FORMAT"),
         ({"MILO_ASR_WORKERS": "0"}, "MILO_ASR_WORKERS"),
+        ({"MILO_CPU_PRICE_PER_HOUR": "-0.01"}, "MILO_CPU_PRICE_PER_HOUR"),
+        ({"MILO_MINUTES_PER_SCREEN": "0"}, "MILO_MINUTES_PER_SCREEN"),
     ],
 )
 def test_invalid_values_and_combinations_are_refused_by_name(environ: dict[str, str], named: str) -> None:

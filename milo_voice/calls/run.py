@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -116,7 +117,8 @@ async def run_session(
     finally:
         flusher.cancel()
         status = "completed" if completed else ("failed" if error else "interrupted")
-        recording = await _finish(settings, store, transport, recorder, writer, session_id, status, error)
+        recording = await _finish(settings, store, transport, recorder, writer, session_id, status, error,
+                                  session_cpu_s(session.state.asr_cpu_s))
     return SessionOutcome(session_id, status, writer, recording, recorder.duration)
 
 
@@ -135,15 +137,30 @@ def _interview(settings: Settings, runtime: Runtime, script: InterviewScript, tr
     return session
 
 
+def session_cpu_s(asr_cpu_s: float) -> float | None:
+    """The CPU seconds stored as the session's cost (`interview_session.cpu_s`): Whisper ASR only.
+
+    Counted: the live segment decodes and the whole-answer (stored transcript) decodes the dialogue
+    added to `DialogueState.asr_cpu_s` by the session's end, each measured from the kernel's
+    per-thread counters of the calling and CTranslate2 threads (`media/cpu_clock.py`; an upper
+    bound when two sessions decode at once), or wall time x `MILO_ASR_THREADS` where those are
+    unreadable. Not counted, because nothing measures them yet: Smart Turn, TTS (Piper or espeak),
+    VAD, the LLM planner, recording and Opus encoding; nor the live decodes of an answer the call's
+    end cut off, nor whole-answer decodes that outlast the wind-down's wait. A value that is not a
+    finite count >= 0 is stored as None (not measured)."""
+    return asr_cpu_s if math.isfinite(asr_cpu_s) and asr_cpu_s >= 0 else None
+
+
 async def _finish(settings: Settings, store: SessionStore, transport: Transport, recorder: Recorder,
-                  writer: SessionWriter, session_id: int, status: str, error: str | None) -> Path | None:
+                  writer: SessionWriter, session_id: int, status: str, error: str | None,
+                  cpu_s: float | None) -> Path | None:
     """Close the recording and the session row, queue scoring if it completed, close the transport."""
     loop = asyncio.get_running_loop()
     recording = await loop.run_in_executor(None, recorder.finalize)
     await loop.run_in_executor(None, writer.close)
     await loop.run_in_executor(None, lambda: store.end_session(
         session_id=session_id, status=status, duration_s=recorder.duration,
-        recording_path=str(recording) if recording else None, error=error,
+        recording_path=str(recording) if recording else None, error=error, cpu_s=cpu_s,
     ))
     if status == "completed":
         try:  # scoring runs in the background worker; a failure here must not lose the session

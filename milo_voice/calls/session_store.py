@@ -7,6 +7,7 @@ transaction, through the candidate writer (`workspace.candidates.set_status`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -27,6 +28,15 @@ from milo_voice.store.tables import (
     Word,
 )
 from milo_voice.workspace.candidates import set_status
+
+AFTER_SESSION = {
+    SessionStatus.COMPLETED: CandidateStatus.COMPLETED,
+    SessionStatus.INTERRUPTED: CandidateStatus.ENDED_EARLY,
+    SessionStatus.FAILED: CandidateStatus.INVITED,
+}
+"""The candidate's status once a session ends: ending early stops for good (the link shows a
+closed page unless a retake is left); a session that failed on our side, or that recovery closed
+after the process died (interrupted with an error), lets them try again."""
 
 
 class SessionStore(Repo):
@@ -65,8 +75,14 @@ class SessionStore(Repo):
         duration_s: float | None,
         recording_path: str | None,
         error: str | None = None,
+        cpu_s: float | None = None,
     ) -> None:
-        """Close a session; a completed one marks its candidate completed."""
+        """Close a session and move its candidate along (`AFTER_SESSION`).
+
+        `cpu_s` is the CPU seconds the session's speech work cost, as the caller measured it (see
+        `calls.run.session_cpu_s` for what is counted); None stores "not measured"."""
+        if cpu_s is not None and not (math.isfinite(cpu_s) and cpu_s >= 0):
+            raise ValueError(f"cpu_s={cpu_s!r}: expected a finite number of seconds >= 0, or None")
         final = SessionStatus(status)
         with self.unit() as session:
             row = get_row(session, InterviewSession, session_id)
@@ -75,8 +91,12 @@ class SessionStore(Repo):
             row.duration_s = duration_s
             row.recording_path = recording_path
             row.error = error
-            if final is SessionStatus.COMPLETED:
-                set_status(session, row.candidate_id, CandidateStatus.COMPLETED)
+            row.cpu_s = cpu_s
+            after = AFTER_SESSION.get(final)
+            if final is SessionStatus.INTERRUPTED and error:  # our process ended it: they may try again
+                after = CandidateStatus.INVITED
+            if after is not None:  # a decision a recruiter made meanwhile sticks (set_status)
+                set_status(session, row.candidate_id, after)
 
     def get_session(self, session_id: int) -> InterviewSession | None:
         with self.unit() as session:

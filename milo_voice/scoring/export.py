@@ -1,8 +1,14 @@
 """CSV and JSON export of an interview's candidates with their current scores.
 
 Spreadsheet programs run a cell that starts with `=`, `+`, `-` or `@` (and some treat a leading
-tab or carriage return the same way) as a formula, so such text cells get a leading apostrophe.
-Numbers stay numbers. The JSON export carries the same rows, unaltered.
+tab or carriage return the same way) as a formula, so such text cells get a leading apostrophe
+(`neutralise`). Two kinds of text that start with `+` or `-` are data, not formulas, and are left
+as they are: a plain number ("-12", "+3.5") and a phone number in international form ("+" then 7
+to 15 digits, grouped by single spaces, hyphens, dots or parentheses: "+1 415 555 0100",
+"+44 (0)20 7946 0958"). Neither can hold a letter, a quote or any operator but the leading sign,
+so neither can call a function or name a cell. Anything else that starts with one of those
+characters, "-2+3" included, gets the apostrophe. Numbers stay numbers. The JSON export carries
+the same rows, unaltered.
 """
 
 from __future__ import annotations
@@ -10,12 +16,18 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 from milo_voice.scoring.store import ScoringStore
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d+)?|\.\d+)", re.ASCII)
+PHONE = re.compile(r"\+\d+(?:[ .-]?\(\d+\)\d*|[ .-]\d+)*", re.ASCII)
+"""Each group starts with a separator or "(", never a digit, so matching takes linear time."""
+PHONE_DIGITS = (7, 15)
+"""Shortest and longest international phone number, in digits (E.164 allows at most 15)."""
 COLUMNS = (
     "candidate_id",
     "name",
@@ -35,9 +47,17 @@ COLUMNS = (
 )
 
 
+def is_data(text: str) -> bool:
+    """A plain number or an international phone number: text a spreadsheet cannot run."""
+    if PLAIN_NUMBER.fullmatch(text):
+        return True
+    digits = sum(c.isdigit() for c in text)
+    return PHONE.fullmatch(text) is not None and PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]
+
+
 def neutralise(value: Any) -> Any:
     """A text cell that a spreadsheet would run as a formula, made inert with a leading `'`."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not is_data(value):
         return "'" + value
     return value
 

@@ -17,10 +17,10 @@ from starlette.templating import Jinja2Templates
 
 from milo_voice.settings import Settings
 from milo_voice.store.tables import CandidateStatus
+from milo_voice.web.branding import BrandedInterviews
 from milo_voice.web.repos import repo
 from milo_voice.web.rtc import live_calls
 from milo_voice.workspace.candidates import Candidates
-from milo_voice.workspace.interviews import Interviews
 
 WEB = Path(__file__).parent
 templates = Jinja2Templates(directory=str(WEB / "templates"))
@@ -37,14 +37,15 @@ def _not_found(request: Request, message: str) -> Response:
 async def interview_page(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     token = request.path_params["token"]
-    candidate = await run_in_threadpool(repo(request, Candidates).by_token, token)
-    if candidate is None:
+    found = await run_in_threadpool(repo(request, Candidates).link, token)
+    if found is None:
         return _not_found(request, "This interview link is not valid. Please check the link you were sent.")
-    script = await run_in_threadpool(repo(request, Interviews).script, candidate.interview_id)
+    candidate, state = found
+    script = await run_in_threadpool(repo(request, BrandedInterviews).script, candidate.interview_id)
     resumable = live_calls(request.app).live(token) is not None
-    if candidate.status == CandidateStatus.COMPLETED.value and not resumable:
-        return templates.TemplateResponse(request, "candidate_thanks.html",
-                                          {"script": script, "already": True})
+    if not state.open and not resumable:
+        return templates.TemplateResponse(request, "candidate_message.html", {
+            "title": "This interview is closed", "message": state.message, "script": script})
     config = {
         "offerUrl": f"/api/rtc/{token}/offer",
         "endUrl": f"/api/rtc/{token}/end",
@@ -61,13 +62,18 @@ async def thanks_page(request: Request) -> Response:
     candidate = await run_in_threadpool(repo(request, Candidates).by_token, request.path_params["token"])
     if candidate is None:
         return _not_found(request, "This interview link is not valid.")
-    script = await run_in_threadpool(repo(request, Interviews).script, candidate.interview_id)
+    script = await run_in_threadpool(repo(request, BrandedInterviews).script, candidate.interview_id)
+    if candidate.status == CandidateStatus.ENDED_EARLY:
+        return templates.TemplateResponse(request, "candidate_message.html", {
+            "title": "Interview ended", "script": script,
+            "message": "You ended the interview before the last question. The hiring team will see the "
+                       "answers you gave; the interview cannot be continued."})
     return templates.TemplateResponse(request, "candidate_thanks.html", {"script": script, "already": False})
 
 
 async def share_page(request: Request) -> Response:
     """GET: ask for name and email. POST: create the candidate and send them to their own link."""
-    interviews = repo(request, Interviews)
+    interviews = repo(request, BrandedInterviews)
     slug = request.path_params["slug"]
     interview_id = await run_in_threadpool(interviews.published_id, slug)
     if interview_id is None:

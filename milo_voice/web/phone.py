@@ -5,6 +5,8 @@ phone number), opens a call row with a one-time ticket, and answers `<Connect><S
 ticket as a `<Parameter>`. `/phone/stream` claims the ticket, asks for a keypad access code if the
 caller is still unknown, then runs the interview (`calls/phone/call.py`). The ticket is what
 authenticates the stream: only Twilio saw it, in the answer to a (signed) webhook.
+`POST /phone/status` takes Twilio's StatusCallback (CallSid, CallStatus, CallDuration) and stores the
+call's progress; it needs `MILO_TWILIO_AUTH_TOKEN`, since an unsigned status report proves nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +31,12 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_NUMBER = "Sorry, this number is not connected to an interview. Goodbye."
 EXPIRED_CALL = "Sorry, this call can no longer be connected to your interview. Goodbye."
+STATUS_REASONS = {
+    "busy": "the line was busy",
+    "no-answer": "nobody answered",
+    "canceled": "the call was canceled before it was answered",
+    "failed": "Twilio could not connect the call",
+}
 
 
 class StarletteSocket:
@@ -76,16 +84,24 @@ def _signed_url(settings: Settings, request: Request) -> str:
     return settings.public_url.rstrip("/") + request.url.path + query
 
 
-async def voice(request: Request) -> Response:
-    settings: Settings = request.app.state.settings
-    phones = repo(request, PhoneStore)
+async def _twilio_form(request: Request, settings: Settings) -> list[tuple[str, str]] | Response:
+    """The POST parameters of a request Twilio signed, or the 403 for one it did not sign."""
     form = await request.form()
     params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
     token = str(settings.twilio_auth_token)
     if token and not valid_signature(token, _signed_url(settings, request), params,
                                      request.headers.get("x-twilio-signature", "")):
-        log.warning("phone.bad_signature")
+        log.warning("phone.bad_signature", extra={"path": request.url.path})
         return Response("invalid X-Twilio-Signature", status_code=403, media_type="text/plain")
+    return params
+
+
+async def voice(request: Request) -> Response:
+    settings: Settings = request.app.state.settings
+    phones = repo(request, PhoneStore)
+    params = await _twilio_form(request, settings)
+    if isinstance(params, Response):
+        return params
     fields = dict(params)
     call_sid, caller, called = fields.get("CallSid", ""), fields.get("From", ""), fields.get("To", "")
     outbound = request.query_params.get("outbound")
@@ -103,7 +119,7 @@ async def voice(request: Request) -> Response:
         candidate = await run_in_threadpool(phones.candidate_by_phone, interview_id, caller)
         _, ticket = await run_in_threadpool(lambda: phones.open_call(
             direction="inbound", interview_id=interview_id, candidate_id=candidate.id if candidate else None,
-            call_sid=call_sid, from_number=caller, to_number=called,
+            call_sid=call_sid, from_number=caller, to_number=called, status=fields.get("CallStatus", ""),
         ))
         log.info("phone.inbound_call", extra={"call_id": call_sid, "known_caller": candidate is not None})
     return _twiml(connect_stream(stream_url(settings.base_url), {"ticket": ticket}))
@@ -125,5 +141,46 @@ async def stream(websocket: WebSocket) -> None:
         await transport.close()
 
 
+def _status_detail(fields: dict[str, str]) -> str:
+    """Why a call ended without a conversation, in words (Twilio's error when it gives one)."""
+    code, message = fields.get("ErrorCode", ""), fields.get("ErrorMessage", "")
+    if code or message:
+        label = f"Twilio error {code}" if code else "Twilio error"
+        return f"{label}: {message}" if message else label
+    return STATUS_REASONS.get(fields.get("CallStatus", ""), "")
+
+
+async def call_status(request: Request) -> Response:
+    """Twilio's StatusCallback: the call's progress, signed like every webhook (a token is required)."""
+    settings: Settings = request.app.state.settings
+    if not str(settings.twilio_auth_token):
+        log.warning("phone.status_unverifiable")
+        return Response("status callbacks need MILO_TWILIO_AUTH_TOKEN to verify X-Twilio-Signature",
+                        status_code=403, media_type="text/plain")
+    params = await _twilio_form(request, settings)
+    if isinstance(params, Response):
+        return params
+    fields = dict(params)
+    status, sid = fields.get("CallStatus", ""), fields.get("CallSid", "")
+    if not status or not sid:
+        return Response("CallSid and CallStatus are required", status_code=400, media_type="text/plain")
+    ours = request.query_params.get("call", "")
+    duration = fields.get("CallDuration", "")
+    row = await run_in_threadpool(lambda: repo(request, PhoneStore).record_status(
+        call_id=int(ours) if ours.isdigit() else None, call_sid=sid, status=status,
+        detail=_status_detail(fields), duration_s=int(duration) if duration.isdigit() else None,
+    ))
+    if row is None:
+        log.warning("phone.status_unknown_call", extra={"call_sid": sid, "status": status})
+        return Response("unknown call", status_code=404, media_type="text/plain")
+    log.info("phone.call_status", extra={"phone_call_id": row.id, "call_sid": sid, "reported": status,
+                                         "status": row.status, "duration_s": row.duration_s})
+    return Response(status_code=204)
+
+
 def routes() -> list[BaseRoute]:
-    return [Route("/phone/voice", voice, methods=["POST"]), WebSocketRoute("/phone/stream", stream)]
+    return [
+        Route("/phone/voice", voice, methods=["POST"]),
+        Route("/phone/status", call_status, methods=["POST"]),
+        WebSocketRoute("/phone/stream", stream),
+    ]

@@ -27,7 +27,6 @@ from milo_voice.errors import ProtocolViolation
 from milo_voice.media.transports.webrtc import WebRtcTransport
 from milo_voice.media.transports.webrtc_offer import parse_offer
 from milo_voice.settings import Settings
-from milo_voice.store.tables import CandidateStatus
 from milo_voice.web.repos import repo, sessions
 from milo_voice.workspace.candidates import Candidates
 
@@ -65,12 +64,20 @@ async def _json_body(request: Request) -> Any:
         raise ProtocolViolation("the body is not JSON") from None
 
 
+END_WAIT = 10.0
+"""Seconds the end route waits for the session to be stored before answering."""
+
+
 async def offer(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     token = request.path_params["token"]
-    candidate = await run_in_threadpool(repo(request, Candidates).by_token, token)
-    if candidate is None or candidate.id is None:
+    found = await run_in_threadpool(repo(request, Candidates).link, token)
+    if found is None or found[0].id is None:
         return _error(404, "This interview link is not valid.")
+    candidate, state = found
+    calls = live_calls(request.app)
+    if not state.open and calls.live(token) is None:
+        return _error(410, state.message)  # a closed link: nothing to negotiate
     try:
         body = await _json_body(request)
         description = parse_offer(body)
@@ -78,13 +85,12 @@ async def offer(request: Request) -> Response:
         return _error(400, str(exc))
     if body.get("consent") is not True:
         return _error(400, "The candidate has not agreed to the recording ('consent': true is required).")
-    calls = live_calls(request.app)
     async with calls.lock(token):
         call = calls.live(token)
         fresh = call is None
         if call is None:
-            if candidate.status == CandidateStatus.COMPLETED.value:
-                return _error(410, "This interview has already been completed.")
+            if not state.open:
+                return _error(410, state.message)
             transport = WebRtcTransport(
                 ice_servers=settings.ice_server_list, resume_window=settings.resume_window
             )
@@ -113,6 +119,10 @@ async def end(request: Request) -> Response:
     if call is None:
         return JSONResponse({"ended": False, "reason": "no live call on this link"})
     await call.transport.close()
+    if call.task is not None:  # let the session store its end, so the next page shows the status
+        done, _ = await asyncio.wait({call.task}, timeout=END_WAIT)  # its failures are logged by the task
+        if not done:
+            log.warning("rtc.end_not_settled", extra={"candidate_id": call.candidate_id})
     return JSONResponse({"ended": True})
 
 

@@ -1,4 +1,5 @@
-"""`milo-voice serve`: migrate, recover, seed the demo, print the candidate link, run uvicorn."""
+"""`milo-voice serve`: migrate, recover, seed the demo, print the candidate link (warning when candidates
+cannot open it: `workspace.public_url`), run uvicorn."""
 
 from __future__ import annotations
 
@@ -13,10 +14,19 @@ from milo_voice.scoring.service import build as build_scoring
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.web.app import create_app
+from milo_voice.workspace import public_url
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.demo import Demo
 
 log = logging.getLogger(__name__)
+
+
+def warn_if_links_unreachable(settings: Settings) -> bool:
+    """Log a warning when candidates cannot open the links this server prints; True if it did."""
+    warning = public_url.warning(settings)
+    if warning:
+        log.warning("serve.public_url_unreachable", extra={"base_url": settings.base_url, "warning": warning})
+    return bool(warning)
 
 
 def serve(settings: Settings) -> int:
@@ -26,6 +36,7 @@ def serve(settings: Settings) -> int:
         print(line)
     _, candidate = Demo(engine).seed()
     print(f"milo-voice: demo interview ready. Candidate link: {settings.base_url}/i/{candidate.token}")
+    warn_if_links_unreachable(settings)
     runtime = LazyRuntime(settings, load_runtime(settings))  # fail fast, naming a missing model package
     app = create_app(settings, engine, runtime)
     scoring = build_scoring(settings, engine, Candidates(engine))

@@ -31,6 +31,8 @@ from milo_voice.store.tables import (
     InterviewSession,
     InterviewStatus,
 )
+from milo_voice.workspace import attempts
+from milo_voice.workspace.triage import BANDS, latest_scores, triage
 
 TOKEN_BYTES = 32
 """Random bytes in a candidate token (256 bits; 43 URL-safe characters). The token is the only secret
@@ -45,7 +47,7 @@ SORTS = {
     "created": col(Candidate.created_at),
     "interview": col(Interview.title),
 }
-"""Sortable columns of the list: query parameter -> column."""
+"""Sortable columns of the list: query parameter -> column (and "score", sorted after loading)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +58,12 @@ class CandidateQuery:
     sort: str = "created"
     descending: bool = True
     limit: int = 500
+    band: str = ""
+    """"great", "good", "bad", "unscored" or "" (any): the band of the session that counts."""
+
+    def __post_init__(self) -> None:
+        if self.band and self.band not in BANDS:
+            raise Invalid(f"band {self.band!r}: expected one of {', '.join(BANDS)}")
 
 
 @dataclass(slots=True)
@@ -63,6 +71,10 @@ class CandidateRow:
     candidate: Candidate
     interview: Interview
     last_session: InterviewSession | None = None
+    """The session that counts (`attempts.counted`): marked by a recruiter, else the newest completed."""
+    sessions: int = 0
+    score: float | None = None
+    band: str = ""
     stars: float | None = None
     thumbs_up: int = 0
     thumbs_down: int = 0
@@ -96,6 +108,7 @@ class Candidates(Repo):
             if version.archived:
                 raise Invalid("this interview is archived; unarchive it to add candidates")
             assert version.id is not None
+            _refuse_twice(session, slug, email.strip())
             return add_candidate(
                 session, interview_id=version.id, name=name, email=email.strip(), phone=phone.strip(),
                 now=self.now(),
@@ -145,27 +158,42 @@ class Candidates(Repo):
                 )
             order = SORTS.get(query.sort, SORTS["created"])
             q = q.order_by(order.desc() if query.descending else order.asc(), col(Candidate.id).desc())
-            rows = [CandidateRow(c, i) for c, i in session.exec(q.limit(query.limit))]
-            ids = [r.candidate.id for r in rows]
-            sessions: dict[int, InterviewSession] = {}
-            for s in session.exec(
-                select(InterviewSession)
-                .where(col(InterviewSession.candidate_id).in_(ids))
-                .order_by(col(InterviewSession.id))
-            ):
-                sessions[s.candidate_id] = s  # the newest wins
-            ratings: dict[int, list[CandidateRating]] = {}
-            for r in session.exec(select(CandidateRating).where(col(CandidateRating.candidate_id).in_(ids))):
-                ratings.setdefault(r.candidate_id, []).append(r)
-        for row in rows:
-            assert row.candidate.id is not None
-            row.last_session = sessions.get(row.candidate.id)
-            given = ratings.get(row.candidate.id, [])
-            stars = [r.stars for r in given if r.stars]
-            row.stars = round(mean(stars), 1) if stars else None
-            row.thumbs_up = sum(1 for r in given if r.thumb == 1)
-            row.thumbs_down = sum(1 for r in given if r.thumb == -1)
-        return rows
+            after = bool(query.band) or query.sort == "score"  # filtered or sorted once scores are in
+            rows = [CandidateRow(c, i) for c, i in session.exec(q if after else q.limit(query.limit))]
+            _attach_sessions(session, rows)
+            _attach_ratings(session, rows)
+        if after:
+            rows = triage(rows, band=query.band, by_score=query.sort == "score", descending=query.descending)
+        return rows[: query.limit]
+
+    def link(self, token: str) -> tuple[Candidate, attempts.LinkState] | None:
+        """The candidate behind a link and whether it may start an interview now (attempt rules)."""
+        with self.unit() as session:
+            candidate = session.exec(select(Candidate).where(Candidate.token == token)).first()
+            return None if candidate is None else (candidate, _link_state(session, candidate))
+
+    def link_state(self, candidate_id: int) -> attempts.LinkState:
+        """Whether this candidate may start an interview now (the phone's check after the keypad)."""
+        with self.unit() as session:
+            return _link_state(session, get_row(session, Candidate, candidate_id))
+
+    def grant_retake(self, candidate_id: int) -> Candidate:
+        """One more attempt for this candidate; their earlier sessions stay. Reopens the link (the
+        status goes back to invited, which undoes a decision: the recruiter chose to)."""
+        with self.unit() as session:
+            row = get_row(session, Candidate, candidate_id)
+            row.retakes_granted += 1
+            row.status = CandidateStatus.INVITED.value
+            return row
+
+    def count_session(self, candidate_id: int, session_id: int) -> None:
+        """Mark which of the candidate's sessions counts (its score is the candidate's score)."""
+        with self.unit() as session:
+            row = get_row(session, Candidate, candidate_id)
+            chosen = session.get(InterviewSession, session_id)
+            if chosen is None or chosen.candidate_id != candidate_id:
+                raise NotFound(f"session {session_id} is not one of this candidate's")
+            row.counted_session_id = session_id
 
     def decide(self, candidate_ids: Sequence[int], decision: str) -> list[int]:
         """Shortlist or dismiss candidates; returns the ids changed (unknown ids are skipped)."""
@@ -230,6 +258,60 @@ class Candidates(Repo):
         return Feedback([(n, e) for n, e in notes], [(r, e) for r, e in ratings])
 
 
+def _attach_sessions(session: Session, rows: Sequence[CandidateRow]) -> None:
+    """Each row's session that counts, its score and band, and how many sessions it has."""
+    mine: dict[int, list[InterviewSession]] = {}
+    ids = [r.candidate.id for r in rows]
+    for s in session.exec(select(InterviewSession).where(col(InterviewSession.candidate_id).in_(ids))):
+        mine.setdefault(s.candidate_id, []).append(s)
+    for row in rows:
+        own = mine.get(row.candidate.id or 0, [])
+        row.last_session = attempts.counted(own, row.candidate.counted_session_id)
+        row.sessions = len(own)
+    scores = latest_scores(session, [r.last_session.id for r in rows if r.last_session and r.last_session.id])
+    for row in rows:
+        found = scores.get(row.last_session.id or 0) if row.last_session else None
+        row.score, row.band = (found.overall, found.band) if found else (None, "")
+
+
+def _attach_ratings(session: Session, rows: Sequence[CandidateRow]) -> None:
+    ratings: dict[int, list[CandidateRating]] = {}
+    ids = [r.candidate.id for r in rows]
+    for r in session.exec(select(CandidateRating).where(col(CandidateRating.candidate_id).in_(ids))):
+        ratings.setdefault(r.candidate_id, []).append(r)
+    for row in rows:
+        given = ratings.get(row.candidate.id or 0, [])
+        stars = [r.stars for r in given if r.stars]
+        row.stars = round(mean(stars), 1) if stars else None
+        row.thumbs_up = sum(1 for r in given if r.thumb == 1)
+        row.thumbs_down = sum(1 for r in given if r.thumb == -1)
+
+
+def _link_state(session: Session, candidate: Candidate) -> attempts.LinkState:
+    """The retake setting follows the interview's newest version (a policy, unlike the questions,
+    which stay those of the version the candidate was invited to)."""
+    taken = get_row(session, Interview, candidate.interview_id)
+    interview = session.exec(
+        select(Interview).where(Interview.slug == taken.slug).order_by(col(Interview.version).desc())
+    ).first() or taken
+    own = session.exec(select(InterviewSession).where(InterviewSession.candidate_id == candidate.id))
+    allowed = attempts.attempts_allowed(interview.retakes_allowed, candidate.retakes_granted)
+    return attempts.link_state(candidate.status, attempts.attempts_used(list(own)), allowed)
+
+
+def _refuse_twice(session: Session, slug: str, email: str) -> None:
+    """One candidate per email per interview: adding the same person again is refused, not doubled."""
+    if not email:
+        return
+    found = session.exec(
+        select(Candidate).join(Interview, col(Candidate.interview_id) == col(Interview.id))
+        .where(Interview.slug == slug).where(func.lower(col(Candidate.email)) == email.lower())
+    ).first()
+    if found is not None:
+        raise Invalid(f"{email} is already a candidate for this interview ({found.name}, candidate "
+                      f"{found.id}); open their profile instead")
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
@@ -252,8 +334,10 @@ def add_candidate(
 
 
 def set_status(session: Session, candidate_id: int, status: CandidateStatus) -> None:
-    """Set one candidate's status inside the caller's transaction (unknown id: `NotFound`)."""
-    get_row(session, Candidate, candidate_id).status = CandidateStatus(status).value
+    """Move one candidate along inside the caller's transaction (unknown id: `NotFound`). An
+    automatic move never undoes a recruiter's decision (`attempts.next_status`)."""
+    row = get_row(session, Candidate, candidate_id)
+    row.status = attempts.next_status(row.status, CandidateStatus(status)).value
 
 
 def _escape_like(text: str) -> str:

@@ -57,6 +57,8 @@ class InterviewForm:
     """Seconds of silence that end an answer; None: the server's setting."""
     logo: str | None = None
     """A data URL; None keeps the current logo, "" removes it."""
+    retakes_allowed: int = 0
+    """Retakes every candidate may take without asking a recruiter (0-5; see workspace/attempts.py)."""
 
 
 def _text(value: object, name: str, limit: int, *, required: bool = False) -> str:
@@ -66,6 +68,10 @@ def _text(value: object, name: str, limit: int, *, required: bool = False) -> st
     if len(text) > limit:
         raise Invalid(f"{name} is too long ({len(text)} characters; at most {limit})")
     return text
+
+
+MAX_RETAKES = 5
+"""At most this many retakes per interview setting (a recruiter can grant more, one candidate at a time)."""
 
 
 def _seconds(value: object, name: str, low: float, high: float) -> float | None:
@@ -148,6 +154,7 @@ def parse(data: Mapping[str, Any], questions: Sequence[Mapping[str, Any]]) -> In
         thinking_silence=_seconds(data.get("thinking_silence"), "thinking time", 2.0, 60.0),
         max_silence=_seconds(data.get("max_silence"), "pause patience", 0.5, 15.0),
         logo=None if logo is None else check_logo(str(logo)),
+        retakes_allowed=_int(data.get("retakes_allowed") or 0, "retakes allowed", 0, MAX_RETAKES),
         questions=parsed,
     )
 

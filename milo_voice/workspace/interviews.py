@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -193,6 +194,7 @@ class Interviews(Repo):
             thinking_silence=interview.thinking_silence,
             max_silence=interview.max_silence,
             logo=interview.logo,
+            retakes_allowed=interview.retakes_allowed,
             questions=tuple(
                 QuestionForm(
                     q.text,
@@ -323,11 +325,15 @@ class Interviews(Repo):
 
 
 def add_script(
-    session: Session, script: InterviewScript, *, slug: str, status: InterviewStatus, now: datetime
+    session: Session, script: InterviewScript, *, slug: str, status: InterviewStatus, now: datetime,
+    rubrics: Sequence[QuestionRubric | None] = (),
 ) -> int:
-    """Insert `script` (interview row and questions) inside the caller's transaction; returns its id.
-
-    For writers that must add an interview together with other rows (the demo seed)."""
+    """Insert `script` (interview row and questions, `rubrics[i]` on question i where given) inside
+    the caller's transaction; returns its id. For writers that must add an interview together with
+    other rows (the demo seed)."""
+    if len(rubrics) > len(script.questions):
+        raise Invalid(f"{len(rubrics)} rubrics for {len(script.questions)} questions")
+    stored = [r.model_dump(mode="json") if r else None for r in rubrics]
     interview_id = insert_row(
         session,
         Interview(
@@ -350,6 +356,7 @@ def add_script(
             follow_ups=list(q.follow_ups),
             max_follow_ups=q.max_follow_ups,
             wants_example=q.wants_example,
+            rubric=stored[position] if position < len(stored) else None,
         )
         for position, q in enumerate(script.questions)
     )
@@ -360,6 +367,7 @@ def _apply(row: Interview, form: InterviewForm, logo: str) -> None:
     row.title, row.role, row.greeting, row.closing = form.title, form.role, form.greeting, form.closing
     row.language, row.voice, row.logo = form.language, form.voice, logo
     row.thinking_silence, row.max_silence = form.thinking_silence, form.max_silence
+    row.retakes_allowed = form.retakes_allowed
 
 
 def _add_questions(session: Session, interview_id: int, form: InterviewForm) -> None:

@@ -9,6 +9,7 @@ the live text stands in while the background decode has not finished.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlmodel import col, select
 
@@ -112,5 +113,15 @@ class Review(Repo):
             candidates = list(session.exec(select(Candidate).where(col(Candidate.interview_id).in_(ids))))
             sessions = list(
                 session.exec(select(InterviewSession).where(col(InterviewSession.interview_id).in_(ids)))
+            )
+        return candidates, sessions
+
+    def workspace_rows(self, since: datetime) -> tuple[list[Candidate], list[InterviewSession]]:
+        """Candidates added and sessions started at or after `since`, across every interview
+        (archived ones and every version included)."""
+        with self.unit() as session:
+            candidates = list(session.exec(select(Candidate).where(col(Candidate.created_at) >= since)))
+            sessions = list(
+                session.exec(select(InterviewSession).where(col(InterviewSession.started_at) >= since))
             )
         return candidates, sessions

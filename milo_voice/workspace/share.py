@@ -9,11 +9,15 @@ who cannot scan. Pure: bytes in, bytes out.
 from __future__ import annotations
 
 import io
+import unicodedata
 
 import segno
 from fpdf import FPDF
 
 from milo_voice.workspace.editor import logo_bytes
+
+WINANSI = "cp1252"
+"""The encoding fpdf2 declares for its core fonts (Helvetica): WinAnsiEncoding."""
 
 
 def qr_png(url: str, *, scale: int = 8) -> bytes:
@@ -30,14 +34,25 @@ def qr_svg(url: str, *, scale: int = 8) -> bytes:
     return buffer.getvalue()
 
 
-def _latin1(text: str) -> str:
-    """fpdf2's core fonts are Latin-1; other characters print as '?' instead of failing."""
-    return text.encode("latin-1", "replace").decode("latin-1")
+def winansi(text: str) -> str:
+    """`text` as the core fonts can print it: they use the PDF's WinAnsiEncoding (Windows-1252), so
+    dashes, curly quotes, the euro sign and the ellipsis stay. A character outside it is folded to
+    its base letter (NFKD: "ő" -> "o") or, failing that, printed as '?' instead of failing."""
+    out = []
+    for char in text:
+        try:
+            char.encode(WINANSI)
+            out.append(char)
+        except UnicodeEncodeError:
+            folded = unicodedata.normalize("NFKD", char).encode(WINANSI, "ignore").decode(WINANSI)
+            out.append(folded or "?")
+    return "".join(out)
 
 
 def poster_pdf(*, url: str, title: str, role: str, logo: str = "") -> bytes:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
-    pdf.set_title(_latin1(title))
+    pdf.core_fonts_encoding = WINANSI  # fpdf2's default, Latin-1, turned "–" into "?"
+    pdf.set_title(title)
     pdf.set_creator("milo-voice")
     pdf.set_auto_page_break(False)
     pdf.add_page()
@@ -47,7 +62,7 @@ def poster_pdf(*, url: str, title: str, role: str, logo: str = "") -> bytes:
         top += 38
     pdf.set_y(top)
     pdf.set_font("Helvetica", "B", 30)
-    pdf.multi_cell(0, 13, _latin1(role or title), align="C")
+    pdf.multi_cell(0, 13, winansi(role or title), align="C")
     pdf.ln(4)
     pdf.set_font("Helvetica", "", 17)
     pdf.multi_cell(
@@ -63,8 +78,8 @@ def poster_pdf(*, url: str, title: str, role: str, logo: str = "") -> bytes:
     pdf.image(png, x=(210 - size) / 2, y=pdf.get_y(), w=size, h=size)
     pdf.set_y(pdf.get_y() + size + 6)
     pdf.set_font("Helvetica", "", 13)
-    pdf.multi_cell(0, 7, _latin1(url), align="C")
+    pdf.multi_cell(0, 7, winansi(url), align="C")
     pdf.set_y(275)
     pdf.set_font("Helvetica", "I", 10)
-    pdf.multi_cell(0, 5, _latin1(title), align="C")
+    pdf.multi_cell(0, 5, winansi(title), align="C")
     return bytes(pdf.output())

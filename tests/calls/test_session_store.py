@@ -98,7 +98,20 @@ def test_a_failed_session_keeps_its_error_and_does_not_complete_the_candidate(st
     failed = store.get_session(session_id)
     assert failed is not None
     assert (failed.status, failed.error, failed.recording_path) == ("failed", "ASR crashed", None)
-    assert demo(store)[1].status == "in_progress"
+    assert demo(store)[1].status == "invited"  # our failure: the link opens again (workspace/attempts.py)
+
+
+def test_ending_a_session_stores_its_cpu_seconds_or_none(store: SessionStore) -> None:
+    session_id, _ = add_session(store)
+    assert (store.get_session(session_id) or pytest.fail("no session")).cpu_s is None  # live
+    with pytest.raises(ValueError, match="cpu_s"):
+        store.end_session(session_id=session_id, status="completed", duration_s=60.0, recording_path=None,
+                          cpu_s=float("nan"))
+    store.end_session(session_id=session_id, status="completed", duration_s=60.0, recording_path=None,
+                      cpu_s=4.25)
+    assert (store.get_session(session_id) or pytest.fail("no session")).cpu_s == 4.25
+    store.end_session(session_id=session_id, status="completed", duration_s=60.0, recording_path=None)
+    assert (store.get_session(session_id) or pytest.fail("no session")).cpu_s is None  # not measured
 
 
 def test_unknown_channel_status_and_speaker_are_refused(store: SessionStore) -> None:

@@ -12,11 +12,12 @@ from milo_voice.calls.run import server_turn_params, turn_params_for
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
 from milo_voice.store.repo import Invalid
+from milo_voice.web.app import create_app
 from milo_voice.workspace import editor
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
 from milo_voice.workspace.interviews import Interviews
-from workspace.support import form_token
+from workspace.support import ADMIN, form_token, login
 
 FORM = InterviewForm(
     title="Barista",
@@ -175,9 +176,15 @@ def test_a_rejected_edit_shows_the_error_and_keeps_what_was_typed(admin: TestCli
     assert "Night &lt;b&gt;shift&lt;/b&gt;" in response.text
 
 
-def test_share_codes_and_poster(admin: TestClient, store: SessionStore, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_share_codes_and_poster(  # type: ignore[no-untyped-def]
+    settings: Settings, store: SessionStore, users: dict[str, int], tmp_path
+) -> None:
     import subprocess
 
+    # The poster needs a public URL candidates can reach (test_share_guard.py: refused without one).
+    app = create_app(settings.with_overrides(public_url="https://jobs.example.org"), store.engine)
+    admin = TestClient(app, base_url="https://testserver")
+    login(admin, ADMIN)
     interviews = Interviews(store.engine)
     row = interviews.create(FORM)
     interviews.publish(row.slug)
@@ -191,7 +198,7 @@ def test_share_codes_and_poster(admin: TestClient, store: SessionStore, tmp_path
     text = subprocess.run(
         ["pdftotext", str(tmp_path / "poster.pdf"), "-"], capture_output=True, text=True, check=True
     ).stdout
-    assert f"http://127.0.0.1:8000/s/{row.slug}" in text and "Barista" in text
+    assert f"https://jobs.example.org/s/{row.slug}" in text and "Barista" in text
     info = subprocess.run(
         ["pdfinfo", str(tmp_path / "poster.pdf")], capture_output=True, text=True, check=True
     ).stdout

@@ -20,6 +20,7 @@ from milo_voice.calls.run import run_session
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
 from milo_voice.settings import Settings
+from milo_voice.workspace.candidates import Candidates
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,13 @@ async def run_phone_call(settings: Settings, runtime: Callable[[], Awaitable[Run
         await asyncio.to_thread(lambda: phones.update_call(call_id, candidate_id=candidate_id))
         await transport.clear()
         transport.restart_clock()
+    state = await asyncio.to_thread(Candidates(store.engine, now=store.now).link_state, candidate_id)
+    if not state.open:  # the same attempt rules as the browser link (workspace/attempts.py)
+        log.info("phone.link_closed", extra={"candidate_id": candidate_id, "reason": state.reason})
+        await asyncio.to_thread(lambda: phones.update_call(call_id, candidate_id=candidate_id))
+        await keypad.say_goodbye(transport, _speaker(engines), state.message + " Goodbye.")
+        await transport.close()
+        return
     loop = asyncio.get_running_loop()
 
     def started(session_id: int) -> None:
@@ -58,7 +66,16 @@ async def run_phone_call(settings: Settings, runtime: Callable[[], Awaitable[Run
 async def _identify(transport: TwilioStreamTransport, runtime: Runtime, phones: PhoneStore,
                     interview_id: int) -> int | None:
     """The keypad step: spoken prompts from the TTS cache, codes looked up off the event loop."""
-    loop = asyncio.get_running_loop()
+
+    async def lookup(code: str) -> int | None:
+        candidate = await asyncio.to_thread(phones.candidate_by_code, interview_id, code)
+        return candidate.id if candidate is not None else None
+
+    return await keypad.identify(transport, _speaker(runtime), lookup)
+
+
+def _speaker(runtime: Runtime) -> keypad.Speak:
+    """Text -> speech from the TTS cache (or rendered), off the event loop."""
     engines = runtime.engines
 
     def render(text: str) -> np.ndarray:
@@ -66,10 +83,6 @@ async def _identify(transport: TwilioStreamTransport, runtime: Runtime, phones: 
         return cached if cached is not None else engines.tts.render(text)
 
     async def speak(text: str) -> np.ndarray:
-        return await loop.run_in_executor(engines.tts_executor, render, text)
+        return await asyncio.get_running_loop().run_in_executor(engines.tts_executor, render, text)
 
-    async def lookup(code: str) -> int | None:
-        candidate = await asyncio.to_thread(phones.candidate_by_code, interview_id, code)
-        return candidate.id if candidate is not None else None
-
-    return await keypad.identify(transport, speak, lookup)
+    return speak

@@ -67,6 +67,12 @@ async def identify(
     return None
 
 
+async def say_goodbye(line: KeypadLine, speak: Speak, text: str) -> None:
+    """Say `text` to its end (or until the caller hangs up): the last thing a call hears."""
+    await _say(line, speak, text)
+    await _wait_or_end(line, line.drained())
+
+
 async def read_code(line: KeypadLine, time_limit: float) -> str:
     """Digits up to `#`; the first key stops the prompt. Empty on timeout or hang-up."""
     digits: list[str] = []

@@ -12,12 +12,20 @@ import re
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from milo_voice.store.repo import Repo
-from milo_voice.store.tables import Candidate, CandidateStatus, PhoneAccessCode, PhoneCall, PhoneNumber
+from milo_voice.calls.phone.e164 import to_e164
+from milo_voice.store.repo import Invalid, NotFound, Repo
+from milo_voice.store.tables import (
+    Candidate,
+    CandidateStatus,
+    Interview,
+    PhoneAccessCode,
+    PhoneCall,
+    PhoneNumber,
+)
 
 ACCESS_CODE_DIGITS = 8
 """Digits in a keypad access code: 10^8 codes, against at most `KEYPAD_ATTEMPTS` guesses per call."""
@@ -27,6 +35,10 @@ TICKET_TTL = timedelta(minutes=10)
 """A ticket not claimed by a media stream within this long is dead (an outbound call rings first)."""
 MIN_LOCAL_DIGITS = 9
 """A stored number without a country code matches a caller only on at least this many trailing digits."""
+FINAL_STATUSES = ("completed", "busy", "no-answer", "canceled", "failed")
+"""Twilio CallStatus values after which nothing more happens on the call."""
+STATUS_ORDER = {"": 0, "queued": 1, "initiated": 2, "ringing": 3, "in-progress": 4}
+"""How far a call has got; a status report never moves a call back (callbacks may arrive out of order)."""
 
 
 def normalise_number(number: str) -> str:
@@ -62,16 +74,55 @@ class PhoneStore(Repo):
     # Numbers and codes
 
     def add_number(self, number: str, interview_id: int) -> int:
-        """Map a called number to an interview; a number already mapped raises IntegrityError."""
+        """Map a called number (checked and stored as E.164) to an interview version; `Invalid` when the
+        number is malformed or already mapped."""
+        e164 = to_e164(number)
+        taken = self.interview_for_number(e164)
+        if taken is not None:
+            raise Invalid(f"{e164} is already mapped to an interview (id {taken}); remove it first")
+        try:
+            with self.unit() as session:
+                row = PhoneNumber(number=e164, interview_id=interview_id, created_at=self.now())
+                session.add(row)
+                session.flush()
+                assert row.id is not None
+                return row.id
+        except IntegrityError:
+            if self.interview_for_number(e164) is None:
+                raise  # not the number (an interview id that does not exist)
+            raise Invalid(f"{e164} is already mapped to an interview; remove it first") from None
+
+    def remove_number(self, number: str) -> int:
+        """Unmap a number (any form of it); returns the interview id it reached. `NotFound` if not mapped."""
         e164 = normalise_number(number)
-        if not e164.startswith("+"):
-            raise ValueError(f"{number!r}: a Twilio number must be in E.164 form, e.g. +14155550100")
         with self.unit() as session:
-            row = PhoneNumber(number=e164, interview_id=interview_id, created_at=self.now())
-            session.add(row)
-            session.flush()
-            assert row.id is not None
-            return row.id
+            row = session.exec(select(PhoneNumber).where(PhoneNumber.number == e164)).first()
+            if row is None:
+                raise NotFound(f"{number.strip() or '(empty)'} is not mapped to any interview")
+            interview_id = row.interview_id
+            session.execute(delete(PhoneNumber).where(col(PhoneNumber.id) == row.id))
+            return interview_id
+
+    def numbers(self) -> list[tuple[PhoneNumber, Interview]]:
+        """Every mapped number with the interview version it reaches, in number order."""
+        with self.unit() as session:
+            return [
+                (number, interview)
+                for number, interview in session.exec(
+                    select(PhoneNumber, Interview)
+                    .join(Interview, col(Interview.id) == col(PhoneNumber.interview_id))
+                    .order_by(col(PhoneNumber.number))
+                )
+            ]
+
+    def numbers_for_interview(self, interview_id: int) -> list[str]:
+        """The numbers that reach this interview version, oldest mapping first."""
+        with self.unit() as session:
+            return list(session.exec(
+                select(PhoneNumber.number)
+                .where(PhoneNumber.interview_id == interview_id)
+                .order_by(col(PhoneNumber.id))
+            ))
 
     def interview_for_number(self, number: str) -> int | None:
         with self.unit() as session:
@@ -133,17 +184,21 @@ class PhoneStore(Repo):
         call_sid: str = "",
         from_number: str = "",
         to_number: str = "",
+        status: str = "",
+        status_detail: str = "",
     ) -> tuple[int, str]:
         """A new call row; returns (call id, the stream ticket). Only the ticket's hash is stored."""
         if direction not in ("inbound", "outbound"):
             raise ValueError(f"direction {direction!r}: expected inbound or outbound")
         ticket = secrets.token_urlsafe(TICKET_BYTES)
         with self.unit() as session:
+            now = self.now()
             row = PhoneCall(
                 call_sid=call_sid, direction=direction,
                 from_number=from_number[:40], to_number=to_number[:40],
                 interview_id=interview_id, candidate_id=candidate_id, ticket_hash=ticket_hash(ticket),
-                created_at=self.now(),
+                created_at=now, status=status[:20], status_detail=status_detail[:300],
+                status_at=now if status else None,
             )
             session.add(row)
             session.flush()
@@ -185,6 +240,48 @@ class PhoneStore(Repo):
             if call_sid is not None:
                 row.call_sid = call_sid
 
+    def record_status(self, *, call_sid: str, status: str, call_id: int | None = None, detail: str = "",
+                      duration_s: int | None = None) -> PhoneCall | None:
+        """Apply a status report to a call: ours by `call_id` (the callback URL names it; its CallSid must
+        agree once known) or else by Twilio's `call_sid`. A report that would move the call back (an
+        out-of-order callback) changes nothing. Returns the call as it now is; None for an unknown call."""
+        with self.unit() as session:
+            if call_id is not None:
+                row = session.get(PhoneCall, call_id)
+                if row is not None and row.call_sid and call_sid and row.call_sid != call_sid:
+                    row = None
+            else:
+                row = session.exec(
+                    select(PhoneCall).where(PhoneCall.call_sid == call_sid).order_by(col(PhoneCall.id).desc())
+                ).first() if call_sid else None
+            if row is None:
+                return None
+            if call_sid and not row.call_sid:
+                row.call_sid = call_sid[:64]
+            if _stage(status) >= _stage(row.status) and row.status not in FINAL_STATUSES:
+                row.status, row.status_detail, row.status_at = status[:20], detail[:300], self.now()
+            if duration_s is not None and status in FINAL_STATUSES:
+                row.duration_s = duration_s
+            session.flush()
+            session.refresh(row)
+            return row
+
+    def fail_call(self, call_id: int, reason: str) -> None:
+        """We could not place (or keep) the call: status failed, and why."""
+        with self.unit() as session:
+            row = session.get(PhoneCall, call_id)
+            if row is None:
+                raise LookupError(f"phone_call {call_id} does not exist")
+            row.status, row.status_detail, row.status_at = "failed", reason[:300], self.now()
+
+    def calls_for_candidate(self, candidate_id: int, limit: int = 5) -> list[PhoneCall]:
+        """The candidate's newest calls, newest first."""
+        with self.unit() as session:
+            return list(session.exec(
+                select(PhoneCall).where(PhoneCall.candidate_id == candidate_id)
+                .order_by(col(PhoneCall.id).desc()).limit(limit)
+            ))
+
     def get_call(self, call_id: int) -> PhoneCall | None:
         with self.unit() as session:
             return session.get(PhoneCall, call_id)
@@ -192,3 +289,8 @@ class PhoneStore(Repo):
     def candidate(self, candidate_id: int) -> Candidate | None:
         with self.unit() as session:
             return session.get(Candidate, candidate_id)
+
+
+def _stage(status: str) -> int:
+    """How far a status says the call got (unknown statuses count as the furthest, like final ones)."""
+    return STATUS_ORDER.get(status, len(STATUS_ORDER))

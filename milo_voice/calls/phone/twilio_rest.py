@@ -24,8 +24,21 @@ REST_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 """Twilio answers call creation in well under a second; 10 s covers a slow network, not a dead one."""
 
 
+STATUS_EVENTS = ("initiated", "ringing", "answered", "completed")
+"""The call progress events we ask Twilio to report to the StatusCallback URL (one parameter each)."""
+
+
 class OutboundCallFailed(MiloError):
-    """Twilio refused or could not be reached to place a call; the message carries Twilio's reason."""
+    """A call could not be placed; the message says why (ours, or Twilio's reason).
+
+    `cause` is "setup" when our configuration or data stop the call (fix it, then retry) and "twilio"
+    when Twilio refused it or could not be reached; `call_id` names the call row that records the
+    failure, when there is one."""
+
+    def __init__(self, message: str, *, cause: str = "twilio", call_id: int | None = None) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.call_id = call_id
 
 
 # -- signatures --------------------------------------------------------------------------------
@@ -93,12 +106,16 @@ def _twiml(body: str) -> str:
 
 async def create_call(
     *, api_url: str, account_sid: str, auth_token: str, to: str, from_: str, webhook_url: str,
-    client: httpx.AsyncClient | None = None,
+    status_url: str = "", client: httpx.AsyncClient | None = None,
 ) -> str:
-    """Ask Twilio to dial `to` from `from_`; when answered, Twilio fetches TwiML from `webhook_url`.
+    """Ask Twilio to dial `to` from `from_`; when answered, Twilio fetches TwiML from `webhook_url`, and
+    it POSTs the call's progress (`STATUS_EVENTS`) to `status_url` when one is given.
     Returns the new call's SID; raises `OutboundCallFailed` with Twilio's message."""
     url = f"{api_url.rstrip('/')}/{API_VERSION}/Accounts/{account_sid}/Calls.json"
-    form = {"To": to, "From": from_, "Url": webhook_url, "Method": "POST"}
+    form: dict[str, str | list[str]] = {"To": to, "From": from_, "Url": webhook_url, "Method": "POST"}
+    if status_url:
+        form.update(StatusCallback=status_url, StatusCallbackMethod="POST",
+                    StatusCallbackEvent=list(STATUS_EVENTS))
     own = client is None
     http = client or httpx.AsyncClient(timeout=REST_TIMEOUT)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String
+from sqlalchemy import Integer, String
 from sqlmodel import Field
 
 from milo_voice.store.tables.base import Table, UTCDateTime, utc_now
@@ -55,3 +55,13 @@ class PhoneCall(Table, table=True):
     stream_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When the media stream claimed the ticket (a ticket is good once)."""
     session_id: int | None = Field(default=None, foreign_key="interview_session.id")
+    status: str = Field(default="", sa_type=String(20))
+    """Twilio's CallStatus (queued, initiated, ringing, in-progress, completed, busy, no-answer, canceled,
+    failed), from its status callbacks; "failed" with `status_detail` also when we could not place the
+    call (migration 0006). Empty until something reports one."""
+    status_detail: str = Field(default="", sa_type=String(300))
+    """Why a call failed or did not connect, in words (ours, or Twilio's error)."""
+    duration_s: int | None = Field(default=None, sa_type=Integer)
+    """Twilio's CallDuration (whole seconds) once the call has ended."""
+    status_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When `status` last changed."""

@@ -54,9 +54,10 @@ class InterviewSession(Table, table=True):
     started_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     duration_s: float | None = Field(default=None, sa_type=Float)
-    cpu_s: float | None = Field(default=None, sa_type=Float)
-    """CPU seconds the session's speech work cost (ASR, turn detection, TTS), measured (migration 0005)."""
     """Length of the recording (s); None while live."""
+    cpu_s: float | None = Field(default=None, sa_type=Float)
+    """CPU seconds the session's speech work cost, measured (migration 0005): ASR only so far, see
+    `calls.run.session_cpu_s`. None while live and for sessions that were not measured."""
     recording_dir: str = Field(sa_type=Text)
     """Folder of the crash-safe recording parts."""
     recording_path: str | None = Field(default=None, sa_type=Text)

@@ -13,9 +13,11 @@ from starlette.staticfiles import StaticFiles
 
 from milo_voice.web.workspace import (
     account_pages,
+    analytics_pages,
     api,
     candidate_pages,
     interview_pages,
+    phone_pages,
     profile_pages,
     report_pages,
     webhook_pages,
@@ -33,10 +35,12 @@ def page_routes() -> list[BaseRoute]:
     return [
         *account_pages.routes(),
         *interview_pages.routes(),
+        *analytics_pages.routes(),
         *candidate_pages.routes(),
         *profile_pages.routes(),
         *report_pages.routes(),
         *webhook_pages.routes(),
+        *phone_pages.routes(),
     ]
 
 

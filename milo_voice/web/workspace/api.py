@@ -156,6 +156,9 @@ async def add_candidate(request: Request) -> Response:
 def _row_json(request: Request, r: CandidateRow) -> dict[str, Any]:
     out = candidate_json(request, r.candidate, r.interview)
     out["stars"] = r.stars
+    out["score"] = r.score
+    out["band"] = r.band or None
+    out["session_count"] = r.sessions
     out["last_session"] = (
         None
         if r.last_session is None
@@ -171,7 +174,10 @@ def _row_json(request: Request, r: CandidateRow) -> dict[str, Any]:
 @api()
 async def list_candidates(request: Request) -> Response:
     p = request.query_params
-    query = CandidateQuery(slug=p.get("interview", ""), status=p.get("status", ""), search=p.get("q", ""))
+    sort = p.get("sort", "created")
+    query = CandidateQuery(slug=p.get("interview", ""), status=p.get("status", ""), search=p.get("q", ""),
+                           band=p.get("band", ""), sort=sort if sort in ("created", "score") else "created",
+                           descending=p.get("dir", "desc") != "asc")
     rows = await run_in_threadpool(workspace(request).candidates.search, query)
     return JSONResponse([_row_json(request, r) for r in rows])
 
@@ -238,6 +244,40 @@ async def session_score(request: Request) -> Response:
     return reports.score_response(data)
 
 
+@api(UserRole.ADMIN)
+async def list_phone_numbers(request: Request) -> Response:
+    rows = await run_in_threadpool(workspace(request).phone_numbers.mapped)
+    return JSONResponse([m.as_json() for m in rows])
+
+
+@api(UserRole.ADMIN)
+async def add_phone_number(request: Request) -> Response:
+    """Map a number to an interview: `{"number": "+1 415 555 0100", "interview": slug, "version"?: n}`."""
+    ws, data = workspace(request), await body(request)
+    version = data.get("version")
+    if version is not None and (not isinstance(version, int) or isinstance(version, bool)):
+        raise Invalid("version must be an integer (omit it for the newest published version)")
+    mapped = await run_in_threadpool(
+        ws.phone_numbers.add, str(data.get("number", "")), str(data.get("interview", "")), version
+    )
+    await run_in_threadpool(lambda: ws.audit.record(
+        who(request), "create", "phone_number", mapped.number,
+        interview=mapped.slug, version=mapped.version,
+    ))
+    return JSONResponse(mapped.as_json(), status_code=201)
+
+
+@api(UserRole.ADMIN)
+async def remove_phone_number(request: Request) -> Response:
+    ws = workspace(request)
+    removed = await run_in_threadpool(ws.phone_numbers.remove, request.path_params["number"])
+    await run_in_threadpool(lambda: ws.audit.record(
+        who(request), "delete", "phone_number", removed.number,
+        interview=removed.slug, version=removed.version,
+    ))
+    return JSONResponse(removed.as_json())
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/openapi.json", openapi),
@@ -250,4 +290,7 @@ def routes() -> list[BaseRoute]:
         Route("/candidates/{cid:int}", get_candidate),
         Route("/sessions/{id:int}/report.pdf", session_report_pdf),
         Route("/sessions/{id:int}/score.json", session_score),
+        Route("/phone-numbers", list_phone_numbers),
+        Route("/phone-numbers", add_phone_number, methods=["POST"]),
+        Route("/phone-numbers/{number}", remove_phone_number, methods=["DELETE"]),
     ]

@@ -4,9 +4,9 @@ Pages: a signed cookie (Starlette `SessionMiddleware`, itsdangerous) holds the u
 user's `session_version` (bumped on role change or deactivation, which signs them out
 everywhere) and a CSRF token. The cookie is HttpOnly, SameSite=Lax, limited to /app, Secure when
 the public URL is https, and expires after `session_hours` without a request (each request
-re-signs it). Every POST must carry the session's CSRF token in a `csrf_token` field; a missing or
-wrong one is a 403 and nothing is changed. The API uses no cookies, only `Authorization: Bearer
-<key>`, so it needs no CSRF token.
+re-signs it). Every POST must carry the session's CSRF token (`csrf.py`) in a `csrf_token` field;
+a missing or wrong one is a 403 page and nothing is changed. The API uses no cookies, only
+`Authorization: Bearer <key>`, so it needs no CSRF token.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Awaitable, Callable
 from functools import wraps
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
@@ -25,6 +25,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from milo_voice.errors import ConfigError
 from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.store.tables import UserRole
+from milo_voice.web.workspace.csrf import csrf_ok
+from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import security
 from milo_voice.workspace.accounts import Principal, principal
@@ -60,22 +62,6 @@ class LazySessions:
         await (self.inner or self.app)(scope, receive, send)
 
 
-def csrf_token(request: Request) -> str:
-    """The session's CSRF token, made on first use."""
-    token = request.session.get("csrf")
-    if not isinstance(token, str):
-        token = security.new_token()
-        request.session["csrf"] = token
-    return token
-
-
-async def csrf_ok(request: Request) -> bool:
-    expected = request.session.get("csrf")
-    form = await request.form()
-    sent = form.get("csrf_token")
-    return isinstance(expected, str) and isinstance(sent, str) and security.same(expected, sent)
-
-
 async def signed_in(request: Request) -> Principal | None:
     uid, version = request.session.get("uid"), request.session.get("sv")
     if not isinstance(uid, int) or not isinstance(version, int):
@@ -94,8 +80,30 @@ def start_session(request: Request, who: Principal, version: int) -> None:
     request.session.update({"uid": who.user_id, "sv": version, "csrf": security.new_token()})
 
 
-def forbidden(message: str = "You do not have access to this page.") -> Response:
-    return PlainTextResponse(message, status_code=403)
+SIGN_IN = {"back_url": "/app/login", "back_label": "Sign in"}
+SIGNED_OUT = "You are not signed in, or your session has ended. Sign in, then try again."
+ADMINS_ONLY = "Only admins can do this. Ask an admin of your team if it needs doing."
+EXPIRED = ("The form expired or did not come from this site; nothing was changed. "
+           "Go back, reload the page and try again.")
+
+
+def forbidden(request: Request, heading: str, message: str, back: dict[str, str] | None = None) -> Response:
+    """The 403 page: the recruiter message page with a title, the reason and a way back (`back`, else
+    the page the visitor came from, else the workspace)."""
+    way = way_back(request) if back is None else back
+    return render(request, "message.html", {"heading": heading, "message": message, **way}, 403)
+
+
+def way_back(request: Request) -> dict[str, str]:
+    """A link to the workspace page the visitor came from (the Referer's path, never another site);
+    empty when there is none, and the message page links to the workspace instead."""
+    referer = urlsplit(request.headers.get("referer", ""))
+    if referer.netloc not in ("", request.url.netloc) or not referer.path.startswith("/app/"):
+        return {}
+    if referer.path == request.url.path and request.method == "GET":
+        return {}
+    query = f"?{referer.query}" if referer.query else ""
+    return {"back_url": referer.path + query, "back_label": "Back to the page you came from"}
 
 
 def page(role: UserRole = UserRole.VIEWER) -> Callable[[Handler], Handler]:
@@ -109,12 +117,12 @@ def page(role: UserRole = UserRole.VIEWER) -> Callable[[Handler], Handler]:
                 if request.method == "GET":
                     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
                     return RedirectResponse(f"/app/login?next={quote(target, safe='')}", status_code=303)
-                return forbidden("Sign in first.")
-            if role is UserRole.ADMIN and not who.is_admin:
-                return forbidden("Only admins can do this.")
-            if request.method == "POST" and not await csrf_ok(request):
-                return forbidden("The form expired or did not come from this site; reload and try again.")
+                return forbidden(request, "Sign in first", SIGNED_OUT, SIGN_IN)
             request.state.principal = who
+            if role is UserRole.ADMIN and not who.is_admin:
+                return forbidden(request, "Admins only", ADMINS_ONLY)
+            if request.method == "POST" and not await csrf_ok(request):
+                return forbidden(request, "This form has expired", EXPIRED)
             try:
                 return await handler(request)
             except NotFound as exc:
@@ -134,7 +142,7 @@ def public_form(handler: Handler) -> Handler:
     @wraps(handler)
     async def endpoint(request: Request) -> Response:
         if request.method == "POST" and not await csrf_ok(request):
-            return forbidden("The form expired or did not come from this site; reload and try again.")
+            return forbidden(request, "This form has expired", EXPIRED)
         return await handler(request)
 
     endpoint.required_role = None  # type: ignore[attr-defined]

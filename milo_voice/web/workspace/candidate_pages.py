@@ -16,17 +16,21 @@ from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace.candidates import SORTS, STATUSES, CandidateQuery, CandidateRow
+from milo_voice.workspace.triage import BAND_LABELS
 
 COLUMNS = [
     ("interview", "Interview"),
     ("status", "Status"),
+    ("score", "Score"),
+    ("band", "Band"),
     ("email", "Email"),
     ("phone", "Phone"),
     ("rating", "Rating"),
     ("duration", "Duration"),
     ("created", "Added"),
 ]
-DEFAULT_COLUMNS = ("interview", "status", "rating", "duration", "created")
+DEFAULT_COLUMNS = ("interview", "status", "score", "band", "rating", "duration", "created")
+SORTABLE = (*SORTS, "score")
 
 
 def query_of(request: Request) -> CandidateQuery:
@@ -36,8 +40,9 @@ def query_of(request: Request) -> CandidateQuery:
         slug=p.get("interview", ""),
         status=p.get("status", ""),
         search=p.get("q", "")[:200],
-        sort=sort if sort in SORTS else "created",
+        sort=sort if sort in SORTABLE else "created",
         descending=p.get("dir", "desc") != "asc",
+        band=p.get("band", ""),  # an unknown band is a clear 400 (CandidateQuery checks it)
     )
 
 
@@ -54,7 +59,7 @@ async def list_candidates(request: Request) -> Response:
         + urlencode(
             [*params, ("sort", c), ("dir", "asc" if query.sort == c and query.descending else "desc")]
         )
-        for c in SORTS
+        for c in SORTABLE
     }
     board: dict[str, list[CandidateRow]] = {s: [] for s in STATUSES}
     for row in rows:
@@ -70,7 +75,8 @@ async def list_candidates(request: Request) -> Response:
             "view": "board" if request.query_params.get("view") == "board" else "table",
             "columns": columns,
             "all_columns": COLUMNS,
-            "sortable": set(SORTS),
+            "sortable": set(SORTABLE),
+            "bands": BAND_LABELS,
             "sort_links": sort_links,
             "header": [("name", "Name"), *[(c, label) for c, label in COLUMNS if c in columns]],
             "back": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),

@@ -1,13 +1,12 @@
 """Interview pages: list, create and edit (versioned), publish, duplicate, templates, archive, share.
 
-Only admins change interviews; viewers see them, their share codes and their analytics.
+Only admins change interviews; viewers see them and their share codes (analytics: `analytics_pages`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +22,7 @@ from milo_voice.store.tables import Interview, InterviewStatus, UserRole
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
-from milo_voice.workspace import analytics, editor, rubric_form, share
+from milo_voice.workspace import editor, public_url, rubric_form, share
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
 from milo_voice.workspace.rubric_form import CriterionRow
 
@@ -76,6 +75,7 @@ async def _form(form: FormData) -> dict[str, Any]:
             "voice",
             "thinking_silence",
             "max_silence",
+            "retakes_allowed",
         )
     }
     upload = form.get("logo_file")
@@ -300,7 +300,17 @@ async def qr(request: Request) -> Response:
 
 @page()
 async def poster(request: Request) -> Response:
+    """The printable poster; refused (409) while candidates could not open the link it would print."""
     current, link = await _published_link(request)
+    warning = public_url.warning(workspace(request).settings)
+    if warning:
+        context = {
+            "heading": "Set MILO_PUBLIC_URL before printing a poster",
+            "message": f"A poster printed now would carry a QR code nobody can open. {warning}",
+            "back_url": f"/app/interviews/{current.slug}",
+            "back_label": f"Back to {current.title}",
+        }
+        return render(request, "message.html", context, 409)
     pdf = await run_in_threadpool(
         lambda: share.poster_pdf(url=link, title=current.title, role=current.role, logo=current.logo)
     )
@@ -311,19 +321,6 @@ async def poster(request: Request) -> Response:
     )
 
 
-@page()
-async def show_analytics(request: Request) -> Response:
-    ws, slug = workspace(request), request.path_params["slug"]
-    current = await run_in_threadpool(ws.interviews.latest, slug)
-    candidates, sessions = await run_in_threadpool(ws.review.funnel_rows, slug)
-    stats = analytics.compute(candidates, sessions, today=datetime.now(UTC))
-    return render(
-        request,
-        "analytics.html",
-        {"interview": current, "stats": stats, "chart": analytics.chart_points(stats.activity)},
-    )
-
-
 def routes() -> list[BaseRoute]:
     return [
         Route("/interviews", list_interviews),
@@ -331,7 +328,6 @@ def routes() -> list[BaseRoute]:
         Route("/interviews/new", new_interview),
         Route("/interviews/{slug}", show_interview),
         Route("/interviews/{slug}/edit", edit_interview, methods=["GET", "POST"]),
-        Route("/interviews/{slug}/analytics", show_analytics),
         Route("/interviews/{slug}/qr.{kind:str}", qr),
         Route("/interviews/{slug}/poster.pdf", poster),
         Route("/interviews/{slug}/{action}", interview_action, methods=["POST"]),

@@ -100,6 +100,9 @@ SCHEMAS: dict[str, Any] = {
             "link": {"type": "string", "description": "The candidate's personal interview link (secret)."},
             "created_at": {"type": "string", "format": "date-time"},
             "sessions": {"type": "array", "items": _ref("Session")},
+            "score": {"type": ["number", "null"], "description": "Overall 0-100 of the session that counts"},
+            "band": {"type": ["string", "null"], "enum": ["great", "good", "bad", None]},
+            "session_count": {"type": "integer"},
         },
     },
     "Session": {
@@ -173,7 +176,7 @@ def spec(base_url: str) -> dict[str, Any]:
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
             "schemas": SCHEMAS,
         },
-        "paths": {**_interview_paths(), **_result_paths()},
+        "paths": {**_interview_paths(), **_result_paths(), **_phone_paths()},
     }
 
 
@@ -221,7 +224,9 @@ def _result_paths() -> dict[str, Any]:
     """Candidates and their sessions' results."""
     query = [
         {"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
-        for n, d in (("interview", "interview slug"), ("status", "candidate status"), ("q", "name or email"))
+        for n, d in (("interview", "interview slug"), ("status", "candidate status"), ("q", "name or email"),
+                     ("band", "great, good, bad or unscored: the band of the session that counts"),
+                     ("sort", "created (default) or score"), ("dir", "desc (default) or asc"))
     ]
     many = {"type": "array"}
     return {
@@ -271,4 +276,57 @@ def _result_paths() -> dict[str, Any]:
             params=[{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}],
         ),
     },
+    }
+
+
+PHONE_SCHEMAS: dict[str, Any] = {
+    "NewPhoneNumber": {
+        "type": "object",
+        "required": ["number", "interview"],
+        "properties": {
+            "number": {"type": "string", "description": "With its country code, in any readable form "
+                       "(\"+1 415 555 0100\"); stored in E.164 (+14155550100). Anything else is a 400."},
+            "interview": {"type": "string", "description": "Interview slug."},
+            "version": {"type": "integer", "description": "A published version; default the newest."},
+        },
+    },
+    "PhoneNumber": {
+        "type": "object",
+        "properties": {
+            "number": {"type": "string", "description": "E.164"},
+            "interview": {"type": "string"},
+            "interview_version": {"type": "integer"},
+            "interview_title": {"type": "string"},
+            "newer_version": {"type": ["integer", "null"], "description": "A newer published version "
+                              "of the interview, whose candidates this number does not reach; null if none."},
+            "created_at": {"type": "string", "format": "date-time"},
+        },
+    },
+}
+SCHEMAS.update(PHONE_SCHEMAS)
+
+
+def _phone_paths() -> dict[str, Any]:
+    """Which Twilio number reaches which interview version (admin keys only)."""
+    number = {"name": "number", "in": "path", "required": True, "schema": {"type": "string"},
+              "description": "The mapped number, E.164 (+14155550100; `%2B` for the plus also works)."}
+    return {
+        "/phone-numbers": {
+            "get": _op(
+                "List phone numbers and the interview version each reaches (admin)",
+                {"200": _json({"type": "array", "items": _ref("PhoneNumber")}, "Mapped numbers")},
+            ),
+            "post": _op(
+                "Map a phone number to an interview's newest published version, or a given one (admin)",
+                {"201": _json(_ref("PhoneNumber"), "Mapped")},
+                body="NewPhoneNumber",
+            ),
+        },
+        "/phone-numbers/{number}": {
+            "delete": _op(
+                "Unmap a phone number (admin); calls to it then hear that it is not connected",
+                {"200": _json(_ref("PhoneNumber"), "What the number reached")},
+                params=[number],
+            ),
+        },
     }

@@ -19,6 +19,7 @@ from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.scores import scores_for
 from milo_voice.web.workspace.services import workspace
+from milo_voice.workspace import attempts
 from milo_voice.workspace.diagnostics import diagnose
 from milo_voice.workspace.review import lines_of, sections
 
@@ -34,8 +35,10 @@ async def profile(request: Request) -> Response:
     candidate, interview = await run_in_threadpool(ws.candidates.get, cid)
     sessions = await run_in_threadpool(ws.review.sessions, cid)
     wanted = request.query_params.get("session", "")
-    current = next((s for s in sessions if str(s.id) == wanted), sessions[0] if sessions else None)
-    context: dict[str, object] = {"sessions": sessions, "current": current, "lines": [], "sections": []}
+    counts = attempts.counted(sessions, candidate.counted_session_id)
+    current = next((s for s in sessions if str(s.id) == wanted), counts)
+    context: dict[str, object] = {"sessions": sessions, "current": current, "counts": counts,
+                                  "lines": [], "sections": []}
     if current is not None and current.id is not None:
         turns = await run_in_threadpool(ws.review.turns, current.id)
         assert interview.id is not None
@@ -54,7 +57,7 @@ async def profile(request: Request) -> Response:
         )
     feedback = await run_in_threadpool(ws.candidates.feedback, cid)
     mine = next((r for r, _ in feedback.ratings if r.user_id == me.user_id), None)
-    await run_in_threadpool(ws.audit.record, me, "view", "candidate", cid)
+    await run_in_threadpool(ws.audit.record_view, me, "candidate", cid)
     activity = await run_in_threadpool(
         lambda: ws.audit.recent(limit=50, target_type="candidate", target_id=cid)
     )
@@ -66,7 +69,9 @@ async def profile(request: Request) -> Response:
         activity=activity,
         link=f"{ws.settings.base_url}/i/{candidate.token}",
         added=request.query_params.get("added") == "1",
+        retake=request.query_params.get("retake") == "1",
     )
+    context.update(await run_in_threadpool(ws.phone.context, cid))
     return render(request, "profile.html", context)
 
 
@@ -125,6 +130,26 @@ async def decide(request: Request) -> Response:
     return RedirectResponse(f"/app/candidates/{cid}", status_code=303)
 
 
+@page()
+async def grant_retake(request: Request) -> Response:
+    """One more attempt: the earlier sessions stay, and the link opens again."""
+    ws, cid = workspace(request), int(request.path_params["cid"])
+    row = await run_in_threadpool(ws.candidates.grant_retake, cid)
+    await run_in_threadpool(lambda: ws.audit.record(who(request), "grant_retake", "candidate", cid,
+                                                    retakes_granted=row.retakes_granted))
+    return RedirectResponse(f"/app/candidates/{cid}?retake=1", status_code=303)
+
+
+@page()
+async def count_session(request: Request) -> Response:
+    """Mark the session whose score is the candidate's."""
+    ws, cid, sid = workspace(request), int(request.path_params["cid"]), int(request.path_params["sid"])
+    await run_in_threadpool(ws.candidates.count_session, cid, sid)
+    await run_in_threadpool(
+        lambda: ws.audit.record(who(request), "count_session", "candidate", cid, session=sid))
+    return RedirectResponse(f"/app/candidates/{cid}?session={sid}", status_code=303)
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/candidates/{cid:int}", profile),
@@ -132,4 +157,6 @@ def routes() -> list[BaseRoute]:
         Route("/candidates/{cid:int}/notes", add_note, methods=["POST"]),
         Route("/candidates/{cid:int}/rating", rate, methods=["POST"]),
         Route("/candidates/{cid:int}/decision", decide, methods=["POST"]),
+        Route("/candidates/{cid:int}/retake", grant_retake, methods=["POST"]),
+        Route("/candidates/{cid:int}/sessions/{sid:int}/count", count_session, methods=["POST"]),
     ]

@@ -11,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
-from milo_voice.web.workspace.auth import csrf_token
+from milo_voice.web.workspace.csrf import csrf_token
 from milo_voice.web.workspace.services import workspace
+from milo_voice.workspace import public_url
 from milo_voice.workspace.candidates import STATUSES
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -41,10 +42,12 @@ templates.env.globals.update(urlencode=urlencode, STATUSES=STATUSES)
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, status: int = 200) -> Response:
+    settings = workspace(request).settings
     ctx = {
         "me": getattr(request.state, "principal", None),
         "csrf": csrf_token(request),
-        "base_url": workspace(request).settings.base_url,
+        "base_url": settings.base_url,
+        "public_url_warning": public_url.warning(settings),
         **(context or {}),
     }
     return templates.TemplateResponse(request, f"recruiter/{name}", ctx, status_code=status)

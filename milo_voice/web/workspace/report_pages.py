@@ -17,7 +17,8 @@ from milo_voice.scoring.report import ReportData
 from milo_voice.store.repo import NotFound
 from milo_voice.web import reports
 from milo_voice.web.repos import repo
-from milo_voice.web.workspace.auth import csrf_token, page, who
+from milo_voice.web.workspace.auth import page, who
+from milo_voice.web.workspace.csrf import csrf_token
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace.report_links import ReportLinks
 

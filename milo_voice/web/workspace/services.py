@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection
 
+from milo_voice.calls.phone.access import CandidatePhone
+from milo_voice.calls.phone.admin import PhoneNumbers
 from milo_voice.settings import Settings
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.audit import Audit
@@ -22,6 +24,9 @@ class Workspace:
     interviews: Interviews
     candidates: Candidates
     review: Review
+    phone: CandidatePhone
+    """The profile's phone partial: `ws.phone.context(candidate_id)`."""
+    phone_numbers: PhoneNumbers
 
 
 def workspace(conn: HTTPConnection) -> Workspace:
@@ -36,6 +41,8 @@ def workspace(conn: HTTPConnection) -> Workspace:
             Interviews(engine, now=now),
             Candidates(engine, now=now),
             Review(engine, now=now),
+            CandidatePhone(state.settings, engine, now=now),
+            PhoneNumbers(engine, now=now),
         )
         state.workspace = found
     return found

@@ -173,3 +173,19 @@ def test_a_stop_mid_answer_keeps_what_was_said(phone: Phone) -> None:
     assert said[0].end_s <= log.duration + 0.1
     assert recording_exists(session.recording_path)
     assert probe_duration(session.recording_path or "") >= log.answers[0].start + 5.0
+
+
+@pytest.mark.e2e
+def test_a_shortlisted_candidate_who_calls_hears_that_the_interview_is_closed(phone: Phone) -> None:
+    """The attempt rules hold on the phone too: a decision sticks, no new session starts."""
+    candidates = Candidates(phone.store.engine)
+    candidate = candidates.enrol(interview_id=phone.interview_id, name="Decided", phone="+1 415 555 0199")
+    assert candidate.id is not None
+    candidates.decide([candidate.id], "shortlisted")
+    ticket = dial(phone, "+14155550199")
+    log = call(phone, ticket, {"answers": [], "max_duration": 60.0}, 90)
+    row = phone.phones.call_by_ticket(ticket)
+    assert row is not None and row.candidate_id == candidate.id and row.session_id is None
+    assert log.close_code == 1000 and log.heard_seconds > 3.0  # the closed message, to its end
+    assert phone.store.session_ids_with_status("live") == []
+    assert candidates.get(candidate.id)[0].status == "shortlisted"

@@ -11,12 +11,8 @@ from xml.etree import ElementTree
 
 import httpx
 import pytest
-from fakes.loopback import ServerThread
+from fakes.twilio_rest import FakeTwilioRest
 from phone_harness import SCRIPT
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -163,25 +159,6 @@ def test_the_stream_refuses_a_ticket_that_does_not_exist_or_has_expired(
     assert closed.value.code == 1008 and closed.value.reason.startswith("malformed JSON")
 
 
-class FakeTwilioRest:
-    """Twilio's `Calls.json` endpoint on loopback: checks basic auth and the form, answers like Twilio."""
-
-    def __init__(self) -> None:
-        self.requests: list[dict[str, str]] = []
-        self.refuse = False
-        self.server = ServerThread(Starlette(routes=[
-            Route("/2010-04-01/Accounts/{sid}/Calls.json", self.calls, methods=["POST"])]))
-
-    async def calls(self, request: Request) -> Response:
-        auth = base64.b64decode(request.headers["authorization"].split()[1]).decode()
-        form = {k: str(v) for k, v in (await request.form()).items()}
-        self.requests.append({"auth": auth, "sid": request.path_params["sid"], **form})
-        if self.refuse:
-            return JSONResponse({"code": 21211, "message": "The 'To' number is not a valid phone number.",
-                                 "status": 400}, status_code=400)
-        return JSONResponse({"sid": "CA" + "f" * 32, "status": "queued", "to": form["To"]}, status_code=201)
-
-
 def test_an_outbound_call_goes_through_twilios_rest_api(settings: Settings, store: SessionStore) -> None:
     fake = FakeTwilioRest()
     fake.server.start()
@@ -198,6 +175,8 @@ def test_an_outbound_call_goes_through_twilios_rest_api(settings: Settings, stor
         assert (sent["auth"], sent["sid"]) == ("AC123:tok", "AC123")
         assert (sent["To"], sent["From"]) == ("+14155550199", NUMBER)
         assert sent["Url"].startswith(f"{PUBLIC}/phone/voice?outbound=") and sent["Method"] == "POST"
+        assert sent["StatusCallback"] == f"{PUBLIC}/phone/status?call={call_id}"
+        assert fake.multi[0]["StatusCallbackEvent"] == ["initiated", "ringing", "answered", "completed"]
         phones = PhoneStore(store.engine)
         row = phones.get_call(call_id)
         assert row is not None and row.call_sid == sid and row.direction == "outbound"
