@@ -65,7 +65,7 @@ def neutralise(value: Any) -> Any:
 def rows(store: ScoringStore, interview_id: int, report_url: Callable[[int], str]) -> list[dict[str, Any]]:
     out = []
     for candidate in store.candidates(interview_id):
-        session = store.latest_session(candidate.id or 0)
+        session = store.counted_session(candidate)
         card = store.latest_card(session.id or 0) if session is not None else None
         out.append(
             {

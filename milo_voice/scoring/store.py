@@ -16,7 +16,7 @@ from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.rubric import QuestionRubric
 from milo_voice.scoring.transcript import Transcript, Utterance
 from milo_voice.store.repo import NotFound, Repo
-from milo_voice.store.session_rows import session_events, session_turns
+from milo_voice.store.session_rows import counted_session, session_events, session_turns
 from milo_voice.store.tables import (
     Candidate,
     Interview,
@@ -87,13 +87,10 @@ class ScoringStore(Repo):
         with self.unit() as session:
             return session_events(session, session_id)
 
-    def latest_session(self, candidate_id: int) -> InterviewSession | None:
+    def counted_session(self, candidate: Candidate) -> InterviewSession | None:
+        """The candidate's session that counts (marked by a recruiter, else the newest completed)."""
         with self.unit() as session:
-            return session.exec(
-                select(InterviewSession)
-                .where(InterviewSession.candidate_id == candidate_id)
-                .order_by(col(InterviewSession.id).desc())
-            ).first()
+            return counted_session(session, candidate.id or 0, candidate.counted_session_id)
 
     def candidates(self, interview_id: int) -> list[Candidate]:
         with self.unit() as session:

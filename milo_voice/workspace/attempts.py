@@ -13,7 +13,7 @@
   the candidate's status becomes `ended_early`; the link then shows the closed page, unless a
   retake is left. A drop shorter than the resume window is not an end: the same call resumes.
 - The session that counts is the one a recruiter marked, else the newest completed one, else
-  the newest one.
+  the newest one (`store.session_rows.counted`: the exports in scoring use it too).
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from milo_voice.store.session_rows import counted
 from milo_voice.store.tables import CandidateStatus, InterviewSession, SessionStatus
+
+__all__ = ["counted"]  # the session that counts is defined once, in the store (scoring reads it too)
 
 HUMAN = frozenset({CandidateStatus.SHORTLISTED, CandidateStatus.DISMISSED})
 """Decisions a recruiter made: no automatic move leaves them (a re-score that finds a dealbreaker
@@ -91,15 +94,3 @@ def next_status(current: str, wanted: CandidateStatus) -> CandidateStatus:
     if wanted in AUTOMATIC and now in HUMAN:
         return now
     return wanted
-
-
-def counted(sessions: Sequence[InterviewSession], marked: int | None) -> InterviewSession | None:
-    """The session that counts for the candidate (see the module docstring)."""
-    if not sessions:
-        return None
-    chosen = next((s for s in sessions if marked is not None and s.id == marked), None)
-    if chosen is not None:
-        return chosen
-    newest_first = sorted(sessions, key=lambda s: s.id or 0, reverse=True)
-    done = next((s for s in newest_first if s.status == SessionStatus.COMPLETED), None)
-    return done if done is not None else newest_first[0]

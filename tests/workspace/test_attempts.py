@@ -296,3 +296,16 @@ def test_the_page_after_an_action_is_not_logged_as_another_view(
     actions = [e.action for e in Audit(store.engine).recent(target_type="candidate", target_id=cid)]
     assert actions.count("view") == 1 and "note" in actions
     assert sum(1 for e in Audit(store.engine).recent() if e.action == "view") == 1
+
+
+def test_the_exports_read_the_session_that_counts(store: SessionStore, slug: str, tmp_path: Path) -> None:
+    from milo_voice.scoring.store import ScoringStore
+
+    cid, _, first = interviewed(store, slug, tmp_path)
+    Candidates(store.engine).grant_retake(cid)
+    second = store_session(store, candidate_id=cid, interview_id=Candidates(store.engine).get(cid)[1].id or 0,
+                           directory=tmp_path / "second")
+    scoring = ScoringStore(store.engine)
+    assert (scoring.counted_session(Candidates(store.engine).get(cid)[0]) or InterviewSession()).id == second
+    Candidates(store.engine).count_session(cid, first)
+    assert (scoring.counted_session(Candidates(store.engine).get(cid)[0]) or InterviewSession()).id == first
