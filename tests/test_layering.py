@@ -106,16 +106,17 @@ def test_relative_and_from_imports_resolve_to_absolute_modules(tmp_path: Path) -
 
 # -- the rules ---------------------------------------------------------------------------
 
-ROOMS = ("store", "media", "dialogue", "scoring", "workspace", "calls", "web")
+ROOMS = ("store", "media", "dialogue", "scoring", "outreach", "workspace", "calls", "web")
 LEAVES = ("errors", "log", "settings")
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "store": (),
     "media": (),
     "dialogue": ("media",),  # only its interfaces: see test_dialogue_sees_only_media_interfaces
     "scoring": ("store",),
-    "workspace": ("store", "dialogue", "scoring"),
-    "calls": ("store", "media", "dialogue", "scoring", "workspace"),
-    "web": ("store", "media", "dialogue", "scoring", "workspace", "calls"),
+    "outreach": ("store",),
+    "workspace": ("store", "dialogue", "scoring", "outreach"),
+    "calls": ("store", "media", "dialogue", "scoring", "outreach", "workspace"),
+    "web": ("store", "media", "dialogue", "scoring", "outreach", "workspace", "calls"),
 }
 MEDIA_INTERFACES = ("milo_voice.media.types",)
 """The media modules dialogue may import: frames, the Transport and engine Protocols."""
@@ -159,7 +160,7 @@ def test_nothing_imports_web(edges: list[Edge]) -> None:
 
 
 def test_media_imports_nothing_of_the_rooms_above(edges: list[Edge]) -> None:
-    above = tuple(f"milo_voice.{r}" for r in ("dialogue", "calls", "scoring", "workspace", "store", "web"))
+    above = tuple(f"milo_voice.{r}" for r in ("dialogue", "calls", "scoring", "outreach", "workspace", "store", "web"))
     assert forbidden(edges, ("milo_voice.media",), above) == []
 
 
