@@ -46,6 +46,11 @@ WRITERS: dict[str, str] = {
     "webhook_endpoint": "milo_voice.scoring.store",
     "webhook_delivery": "milo_voice.scoring.store",
     "report_link": "milo_voice.scoring.store",
+    # outreach: the outbox writes messages and their events; contacts hold opt-outs and replies
+    "outreach_message": "milo_voice.outreach.outbox",
+    "outreach_event": "milo_voice.outreach.outbox",
+    "candidate_contact": "milo_voice.outreach.contacts",
+    "inbound_message": "milo_voice.outreach.contacts",
 }
 """Table name -> the one module that writes it."""
 

@@ -10,6 +10,13 @@ from milo_voice.store.tables.accounts import ApiKey, AppSecret, AppUser, AuditEv
 from milo_voice.store.tables.base import NAMING_CONVENTION, Table, UTCDateTime, utc_now
 from milo_voice.store.tables.candidates import Candidate, CandidateNote, CandidateRating, CandidateStatus
 from milo_voice.store.tables.interviews import Interview, InterviewStatus, Question
+from milo_voice.store.tables.outreach import (
+    CandidateContact,
+    InboundMessage,
+    MessageStatus,
+    OutreachEvent,
+    OutreachMessage,
+)
 from milo_voice.store.tables.phone import PhoneAccessCode, PhoneCall, PhoneNumber
 from milo_voice.store.tables.scoring import (
     Job,
@@ -30,9 +37,10 @@ from milo_voice.store.tables.sessions import (
 )
 
 __all__ = [
-    "NAMING_CONVENTION", "ApiKey", "AppSecret", "AppUser", "AuditEvent", "Candidate", "CandidateNote",
-    "CandidateRating", "CandidateStatus", "Channel", "Interview", "InterviewSession", "InterviewStatus",
-    "Invite", "Job", "JobStatus", "PhoneAccessCode", "PhoneCall", "PhoneNumber", "Question", "ReportLink",
+    "NAMING_CONVENTION", "ApiKey", "AppSecret", "AppUser", "AuditEvent", "Candidate", "CandidateContact",
+    "CandidateNote", "CandidateRating", "CandidateStatus", "Channel", "InboundMessage", "Interview",
+    "InterviewSession", "InterviewStatus", "Invite", "Job", "JobStatus", "MessageStatus", "OutreachEvent",
+    "OutreachMessage", "PhoneAccessCode", "PhoneCall", "PhoneNumber", "Question", "ReportLink",
     "ScoreRecord", "SessionStatus", "Speaker", "Table", "TimingEvent", "Turn", "UTCDateTime", "UserRole",
     "WebhookDelivery", "WebhookEndpoint", "Word", "utc_now",
 ]

@@ -1,0 +1,103 @@
+"""Candidate outreach (issue 16, migration 0007): every message to a candidate with its verdicts
+and delivery states, each candidate's opt-outs and pause, and inbound SMS replies."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Index, String, Text
+from sqlmodel import Field
+
+from milo_voice.store.tables.base import Table, UTCDateTime, utc_now
+
+
+class MessageStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    """Waiting for `due_at`."""
+    DEFERRED = "deferred"
+    """The policy moved it to `due_at` (quiet hours, a cap or a gap)."""
+    SENDING = "sending"
+    """Being handed to the provider: the mark written before the hand-over (see outreach/outbox.py)."""
+    SENT = "sent"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    SUPPRESSED = "suppressed"
+    """The policy stopped it (an opt-out, the company switch, a limit); `reason` says which."""
+
+
+class OutreachMessage(Table, table=True):
+    """One message to one candidate on one channel, from scheduling to delivery."""
+
+    __tablename__ = "outreach_message"
+    __table_args__ = (Index(None, "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", index=True, ondelete="CASCADE")
+    kind: str = Field(sa_type=String(30))
+    """A `outreach.types.MessageKind` value."""
+    channel: str = Field(sa_type=String(10))
+    dedupe_key: str = Field(sa_type=String(120), unique=True)
+    """What makes a trigger idempotent: the same key is never scheduled twice."""
+    recipient: str = Field(default="", sa_type=String(320))
+    template: str = Field(default="", sa_type=String(60))
+    variant: str = Field(default="", sa_type=String(20))
+    subject: str = Field(default="", sa_type=Text)
+    body_text: str = Field(default="", sa_type=Text)
+    body_html: str = Field(default="", sa_type=Text)
+    status: str = Field(default=MessageStatus.SCHEDULED.value, sa_type=String(20))
+    reason: str = Field(default="", sa_type=Text)
+    """The last verdict's or failure's reason."""
+    due_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    handed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the hand-over to the provider began (status sending)."""
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    provider_id: str = Field(default="", sa_type=String(200))
+    attempts: int = 0
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class OutreachEvent(Table, table=True):
+    """One step in a message's life: a verdict, a hand-over, a delivery state (append-only)."""
+
+    __tablename__ = "outreach_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="outreach_message.id", index=True, ondelete="CASCADE")
+    at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    state: str = Field(sa_type=String(30))
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class CandidateContact(Table, table=True):
+    """How a candidate may be contacted: opt-outs, an explicit time zone, a pause."""
+
+    __tablename__ = "candidate_contact"
+
+    candidate_id: int = Field(foreign_key="candidate.id", primary_key=True, ondelete="CASCADE")
+    email_opt_out: bool = False
+    sms_opt_out: bool = False
+    time_zone: str = Field(default="", sa_type=String(60))
+    """An IANA zone; "" means: from the phone number, else the company's."""
+    paused: bool = False
+    """Needs a person: automation is paused for this candidate."""
+    pause_reason: str = Field(default="", sa_type=Text)
+    last_engaged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class InboundMessage(Table, table=True):
+    """An SMS a candidate (or anyone) sent to one of our numbers."""
+
+    __tablename__ = "inbound_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int | None = Field(
+        default=None, foreign_key="candidate.id", index=True, ondelete="SET NULL")
+    from_number: str = Field(sa_type=String(40))
+    to_number: str = Field(default="", sa_type=String(40))
+    body: str = Field(default="", sa_type=Text)
+    keyword: str = Field(default="", sa_type=String(20))
+    """opt_out, opt_in, help, or "" for free text."""
+    provider_id: str = Field(default="", sa_type=String(200))
+    received_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
