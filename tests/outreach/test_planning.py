@@ -1,0 +1,96 @@
+"""Templates (a closed set of variables, escaped HTML) and planning (which messages are due, each
+scheduled once however often planning runs)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from milo_voice.calls.session_store import SessionStore
+from milo_voice.outreach import templates
+from milo_voice.outreach.outbox import Outbox
+from milo_voice.outreach.planner import OutreachConfig, e164, plan, triggers
+from milo_voice.outreach.types import ChannelName, MessageKind
+from milo_voice.store.tables import Candidate
+from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.editor import InterviewForm, QuestionForm
+from milo_voice.workspace.interviews import Interviews
+
+ADDED = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+CONFIG = OutreachConfig(base_url="https://jobs.example.com", company="Acme", sms_invitations=True)
+
+
+def test_every_default_template_uses_only_known_variables_and_has_the_link() -> None:
+    assert {(k, c) for k in MessageKind for c in ChannelName} == set(templates.DEFAULTS)
+    for template in templates.DEFAULTS.values():
+        templates.check(template)
+
+
+@pytest.mark.parametrize(("body", "error"), [
+    ("Hi {frist_name}: {link}", "unknown variable {frist_name}"),
+    ("Hi {first_name}", "has no {link}"),
+    ("Hi {first_name: {link}", "does not parse"),
+])
+def test_a_template_with_an_unknown_variable_is_refused(body: str, error: str) -> None:
+    with pytest.raises(templates.TemplateError, match=error.replace("{", r"\{")):
+        templates.check(templates.Template(MessageKind.NUDGE, ChannelName.SMS, body))
+
+
+def test_values_are_escaped_in_the_html_part_and_the_link_is_clickable() -> None:
+    message = templates.render(templates.DEFAULTS[(MessageKind.INVITATION, ChannelName.EMAIL)], {
+        "first_name": "Zoë <b>", "role": "Barista", "company": "Café & Co", "link": "https://x.example/i/t",
+        "deadline": "Monday 14 December", "duration": "6 minutes", "sender_name": "Sam"})
+    assert message.subject == "Your interview for Barista at Café & Co"
+    assert "Hi Zoë <b>," in message.text and "https://x.example/i/t" in message.text
+    assert "Zoë &lt;b&gt;" in message.html and "Café &amp; Co" in message.html
+    assert '<a href="https://x.example/i/t">https://x.example/i/t</a>' in message.html
+
+
+def candidate(
+    status: str = "invited", email: str = "r@example.com", phone: str = "+1 415 555 0100"
+) -> Candidate:
+    return Candidate(id=7, interview_id=1, name="Robin Reader", email=email, phone=phone, token="tok",
+                     status=status, created_at=ADDED)
+
+
+def keys(c: Candidate, now: datetime, config: OutreachConfig = CONFIG) -> list[str]:
+    return [d.key for d in triggers(c, config, now)]
+
+
+def test_an_invitation_goes_out_by_email_and_by_sms_when_sms_is_on() -> None:
+    assert keys(candidate(), ADDED) == ["invitation:email:7", "invitation:sms:7"]
+    assert keys(candidate(), ADDED, OutreachConfig(base_url="x")) == ["invitation:email:7"]
+    assert keys(candidate(phone="12345"), ADDED) == ["invitation:email:7"]  # not a number SMS can reach
+    assert keys(candidate(), ADDED + timedelta(hours=25)) != []  # reminders by then...
+    assert "invitation:email:7" not in keys(candidate(), ADDED + timedelta(hours=25))  # ...no late invitation
+
+
+def test_reminders_come_at_24_and_48_hours_and_the_day_before_the_deadline_until_they_start() -> None:
+    at_49h = keys(candidate(), ADDED + timedelta(hours=49))
+    assert "reminder_not_started:24:email:7" in at_49h and "reminder_not_started:48:email:7" in at_49h
+    assert keys(candidate(), ADDED + timedelta(days=6, hours=1))[-1] == "reminder_deadline:sms:7"
+    assert keys(candidate(status="in_progress"), ADDED + timedelta(hours=49)) == []
+    assert keys(candidate(), ADDED + timedelta(days=8)) == []  # past the deadline: nothing
+
+
+def test_planning_twice_schedules_each_message_once(store: SessionStore) -> None:
+    interviews = Interviews(store.engine)
+    form = InterviewForm(title="Barista", role="Barista", questions=(QuestionForm("Why coffee?"),))
+    row = interviews.create(form)
+    interviews.publish(row.slug)
+    robin = Candidates(store.engine, now=lambda: ADDED).add(slug=row.slug, name="Robin Reader",
+                                                            email="robin@example.com", phone="(415) 555-0100")
+    outbox = Outbox(store.engine, now=lambda: ADDED)
+    assert plan(outbox, CONFIG, ADDED) == 2
+    assert plan(outbox, CONFIG, ADDED) == 0
+    sms, email = outbox.due(ADDED)[1], outbox.due(ADDED)[0]
+    assert (email.channel, email.recipient, sms.recipient) == ("email", "robin@example.com", "+14155550100")
+    assert f"https://jobs.example.com/i/{robin.token}" in email.body_text and robin.token in sms.body_text
+    assert "Hi Robin," in email.body_text and "Acme" in email.subject and "3 minutes" in email.body_text
+
+
+def test_phone_numbers_become_e164() -> None:
+    assert e164("(415) 555-0100") == "+14155550100"
+    assert e164("+44 20 7946 0958") == "+442079460958"
+    assert e164("12345") == "" and e164("") == ""
