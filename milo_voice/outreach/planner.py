@@ -21,11 +21,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import phonenumbers
 from sqlmodel import Session, col, select
 
 from milo_voice.outreach import templates
 from milo_voice.outreach.outbox import Outbox
+from milo_voice.outreach.phones import e164
 from milo_voice.outreach.types import ChannelName, MessageKind
 from milo_voice.store.tables import Candidate, CandidateStatus, Interview, Question
 
@@ -116,14 +116,3 @@ def _question_counts(session: Session, interview_ids: set[int]) -> dict[int, int
         counts[iid] = counts.get(iid, 0) + 1
     return counts
 
-
-def e164(phone: str, region: str = "US") -> str:
-    """The candidate's phone in E.164 for the SMS provider ("" when it is not a valid number); a
-    number written without its country code is read in `region`."""
-    try:
-        parsed = phonenumbers.parse(phone, None if phone.strip().startswith("+") else region)
-    except phonenumbers.NumberParseException:
-        return ""
-    if not phonenumbers.is_valid_number(parsed):
-        return ""
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

@@ -11,6 +11,7 @@ tests/store/test_writers.py). A session moving its candidate along (in progress,
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from statistics import mean
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
+from milo_voice.outreach.phones import phone_problem
 from milo_voice.store.repo import Invalid, NotFound, Repo, get_row, insert_row
 from milo_voice.store.tables import (
     AppUser,
@@ -34,6 +36,8 @@ from milo_voice.store.tables import (
 from milo_voice.workspace import attempts
 from milo_voice.workspace.triage import BANDS, latest_scores, triage
 
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+"""An address with a local part, an @ and a dotted domain (what can be checked without sending)."""
 TOKEN_BYTES = 32
 """Random bytes in a candidate token (256 bits; 43 URL-safe characters). The token is the only secret
 in a candidate's link, so it must be unguessable; 128 bits is the floor."""
@@ -96,6 +100,10 @@ class Candidates(Repo):
             raise Invalid("a candidate needs a name")
         if len(name) > 200 or len(email) > 320 or len(phone) > 40:
             raise Invalid("name, email or phone is too long")
+        if email.strip() and not EMAIL.match(email.strip()):
+            raise Invalid(f"{email.strip()!r} is not an email address; write it like name@example.com")
+        if problem := phone_problem(phone):
+            raise Invalid(problem)
         with self.unit() as session:
             version = session.exec(
                 select(Interview)

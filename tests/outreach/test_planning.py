@@ -10,7 +10,8 @@ import pytest
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.outreach import templates
 from milo_voice.outreach.outbox import Outbox
-from milo_voice.outreach.planner import OutreachConfig, e164, plan, triggers
+from milo_voice.outreach.phones import e164
+from milo_voice.outreach.planner import OutreachConfig, plan, triggers
 from milo_voice.outreach.types import ChannelName, MessageKind
 from milo_voice.store.tables import Candidate
 from milo_voice.workspace.candidates import Candidates

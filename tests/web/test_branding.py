@@ -87,7 +87,8 @@ def test_every_page_of_an_interview_shows_its_logo_role_and_title() -> None:
         assert 'href="/static/candidate.css"' in html, name
     interview = pages["candidate.html"]
     assert interview.count(GREETED) == 1 and "Hello Robin Reader. Hello" not in interview
-    assert DEFAULT in pages["candidate_share.html"] and DEFAULT in pages["candidate_message.html"]
+    assert DEFAULT in pages["candidate_share.html"]
+    assert DEFAULT not in pages["candidate_message.html"], "a closed or ended page does not greet"
     assert "<h1>Thank you</h1>" in pages["candidate_thanks.html"]
     assert DEFAULT not in pages["candidate_thanks.html"], "no greeting after the interview"
 

@@ -309,3 +309,20 @@ def test_the_exports_read_the_session_that_counts(store: SessionStore, slug: str
     assert (scoring.counted_session(Candidates(store.engine).get(cid)[0]) or InterviewSession()).id == second
     Candidates(store.engine).count_session(cid, first)
     assert (scoring.counted_session(Candidates(store.engine).get(cid)[0]) or InterviewSession()).id == first
+
+
+@pytest.mark.parametrize(("email", "phone", "error"), [
+    ("robin@", "", "not an email address"),
+    ("robin example.com", "", "not an email address"),
+    ("", "12345", "not a phone number we can reach"),
+    ("", "+1 415 555", "not a phone number we can reach"),
+])
+def test_an_invalid_email_or_phone_is_refused_when_the_candidate_is_added(
+    store: SessionStore, slug: str, email: str, phone: str, error: str
+) -> None:
+    with pytest.raises(Invalid, match=error):
+        Candidates(store.engine).add(slug=slug, name="Robin Reader", email=email, phone=phone)
+    assert Candidates(store.engine).search(CandidateQuery()) == []
+    added = Candidates(store.engine).add(slug=slug, name="Robin Reader", email="robin@example.com",
+                                         phone="(415) 555-0100")
+    assert added.phone == "(415) 555-0100"  # kept as written; outreach texts its E.164 form
