@@ -54,6 +54,8 @@ class Answer:
         """Length of the live text when the answer was last resumed: what came after is new."""
         self.first_speech: float | None = None
         self.last_speech_end: float | None = None
+        self._noise: list[tuple[float, float]] = []
+        """Stretches (media time) whose live decode came back as noise."""
         self._runs: list[tuple[float, float]] = []
         """Speech runs the VAD heard (media times)."""
         self._run_start: float | None = None
@@ -123,6 +125,7 @@ class Answer:
             self._on_probability(p, pause_at)
         if decode is not None and is_noise_text(await decode):
             self.policy.on_noise(pause_started=pause_at)
+            self._noise.append((segment_start, pause_at))
 
     async def finish_live(self) -> str:
         """End of turn: the live text up to the end of speech (decodes only what is left)."""
@@ -141,8 +144,16 @@ class Answer:
         if self.first_speech is None:
             return audio[:0], self.start
         begin = max(0.0, self.first_speech - 0.3 - self.start)
-        end = (self.last_speech_end or self.start) + 0.3 - self.start
+        end = self._last_real_end() + 0.3 - self.start
         return audio[int(begin * SAMPLE_RATE) : int(end * SAMPLE_RATE)], self.start + begin
+
+    def _last_real_end(self) -> float:
+        """The end of the last speech run the live decode did not find to be noise: room noise
+        that kept an answer open is not sent to the stored transcript's decode, where Whisper
+        would loop on it ("the French, the French, ...")."""
+        last = self.last_speech_end or self.start
+        ends = [b for _, b in self._runs if b <= last and not any(a < b <= z for a, z in self._noise)]
+        return max(ends) if ends else last
 
     def _spawn(self, coro: object) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)  # type: ignore[arg-type]

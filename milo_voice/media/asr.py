@@ -12,6 +12,7 @@ import asyncio
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
+from typing import Any
 
 import ctranslate2
 import numpy as np
@@ -49,6 +50,10 @@ PARROT_WORDS_PER_S = 4.0
 speech is about 3) is Whisper parroting its prompt, not the candidate repeating themselves."""
 LIVE_TOKENS_PER_S = 8
 """Cap on generated tokens per second of audio in a live decode (stops runaway repetition)."""
+FINAL_SEED = 1234
+"""Seed of the random sampling in the stored transcript's temperature fallback (reproducible)."""
+LONG_LOOP_WORDS = 12
+"""A loop across segments is cut only when its repeats span this many words or more."""
 MAX_COMPRESSION_RATIO = 2.4
 """A decode whose text gzip-compresses better than this is Whisper stuck in a loop ("the thing,
 the thing, the thing, ..."), its own criterion for a failed decode (the same threshold as
@@ -70,10 +75,11 @@ def is_looping(text: str) -> bool:
     return bool(text) and get_compression_ratio(text) > MAX_COMPRESSION_RATIO
 
 
-def drop_loop(words: list[str]) -> int:
+def drop_loop(words: list[str], *, min_words: int = 0, keep_one: bool = True) -> int:
     """How many of `words` to keep so that a phrase of up to 8 words looping at the end (three
-    times or more, the last time perhaps cut short) is kept once: "... the art of printing of the
-    painting of the painting of the painting of the" keeps "... the art of printing of the painting"."""
+    times or more, and over at least `min_words` words; the last time perhaps cut short) is kept
+    once, or not at all without `keep_one`: "... the art of printing of the painting of the
+    painting of the painting of the" keeps "... the art of printing of the painting"."""
     bare = [_bare(w) for w in words]
     keep = len(words)
     for n in range(1, 9):
@@ -81,8 +87,8 @@ def drop_loop(words: list[str]) -> int:
         while start - n - 1 >= 0 and bare[start - 1] == bare[start - n - 1]:
             start -= 1
         start -= n  # the first copy of the phrase
-        if len(bare) - start >= 3 * n:
-            keep = min(keep, start + n)
+        if len(bare) - start >= max(3 * n, min_words):
+            keep = min(keep, start + n if keep_one else start)
     return keep
 
 
@@ -159,6 +165,7 @@ class WhisperEngine:
         return self._timed(lambda: self._decode(audio, offset), audio.size / SAMPLE_RATE)
 
     def _decode(self, audio: np.ndarray, offset: float) -> tuple[str, tuple[Word, ...]]:
+        ctranslate2.set_random_seed(FINAL_SEED)  # the fallback samples: the same audio, the same transcript
         segments, _ = self.model.transcribe(
             audio,
             language="en",
@@ -168,19 +175,20 @@ class WhisperEngine:
             word_timestamps=True,
             vad_filter=False,
         )
-        texts: list[str] = []
-        words: list[Word] = []
+        said: list[Any] = []
         for segment in segments:
-            said = list(segment.words or ())
-            text = segment.text.strip()
-            if is_looping(text):  # still looping after the temperature fallback: keep the phrase once
-                said = said[: drop_loop([w.word for w in said])]
-                text = "".join(w.word for w in said).strip()
-            texts.append(text)
-            for w in said:
-                start, end = round(offset + float(w.start), 3), round(offset + float(w.end), 3)
-                words.append(Word(w.word.strip(), start, end))
-        return " ".join(t for t in texts if t), tuple(words)
+            words = list(segment.words or ())
+            if is_looping(segment.text.strip()):  # still looping after the fallback: a failed decode
+                if segment.no_speech_prob > NO_SPEECH_PROB:
+                    continue  # on what Whisper itself takes for no speech: nothing of it is kept
+                words = words[: drop_loop([w.word for w in words], keep_one=False)]  # what came before
+            said.extend(words)
+        # a loop spread over many short segments ("Thank you." again and again) is cut the same way,
+        # but only when it is long: a whole answer may repeat itself a little
+        said = said[: drop_loop([w.word for w in said], min_words=LONG_LOOP_WORDS)]
+        words_out = tuple(Word(w.word.strip(), round(offset + float(w.start), 3),
+                               round(offset + float(w.end), 3)) for w in said)
+        return "".join(w.word for w in said).strip(), words_out
 
     def _timed(self, work: Callable[[], tuple[str, tuple[Word, ...]]], audio_s: float) -> Decoded:
         started = time.perf_counter()

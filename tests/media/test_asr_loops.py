@@ -49,3 +49,10 @@ def test_short_or_emphatic_repeats_are_not(text: str) -> None:
 def test_a_loop_at_the_end_is_kept_once(text: str, kept: str) -> None:
     words = text.split()
     assert " ".join(words[: drop_loop(words)]) == kept
+
+
+def test_a_long_loop_over_many_segments_is_cut_but_a_short_repeat_is_not() -> None:
+    thanks = ["the", "invention", "of", "the", "art", "of", "printing."] + ["Thank", "you."] * 10
+    assert drop_loop(thanks, min_words=12) == 9  # "... printing. Thank you."
+    brief = ["it", "was", "no,", "no,", "no"]
+    assert drop_loop(brief, min_words=12) == len(brief)
