@@ -124,5 +124,16 @@ def test_decisions_stick_retakes_keep_sessions_and_the_list_triages_by_band(
             assert set(names) == {"Gina Great", "Gus Good", "Bo Bad"}
             page.screenshot(path=shots / "candidates-by-score.png", full_page=True)
             assert re.search(r"band great", page.content())
+
+            page.goto("/app/settings/phone")
+            page.fill("input[name=number]", "+1 (415) 555-0142")
+            page.select_option("select[name=interview]", label="Barista (version 1)")
+            page.click("button:has-text('Map number')")
+            expect(page.locator("main")).to_contain_text("+1 415-555-0142")
+            page.goto(f"/app/candidates/{seeded['Bo Bad'][0]}")
+            expect(page.locator("#phone-numbers")).to_contain_text("415")
+            code = page.locator("#access-code").inner_text().replace(" ", "")
+            assert re.fullmatch(r"\d{8}", code), code
+            page.screenshot(path=shots / "profile-phone.png", full_page=True)
         finally:
             browser.close()

@@ -17,6 +17,7 @@ from conftest import REPO
 from fakes.loopback import ServerThread
 from fakes.twilio_caller import CallLog, FakeTwilioCall
 from phone_harness import ANSWERS, SCRIPT, caller_answer, recording_exists, reference, words
+from workspace.support import PASSWORD, csrf_of
 
 from milo_voice.calls.engines import LazyRuntime, Runtime, load_runtime
 from milo_voice.calls.phone.numbers import PhoneStore
@@ -27,6 +28,7 @@ from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.store.tables import Turn
 from milo_voice.web.app import create_app
+from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.interviews import Interviews
 
@@ -66,9 +68,9 @@ def phone(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Iterato
     server.stop()
 
 
-def dial(phone: Phone, caller: str) -> str:
+def dial(phone: Phone, caller: str, to: str = NUMBER) -> str:
     """Twilio's voice webhook for an inbound call; returns the stream ticket from the TwiML."""
-    form = {"CallSid": "CA00000000000000000000000000000001", "From": caller, "To": NUMBER,
+    form = {"CallSid": "CA00000000000000000000000000000001", "From": caller, "To": to,
             "Direction": "inbound", "CallStatus": "ringing"}
     response = httpx.post(f"{phone.server.base_url}/phone/voice", data=form)
     assert response.status_code == 200
@@ -97,11 +99,26 @@ def session_of(phone: Phone, ticket: str) -> tuple[int, list[Turn]]:
     return row.session_id, phone.store.turns(row.session_id)
 
 
+def map_in_the_settings_page(phone: Phone, number: str) -> None:
+    """An admin signs in and maps `number` to the interview on /app/settings/phone (the real page)."""
+    Accounts(phone.store.engine).create_user(email="ops@example.com", password=PASSWORD, role="admin")
+    with httpx.Client(base_url=phone.server.base_url) as browser:
+        login = browser.get("/app/login")
+        signed = browser.post("/app/login", data={"email": "ops@example.com", "password": PASSWORD,
+                                                  "csrf_token": csrf_of(login.text)})
+        assert signed.status_code in (200, 303)
+        page = browser.get("/app/settings/phone")
+        mapped = browser.post("/app/settings/phone", data={
+            "csrf_token": csrf_of(page.text), "number": number, "interview": "phone"}, follow_redirects=True)
+        assert mapped.status_code == 200 and "+1 415-555-0177" in mapped.text
+
+
 @pytest.mark.e2e
-def test_a_known_caller_completes_the_interview(phone: Phone) -> None:
+def test_a_known_caller_completes_the_interview_on_a_number_mapped_in_the_ui(phone: Phone) -> None:
+    map_in_the_settings_page(phone, "+1 (415) 555-0177")
     candidate = Candidates(phone.store.engine).enrol(interview_id=phone.interview_id, name="Caller",
                                           phone="(415) 555-0100")
-    ticket = dial(phone, CALLER)
+    ticket = dial(phone, CALLER, to="+14155550177")
     log = call(phone, ticket, {"answers": [caller_answer(a) for a in ANSWERS]}, 240)
     session_id, turns = session_of(phone, ticket)
     session = phone.store.get_session(session_id)
