@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,6 +137,25 @@ class Settings:
     """USD one CPU-hour costs, to price the speech compute of interviews on the analytics pages."""
     minutes_per_screen: float = 20.0
     """Recruiter minutes one completed interview replaces (a phone screen), for the hours-saved estimate."""
+    # Outreach channels (issue 16): email over SMTP, SMS over Twilio (MILO_TWILIO_ACCOUNT_SID/AUTH_TOKEN)
+    smtp_host: str = ""
+    """SMTP server that sends candidate emails. Empty: no email is sent."""
+    smtp_port: int = 0
+    """SMTP port; 0: the security mode's usual port (587 starttls, 465 tls, 25 none)."""
+    smtp_security: str = "starttls"
+    """`starttls` (upgrade a plain connection), `tls` (implicit TLS, port 465) or `none` (no encryption)."""
+    smtp_user: str = ""
+    """SMTP login; empty: send without AUTH."""
+    smtp_password: Secret = field(default_factory=lambda: Secret(""))
+    """SMTP password, with MILO_SMTP_USER."""
+    smtp_from: str = ""
+    """Address candidate emails come from (required with MILO_SMTP_HOST)."""
+    smtp_from_name: str = ""
+    """Display name on the From line, e.g. the company's name; empty: the address alone."""
+    sms_from: str = ""
+    """Twilio number (E.164) candidate texts come from; or set MILO_SMS_MESSAGING_SERVICE_SID."""
+    sms_messaging_service_sid: str = ""
+    """Twilio Messaging Service (MG...) that sends candidate texts; takes precedence over MILO_SMS_FROM."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.vad_mode <= 3:
@@ -161,6 +181,7 @@ class Settings:
             raise ConfigError(f"MILO_CPU_PRICE_PER_HOUR={self.cpu_price_per_hour}: expected >= 0 (USD)")
         if self.minutes_per_screen <= 0:
             raise ConfigError(f"MILO_MINUTES_PER_SCREEN={self.minutes_per_screen}: expected > 0 minutes")
+        _check_channels(self)
         self.ice_server_list  # noqa: B018 (parses MILO_ICE_SERVERS now: a bad value fails at start)
         for name in ("asr_threads", "asr_workers", "tts_workers", "asr_beam_size"):
             if getattr(self, name) < 1:
@@ -200,6 +221,24 @@ class Settings:
 
     def with_overrides(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
+
+
+SMTP_SECURITY = ("starttls", "tls", "none")
+
+
+def _check_channels(settings: Settings) -> None:
+    """The outreach channel settings: a known SMTP mode and port, a From address, an E.164 sender."""
+    if settings.smtp_security not in SMTP_SECURITY:
+        raise ConfigError(f"MILO_SMTP_SECURITY={settings.smtp_security!r}: expected one of {SMTP_SECURITY}")
+    if not 0 <= settings.smtp_port <= 65535:
+        raise ConfigError(f"MILO_SMTP_PORT={settings.smtp_port}: expected 1-65535 (0: the mode's usual port)")
+    if settings.smtp_host and "@" not in settings.smtp_from:
+        raise ConfigError(f"MILO_SMTP_FROM={settings.smtp_from!r}: an email address is required with "
+                          "MILO_SMTP_HOST, e.g. interviews@example.com")
+    if settings.smtp_password and not settings.smtp_user:
+        raise ConfigError("MILO_SMTP_PASSWORD is set without MILO_SMTP_USER")
+    if settings.sms_from and not re.fullmatch(r"\+[1-9][0-9]{6,14}", settings.sms_from):
+        raise ConfigError(f"MILO_SMS_FROM={settings.sms_from!r}: expected an E.164 number, e.g. +14155550100")
 
 
 def _cast(key: str, raw: str, type_name: str) -> Any:
