@@ -116,12 +116,17 @@ def _after_failure(
 
 def recover(outbox: Outbox, channels: Mapping[ChannelName, Channel], *, links: Links = plain_links) -> int:
     """Settle the hand-overs a dead process left open: recorded as sent when the provider has the
-    message, released to be sent again when it has not (or cannot say). Run before dispatching."""
+    message, released to be sent again when it has not (or cannot say: email). A provider that is
+    down leaves the row as it is, for the next start. Run before dispatching; returns rows settled."""
     settled = 0
     for message in outbox.stranded():
         assert message.id is not None
         channel = channels.get(ChannelName(message.channel))
-        found = channel.find(links(message)) if isinstance(channel, Reconciles) else None
+        try:
+            found = channel.find(links(message)) if isinstance(channel, Reconciles) else None
+        except EngineUnavailable as exc:  # the provider cannot be asked now: the row waits, unsent
+            log.warning("outreach.recover_later", extra={"message_id": message.id, "error": str(exc)})
+            continue
         if found is not None:
             outbox.mark_sent(message.id, found, recovered=True)
             log.info("outreach.recovered_sent",

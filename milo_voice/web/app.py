@@ -25,7 +25,7 @@ from milo_voice.settings import Settings
 from milo_voice.store.db import DbEngine
 from milo_voice.store.repo import Clock
 from milo_voice.store.tables import utc_now
-from milo_voice.web import candidate, phone, reports, rtc, workspace
+from milo_voice.web import candidate, outreach, phone, reports, rtc, workspace
 
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -47,6 +47,7 @@ def create_app(
     routes += candidate.routes() + rtc.routes()  # before workspace's Mount("/api"), which takes all /api/*
     routes += workspace.routes()
     routes += phone.routes()
+    routes += outreach.routes()
     routes += reports.routes()
     app = Starlette(routes=routes)
     app.state.settings = settings

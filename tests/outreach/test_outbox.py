@@ -191,3 +191,17 @@ def test_delivery_reports_move_the_status_and_a_late_sent_does_not_undo_delivere
     assert outbox.get(mid).status == "failed" and outbox.get(mid).reason == "30003 unreachable"
     states = [e.state for m, events in outbox.log(cid) for e in events]
     assert states[-3:] == ["provider:delivered", "provider:sent", "provider:undelivered"]
+
+
+def test_a_provider_that_cannot_be_asked_leaves_the_stranded_row_for_the_next_start(
+    outbox: Outbox, cid: int
+) -> None:
+    mid = schedule(outbox, cid, channel=ChannelName.SMS) or 0
+    assert outbox.begin_handover(mid)
+
+    class Down(Lookup):
+        def find(self, message: Rendered) -> Receipt | None:
+            raise EngineUnavailable("Twilio: 503")
+
+    assert recover(outbox, {ChannelName.SMS: Down(ChannelName.SMS)}) == 0
+    assert outbox.get(mid).status == "sending"  # neither sent again nor given up
