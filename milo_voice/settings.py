@@ -156,6 +156,18 @@ class Settings:
     """Twilio number (E.164) candidate texts come from; or set MILO_SMS_MESSAGING_SERVICE_SID."""
     sms_messaging_service_sid: str = ""
     """Twilio Messaging Service (MG...) that sends candidate texts; takes precedence over MILO_SMS_FROM."""
+    outreach_enabled: bool = True
+    """The company switch: false turns off every message to candidates (each is logged as suppressed)."""
+    company_name: str = "our team"
+    """The company named in candidate messages ({company})."""
+    outreach_sender: str = "The hiring team"
+    """Who signs candidate messages ({sender_name})."""
+    sms_invitations: bool = False
+    """Text the invitation and reminders too (when SMS is configured and the candidate has a mobile)."""
+    company_time_zone: str = "UTC"
+    """IANA zone for quiet hours of candidates whose own zone is unknown."""
+    outreach_tick: float = 5.0
+    """Seconds between the outreach worker's rounds (plan, then send what is due)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.vad_mode <= 3:
@@ -251,9 +263,21 @@ def _cast(key: str, raw: str, type_name: str) -> Any:
             return Path(raw)
         if type_name == "Secret":
             return Secret(raw)
+        if type_name == "bool":
+            return _bool(raw)
         return raw
     except ValueError:
         raise ConfigError(f"{key}={raw!r}: expected a {type_name}") from None
+
+
+TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def _bool(raw: str) -> bool:
+    word = raw.strip().lower()
+    if word in TRUE + FALSE:
+        return word in TRUE
+    raise ValueError(raw)
 
 
 def _ice_servers(raw: str) -> list[dict[str, Any]]:

@@ -138,3 +138,14 @@ def test_the_readme_documents_every_setting_with_its_default() -> None:
             assert float(shown) == value, name
         else:
             assert shown == (str(value) or "(empty)"), name
+
+
+@pytest.mark.parametrize(("raw", "value"), [("true", True), ("TRUE", True), ("1", True), ("off", False),
+                                            ("False", False), ("no", False)])
+def test_switches_read_the_usual_words(raw: str, value: bool) -> None:
+    assert Settings.from_env({"MILO_OUTREACH_ENABLED": raw}).outreach_enabled is value
+
+
+def test_a_switch_that_is_neither_on_nor_off_is_refused() -> None:
+    with pytest.raises(ConfigError, match="MILO_OUTREACH_ENABLED='maybe'"):
+        Settings.from_env({"MILO_OUTREACH_ENABLED": "maybe"})

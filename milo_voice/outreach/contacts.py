@@ -77,6 +77,17 @@ class Contacts(Repo):
             return list(session.exec(select(InboundMessage).where(InboundMessage.candidate_id == candidate_id)
                                      .order_by(col(InboundMessage.id).desc())))
 
+    def token_of(self, candidate_id: int) -> str:
+        """The secret of the candidate's link (their unsubscribe page is keyed by it too)."""
+        with self.unit() as session:
+            row = session.get(Candidate, candidate_id)
+            return row.token if row is not None else ""
+
+    def phone_of(self, candidate_id: int) -> str:
+        with self.unit() as session:
+            row = session.get(Candidate, candidate_id)
+            return row.phone if row is not None else ""
+
     def candidates_with_phone(self, e164: str) -> list[int]:
         """Candidates whose phone is this E.164 number (as stored, or written with spaces and dashes)."""
         digits = "".join(c for c in e164 if c.isdigit())

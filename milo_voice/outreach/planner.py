@@ -43,6 +43,8 @@ class OutreachConfig:
     sender_name: str = "The hiring team"
     sms_invitations: bool = False
     deadline_days: int = 7
+    channels: frozenset[ChannelName] = frozenset(ChannelName)
+    """The channels this server can send on: nothing is planned for the others."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +75,8 @@ def triggers(candidate: Candidate, config: OutreachConfig, now: datetime) -> Ite
     """The messages due for this candidate by `now` (pure; scheduling them twice does nothing)."""
     added, status = candidate.created_at, candidate.status
     sms = config.sms_invitations and bool(e164(candidate.phone))
-    channels = [c for c, ok in ((ChannelName.EMAIL, bool(candidate.email)), (ChannelName.SMS, sms)) if ok]
+    channels = [c for c, ok in ((ChannelName.EMAIL, bool(candidate.email)), (ChannelName.SMS, sms))
+                if ok and c in config.channels]
     deadline = added + timedelta(days=config.deadline_days)
     for channel in channels:
         cid = candidate.id

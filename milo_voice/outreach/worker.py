@@ -47,10 +47,15 @@ class OutreachWorker:
         self._wake.set()
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop the thread (if it runs) and close the channels' connections."""
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        for channel in self.channels.values():
+            close = getattr(channel, "close", None)
+            if callable(close):
+                close()
 
     def run_once(self) -> Dispatched:
         """One round: plan what is due, then dispatch it, `batch` rows a pass, `MAX_PASSES` at most."""

@@ -10,6 +10,7 @@ import uvicorn
 from milo_voice.calls.engines import LazyRuntime, load_runtime
 from milo_voice.calls.recovery import recover_sessions
 from milo_voice.calls.session_store import SessionStore
+from milo_voice.outreach.compose import worker_from
 from milo_voice.scoring.service import build as build_scoring
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
@@ -43,11 +44,21 @@ def serve(settings: Settings) -> int:
     requeued = scoring.start()  # jobs a crash left running run again
     if requeued:
         print(f"milo-voice: {len(requeued)} background job(s) from before the restart queued again")
+    outreach = worker_from(settings, engine)
+    if outreach is not None:
+        settled = outreach.start()  # hand-overs a crash left open are settled first
+        print(f"milo-voice: candidate outreach on ({', '.join(sorted(outreach.channels))}); "
+              f"{settled} interrupted hand-over(s) settled")
+    else:
+        print("milo-voice: candidate outreach off (set MILO_SMTP_HOST and/or MILO_SMS_FROM: "
+              "docs/outreach.md)")
     print(f"milo-voice: recruiter workspace at {settings.base_url}/app "
           "(first admin: milo-voice users create)")
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
+        if outreach is not None:
+            outreach.stop()
         scoring.stop()
         runtime.close()
     return 0

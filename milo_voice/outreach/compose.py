@@ -1,0 +1,71 @@
+"""Putting outreach together from the settings: the channels that are configured, the policy bound
+to each candidate's contact preferences, and the worker. Used by `milo-voice serve`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from milo_voice.outreach import guardrails
+from milo_voice.outreach.contacts import Contacts
+from milo_voice.outreach.dispatch import Decide
+from milo_voice.outreach.email_channel import EmailChannel, SmtpConfig
+from milo_voice.outreach.outbox import Outbox, rendered
+from milo_voice.outreach.planner import OutreachConfig
+from milo_voice.outreach.sms_channel import SmsChannel, SmsConfig
+from milo_voice.outreach.types import Channel, ChannelName, MessageKind, Rendered, Verdict
+from milo_voice.outreach.worker import OutreachWorker
+from milo_voice.settings import Settings
+from milo_voice.store.db import DbEngine
+from milo_voice.store.tables import OutreachMessage
+
+
+def channels_from(settings: Settings) -> dict[ChannelName, Channel]:
+    """The channels `MILO_SMTP_*` and `MILO_TWILIO_*`/`MILO_SMS_*` configure (none by default)."""
+    out: dict[ChannelName, Channel] = {}
+    smtp = SmtpConfig.from_settings(settings)
+    if smtp is not None:
+        out[ChannelName.EMAIL] = EmailChannel(smtp)
+    sms = SmsConfig.from_settings(settings)
+    if sms is not None:
+        out[ChannelName.SMS] = SmsChannel(sms)
+    return out
+
+
+def rules_from(settings: Settings) -> guardrails.Rules:
+    return guardrails.Rules(enabled=settings.outreach_enabled, company_zone=settings.company_time_zone)
+
+
+def policy(contacts: Contacts, rules: guardrails.Rules) -> Decide:
+    """The guardrails with each candidate's contact preferences, as the dispatcher calls them."""
+
+    def decide(message: OutreachMessage, history: list[OutreachMessage], now: datetime) -> Verdict:
+        prefs = contacts.get(message.candidate_id)
+        contact = guardrails.Contact(
+            phone=contacts.phone_of(message.candidate_id), time_zone=prefs.time_zone,
+            email_opt_out=prefs.email_opt_out, sms_opt_out=prefs.sms_opt_out, paused=prefs.paused)
+        sent = [guardrails.Sent(m.sent_at or m.handed_at or m.created_at, ChannelName(m.channel),
+                                MessageKind(m.kind)) for m in history if m.id != message.id]
+        return guardrails.decide(MessageKind(message.kind), ChannelName(message.channel), contact, sent,
+                                 now, rules)
+
+    return decide
+
+
+def worker_from(settings: Settings, engine: DbEngine) -> OutreachWorker | None:
+    """The outreach worker, or None when no channel is configured (nothing could be sent)."""
+    channels = channels_from(settings)
+    if not channels:
+        return None
+    base = settings.base_url.rstrip("/")
+    contacts = Contacts(engine)
+
+    def links(message: OutreachMessage) -> Rendered:
+        token = contacts.token_of(message.candidate_id)
+        return rendered(message, unsubscribe_url=f"{base}/u/{token}" if token else "",
+                        status_callback_url=f"{base}/sms/status?m={message.id}")
+
+    config = OutreachConfig(base_url=base, company=settings.company_name,
+                            sender_name=settings.outreach_sender, sms_invitations=settings.sms_invitations,
+                            channels=frozenset(channels))
+    return OutreachWorker(Outbox(engine), policy(contacts, rules_from(settings)), channels, config,
+                          tick=settings.outreach_tick, links=links)
