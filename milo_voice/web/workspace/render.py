@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from milo_voice.scoring.report import clock as report_clock
 from milo_voice.web.workspace.csrf import csrf_token
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import public_url
@@ -27,10 +28,8 @@ def when(value: datetime | None) -> str:
 
 
 def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    whole = round(seconds)
-    return f"{whole // 60}:{whole % 60:02d}"
+    """`m:ss`, the same as the report's (`scoring.report.clock`: whole seconds, as players show)."""
+    return "-" if seconds is None else report_clock(seconds)
 
 
 def status_label(status: str) -> str:
