@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from milo_voice.errors import ConfigError
 
@@ -194,6 +195,11 @@ class Settings:
         if self.minutes_per_screen <= 0:
             raise ConfigError(f"MILO_MINUTES_PER_SCREEN={self.minutes_per_screen}: expected > 0 minutes")
         _check_channels(self)
+        try:
+            ZoneInfo(self.company_time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ConfigError(f"MILO_COMPANY_TIME_ZONE={self.company_time_zone!r}: expected an IANA zone, "
+                              "e.g. Europe/London or America/Chicago") from None
         self.ice_server_list  # noqa: B018 (parses MILO_ICE_SERVERS now: a bad value fails at start)
         for name in ("asr_threads", "asr_workers", "tts_workers", "asr_beam_size"):
             if getattr(self, name) < 1:

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
@@ -46,6 +46,17 @@ class Rules:
     nudge_gap: timedelta = timedelta(hours=24)
     company_zone: str = "UTC"
 
+    def __post_init__(self) -> None:
+        if not 0 <= self.window_start < self.window_end <= 24:
+            raise ValueError(f"allowed window {self.window_start}-{self.window_end} h: expected "
+                             "0 <= start < end <= 24 (a window over midnight is not supported)")
+        if self.daily_cap < 1 or self.max_reminders < 0:
+            raise ValueError(f"daily cap {self.daily_cap} (>= 1) / max reminders {self.max_reminders} (>= 0)")
+        try:
+            ZoneInfo(self.company_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"company time zone {self.company_zone!r} is not an IANA zone") from None
+
 
 @dataclass(frozen=True, slots=True)
 class Contact:
@@ -66,12 +77,14 @@ class Sent:
 
 
 def zone_of(contact: Contact, rules: Rules) -> ZoneInfo:
-    """The candidate's zone: explicit, else the first zone of their number's region (phonenumbers
-    lists a country's zones; the first is its most populous one's), else the company's."""
+    """The candidate's zone: explicit, else their number's: when `phonenumbers` gives several
+    (it lists them alphabetically: +1 800 numbers get every North American zone), the company's
+    zone if it is one of them, else the first; else the company's zone."""
     names = [contact.time_zone] if contact.time_zone else []
     number = e164(contact.phone)
     if number:
-        names += [z for z in phone_zones.time_zones_for_number(phonenumbers.parse(number)) if "/" in z]
+        listed = [z for z in phone_zones.time_zones_for_number(phonenumbers.parse(number)) if "/" in z]
+        names += [rules.company_zone] if rules.company_zone in listed else listed
     for name in [*names, rules.company_zone, "UTC"]:
         try:
             return ZoneInfo(name)
@@ -132,7 +145,7 @@ def next_window(now: datetime, zone: ZoneInfo, rules: Rules, *, after_today: boo
     for _ in range(8):
         start = datetime.combine(day, time(rules.window_start), tzinfo=zone)
         if (rules.weekends or start.weekday() < 5) and start > now:
-            return start
+            return start.astimezone(UTC)  # as the outbox stores it (a wall time in a DST gap is not)
         day += timedelta(days=1)
     raise AssertionError("no allowed day within a week")  # weekdays always come
 
