@@ -149,13 +149,7 @@ def test_a_shortlisted_candidates_link_is_closed_and_the_reviewed_session_untouc
 def test_a_session_ending_after_a_decision_leaves_the_decision(store: SessionStore, slug: str) -> None:
     candidate = Candidates(store.engine).add(slug=slug, name="Sam Late")
     assert candidate.id is not None
-    sid = store.start_session(
-        candidate_id=candidate.id,
-        interview_id=candidate.interview_id,
-        channel="webrtc",
-        recording_dir="",
-        settings={},
-    )
+    sid = start(store, candidate)
     Candidates(store.engine).decide([candidate.id], "dismissed")
     store.end_session(session_id=sid, status="completed", duration_s=10.0, recording_path=None)
     Candidates(store.engine).set_status(candidate.id, CandidateStatus.EVALUATING)  # scoring's move
@@ -167,13 +161,7 @@ def test_ending_early_stops_for_good_unless_the_interview_allows_a_retake(
 ) -> None:
     candidate = Candidates(store.engine).add(slug=slug, name="Eve Early")
     assert candidate.id is not None
-    sid = store.start_session(
-        candidate_id=candidate.id,
-        interview_id=candidate.interview_id,
-        channel="webrtc",
-        recording_dir="",
-        settings={},
-    )
+    sid = start(store, candidate)
     store.end_session(session_id=sid, status="interrupted", duration_s=3.0, recording_path=None)
     assert Candidates(store.engine).get(candidate.id)[0].status == CandidateStatus.ENDED_EARLY
     page = client.get(f"/i/{candidate.token}")
@@ -191,13 +179,7 @@ def test_ending_early_stops_for_good_unless_the_interview_allows_a_retake(
 def test_a_process_that_died_mid_interview_leaves_the_link_open(store: SessionStore, slug: str) -> None:
     candidate = Candidates(store.engine).add(slug=slug, name="Kim Crash")
     assert candidate.id is not None
-    sid = store.start_session(
-        candidate_id=candidate.id,
-        interview_id=candidate.interview_id,
-        channel="webrtc",
-        recording_dir="",
-        settings={},
-    )
+    sid = start(store, candidate)
     store.end_session(
         session_id=sid,
         status="interrupted",

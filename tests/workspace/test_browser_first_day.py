@@ -6,15 +6,11 @@ of test_browser.py); sessions and scores are stored through the real writers."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from milo_voice.calls.session_store import SessionStore
-from milo_voice.scoring.result import ScoreCard
-from milo_voice.scoring.rubric import Bands
-from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine
 from milo_voice.workspace.candidates import Candidates
@@ -24,6 +20,7 @@ from milo_voice.workspace.review import Review
 from workspace.sessions import store_session
 from workspace.support import PASSWORD
 from workspace.test_browser import CHROMIUM, FLAGS, server  # noqa: F401  (the fixture)
+from workspace.test_triage import score
 
 pytestmark = [
     pytest.mark.e2e,
@@ -34,12 +31,7 @@ pytestmark = [
 def scored_session(store: SessionStore, candidate_id: int, interview_id: int, directory: Path,
                    overall: float) -> int:
     sid = store_session(store, candidate_id=candidate_id, interview_id=interview_id, directory=directory)
-    scoring, bands = ScoringStore(store.engine), Bands()
-    scoring.add_score(scoring.context(sid), ScoreCard(
-        scorer="offline", scorer_label="Offline", model="", prompt_hash="0" * 64,
-        created_at=datetime.now(UTC),
-        bands=bands, overall=overall, band=bands.band(overall), knockout=None, needs_review=False,
-        review_reasons=[], questions=[]))
+    score(store, sid, overall)
     return sid
 
 
