@@ -3,6 +3,8 @@ to each candidate's contact preferences, and the worker. Used by `milo-voice ser
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
 
 from milo_voice.outreach import guardrails
@@ -11,6 +13,7 @@ from milo_voice.outreach.dispatch import Decide
 from milo_voice.outreach.email_channel import EmailChannel, SmtpConfig
 from milo_voice.outreach.outbox import Outbox, rendered
 from milo_voice.outreach.planner import OutreachConfig
+from milo_voice.outreach.settings_store import OutreachSettingsStore
 from milo_voice.outreach.sms_channel import SmsChannel, SmsConfig
 from milo_voice.outreach.types import Channel, ChannelName, MessageKind, Rendered, Verdict
 from milo_voice.outreach.worker import OutreachWorker
@@ -32,13 +35,30 @@ def channels_from(settings: Settings) -> dict[ChannelName, Channel]:
 
 
 def rules_from(settings: Settings) -> guardrails.Rules:
+    """The guardrails' defaults from the settings (the settings page's saved ones win: `live_rules`)."""
     return guardrails.Rules(enabled=settings.outreach_enabled, company_zone=settings.company_time_zone)
 
 
-def policy(contacts: Contacts, rules: guardrails.Rules) -> Decide:
+def live_rules(store: OutreachSettingsStore, defaults: guardrails.Rules, *, ttl: float = 5.0,
+               clock: Callable[[], float] = time.monotonic) -> Callable[[], guardrails.Rules]:
+    """The guardrails in force, read from the settings page's row at most every `ttl` seconds (a
+    change on the page applies within one worker tick)."""
+    cached: list[tuple[float, guardrails.Rules]] = []
+
+    def rules() -> guardrails.Rules:
+        if not cached or clock() - cached[0][0] >= ttl:
+            cached[:] = [(clock(), store.rules(defaults))]
+        return cached[0][1]
+
+    return rules
+
+
+def policy(contacts: Contacts, rules: guardrails.Rules | Callable[[], guardrails.Rules]) -> Decide:
     """The guardrails with each candidate's contact preferences, as the dispatcher calls them."""
+    current = rules if callable(rules) else (lambda: rules)
 
     def decide(message: OutreachMessage, history: list[OutreachMessage], now: datetime) -> Verdict:
+        rules = current()
         prefs = contacts.get(message.candidate_id)
         contact = guardrails.Contact(
             phone=contacts.phone_of(message.candidate_id), time_zone=prefs.time_zone,
@@ -51,8 +71,11 @@ def policy(contacts: Contacts, rules: guardrails.Rules) -> Decide:
     return decide
 
 
-def worker_from(settings: Settings, engine: DbEngine) -> OutreachWorker | None:
-    """The outreach worker, or None when no channel is configured (nothing could be sent)."""
+def worker_from(
+    settings: Settings, engine: DbEngine, *, link_open: Callable[[int], bool] | None = None
+) -> OutreachWorker | None:
+    """The outreach worker, or None when no channel is configured (nothing could be sent).
+    `link_open` (the workspace's attempt rules) lets it remind a candidate who started to finish."""
     channels = channels_from(settings)
     if not channels:
         return None
@@ -66,6 +89,7 @@ def worker_from(settings: Settings, engine: DbEngine) -> OutreachWorker | None:
 
     config = OutreachConfig(base_url=base, company=settings.company_name,
                             sender_name=settings.outreach_sender, sms_invitations=settings.sms_invitations,
-                            channels=frozenset(channels))
-    return OutreachWorker(Outbox(engine), policy(contacts, rules_from(settings)), channels, config,
+                            channels=frozenset(channels), link_open=link_open)
+    rules = live_rules(OutreachSettingsStore(engine), rules_from(settings))
+    return OutreachWorker(Outbox(engine), policy(contacts, rules), channels, config,
                           tick=settings.outreach_tick, links=links)

@@ -73,6 +73,17 @@ class Outbox(Repo):
         except IntegrityError:
             return None
 
+    def keys(self, candidate_ids: Sequence[int]) -> set[str]:
+        """The dedupe keys already scheduled for these candidates (planning skips them up front)."""
+        found: set[str] = set()
+        ids = list(candidate_ids)
+        with self.unit() as session:
+            for start in range(0, len(ids), 500):  # stay under SQLite's bound-parameter limit
+                chunk = ids[start:start + 500]
+                found.update(session.exec(select(OutreachMessage.dedupe_key)
+                                          .where(col(OutreachMessage.candidate_id).in_(chunk))))
+        return found
+
     def get(self, message_id: int) -> OutreachMessage:
         with self.unit() as session:
             return get_row(session, OutreachMessage, message_id)

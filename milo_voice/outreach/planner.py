@@ -1,39 +1,49 @@
 """Planning: which messages are due for which candidates, scheduled idempotently in the outbox.
 
-Run every few seconds by the outreach worker (and once at once when a candidate is added). Each
-trigger has a dedupe key, so planning twice, or on two servers, schedules each message once:
+Run every few seconds by the outreach worker. Each trigger has a dedupe key, so planning twice, or
+on two servers, schedules each message once. What is planned follows each interview's outreach
+settings (`settings_store.InterviewSettings`: the deadline, SMS invitations, which reminders):
 
 - **invitation**: a candidate added (by hand, in bulk, through the API, from a share link) within
   the last `INVITE_WINDOW` who has not started: email always (when they have an address), SMS too
   when SMS invitations are on and they have a phone number. The window keeps a database upgraded
   to this version from inviting every candidate it ever had.
 - **reminders, not started**: `REMINDER_HOURS` (24 h and 48 h) after they were added, if they still
-  have not started.
-- **reminder, deadline**: 24 h before the deadline (`deadline_days` after they were added), if not
-  finished.
+  have not started and the deadline has not passed.
+- **reminder, unfinished**: `UNFINISHED_AFTER` after their newest session started, if they have
+  not finished and their link is still open (a retake is left: `OutreachConfig.link_open`).
+- **reminder, deadline**: `DEADLINE_NOTICE` (24 h) before the deadline (the candidate's own, else
+  the interview's `deadline_days` after they were added), if not finished. An extended deadline
+  gets its own reminder (the key carries the date).
 The policy (quiet hours, caps, opt-outs, the company switch) is applied when a message is
 dispatched, not here: a message planned at 23:00 local time is deferred, not dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from milo_voice.outreach import templates
 from milo_voice.outreach.outbox import Outbox
 from milo_voice.outreach.phones import e164
+from milo_voice.outreach.settings_store import MAX_DEADLINE_DAYS, InterviewSettings, OutreachSettingsStore
+from milo_voice.outreach.template_store import TemplateStore, pick
 from milo_voice.outreach.types import ChannelName, MessageKind
-from milo_voice.store.tables import Candidate, CandidateStatus, Interview, Question
+from milo_voice.store.tables import Candidate, CandidateStatus, Interview, InterviewSession, Question
 
 INVITE_WINDOW = timedelta(hours=24)
 REMINDER_HOURS = (24, 48)
+UNFINISHED_AFTER = timedelta(hours=2)
 DEADLINE_NOTICE = timedelta(hours=24)
 NOT_STARTED = (CandidateStatus.NEW.value, CandidateStatus.INVITED.value)
+STARTED = (CandidateStatus.IN_PROGRESS.value, CandidateStatus.ENDED_EARLY.value)
 MINUTES_PER_QUESTION = 3
+LOOK_BACK = timedelta(days=MAX_DEADLINE_DAYS + 3)
+"""Candidates added longer ago than this are not planned for (their deadline passed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +52,14 @@ class OutreachConfig:
     company: str = "our team"
     sender_name: str = "The hiring team"
     sms_invitations: bool = False
+    """The server's default (MILO_SMS_INVITATIONS); an interview's setting wins."""
     deadline_days: int = 7
+    """Used where an interview has no settings saved (tests; the store's default is 7 too)."""
     channels: frozenset[ChannelName] = frozenset(ChannelName)
     """The channels this server can send on: nothing is planned for the others."""
+    link_open: Callable[[int], bool] | None = field(default=None, compare=False)
+    """Whether a candidate's link may start an interview now (the workspace's attempt rules); without
+    it no unfinished reminder is planned."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,59 +71,94 @@ class Due:
     at: datetime
 
 
+def deadline(candidate: Candidate, settings: InterviewSettings) -> datetime:
+    """The candidate's deadline: their own, else `deadline_days` after they were added."""
+    return candidate.deadline_at or candidate.created_at + timedelta(days=settings.deadline_days)
+
+
 def plan(outbox: Outbox, config: OutreachConfig, now: datetime) -> int:
     """Schedule every message due by `now` that is not scheduled yet; returns how many were new."""
     with outbox.unit() as session:
         rows = list(session.exec(
             select(Candidate, Interview).join(Interview, col(Candidate.interview_id) == col(Interview.id))
-            .where(col(Candidate.created_at) >= now - timedelta(days=config.deadline_days + 3))
+            .where(col(Candidate.created_at) >= now - LOOK_BACK)
+            .where(col(Candidate.status).in_(NOT_STARTED + STARTED))
         ))
         questions = _question_counts(session, {i.id for _, i in rows if i.id is not None})
+        started = _newest_starts(session, [c.id for c, _ in rows if c.status in STARTED and c.id])
+    store = OutreachSettingsStore(outbox.engine)
+    saved = store.interviews()
+    variants = TemplateStore(outbox.engine).all_saved()
+    known = outbox.keys([c.id for c, _ in rows if c.id is not None])
     new = 0
     for candidate, interview in rows:
-        for due in triggers(candidate, config, now):
-            new += _schedule(outbox, due, interview, questions.get(interview.id or 0, 0), config) is not None
+        settings = saved.get(interview.slug) or InterviewSettings(deadline_days=config.deadline_days)
+        for due in triggers(candidate, config, now, settings, started.get(candidate.id or 0)):
+            if due.key in known:
+                continue
+            template = pick(variants, interview.slug, due.kind, due.channel, candidate.id or 0)
+            made = _schedule(outbox, due, interview, template, questions.get(interview.id or 0, 0), config,
+                             deadline(candidate, settings))
+            new += made is not None
     return new
 
 
-def triggers(candidate: Candidate, config: OutreachConfig, now: datetime) -> Iterator[Due]:
-    """The messages due for this candidate by `now` (pure; scheduling them twice does nothing)."""
-    added, status = candidate.created_at, candidate.status
-    sms = config.sms_invitations and bool(e164(candidate.phone))
+def triggers(
+    candidate: Candidate, config: OutreachConfig, now: datetime, settings: InterviewSettings | None = None,
+    started_at: datetime | None = None,
+) -> Iterator[Due]:
+    """The messages due for this candidate by `now` (scheduling them twice does nothing); pure but
+    for `config.link_open`, asked only about a candidate who started and did not finish."""
+    settings = settings or InterviewSettings(deadline_days=config.deadline_days)
+    added, status, cid = candidate.created_at, candidate.status, candidate.id
+    sms_on = config.sms_invitations if settings.sms_invitations is None else settings.sms_invitations
+    sms = sms_on and bool(e164(candidate.phone))
     channels = [c for c, ok in ((ChannelName.EMAIL, bool(candidate.email)), (ChannelName.SMS, sms))
                 if ok and c in config.channels]
-    deadline = added + timedelta(days=config.deadline_days)
+    ends = deadline(candidate, settings)
+    if now >= ends or not channels:
+        return
+    unfinished = (settings.remind_unfinished and status in STARTED and started_at is not None
+                  and now >= started_at + UNFINISHED_AFTER and config.link_open is not None
+                  and config.link_open(cid or 0))
     for channel in channels:
-        cid = candidate.id
         if status in NOT_STARTED and now - added <= INVITE_WINDOW:
             yield Due(candidate, MessageKind.INVITATION, channel, f"invitation:{channel}:{cid}", now)
-        for hours in REMINDER_HOURS:
-            at = added + timedelta(hours=hours)
-            if status in NOT_STARTED and at <= now < deadline:
+        for hours in REMINDER_HOURS if settings.remind_not_started and status in NOT_STARTED else ():
+            if added + timedelta(hours=hours) <= now:
                 yield Due(candidate, MessageKind.REMINDER_NOT_STARTED, channel,
                           f"reminder_not_started:{hours}:{channel}:{cid}", now)
-        if status in NOT_STARTED and deadline - DEADLINE_NOTICE <= now < deadline:
+        if unfinished:
+            yield Due(candidate, MessageKind.REMINDER_UNFINISHED, channel,
+                      f"reminder_unfinished:{channel}:{cid}", now)
+        open_to_start = status in NOT_STARTED or unfinished
+        if settings.remind_deadline and open_to_start and ends - DEADLINE_NOTICE <= now:
             yield Due(candidate, MessageKind.REMINDER_DEADLINE, channel,
-                      f"reminder_deadline:{channel}:{cid}", now)
+                      f"reminder_deadline:{ends:%Y%m%d}:{channel}:{cid}", now)
+
+
+def values(candidate: Candidate, interview: Interview, questions: int, config: OutreachConfig,
+           ends: datetime) -> dict[str, str]:
+    """The template variables for one candidate."""
+    return {
+        "first_name": templates.first_name(candidate.name), "role": interview.role or interview.title,
+        "company": config.company, "sender_name": config.sender_name,
+        "link": f"{config.base_url}/i/{candidate.token}", "deadline": ends.strftime("%A %-d %B"),
+        "duration": f"{max(1, questions) * MINUTES_PER_QUESTION} minutes",
+    }
 
 
 def _schedule(
-    outbox: Outbox, due: Due, interview: Interview, questions: int, config: OutreachConfig
+    outbox: Outbox, due: Due, interview: Interview, template: templates.Template, questions: int,
+    config: OutreachConfig, ends: datetime,
 ) -> int | None:
     candidate = due.candidate
-    template = templates.DEFAULTS[(due.kind, due.channel)]
-    deadline = candidate.created_at + timedelta(days=config.deadline_days)
-    message = templates.render(template, {
-        "first_name": templates.first_name(candidate.name), "role": interview.role or interview.title,
-        "company": config.company, "sender_name": config.sender_name,
-        "link": f"{config.base_url}/i/{candidate.token}", "deadline": deadline.strftime("%A %-d %B"),
-        "duration": f"{max(1, questions) * MINUTES_PER_QUESTION} minutes",
-    })
+    message = templates.render(template, values(candidate, interview, questions, config, ends))
     return outbox.schedule(
         candidate_id=candidate.id or 0, kind=due.kind, channel=due.channel, dedupe_key=due.key,
         recipient=candidate.email if due.channel is ChannelName.EMAIL else e164(candidate.phone),
         subject=message.subject, body_text=message.text, body_html=message.html, due_at=due.at,
-        template=f"{due.kind}:{due.channel}", variant="default",
+        template=f"{due.kind}:{due.channel}", variant=template.variant,
     )
 
 
@@ -119,3 +169,11 @@ def _question_counts(session: Session, interview_ids: set[int]) -> dict[int, int
         counts[iid] = counts.get(iid, 0) + 1
     return counts
 
+
+def _newest_starts(session: Session, candidate_ids: list[int]) -> Mapping[int, datetime]:
+    if not candidate_ids:
+        return {}
+    query = (select(InterviewSession.candidate_id, func.max(InterviewSession.started_at))
+             .where(col(InterviewSession.candidate_id).in_(candidate_ids))
+             .group_by(col(InterviewSession.candidate_id)))
+    return {cid: at for cid, at in session.exec(query) if cid is not None and at is not None}

@@ -28,6 +28,8 @@ class Template:
     body: str
     subject: str = ""
     """Email only."""
+    variant: str = "default"
+    """"default" for the built-in text; a recruiter's variants are "A", "B", ..."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from milo_voice.outreach.contacts import Contacts
 from milo_voice.settings import Settings
-from milo_voice.store.tables import CandidateStatus
+from milo_voice.store.tables import CandidateSource, CandidateStatus
 from milo_voice.web.branding import BrandedInterviews
 from milo_voice.web.repos import repo
 from milo_voice.web.rtc import live_calls
@@ -46,6 +47,7 @@ async def interview_page(request: Request) -> Response:
     if not state.open and not resumable:
         return templates.TemplateResponse(request, "candidate_message.html", {
             "title": "This interview is closed", "message": state.message, "script": script})
+    await run_in_threadpool(_opened, request, candidate.id or 0)
     config = {
         "offerUrl": f"/api/rtc/{token}/offer",
         "endUrl": f"/api/rtc/{token}/end",
@@ -56,6 +58,13 @@ async def interview_page(request: Request) -> Response:
     return templates.TemplateResponse(request, "candidate.html", {
         "candidate": candidate, "script": script, "config": config, "resumable": resumable,
     })
+
+
+def _opened(request: Request, candidate_id: int) -> None:
+    """The funnel's "opened" (first time) and the list's Last engaged (every time)."""
+    candidates = repo(request, Candidates)
+    candidates.mark_opened(candidate_id)
+    repo(request, Contacts).engaged(candidate_id, candidates.now())
 
 
 async def thanks_page(request: Request) -> Response:
@@ -88,7 +97,8 @@ async def share_page(request: Request) -> Response:
         if not errors:
             name, email = values["name"], values["email"]
             candidate = await run_in_threadpool(
-                lambda: repo(request, Candidates).enrol(interview_id=interview_id, name=name, email=email)
+                lambda: repo(request, Candidates).enrol(interview_id=interview_id, name=name, email=email,
+                                                        source=CandidateSource.SHARE_LINK.value)
             )
             return RedirectResponse(f"/i/{candidate.token}", status_code=303)
     return templates.TemplateResponse(

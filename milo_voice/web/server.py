@@ -44,7 +44,8 @@ def serve(settings: Settings) -> int:
     requeued = scoring.start()  # jobs a crash left running run again
     if requeued:
         print(f"milo-voice: {len(requeued)} background job(s) from before the restart queued again")
-    outreach = worker_from(settings, engine)
+    candidates = Candidates(engine)
+    outreach = worker_from(settings, engine, link_open=lambda cid: candidates.link_state(cid).open)
     if outreach is not None:
         settled = outreach.start()  # hand-overs a crash left open are settled first
         print(f"milo-voice: candidate outreach on ({', '.join(sorted(outreach.channels))}); "

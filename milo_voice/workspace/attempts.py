@@ -12,6 +12,10 @@
   or a call that stayed dropped past `MILO_RESUME_WINDOW`, ends the session as interrupted and
   the candidate's status becomes `ended_early`; the link then shows the closed page, unless a
   retake is left. A drop shorter than the resume window is not an end: the same call resumes.
+- A deadline closes the link (issue 16): the candidate's own deadline, else the interview's
+  `deadline_days` after they were added (`outreach.planner.deadline`). After it the link shows a
+  friendly closed page that says whom to ask; a recruiter's extension reopens it. A finished or
+  decided candidate sees the page for that instead (it says more).
 - The session that counts is the one a recruiter marked, else the newest completed one, else
   the newest one (`store.session_rows.counted`: the exports in scoring use it too).
 """
@@ -57,6 +61,8 @@ CLOSED_MESSAGES = {
                "they will be in touch about next steps.",
     "completed": "You have already completed this interview. Thank you! The hiring team has your "
                  "answers and will be in touch.",
+    "deadline": "The deadline for this interview has passed, so the link is closed. If you would still "
+                "like to take it, please contact the hiring team: they can extend it for you.",
     "ended_early": "This interview was ended before the last question, and it cannot be continued. "
                    "If that was a mistake, please contact the hiring team: they can allow a retake.",
 }
@@ -73,18 +79,20 @@ def attempts_allowed(retakes_allowed: int, retakes_granted: int) -> int:
     return 1 + max(0, retakes_allowed) + max(0, retakes_granted)
 
 
-def link_state(status: str, used: int, allowed: int) -> LinkState:
+def link_state(status: str, used: int, allowed: int, *, past_deadline: bool = False) -> LinkState:
     """Whether the candidate's link may start an interview now (a live call on the link resumes
     regardless: that is the same attempt)."""
     current = CandidateStatus(status)
     if current in DECIDED:
         return LinkState(False, "decided")
     if current in FINISHED or used > 0:
-        if used < allowed:
+        if used < allowed and not past_deadline:
             return LinkState(True, retake=True)
+        if used < allowed or current is CandidateStatus.IN_PROGRESS:
+            return LinkState(False, "deadline")
         reason = "ended_early" if current is CandidateStatus.ENDED_EARLY else "completed"
         return LinkState(False, reason)
-    return LinkState(True)
+    return LinkState(False, "deadline") if past_deadline else LinkState(True)
 
 
 def next_status(current: str, wanted: CandidateStatus) -> CandidateStatus:

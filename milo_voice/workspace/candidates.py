@@ -15,19 +15,22 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from statistics import mean
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from milo_voice.outreach.phones import phone_problem
+from milo_voice.outreach.planner import deadline
+from milo_voice.outreach.settings_store import MAX_DEADLINE_DAYS, interview_settings
 from milo_voice.store.repo import Invalid, NotFound, Repo, get_row, insert_row
 from milo_voice.store.tables import (
     AppUser,
     Candidate,
     CandidateNote,
     CandidateRating,
+    CandidateSource,
     CandidateStatus,
     Interview,
     InterviewSession,
@@ -93,7 +96,10 @@ class Feedback:
 
 
 class Candidates(Repo):
-    def add(self, *, slug: str, name: str, email: str = "", phone: str = "") -> Candidate:
+    def add(
+        self, *, slug: str, name: str, email: str = "", phone: str = "",
+        source: CandidateSource = CandidateSource.MANUAL,
+    ) -> Candidate:
         """A candidate on the newest published version of `slug`, with an unguessable link token."""
         name = name.strip()
         if not name:
@@ -119,15 +125,18 @@ class Candidates(Repo):
             _refuse_twice(session, slug, email.strip())
             return add_candidate(
                 session, interview_id=version.id, name=name, email=email.strip(), phone=phone.strip(),
-                now=self.now(),
+                now=self.now(), source=source,
             )
 
-    def enrol(self, *, interview_id: int, name: str, email: str = "", phone: str = "") -> Candidate:
+    def enrol(
+        self, *, interview_id: int, name: str, email: str = "", phone: str = "", source: str = "",
+    ) -> Candidate:
         """A candidate on one interview version as given (the share link, simulations, tests): no checks
         beyond the database's; `add` is the recruiter's path with its validation."""
         with self.unit() as session:
             return add_candidate(
-                session, interview_id=interview_id, name=name, email=email, phone=phone, now=self.now()
+                session, interview_id=interview_id, name=name, email=email, phone=phone, now=self.now(),
+                source=source,
             )
 
     def by_token(self, token: str) -> Candidate | None:
@@ -178,12 +187,36 @@ class Candidates(Repo):
         """The candidate behind a link and whether it may start an interview now (attempt rules)."""
         with self.unit() as session:
             candidate = session.exec(select(Candidate).where(Candidate.token == token)).first()
-            return None if candidate is None else (candidate, _link_state(session, candidate))
+            return None if candidate is None else (candidate, _link_state(session, candidate, self.now()))
 
     def link_state(self, candidate_id: int) -> attempts.LinkState:
         """Whether this candidate may start an interview now (the phone's check after the keypad)."""
         with self.unit() as session:
-            return _link_state(session, get_row(session, Candidate, candidate_id))
+            return _link_state(session, get_row(session, Candidate, candidate_id), self.now())
+
+    def deadline(self, candidate_id: int) -> datetime:
+        """The candidate's deadline: their own, else the interview's `deadline_days` after they were added."""
+        with self.unit() as session:
+            return _deadline(session, get_row(session, Candidate, candidate_id))
+
+    def extend_deadline(self, candidate_id: int, days: int) -> datetime:
+        """Move the deadline `days` later, counted from now when it has passed (which reopens the link);
+        returns the new deadline."""
+        if not 1 <= days <= MAX_DEADLINE_DAYS:
+            raise Invalid(f"extend by 1 to {MAX_DEADLINE_DAYS} days")
+        with self.unit() as session:
+            row = get_row(session, Candidate, candidate_id)
+            row.deadline_at = max(_deadline(session, row), self.now()) + timedelta(days=days)
+            return row.deadline_at
+
+    def mark_opened(self, candidate_id: int) -> bool:
+        """The candidate opened their link: the first time is kept (the funnel's "opened"); True then."""
+        with self.unit() as session:
+            row = get_row(session, Candidate, candidate_id)
+            if row.opened_at is not None:
+                return False
+            row.opened_at = self.now()
+            return True
 
     def grant_retake(self, candidate_id: int) -> Candidate:
         """One more attempt for this candidate; their earlier sessions stay. Reopens the link (the
@@ -295,16 +328,23 @@ def _attach_ratings(session: Session, rows: Sequence[CandidateRow]) -> None:
         row.thumbs_down = sum(1 for r in given if r.thumb == -1)
 
 
-def _link_state(session: Session, candidate: Candidate) -> attempts.LinkState:
+def _link_state(session: Session, candidate: Candidate, now: datetime) -> attempts.LinkState:
     """The retake setting follows the interview's newest version (a policy, unlike the questions,
-    which stay those of the version the candidate was invited to)."""
+    which stay those of the version the candidate was invited to); so does the deadline."""
     taken = get_row(session, Interview, candidate.interview_id)
     interview = session.exec(
         select(Interview).where(Interview.slug == taken.slug).order_by(col(Interview.version).desc())
     ).first() or taken
     own = session.exec(select(InterviewSession).where(InterviewSession.candidate_id == candidate.id))
     allowed = attempts.attempts_allowed(interview.retakes_allowed, candidate.retakes_granted)
-    return attempts.link_state(candidate.status, attempts.attempts_used(list(own)), allowed)
+    past = now >= deadline(candidate, interview_settings(session, taken.slug))
+    used = attempts.attempts_used(list(own))
+    return attempts.link_state(candidate.status, used, allowed, past_deadline=past)
+
+
+def _deadline(session: Session, candidate: Candidate) -> datetime:
+    slug = get_row(session, Interview, candidate.interview_id).slug
+    return deadline(candidate, interview_settings(session, slug))
 
 
 def _refuse_twice(session: Session, slug: str, email: str) -> None:
@@ -325,7 +365,8 @@ def new_token() -> str:
 
 
 def add_candidate(
-    session: Session, *, interview_id: int, name: str, email: str, phone: str, now: datetime
+    session: Session, *, interview_id: int, name: str, email: str, phone: str, now: datetime,
+    source: str = "",
 ) -> Candidate:
     """Insert a new candidate with a fresh unguessable token inside the caller's transaction."""
     candidate = Candidate(
@@ -336,6 +377,7 @@ def add_candidate(
         token=new_token(),
         status=CandidateStatus.NEW.value,
         created_at=now,
+        source=source,
     )
     insert_row(session, candidate)
     return candidate

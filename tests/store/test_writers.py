@@ -51,6 +51,9 @@ WRITERS: dict[str, str] = {
     "outreach_event": "milo_voice.outreach.outbox",
     "candidate_contact": "milo_voice.outreach.contacts",
     "inbound_message": "milo_voice.outreach.contacts",
+    "outreach_template": "milo_voice.outreach.template_store",
+    "interview_outreach": "milo_voice.outreach.settings_store",
+    "outreach_settings": "milo_voice.outreach.settings_store",
 }
 """Table name -> the one module that writes it."""
 

@@ -8,14 +8,23 @@ registers every table on `Table.metadata` (what Alembic's env compares against).
 
 from milo_voice.store.tables.accounts import ApiKey, AppSecret, AppUser, AuditEvent, Invite, UserRole
 from milo_voice.store.tables.base import NAMING_CONVENTION, Table, UTCDateTime, utc_now
-from milo_voice.store.tables.candidates import Candidate, CandidateNote, CandidateRating, CandidateStatus
+from milo_voice.store.tables.candidates import (
+    Candidate,
+    CandidateNote,
+    CandidateRating,
+    CandidateSource,
+    CandidateStatus,
+)
 from milo_voice.store.tables.interviews import Interview, InterviewStatus, Question
 from milo_voice.store.tables.outreach import (
     CandidateContact,
     InboundMessage,
+    InterviewOutreach,
     MessageStatus,
     OutreachEvent,
     OutreachMessage,
+    OutreachSettings,
+    OutreachTemplate,
 )
 from milo_voice.store.tables.phone import PhoneAccessCode, PhoneCall, PhoneNumber
 from milo_voice.store.tables.scoring import (
@@ -37,10 +46,12 @@ from milo_voice.store.tables.sessions import (
 )
 
 __all__ = [
-    "NAMING_CONVENTION", "ApiKey", "AppSecret", "AppUser", "AuditEvent", "Candidate", "CandidateContact",
-    "CandidateNote", "CandidateRating", "CandidateStatus", "Channel", "InboundMessage", "Interview",
-    "InterviewSession", "InterviewStatus", "Invite", "Job", "JobStatus", "MessageStatus", "OutreachEvent",
-    "OutreachMessage", "PhoneAccessCode", "PhoneCall", "PhoneNumber", "Question", "ReportLink",
-    "ScoreRecord", "SessionStatus", "Speaker", "Table", "TimingEvent", "Turn", "UTCDateTime", "UserRole",
-    "WebhookDelivery", "WebhookEndpoint", "Word", "utc_now",
+    "NAMING_CONVENTION", "ApiKey", "AppSecret", "AppUser", "AuditEvent", "Candidate",
+    "CandidateContact", "CandidateNote", "CandidateRating", "CandidateSource", "CandidateStatus",
+    "Channel", "InboundMessage", "Interview", "InterviewOutreach", "InterviewSession",
+    "InterviewStatus", "Invite", "Job", "JobStatus", "MessageStatus", "OutreachEvent",
+    "OutreachMessage", "OutreachSettings", "OutreachTemplate", "PhoneAccessCode", "PhoneCall",
+    "PhoneNumber", "Question", "ReportLink", "ScoreRecord", "SessionStatus", "Speaker", "Table",
+    "TimingEvent", "Turn", "UTCDateTime", "UserRole", "WebhookDelivery", "WebhookEndpoint", "Word",
+    "utc_now",
 ]

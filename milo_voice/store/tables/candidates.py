@@ -27,6 +27,16 @@ class CandidateStatus(StrEnum):
     for longer than the resume window); the link is closed unless a retake is allowed."""
 
 
+class CandidateSource(StrEnum):
+    """How a candidate was added (the funnel's "by source")."""
+
+    MANUAL = "manual"
+    BULK = "bulk"
+    API = "api"
+    SHARE_LINK = "share_link"
+    ATS = "ats"
+
+
 class Candidate(Table, table=True):
     """A person invited to one interview; `token` is the secret in their personal link."""
 
@@ -46,6 +56,13 @@ class Candidate(Table, table=True):
     """Retakes a recruiter granted this candidate, on top of the interview's `retakes_allowed`."""
     counted_session_id: int | None = Field(default=None, sa_type=Integer)
     """The session a recruiter marked as the one that counts; None: the newest completed one."""
+    # Outreach (issue 16, migration 0008)
+    source: str = Field(default="", sa_type=String(20))
+    """How the candidate came in: `CandidateSource` value ("" for candidates added before 0008)."""
+    deadline_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """This candidate's own deadline (a recruiter's override or extension); None: the interview's."""
+    opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the candidate first opened their link (the funnel's "opened")."""
 
 
 class CandidateNote(Table, table=True):

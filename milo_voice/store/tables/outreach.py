@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from milo_voice.store.tables.base import Table, UTCDateTime, utc_now
@@ -84,6 +84,10 @@ class CandidateContact(Table, table=True):
     """Needs a person: automation is paused for this candidate."""
     pause_reason: str = Field(default="", sa_type=Text)
     last_engaged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Escalation (migration 0008)
+    flag_kind: str = Field(default="", sa_type=String(30))
+    """Why the candidate needs a person: `outreach.escalation.FlagKind` value, "" when not flagged."""
+    flagged_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class InboundMessage(Table, table=True):
@@ -101,3 +105,61 @@ class InboundMessage(Table, table=True):
     """opt_out, opt_in, help, or "" for free text."""
     provider_id: str = Field(default="", sa_type=String(200))
     received_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class OutreachTemplate(Table, table=True):
+    """A recruiter's template for one interview (all its versions: keyed by slug), one message kind
+    and channel; several variants make an A/B test (migration 0008). No row: the default."""
+
+    __tablename__ = "outreach_template"
+    __table_args__ = (UniqueConstraint("interview_slug", "kind", "channel", "variant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_slug: str = Field(sa_type=String(100))
+    kind: str = Field(sa_type=String(30))
+    channel: str = Field(sa_type=String(10))
+    variant: str = Field(default="A", sa_type=String(20))
+    subject: str = Field(default="", sa_type=Text)
+    body: str = Field(default="", sa_type=Text)
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    updated_by: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+
+
+class InterviewOutreach(Table, table=True):
+    """One interview's outreach settings (all its versions: keyed by slug; migration 0008). No row:
+    the server's defaults."""
+
+    __tablename__ = "interview_outreach"
+
+    interview_slug: str = Field(sa_type=String(100), primary_key=True)
+    deadline_days: int = 7
+    """Days from when a candidate is added to their deadline (a candidate's own deadline wins)."""
+    sms_invitations: bool | None = None
+    """Text invitations and reminders too; None: the server's MILO_SMS_INVITATIONS."""
+    remind_not_started: bool = True
+    """24 h and 48 h after the invitation, if they have not started."""
+    remind_unfinished: bool = True
+    """Started but not finished (the link still open)."""
+    remind_deadline: bool = True
+    """24 h before the deadline."""
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class OutreachSettings(Table, table=True):
+    """The company's guardrails as set on the settings page (one row, id 1; migration 0008). No row:
+    the MILO_* settings and the guardrails' defaults."""
+
+    __tablename__ = "outreach_settings"
+
+    id: int | None = Field(default=None, primary_key=True)
+    enabled: bool = True
+    """False: "Turn off all candidate communications"."""
+    window_start: int = 9
+    window_end: int = 20
+    weekends: bool = False
+    daily_cap: int = 3
+    max_reminders: int = 3
+    sms_gap_minutes: int = 60
+    nudge_gap_hours: int = 24
+    updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    updated_by: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")

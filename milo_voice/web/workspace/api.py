@@ -18,7 +18,7 @@ from starlette.routing import BaseRoute, Route
 from milo_voice.scoring.pdf import SECTIONS
 from milo_voice.scoring.report import ReportData
 from milo_voice.store.repo import Invalid
-from milo_voice.store.tables import Candidate, Interview, UserRole
+from milo_voice.store.tables import Candidate, CandidateSource, Interview, UserRole
 from milo_voice.web import reports
 from milo_voice.web.workspace.auth import api, api_error, who
 from milo_voice.web.workspace.openapi import spec
@@ -146,6 +146,7 @@ async def add_candidate(request: Request) -> Response:
             name=str(data.get("name", "")),
             email=str(data.get("email", "")),
             phone=str(data.get("phone", "")),
+            source=CandidateSource.API,
         )
     )
     _, interview = await run_in_threadpool(ws.candidates.get, row.id)
