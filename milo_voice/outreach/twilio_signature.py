@@ -3,8 +3,8 @@
 Twilio's documented scheme: take the full URL Twilio requested (query included), append every POST
 parameter as name + value with the parameters sorted by name, HMAC-SHA1 that with the account's auth
 token as the key, and base64 the digest. Twilio may sign the URL with or without the default port
-(443/80), so both forms are accepted. (The voice webhooks use the same scheme in
-`calls/phone/twilio_rest.py`; outreach sits below calls and keeps its own copy.)
+(443/80), so both forms are accepted. The voice webhooks and the media stream
+(`calls/phone/twilio_rest.py`) use these same functions.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ import hmac
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-DEFAULT_PORTS = {"https": 443, "http": 80}
+DEFAULT_PORTS = {"https": 443, "http": 80, "wss": 443, "ws": 80}
+"""ws/wss: the voice channel's media-stream upgrade request is signed the same way."""
 
 
 def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]] = ()) -> str:

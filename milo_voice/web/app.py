@@ -15,6 +15,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -26,6 +27,7 @@ from milo_voice.store.db import DbEngine
 from milo_voice.store.repo import Clock
 from milo_voice.store.tables import utc_now
 from milo_voice.web import candidate, outreach, phone, reports, rtc, workspace
+from milo_voice.web.body_limit import BodyLimit
 
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -49,7 +51,7 @@ def create_app(
     routes += phone.routes()
     routes += outreach.routes()
     routes += reports.routes()
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, middleware=[Middleware(BodyLimit)])
     app.state.settings = settings
     app.state.engine = engine
     app.state.now = now

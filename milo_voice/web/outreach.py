@@ -24,12 +24,11 @@ from starlette.templating import Jinja2Templates
 from milo_voice.outreach.contacts import Contacts
 from milo_voice.outreach.outbox import Outbox
 from milo_voice.outreach.sms_channel import Inbound, Keyword, parse_inbound, parse_status_callback
-from milo_voice.outreach.twilio_signature import valid_signature
 from milo_voice.outreach.types import ChannelName
-from milo_voice.settings import Settings
 from milo_voice.store.repo import NotFound
 from milo_voice.web.branding import BrandedInterviews
 from milo_voice.web.repos import repo
+from milo_voice.web.twilio_form import signed_form
 from milo_voice.workspace.candidates import Candidates
 
 log = logging.getLogger(__name__)
@@ -43,18 +42,8 @@ def _text(body: str, status: int = 200) -> Response:
 
 async def _signed_form(request: Request) -> dict[str, str] | Response:
     """The POST fields of a request Twilio signed; a 403 for anything else (a token is required)."""
-    settings: Settings = request.app.state.settings
-    token = str(settings.twilio_auth_token)
-    form = await request.form(max_files=0, max_fields=100)
-    params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-    url = str(request.url)
-    if settings.public_url:
-        query = f"?{request.url.query}" if request.url.query else ""
-        url = settings.public_url.rstrip("/") + request.url.path + query
-    if not token or not valid_signature(token, url, params, request.headers.get("x-twilio-signature", "")):
-        log.warning("outreach.bad_signature", extra={"path": request.url.path})
-        return _text("invalid X-Twilio-Signature (or MILO_TWILIO_AUTH_TOKEN unset)", 403)
-    return dict(params)
+    params = await signed_form(request, request.app.state.settings, area="outreach", token_required=True)
+    return params if isinstance(params, Response) else dict(params)
 
 
 async def sms_status(request: Request) -> Response:

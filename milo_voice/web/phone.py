@@ -21,11 +21,12 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from milo_voice.calls.phone.call import run_phone_call
 from milo_voice.calls.phone.numbers import PhoneStore
-from milo_voice.calls.phone.twilio_rest import connect_stream, say_and_hang_up, stream_url, valid_signature
+from milo_voice.calls.phone.twilio_rest import connect_stream, say_and_hang_up, stream_url
 from milo_voice.errors import ProtocolViolation, TransportClosed
 from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
 from milo_voice.settings import Settings
 from milo_voice.web.repos import repo, sessions
+from milo_voice.web.twilio_form import signed_form
 
 log = logging.getLogger(__name__)
 
@@ -76,30 +77,10 @@ def _twiml(body: str) -> Response:
     return Response(body, media_type="application/xml")
 
 
-def _signed_url(settings: Settings, request: Request) -> str:
-    """The URL Twilio requested: behind a proxy that is the public URL, not the one we were reached at."""
-    if not settings.public_url:
-        return str(request.url)
-    query = f"?{request.url.query}" if request.url.query else ""
-    return settings.public_url.rstrip("/") + request.url.path + query
-
-
-async def _twilio_form(request: Request, settings: Settings) -> list[tuple[str, str]] | Response:
-    """The POST parameters of a request Twilio signed, or the 403 for one it did not sign."""
-    form = await request.form()
-    params = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-    token = str(settings.twilio_auth_token)
-    if token and not valid_signature(token, _signed_url(settings, request), params,
-                                     request.headers.get("x-twilio-signature", "")):
-        log.warning("phone.bad_signature", extra={"path": request.url.path})
-        return Response("invalid X-Twilio-Signature", status_code=403, media_type="text/plain")
-    return params
-
-
 async def voice(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     phones = repo(request, PhoneStore)
-    params = await _twilio_form(request, settings)
+    params = await signed_form(request, settings, area="phone", token_required=False)
     if isinstance(params, Response):
         return params
     fields = dict(params)
@@ -157,7 +138,7 @@ async def call_status(request: Request) -> Response:
         log.warning("phone.status_unverifiable")
         return Response("status callbacks need MILO_TWILIO_AUTH_TOKEN to verify X-Twilio-Signature",
                         status_code=403, media_type="text/plain")
-    params = await _twilio_form(request, settings)
+    params = await signed_form(request, settings, area="phone", token_required=False)
     if isinstance(params, Response):
         return params
     fields = dict(params)

@@ -8,16 +8,14 @@ name; base64 of the digest goes in `X-Twilio-Signature`.
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 from xml.sax.saxutils import escape, quoteattr
 
 import httpx
 
 from milo_voice.errors import MiloError
+from milo_voice.outreach.twilio_signature import signature as signature
+from milo_voice.outreach.twilio_signature import valid_signature as valid_signature
 
 API_VERSION = "2010-04-01"
 REST_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -44,36 +42,8 @@ class OutboundCallFailed(MiloError):
 # -- signatures --------------------------------------------------------------------------------
 
 
-def signature(auth_token: str, url: str, params: Iterable[tuple[str, str]] = ()) -> str:
-    """The `X-Twilio-Signature` Twilio sends for a request to `url` with these POST parameters."""
-    data = url + "".join(name + value for name, value in sorted(params))
-    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode("ascii")
-
-
-def _port_variants(url: str) -> list[str]:
-    """The URL as given, without its default port and with it: Twilio signs whichever form it used."""
-    parts = urlsplit(url)
-    default = {"https": 443, "http": 80, "wss": 443, "ws": 80}.get(parts.scheme)
-    host = parts.hostname or ""
-    if default is None or not host:
-        return [url]
-    bare = urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
-    with_port = urlunsplit((parts.scheme, f"{host}:{default}", parts.path, parts.query, parts.fragment))
-    if parts.port not in (None, default):
-        return [url]
-    return [url, bare, with_port]
-
-
-def valid_signature(auth_token: str, url: str, params: Iterable[tuple[str, str]], header: str) -> bool:
-    """Constant-time check of `header` against the signature of (`url`, `params`)."""
-    if not header:
-        return False
-    pairs = list(params)
-    return any(
-        hmac.compare_digest(signature(auth_token, candidate, pairs).encode(), header.encode())
-        for candidate in _port_variants(url)
-    )
+# Signatures: `signature` and `valid_signature` (imported above) are defined once, in
+# outreach/twilio_signature.py; the SMS webhooks use them too.
 
 
 # -- TwiML ---------------------------------------------------------------------------------------
