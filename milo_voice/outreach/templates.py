@@ -86,10 +86,17 @@ class TemplateError(ValueError):
 def fields(text: str) -> list[str]:
     """The variables `text` names, in order (a `TemplateError` if it does not parse)."""
     try:
-        return [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+        parsed = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(text)
+                  if name is not None]
     except ValueError as exc:
         raise TemplateError(
             f"the template does not parse: {exc} (write a literal brace as {{{{ or }}}})") from exc
+    for name, spec, conversion in parsed:
+        if spec or conversion:  # "{link:>999999999}" would render a gigabyte for every candidate
+            written = name + (f"!{conversion}" if conversion else "") + (f":{spec}" if spec else "")
+            raise TemplateError(f"write variables plainly, as {{{name}}}: formatting such as "
+                                f"{{{written}}} is not allowed")
+    return [name for name, _, _ in parsed]
 
 
 def check(template: Template) -> None:

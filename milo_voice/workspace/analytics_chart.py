@@ -100,10 +100,10 @@ def chart(days: Sequence[Day], *, width: int = 720, height: int = 220) -> Chart:
             value: int = getattr(d, kind)
             if value == 0:  # no bar (the days table lists the zeros)
                 continue
-            h = value / top_count * plot_h
+            h = round(value / top_count * plot_h, 2)  # rounded once: the bar's top plus height is the base
             x = LEFT + i * slot + slot * 0.1 + j * bar_w
             label = f"{d.day.isoformat()}: {value} {kind}"
-            bars.append(Bar(round(x, 2), round(base - h, 2), round(bar_w, 2), round(h, 2), kind, label))
+            bars.append(Bar(round(x, 2), round(base - h, 2), round(bar_w, 2), h, kind, label))
     every = label_every(len(days), plot_w)
     ticks = []
     for i in range(len(days) - 1, -1, -every):

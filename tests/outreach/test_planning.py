@@ -36,6 +36,9 @@ def test_every_default_template_uses_only_known_variables_and_has_the_link() -> 
     ("Hi {frist_name}: {link}", "unknown variable {frist_name}"),
     ("Hi {first_name}", "has no {link}"),
     ("Hi {first_name: {link}", "does not parse"),
+    ("Hi {first_name} {link:>999999999}", "formatting such as {link:>999999999} is not allowed"),
+    ("Hi {first_name!r} {link}", "formatting such as {first_name!r} is not allowed"),
+    ("Hi {first_name.__class__} {link}", "unknown variable {first_name.__class__}"),
 ])
 def test_a_template_with_an_unknown_variable_is_refused(body: str, error: str) -> None:
     with pytest.raises(templates.TemplateError, match=error.replace("{", r"\{")):

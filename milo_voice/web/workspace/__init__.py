@@ -17,6 +17,7 @@ from milo_voice.web.workspace import (
     api,
     candidate_pages,
     interview_pages,
+    outreach_pages,
     phone_pages,
     profile_pages,
     report_pages,
@@ -34,6 +35,7 @@ def page_routes() -> list[BaseRoute]:
     """Every page under /app, each guarded by `auth.page` or `auth.public_form` (a test checks)."""
     return [
         *account_pages.routes(),
+        *outreach_pages.routes(),  # before interview_pages: its POST /interviews/{slug}/{action} would match
         *interview_pages.routes(),
         *analytics_pages.routes(),
         *candidate_pages.routes(),
