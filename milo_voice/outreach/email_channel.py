@@ -201,7 +201,8 @@ def _unavailable(config: SmtpConfig, exc: BaseException) -> EngineUnavailable:
         said = _reply(exc.smtp_code, exc.smtp_error)
         why = f"refused the sender {exc.sender}: {said} (check MILO_SMTP_FROM)"
     elif isinstance(exc, smtplib.SMTPAuthenticationError):
-        why = f"refused the login of {config.user!r}: {_reply(exc.smtp_code, exc.smtp_error)}"
+        why = (f"refused the login of {config.user!r}: {_reply(exc.smtp_code, exc.smtp_error)} "
+               "(SMTP authentication failed: check MILO_SMTP_USER and MILO_SMTP_PASSWORD)")
     elif isinstance(exc, smtplib.SMTPResponseException):
         why = f"answered {_reply(exc.smtp_code, exc.smtp_error)}"
     elif isinstance(exc, smtplib.SMTPNotSupportedError) and "SMTPUTF8" in str(exc):

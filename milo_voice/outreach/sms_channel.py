@@ -156,6 +156,14 @@ def _normalized(text: str) -> str:
     return " ".join(text.split())
 
 
+HINTS = {
+    401: " (check MILO_TWILIO_ACCOUNT_SID and MILO_TWILIO_AUTH_TOKEN)",
+    403: " (the account may not send to this destination: check its geographic permissions)",
+    429: " (Twilio is rate-limiting this account: the message is retried later)",
+}
+"""What to check, by HTTP status, after Twilio's own words."""
+
+
 def _refusal(response: httpx.Response, body: Mapping[str, Any], what: str) -> TwilioError:
     """Twilio's error JSON (`code`, `message`, `more_info`) as a `TwilioError`."""
     status = response.status_code
@@ -167,7 +175,8 @@ def _refusal(response: httpx.Response, body: Mapping[str, Any], what: str) -> Tw
     retryable = status in (401, 429) or status >= 500 or status < 400
     label = f"error {code}" if code is not None else f"HTTP {status}"
     detail = f" (HTTP {status}{', ' + more_info if more_info else ''})" if code is not None else ""
-    return TwilioError(f"Twilio refused {what}: {label}: {text}{detail}", retryable=retryable,
+    hint = HINTS.get(status, "")
+    return TwilioError(f"Twilio refused {what}: {label}: {text}{detail}{hint}", retryable=retryable,
                        http_status=status, code=code, more_info=more_info)
 
 

@@ -18,6 +18,7 @@ from milo_voice.web.workspace import (
     candidate_pages,
     interview_pages,
     outreach_pages,
+    outreach_settings_pages,
     phone_pages,
     profile_pages,
     report_pages,
@@ -43,6 +44,7 @@ def page_routes() -> list[BaseRoute]:
         *report_pages.routes(),
         *webhook_pages.routes(),
         *phone_pages.routes(),
+        *outreach_settings_pages.routes(),
     ]
 
 
