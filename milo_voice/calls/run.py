@@ -29,6 +29,7 @@ from milo_voice.media.vad import FrameVad, SpeechSegmenter
 from milo_voice.scoring.service import enqueue_scoring, notify_started
 from milo_voice.settings import Settings
 from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.escalate import Escalations
 from milo_voice.workspace.interviews import Interviews
 
 log = logging.getLogger(__name__)
@@ -162,6 +163,10 @@ async def _finish(settings: Settings, store: SessionStore, transport: Transport,
         session_id=session_id, status=status, duration_s=recorder.duration,
         recording_path=str(recording) if recording else None, error=error, cpu_s=cpu_s,
     ))
+    try:  # a line asking for a person flags the candidate; a failure here must not lose the session
+        await loop.run_in_executor(None, _escalate, settings, store, session_id)
+    except Exception:
+        log.exception("live.escalation_failed", extra={"session_id": session_id})
     if status == "completed":
         try:  # scoring runs in the background worker; a failure here must not lose the session
             await loop.run_in_executor(None, _enqueue_scoring, settings, store, session_id)
@@ -177,6 +182,11 @@ async def _finish(settings: Settings, store: SessionStore, transport: Transport,
 def _script(store: SessionStore, interview_id: int) -> InterviewScript:
     """The interview version as the dialogue runs it (the workspace owns interviews)."""
     return Interviews(store.engine, now=store.now).script(interview_id)
+
+
+def _escalate(settings: Settings, store: SessionStore, session_id: int) -> None:
+    """Whatever the session's status: a candidate who asked for a person and then hung up needs one most."""
+    Escalations(store.engine, settings, now=store.now).after_session(session_id)
 
 
 def _enqueue_scoring(settings: Settings, store: SessionStore, session_id: int) -> int:

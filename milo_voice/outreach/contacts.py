@@ -9,6 +9,7 @@ page's "stop all messages") stops both. START lifts the SMS opt-out only.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -16,6 +17,16 @@ from sqlmodel import Session, col, select
 from milo_voice.outreach.types import ChannelName
 from milo_voice.store.repo import Repo
 from milo_voice.store.tables import Candidate, CandidateContact, InboundMessage
+
+
+@dataclass(frozen=True, slots=True)
+class Flagged:
+    candidate_id: int
+    name: str
+    interview_id: int
+    kind: str
+    reason: str
+    at: datetime | None
 
 
 class Contacts(Repo):
@@ -52,9 +63,31 @@ class Contacts(Repo):
             row.paused, row.pause_reason = True, reason
 
     def resume(self, candidate_id: int) -> None:
+        """A recruiter handled it: automation resumes and the "needs a person" flag is cleared."""
         with self.unit() as session:
             row = _row(session, candidate_id)
-            row.paused, row.pause_reason = False, ""
+            row.paused, row.pause_reason, row.flag_kind, row.flagged_at = False, "", "", None
+
+    def flag(self, candidate_id: int, kind: str, reason: str, at: datetime) -> bool:
+        """Needs a person (`outreach.escalation`): pause automation and queue the candidate for a
+        recruiter. True when newly flagged; a flagged candidate keeps the first reason."""
+        with self.unit() as session:
+            row = _row(session, candidate_id)
+            if row.flag_kind:
+                return False
+            row.paused, row.pause_reason, row.flag_kind, row.flagged_at = True, reason, kind, at
+            return True
+
+    def flagged(self) -> list[Flagged]:
+        """The "Needs a person" queue: flagged candidates, newest first."""
+        with self.unit() as session:
+            rows = session.exec(
+                select(CandidateContact, Candidate.name, Candidate.interview_id)
+                .join(Candidate, col(Candidate.id) == col(CandidateContact.candidate_id))
+                .where(CandidateContact.flag_kind != "")
+                .order_by(col(CandidateContact.flagged_at).desc())).all()
+        return [Flagged(c.candidate_id, name, interview_id, c.flag_kind, c.pause_reason, c.flagged_at)
+                for c, name, interview_id in rows]
 
     def engaged(self, candidate_id: int, at: datetime) -> None:
         """The candidate did something (opened the link, replied, started): the list's Last engaged."""

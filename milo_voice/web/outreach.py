@@ -30,6 +30,7 @@ from milo_voice.web.branding import BrandedInterviews
 from milo_voice.web.repos import repo
 from milo_voice.web.twilio_form import signed_form
 from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.escalate import Escalations
 
 log = logging.getLogger(__name__)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -73,7 +74,8 @@ async def sms_inbound(request: Request) -> Response:
     inbound = parse_inbound(fields)
     contacts = repo(request, Contacts)
     ids = await run_in_threadpool(contacts.candidates_with_phone, inbound.from_)
-    reply = await run_in_threadpool(_act_on, contacts, ids, inbound)
+    escalations = Escalations(request.app.state.engine, request.app.state.settings, now=request.app.state.now)
+    reply = await run_in_threadpool(_act_on, contacts, escalations, ids, inbound)
     for cid in ids or [None]:
         await run_in_threadpool(lambda c=cid: contacts.record_inbound(  # type: ignore[misc]
             candidate_id=c, from_number=inbound.from_, to_number=inbound.to, body=inbound.body,
@@ -84,15 +86,15 @@ async def sms_inbound(request: Request) -> Response:
                     media_type="application/xml")
 
 
-def _act_on(contacts: Contacts, ids: list[int], inbound: Inbound) -> str:
+def _act_on(contacts: Contacts, escalations: Escalations, ids: list[int], inbound: Inbound) -> str:
     keyword = inbound.keyword
     for cid in ids:
         if keyword is Keyword.OPT_OUT:
             contacts.opt_out(cid, ChannelName.SMS)
         elif keyword is Keyword.OPT_IN:
             contacts.opt_in(cid, ChannelName.SMS)
-        elif keyword is None:
-            contacts.pause(cid, "the candidate replied by text: a person should read it")
+        elif keyword is None:  # a person must read it: flagged (automation pauses) and the admins emailed
+            escalations.after_reply(cid, inbound.body)
         contacts.engaged(cid, contacts.now())
     return HELP if keyword is Keyword.HELP else ""
 

@@ -14,8 +14,11 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from milo_voice.outreach.contacts import Contacts
 from milo_voice.store.repo import Invalid, NotFound
+from milo_voice.web.repos import repo
 from milo_voice.web.workspace.auth import page, who
+from milo_voice.web.workspace.escalation_pages import profile_context
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.scores import scores_for
 from milo_voice.web.workspace.services import workspace
@@ -72,6 +75,7 @@ async def profile(request: Request) -> Response:
         retake=request.query_params.get("retake") == "1",
     )
     context.update(await run_in_threadpool(ws.phone.context, cid))
+    context.update(profile_context(await run_in_threadpool(repo(request, Contacts).get, cid)))
     return render(request, "profile.html", context)
 
 
