@@ -1,7 +1,9 @@
 """Analytics pages: the whole workspace (`/app/analytics`) and one interview's (`.../{slug}/analytics`).
 
 Both show the last `?days=` UTC days (7..365, default 30): a dated chart, the days as a table,
-spend and the hours-saved estimate. Every signed-in user sees them.
+spend and the hours-saved estimate, and the outreach funnel of the candidates added in those days
+(`workspace/funnel.py`) as charts and a table; `.../analytics/funnel.csv?days=` downloads the
+funnel (`workspace/funnel_csv.py`). Every signed-in user sees them.
 """
 
 from __future__ import annotations
@@ -21,9 +23,10 @@ from milo_voice.web.workspace.services import Workspace, workspace
 from milo_voice.workspace import analytics
 from milo_voice.workspace.analytics import MAX_DAYS, MIN_DAYS, Period
 from milo_voice.workspace.analytics_chart import chart
-from milo_voice.workspace.funnel import Funnel, FunnelData, Stages, compute
-from milo_voice.workspace.funnel_chart import HChart, hbars
+from milo_voice.workspace.funnel import Funnel
+from milo_voice.workspace.funnel_chart import charts
 from milo_voice.workspace.funnel_csv import funnel_csv
+from milo_voice.workspace.funnel_rows import FunnelData
 
 CHOICES = (7, 30, 90, 365)
 """The ranges offered as links (any other `?days=` in 7..365 works too)."""
@@ -53,36 +56,18 @@ def _context(period: Period, path: str) -> dict[str, object]:
     }
 
 
-STAGES = ("invited", "opened", "started", "completed")
-KINDS = {"invited": "added", "opened": "opened", "started": "started", "completed": "completed"}
-"""Stage -> the bar's CSS class (the colours of the day chart)."""
-
-
 async def _funnel(request: Request, slug: str | None, days: int) -> Funnel:
-    ws = workspace(request)
-    since = analytics.Window.ending(ws.review.now(), days).since
-    rows = await run_in_threadpool(repo(request, FunnelData).rows, slug, since)
-    return compute(*rows)
+    """The outreach funnel of the candidates added in the last `days` UTC days."""
+    since = analytics.Window.ending(workspace(request).review.now(), days).since
+    return await run_in_threadpool(repo(request, FunnelData).funnel, slug, since)
 
 
-def funnel_charts(funnel: Funnel) -> dict[str, HChart]:
-    def stages(groups: list[Stages]) -> list[tuple[str, list[tuple[str, int]]]]:
-        return [(g.label, [(KINDS[s], getattr(g, s)) for s in STAGES]) for g in groups]
-
-    return {
-        "stages": hbars([(s.capitalize(), [(KINDS[s], getattr(funnel.total, s))]) for s in STAGES],
-                        title="Candidates added in the period: invited, opened, started, completed"),
-        "source": hbars(stages(funnel.by_source), title="The funnel by how candidates were added"),
-        "channel": hbars(stages(funnel.by_channel), title="The funnel by the outreach channels used"),
-        "after": hbars([(label, [("completed", n)]) for label, n in funnel.completed_after],
-                       title="Completions by the last message before them"),
-        "drop": hbars([(d.question[:40], [("started", d.sessions)]) for d in funnel.drop_off],
-                      title="Interviews left unfinished, by the last question reached"),
-    }
+def _funnel_context(funnel: Funnel, csv_url: str) -> dict[str, object]:
+    return {"funnel": funnel, "funnel_charts": charts(funnel), "csv_url": csv_url}
 
 
 def _csv(funnel: Funnel, name: str) -> Response:
-    return Response(funnel_csv(funnel), media_type="text/csv; charset=utf-8",
+    return Response(funnel_csv(funnel).encode("utf-8"), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
@@ -95,8 +80,7 @@ async def workspace_analytics(request: Request) -> Response:
     period = _period(ws, candidates, sessions, today, days)
     funnel = await _funnel(request, None, days)
     context = _context(period, "/app/analytics")
-    context.update(funnel=funnel, funnel_charts=funnel_charts(funnel),
-                   csv_url=f"/app/analytics/funnel.csv?days={days}")
+    context.update(_funnel_context(funnel, f"/app/analytics/funnel.csv?days={days}"))
     return render(request, "workspace_analytics.html", context)
 
 
@@ -109,9 +93,8 @@ async def interview_analytics(request: Request) -> Response:
     period = _period(ws, candidates, sessions, ws.review.now(), days)
     funnel = await _funnel(request, slug, days)
     context = _context(period, f"/app/interviews/{slug}/analytics")
-    context.update(interview=current, stats=analytics.compute(candidates, sessions), funnel=funnel,
-                   funnel_charts=funnel_charts(funnel),
-                   csv_url=f"/app/interviews/{slug}/analytics/funnel.csv?days={days}")
+    context.update(interview=current, stats=analytics.compute(candidates, sessions))
+    context.update(_funnel_context(funnel, f"/app/interviews/{slug}/analytics/funnel.csv?days={days}"))
     return render(request, "analytics.html", context)
 
 
