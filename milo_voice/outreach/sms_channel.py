@@ -162,6 +162,7 @@ HINTS = {
     429: " (Twilio is rate-limiting this account: the message is retried later)",
 }
 """What to check, by HTTP status, after Twilio's own words."""
+SERVER_HINT = " (a fault on Twilio's side, not in this setup: see status.twilio.com)"
 
 
 def _refusal(response: httpx.Response, body: Mapping[str, Any], what: str) -> TwilioError:
@@ -175,7 +176,7 @@ def _refusal(response: httpx.Response, body: Mapping[str, Any], what: str) -> Tw
     retryable = status in (401, 429) or status >= 500 or status < 400
     label = f"error {code}" if code is not None else f"HTTP {status}"
     detail = f" (HTTP {status}{', ' + more_info if more_info else ''})" if code is not None else ""
-    hint = HINTS.get(status, "")
+    hint = HINTS.get(status, SERVER_HINT if status >= 500 else "")
     return TwilioError(f"Twilio refused {what}: {label}: {text}{detail}{hint}", retryable=retryable,
                        http_status=status, code=code, more_info=more_info)
 

@@ -20,9 +20,11 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from milo_voice.outreach.compose import rules_from
+from milo_voice.outreach.email_channel import SmtpConfig
 from milo_voice.outreach.guardrails import Rules
 from milo_voice.outreach.provider_health import ProviderHealth
 from milo_voice.outreach.settings_store import OutreachSettingsStore
+from milo_voice.outreach.sms_channel import SmsConfig
 from milo_voice.settings import Settings
 from milo_voice.store.tables import UserRole
 from milo_voice.web.repos import repo
@@ -32,8 +34,8 @@ from milo_voice.web.workspace.services import workspace
 
 PATH = "/app/settings/outreach"
 NUMBERS = {
-    "window_start": ("The allowed window's start", 0, 23),
-    "window_end": ("The allowed window's end", 1, 24),
+    "window_start": ("Send from (hour, the candidate's local time)", 0, 23),
+    "window_end": ("Send until (hour, the candidate's local time)", 1, 24),
     "daily_cap": ("Messages per candidate per day", 1, 20),
     "max_reminders": ("Reminders per candidate", 0, 10),
     "sms_gap_minutes": ("Minutes between two texts", 0, 24 * 60),
@@ -88,16 +90,18 @@ class RulesForm:
 
 
 def providers(settings: Settings) -> dict[str, Any]:
-    """What the page says about the channels' setup (never a secret)."""
-    sid = settings.twilio_account_sid
+    """What the page says about the channels' setup (never a secret): configured exactly when
+    `serve` would build the channel (`SmtpConfig`/`SmsConfig.from_settings`)."""
+    sid, smtp = settings.twilio_account_sid, SmtpConfig.from_settings(settings)
+    base = settings.base_url.rstrip("/")
     return {
-        "email": bool(settings.smtp_host),
-        "smtp": f"{settings.smtp_host}:{settings.smtp_port or 'default port'} ({settings.smtp_security})",
+        "email": smtp is not None,
+        "smtp": f"{smtp.host}:{smtp.port_used} ({smtp.security})" if smtp else "",
         "smtp_from": settings.smtp_from, "smtp_user": settings.smtp_user,
-        "sms": bool(settings.sms_from or settings.sms_messaging_service_sid) and bool(sid),
+        "sms": SmsConfig.from_settings(settings) is not None,
         "sms_from": settings.sms_from or f"messaging service {settings.sms_messaging_service_sid}",
         "account": f"{sid[:4]}…{sid[-4:]}" if len(sid) > 8 else ("set" if sid else "not set"),
-        "inbound_url": settings.base_url.rstrip("/") + "/sms/inbound",
+        "inbound_url": f"{base}/sms/inbound", "status_url": f"{base}/sms/status",
         "zone": settings.company_time_zone,
     }
 
