@@ -55,9 +55,10 @@ class Outbox(Repo):
     def schedule(
         self, *, candidate_id: int, kind: MessageKind, channel: ChannelName, dedupe_key: str,
         recipient: str, body_text: str, due_at: datetime, subject: str = "", body_html: str = "",
-        template: str = "", variant: str = "",
+        template: str = "", variant: str = "", detail: dict[str, Any] | None = None,
     ) -> int | None:
-        """A new scheduled message; None when `dedupe_key` was scheduled before (nothing changes)."""
+        """A new scheduled message; None when `dedupe_key` was scheduled before (nothing changes).
+        `detail` goes on the "scheduled" event (a nudge's `by`: who asked)."""
         row = OutreachMessage(
             candidate_id=candidate_id, kind=kind.value, channel=channel.value, dedupe_key=dedupe_key,
             recipient=recipient, subject=subject, body_text=body_text, body_html=body_html,
@@ -68,7 +69,8 @@ class Outbox(Repo):
                 session.add(row)
                 session.flush()
                 assert row.id is not None
-                _event(session, row.id, self.now(), "scheduled", due_at=due_at.isoformat())
+                _event(session, row.id, self.now(), "scheduled",
+                       **{**(detail or {}), "due_at": due_at.isoformat()})
                 return row.id
         except IntegrityError:
             return None

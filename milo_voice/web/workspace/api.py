@@ -15,12 +15,16 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from milo_voice.outreach import nudge
+from milo_voice.outreach.nudge import Nudges
 from milo_voice.scoring.pdf import SECTIONS
 from milo_voice.scoring.report import ReportData
 from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import Candidate, CandidateSource, Interview, UserRole
 from milo_voice.web import reports
+from milo_voice.web.repos import repo
 from milo_voice.web.workspace.auth import api, api_error, who
+from milo_voice.web.workspace.message_pages import audit_nudge, messages_document, nudged_document
 from milo_voice.web.workspace.openapi import spec
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import editor
@@ -217,6 +221,23 @@ async def get_candidate(request: Request) -> Response:
     return JSONResponse(out)
 
 
+@api()
+async def candidate_messages(request: Request) -> Response:
+    """Every message to the candidate with its events, their deadline and their SMS replies."""
+    return JSONResponse(await messages_document(request, int(request.path_params["cid"])))
+
+
+@api(UserRole.ADMIN)
+async def nudge_candidate(request: Request) -> Response:
+    """Schedule a nudge now on each channel the candidate can get (400 with the reason when none)."""
+    ws, cid, me = workspace(request), int(request.path_params["cid"]), who(request)
+    await run_in_threadpool(ws.candidates.get, cid)  # an unknown candidate is a 404
+    result = await run_in_threadpool(
+        lambda: repo(request, Nudges).nudge(cid, nudge.config_from(ws.settings), by=me.actor))
+    await audit_nudge(request, result)
+    return JSONResponse(nudged_document(result), status_code=201)
+
+
 async def _session_report(request: Request, fmt: str) -> ReportData:
     """The session's report data, once the session is known to exist; the download is audited."""
     ws, sid = workspace(request), int(request.path_params["id"])
@@ -289,6 +310,8 @@ def routes() -> list[BaseRoute]:
         Route("/interviews/{slug}/candidates", add_candidate, methods=["POST"]),
         Route("/candidates", list_candidates),
         Route("/candidates/{cid:int}", get_candidate),
+        Route("/candidates/{cid:int}/messages", candidate_messages),
+        Route("/candidates/{cid:int}/nudge", nudge_candidate, methods=["POST"]),
         Route("/sessions/{id:int}/report.pdf", session_report_pdf),
         Route("/sessions/{id:int}/score.json", session_score),
         Route("/phone-numbers", list_phone_numbers),

@@ -1,8 +1,15 @@
 """Candidate pages: the list (filters, search, sorting, column chooser), the board by stage, adding one
-by hand, and bulk shortlist / dismiss."""
+by hand, and bulk shortlist / dismiss (bulk nudges: `message_pages`).
+
+The list's Last engaged and Messages columns come from the outreach message log in two queries for
+the whole list (`MessageLog.summaries`), never one per row.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
@@ -10,10 +17,13 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from milo_voice.outreach.message_log import MessageLog, Summary
 from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import UserRole
+from milo_voice.web.repos import repo
 from milo_voice.web.workspace.auth import page, who
-from milo_voice.web.workspace.render import render
+from milo_voice.web.workspace.message_pages import pop_flash
+from milo_voice.web.workspace.render import render, when
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace.candidates import SORTS, STATUSES, CandidateQuery, CandidateRow
 from milo_voice.workspace.triage import BAND_LABELS
@@ -28,9 +38,34 @@ COLUMNS = [
     ("rating", "Rating"),
     ("duration", "Duration"),
     ("created", "Added"),
+    ("engaged", "Last engaged"),
+    ("messages", "Messages"),
 ]
-DEFAULT_COLUMNS = ("interview", "status", "score", "band", "rating", "duration", "created")
+DEFAULT_COLUMNS = ("interview", "status", "score", "band", "rating", "duration", "created", "engaged",
+                   "messages")
 SORTABLE = (*SORTS, "score")
+
+
+@dataclass(frozen=True, slots=True)
+class Engagement:
+    """A row's Last engaged and Messages cells."""
+
+    last_engaged: datetime | None = None
+    """When the candidate last did something (opened, replied, started), else first opened; None: never."""
+    messages: int = 0
+    last_message: str = ""
+    """The Messages cell's tooltip."""
+
+
+def engagement(rows: Sequence[CandidateRow], summaries: dict[int, Summary]) -> dict[int, Engagement]:
+    out = {}
+    for row in rows:
+        cid = row.candidate.id or 0
+        found = summaries.get(cid) or Summary()
+        sent = f"last sent {when(found.last_sent_at)}" if found.last_sent_at else "none sent yet"
+        tip = f"last message {when(found.last_at)}; {sent}" if found.last_at else ""
+        out[cid] = Engagement(found.last_engaged_at or row.candidate.opened_at, found.count, tip)
+    return out
 
 
 def query_of(request: Request) -> CandidateQuery:
@@ -52,6 +87,8 @@ async def list_candidates(request: Request) -> Response:
     query = query_of(request)
     rows = await run_in_threadpool(ws.candidates.search, query)
     interviews = await run_in_threadpool(ws.interviews.summaries)
+    summaries = await run_in_threadpool(repo(request, MessageLog).summaries,
+                                        [r.candidate.id for r in rows if r.candidate.id is not None])
     columns = [c for c in request.query_params.getlist("cols") if c in dict(COLUMNS)] or list(DEFAULT_COLUMNS)
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("sort", "dir")]
     sort_links = {
@@ -69,6 +106,8 @@ async def list_candidates(request: Request) -> Response:
         "candidates.html",
         {
             "rows": rows,
+            "engagement": engagement(rows, summaries),
+            "flash": pop_flash(request),
             "query": query,
             "interviews": interviews,
             "board": board,

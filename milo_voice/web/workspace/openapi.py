@@ -176,7 +176,7 @@ def spec(base_url: str) -> dict[str, Any]:
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
             "schemas": SCHEMAS,
         },
-        "paths": {**_interview_paths(), **_result_paths(), **_phone_paths()},
+        "paths": {**_interview_paths(), **_result_paths(), **_phone_paths(), **_message_paths()},
     }
 
 
@@ -328,5 +328,68 @@ def _phone_paths() -> dict[str, Any]:
                 {"200": _json(_ref("PhoneNumber"), "What the number reached")},
                 params=[number],
             ),
+        },
+    }
+
+
+_TIME, _TEXT = {"type": "string", "format": "date-time"}, {"type": "string"}
+MESSAGE_SCHEMAS: dict[str, Any] = {
+    "Message": {
+        "type": "object",
+        "description": "One message to the candidate: what it was, the text as rendered, the policy's "
+        "verdict (send, defer, suppress; null before dispatch) and every event of its life in order.",
+        "properties": {
+            "id": {"type": "integer"}, "kind": _TEXT, "channel": {"type": "string", "enum": ["email", "sms"]},
+            "template": _TEXT, "variant": _TEXT, "recipient": _TEXT, "subject": _TEXT, "body_text": _TEXT,
+            "status": {"type": "string", "enum": ["scheduled", "deferred", "sending", "sent", "delivered",
+                                                  "failed", "suppressed"]},
+            "verdict": {"type": ["string", "null"], "enum": ["send", "defer", "suppress", None]},
+            "reason": _TEXT, "deferred_until": {"type": ["string", "null"], "format": "date-time"},
+            "provider_id": {"type": ["string", "null"]}, "requested_by": {"type": ["string", "null"]},
+            "attempts": {"type": "integer"}, "due_at": _TIME, "created_at": _TIME,
+            "sent_at": {"type": ["string", "null"], "format": "date-time"},
+            "events": {"type": "array", "items": {"type": "object", "properties": {
+                "state": _TEXT, "at": _TIME, "detail": {"type": "object"}}}},
+        },
+    },
+    "MessageLog": {
+        "type": "object",
+        "properties": {
+            "candidate": {"type": "integer"}, "deadline": _TIME,
+            "messages": {"type": "array", "items": _ref("Message"), "description": "Newest first."},
+            "replies": {"type": "array", "description": "SMS replies, newest first.", "items": {
+                "type": "object", "properties": {"id": {"type": "integer"}, "from": _TEXT, "body": _TEXT,
+                                                 "keyword": {"type": ["string", "null"]},
+                                                 "received_at": _TIME}}},
+        },
+    },
+    "Nudged": {
+        "type": "object",
+        "properties": {
+            "candidate": {"type": "integer"},
+            "scheduled": {"type": "array", "items": {"type": "object", "properties": {
+                "channel": _TEXT, "message_id": {"type": "integer"}}}},
+            "not_used": {"type": "array", "items": _TEXT, "description": "Channels not used, and why."},
+            "note": _TEXT,
+        },
+    },
+}
+SCHEMAS.update(MESSAGE_SCHEMAS)
+
+
+def _message_paths() -> dict[str, Any]:
+    """A candidate's message log, and a recruiter's nudge."""
+    cid = [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}]
+    return {
+        "/candidates/{id}/messages": {
+            "get": _op("A candidate's messages (newest first, with their events), deadline and SMS replies",
+                       {"200": _json(_ref("MessageLog"), "The message log")}, params=cid),
+        },
+        "/candidates/{id}/nudge": {
+            "post": _op("Nudge a candidate now on each channel they can get (admin); audited. The "
+                        "guardrails still apply when it is sent (quiet hours, caps and the nudge gap "
+                        "defer it). 400 when no channel is configured or reaches them, or their "
+                        "deadline has passed",
+                        {"201": _json(_ref("Nudged"), "Scheduled")}, params=cid),
         },
     }

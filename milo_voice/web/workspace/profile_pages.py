@@ -19,6 +19,7 @@ from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.web.repos import repo
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.escalation_pages import profile_context
+from milo_voice.web.workspace.message_pages import messages_context
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.scores import scores_for
 from milo_voice.web.workspace.services import workspace
@@ -76,6 +77,7 @@ async def profile(request: Request) -> Response:
     )
     context.update(await run_in_threadpool(ws.phone.context, cid))
     context.update(profile_context(await run_in_threadpool(repo(request, Contacts).get, cid)))
+    context.update(await messages_context(request, cid))
     return render(request, "profile.html", context)
 
 
