@@ -1,11 +1,15 @@
 """Turn-taking benchmark: cut-offs by pause length, dead air, false-end recoveries, lost words.
 
-Two modes over every answer in ../shared/data/speech/answers (answers with labelled mid-answer
+Modes over every answer in ../shared/data/speech/answers (answers with labelled mid-answer
 pauses; `holds` in its manifest, joined where only a noise burst in an inserted pause's filler
-separates two of them: `pauses`):
+separates two of them: `pauses`, in bench/turns_score.py):
 
-    .venv/bin/python bench/turns.py --sweep       # decision replay: many settings, trade-off PNG
-    .venv/bin/python bench/turns.py --realtime    # the real pipeline in real time, defaults only
+    .venv/bin/python bench/turns.py --sweep            # decision replay: many settings, trade-off PNG
+    .venv/bin/python bench/turns.py --channel file     # the real pipeline in real time (= --realtime)
+    .venv/bin/python bench/turns.py --channel phone    # the real app, a fake Twilio caller, real time
+
+`--limit N` (first N speakers) or `--speakers a,b` runs a channel on fewer speakers; `--rescore
+CALLS` scores a channel's saved calls again (bench/out/turns-phone-*/calls.json, turns-*-calls.json).
 
 `--sweep` first runs the real evidence extractors once per answer, exactly as a session does at
 each pause (webrtcvad + noise gate + segmenter edges, Smart Turn v3.2 on the audio so far, the
@@ -17,12 +21,18 @@ as one candidate does across an interview. It draws talk-over rate against media
 a plain silence threshold and for the policy, with the defaults marked
 (bench/out/turns_tradeoff.png).
 
-`--realtime` runs one simulated interview per speaker (their answers in order, one per question)
-through the real pipeline (VAD, Smart Turn, ASR, planner, Piper, recorder) in real time and
-reports, per pause bucket, the holds in which the interviewer became audible; dead air p50/p90;
-the system's own latency; false-end recoveries and how soon the interviewer fell silent after
-the candidate resumed; and the stored transcript's words against the reference (missed) and
-words stored under the wrong question (misattributed).
+`--channel file` (formerly `--realtime`, still accepted) runs one simulated interview per speaker
+(their answers in order, one per question) through the real pipeline (VAD, Smart Turn, ASR,
+planner, Piper, recorder) in real time and reports, per pause bucket, the holds in which the
+interviewer became audible; dead air p50/p90; the system's own latency; false-end recoveries and
+how soon the interviewer fell silent after the candidate resumed; and the stored transcript's
+words against the reference (missed) and words stored under the wrong question (misattributed).
+
+Every `--channel` also scores what the candidate *heard* (bench/turns_wire.py,
+bench/turns_score.py): interviewer audio inside each labelled pause by length and kind, how long
+each talk-over stayed audible after the candidate resumed, dead air to the first audible reply
+frame, and a plain silence threshold at the same median dead air on the same run's VAD edges;
+channels side by side, JSON in bench/out/turns_wire_<channel>.json.
 """
 
 from __future__ import annotations
@@ -44,6 +54,8 @@ from typing import Any
 for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_pool, "1")
 
+from turns_score import BUCKETS, COLUMNS, SPEECH, buckets, manifest, pauses  # noqa: E402
+
 from milo_voice.calls.engines import Runtime, load_runtime  # noqa: E402
 from milo_voice.calls.latency import percentile  # noqa: E402
 from milo_voice.dialogue import events as ev  # noqa: E402
@@ -57,48 +69,14 @@ from milo_voice.media.vad import FrameVad, SpeechEdge, SpeechSegmenter  # noqa: 
 from milo_voice.settings import Settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-SPEECH = REPO.parent / "shared" / "data" / "speech"
 OUT = REPO / "bench" / "out"
 EVIDENCE = OUT / "turn_evidence.json"
-BUCKETS = ((0.0, 1.0, "<1 s"), (1.0, 2.0, "1-2 s"), (2.0, 3.0, "2-3 s"), (3.0, 99.0, ">=3 s"))
-COLUMNS = ("<1.5 s", *(name for _, _, name in BUCKETS))
 EVIDENCE_DELAY = 0.3
 """Seconds after a pause starts until its live decode and Smart Turn verdict are in (measured
 in sessions: decode of a few seconds of new audio ~0.2 s, Smart Turn ~0.05 s, on 2 cores)."""
 SYSTEM_LATENCY = 0.03
 """Added to replayed dead air: the realtime mode measures it (p50 20-50 ms: the reply is ready)."""
 EXPECTED_WORDS = MIN_WORDS[AnswerShape.EXPLANATION]
-
-
-def manifest() -> list[dict[str, Any]]:
-    return [json.loads(line) for line in (SPEECH / "manifest.jsonl").read_text().splitlines() if line]
-
-
-GOAL = "<1.5 s"
-"""The issue's goal bucket (no cut-off in pauses under 1.5 s), counted beside the four buckets."""
-
-
-def pauses(entry: dict[str, Any]) -> list[tuple[float, float]]:
-    """The answer's holds, with holds that only a burst in an inserted pause's filler separates
-    joined into one: the filler is room noise by construction, so the candidate did not speak
-    there (8 of the manifest's 153 holds are such pieces of a 1.2-3.3 s inserted silence)."""
-    spans = [(p["at_s"] - 0.05, p["at_s"] + p["inserted_s"] + 0.05) for p in entry["inserted_pauses"]]
-    out: list[tuple[float, float]] = []
-    for a, b in entry["holds"]:
-        if out and any(lo <= out[-1][1] and a <= hi for lo, hi in spans):
-            out[-1] = (out[-1][0], b)
-        else:
-            out.append((a, b))
-    return out
-
-
-def bucket(seconds: float) -> str:
-    return next(name for low, high, name in BUCKETS if low <= seconds < high)
-
-
-def buckets(seconds: float) -> list[str]:
-    """Every bucket a hold of this length counts in: its own, and the goal bucket when it is short."""
-    return [bucket(seconds)] + ([GOAL] if seconds < 1.5 else [])
 
 
 # -- evidence -----------------------------------------------------------------------------------
@@ -301,18 +279,31 @@ def norm_words(text: str) -> list[str]:
     return re.sub(r"[^a-z0-9' ]", " ", text.lower()).split()
 
 
-async def realtime(settings: Settings) -> dict[str, Any]:
+def speaker_groups(limit: int | None = None,
+                   names: list[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Each speaker's answers in manifest order (one interview per speaker): all of them, the first
+    `limit` speakers, or the `names` given."""
+    by_speaker: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for entry in manifest():
+        by_speaker[entry["speaker"]].append(entry)
+    if names:
+        unknown = [n for n in names if n not in by_speaker]
+        if unknown:
+            raise SystemExit(f"unknown speakers {unknown}; known: {', '.join(by_speaker)}")
+        return {n: by_speaker[n] for n in names}
+    return dict(list(by_speaker.items())[:limit] if limit else by_speaker)
+
+
+async def realtime(settings: Settings, by_speaker: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """The file channel: one simulated interview per speaker in real time (see the module doc)."""
     import jiwer
+    from turns_wire import HeardCall, event_dicts, heard_file_transports, save_calls, summarise_calls
 
     from milo_voice.calls.session_store import SessionStore
     from milo_voice.calls.simulate import load_answers, simulate
     from milo_voice.store.db import create_engine, migrate
     from milo_voice.workspace.interviews import Interviews
 
-    entries = manifest()
-    by_speaker: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for entry in entries:
-        by_speaker[entry["speaker"]].append(entry)
     db = OUT / f"turns-{uuid.uuid4().hex[:6]}.db"
     migrate(f"sqlite:///{db}")
     store = SessionStore(create_engine(f"sqlite:///{db}"))
@@ -329,6 +320,7 @@ async def realtime(settings: Settings) -> dict[str, Any]:
     ids: list[str] = []
     wrong_question: dict[str, int] = defaultdict(int)
     cut_detail: list[dict[str, Any]] = []
+    calls: list[HeardCall] = []
     try:
         for speaker, group in by_speaker.items():
             answers = load_answers([SPEECH / e["audio"] for e in group], SPEECH / "manifest.jsonl")
@@ -337,8 +329,14 @@ async def realtime(settings: Settings) -> dict[str, Any]:
                 Question(f"Question number {i + 1}, please tell me about it.", AnswerShape.EXPLANATION,
                          max_follow_ups=0) for i in range(len(group))))
             interview_id = Interviews(store.engine).add_script(script, slug=f"turns-{tag}")
-            result = await simulate(settings, runtime, store, answers, interview_id=interview_id)
+            started = time.perf_counter()
+            with heard_file_transports() as made:
+                result = await simulate(settings, runtime, store, answers, interview_id=interview_id)
             events = store.events(result.session_id)
+            calls.append(HeardCall("file", speaker, group, made[-1].heard,
+                                   [(a.start, a.speech_end) for a in result.answers], result.duration_s,
+                                   event_dicts(events), result.session_id, result.completed,
+                                   round(time.perf_counter() - started, 1)))
             frames_out = [float(e.data["at"]) for e in events if e.name == ev.AUDIO_OUT_FIRST_FRAME]
             stops = [e for e in events if e.name in (ev.FALSE_END, ev.BARGE_IN)]
             silenced = [e for e in events if e.name == ev.DUCK and e.data.get("gain") == 0.0]
@@ -378,6 +376,7 @@ async def realtime(settings: Settings) -> dict[str, Any]:
                     if t.question_index != position:
                         wrong_question[entry["id"]] += n
             print(f"  {speaker}: {len(group)} answers, completed={result.completed}", file=sys.stderr)
+        save_calls(OUT / f"{db.stem}-calls.json", calls)
         offline = [offline_decode(runtime, entry) for group in by_speaker.values() for entry in group]
     finally:
         runtime.close()
@@ -400,7 +399,7 @@ async def realtime(settings: Settings) -> dict[str, Any]:
         "missed_words": measures.deletions, "reference_words": sum(len(r.split()) for r in refs),
         "misattributed_words": sum(wrong_question.values()), "stored_words": total_words,
         "missed_words_offline_decode": baseline.deletions,
-        "per_answer": per_answer, "cut_detail": cut_detail,
+        "per_answer": per_answer, "cut_detail": cut_detail, "wire": summarise_calls(calls),
     }
 
 
@@ -447,64 +446,120 @@ def fmt(v: float | None, scale: float = 1000) -> str:
     return "-" if v is None else f"{v * scale:.0f}"
 
 
-def main() -> int:
+def print_sweep(result: dict[str, Any]) -> None:
+    header = f"{'setting':<34}{'cut all':>8}" + "".join(f"{n:>8}" for n in COLUMNS)
+    print(header + f"{'ans cut':>8}{'air p50':>9}{'air p90':>9}")
+    show = [r for r in result["rows"] if r["kind"] == "silence"] + list(result["ablations"].values())
+    names = [f"silence {r['silence']:g} s" for r in show if r["kind"] == "silence"]
+    names += list(result["ablations"].keys())
+    for name, r in zip(names, show, strict=True):
+        print(f"{name:<34}{100 * r['cut_all']:>7.1f}%" + "".join(
+            f"{100 * r[f'cut {n}']:>7.0f}%" for n in COLUMNS)
+            + f"{r['answers_cut']:>8}{fmt(r['dead_air_p50']):>9}{fmt(r['dead_air_p90']):>9}")
+    print("defaults, cut-offs by inserted pause kind:")
+    for where, (cut, n) in result["by_where"].items():
+        print(f"  {where:<45}{cut:>3} of {n}")
+    print(f"plot: {OUT / 'turns_tradeoff.png'}")
+
+
+def print_realtime(r: dict[str, Any], seconds: float) -> None:
+    print(f"realtime ({seconds:.0f} s):")
+    for name in COLUMNS:
+        print(f"  holds {name:<6} cut {r['cuts'].get(name, 0):>3} of {r['holds'].get(name, 0):>3}")
+    print(f"  dead air p50 {fmt(r['dead_air_p50'])} ms, p90 {fmt(r['dead_air_p90'])} ms; "
+          f"system p50 {fmt(r['system_p50'])} ms, p90 {fmt(r['system_p90'])} ms")
+    print(f"  false-end recoveries {r['false_ends']}, barge-ins {r['barge_ins']}; silent after resume "
+          f"p50 {fmt(r['silent_after_resume_p50'])} ms, max {fmt(r['silent_after_resume_max'])} ms")
+    print(f"  words: WER {100 * r['wer_vs_transcripts']:.1f}% vs transcripts, missed "
+          f"{r['missed_words']} of {r['reference_words']} (a whole-answer offline decode misses "
+          f"{r['missed_words_offline_decode']}), misattributed {r['misattributed_words']} "
+          f"of {r['stored_words']}")
+    for a in r["per_answer"]:
+        if a["missed"] > a["missed_offline"] or a["misattributed"]:
+            print(f"  words {a['answer']}: missed {a['missed']} (offline decode {a['missed_offline']}), "
+                  f"stored under another question {a['misattributed']}")
+    for cut in r["cut_detail"]:
+        d = cut["decision"] or {}
+        print(f"  cut {cut['answer']} hold {cut['seconds']:.2f} s ({cut['where']}): decided after "
+              f"{cut['decided_after_s']} s, limit {d.get('limit')}, p {d.get('p')}, cue {d.get('cue')}, "
+              f"undecoded {d.get('undecoded_s')} s, text '...{d.get('tail', '')}'; silent "
+              f"{cut['silent_after_s']} s after resuming (VAD onset +{cut['onset_after_s']} s)")
+
+
+def run_channel(channel: str, settings: Settings, groups: dict[str, list[dict[str, Any]]],
+                machine: str, rescore: Path | None = None) -> dict[str, Any] | None:
+    """Run one channel over `groups` (or score the calls saved in `rescore` again); its wire figures
+    (None for a channel not built yet)."""
+    import turns_wire
+
+    if channel in turns_wire.NOT_YET:
+        print(f"{channel}: {turns_wire.NOT_YET[channel]}")
+        return None
+    started = time.perf_counter()
+    if rescore is not None:
+        calls = turns_wire.load_calls(rescore)
+        groups = {c.speaker: c.entries for c in calls}
+        wire = turns_wire.summarise_calls(calls)
+    elif channel == "file":
+        r = asyncio.run(realtime(settings, groups))
+        (OUT / "turns_realtime.json").write_text(json.dumps(r, indent=1))
+        print_realtime(r, time.perf_counter() - started)
+        wire = r["wire"]
+    else:
+        wire = turns_wire.summarise_calls(turns_wire.run_phone(groups, settings))
+    wall = time.perf_counter() - started
+    if rescore is not None:  # the calls' own time
+        wall = sum(c["wall_s"] for c in json.loads(rescore.read_text()))
+    result = {"channel": channel, "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine,
+              "speakers": list(groups), "wall_s": round(wall, 1), **wire}
+    if rescore is not None:
+        result["rescored"] = str(rescore)
+    path = turns_wire.save(channel, result)
+    print(f"{channel}: talk-overs with the decision that caused them (answer time, s):")
+    for line in turns_wire.talk_over_lines(result):
+        print(line)
+    print(f"{channel}: {path}")
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sweep", action="store_true", help="decision replay over many settings + PNG")
-    parser.add_argument("--realtime", action="store_true", help="real pipeline, real time, defaults")
+    parser.add_argument("--channel", action="append", choices=("phone", "file", "webrtc"),
+                        help="run the answers in real time through this transport (repeatable); "
+                             "prints what the candidate heard, channels side by side")
+    parser.add_argument("--realtime", action="store_true", help="the same as --channel file")
+    parser.add_argument("--limit", type=int, help="only the first N speakers (manifest order)")
+    parser.add_argument("--speakers", help="only these speakers (comma-separated ids)")
+    parser.add_argument("--rescore", type=Path, help="score a run's saved calls (its calls.json) again")
     parser.add_argument("--refresh", action="store_true", help="recompute the cached evidence")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
+    if args.rescore and (not args.channel or len(args.channel) != 1):
+        parser.error("--rescore needs the one --channel the calls were made on")
+    channels = list(dict.fromkeys((args.channel or []) + (["file"] if args.realtime else [])))
     OUT.mkdir(parents=True, exist_ok=True)
     settings = Settings.from_env(os.environ).with_overrides(
         database_url=f"sqlite:///{OUT / 'turns.db'}", recordings_dir=OUT / "recordings")
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}"
     print(f"machine: {machine}")
     defaults = TurnParams()
-    if args.sweep or not args.realtime:
+    if args.sweep or not channels:
         if args.refresh or not EVIDENCE.exists():
             EVIDENCE.write_text(json.dumps(asyncio.run(build_evidence(settings))))
         evidence = json.loads(EVIDENCE.read_text())
         result = sweep(evidence, defaults)
         (OUT / "turns_sweep.json").write_text(json.dumps(result, indent=1))
         plot(result, OUT / "turns_tradeoff.png")
-        header = f"{'setting':<34}{'cut all':>8}" + "".join(f"{n:>8}" for n in COLUMNS)
-        print(header + f"{'ans cut':>8}{'air p50':>9}{'air p90':>9}")
-        show = [r for r in result["rows"] if r["kind"] == "silence"] + list(result["ablations"].values())
-        names = [f"silence {r['silence']:g} s" for r in show if r["kind"] == "silence"]
-        names += list(result["ablations"].keys())
-        for name, r in zip(names, show, strict=True):
-            print(f"{name:<34}{100 * r['cut_all']:>7.1f}%" + "".join(
-                f"{100 * r[f'cut {n}']:>7.0f}%" for n in COLUMNS)
-                + f"{r['answers_cut']:>8}{fmt(r['dead_air_p50']):>9}{fmt(r['dead_air_p90']):>9}")
-        print("defaults, cut-offs by inserted pause kind:")
-        for where, (cut, n) in result["by_where"].items():
-            print(f"  {where:<45}{cut:>3} of {n}")
-        print(f"plot: {OUT / 'turns_tradeoff.png'}")
-    if args.realtime:
-        started = time.perf_counter()
-        r = asyncio.run(realtime(settings))
-        (OUT / "turns_realtime.json").write_text(json.dumps(r, indent=1))
-        print(f"realtime ({time.perf_counter() - started:.0f} s):")
-        for name in COLUMNS:
-            print(f"  holds {name:<6} cut {r['cuts'].get(name, 0):>3} of {r['holds'].get(name, 0):>3}")
-        print(f"  dead air p50 {fmt(r['dead_air_p50'])} ms, p90 {fmt(r['dead_air_p90'])} ms; "
-              f"system p50 {fmt(r['system_p50'])} ms, p90 {fmt(r['system_p90'])} ms")
-        print(f"  false-end recoveries {r['false_ends']}, barge-ins {r['barge_ins']}; silent after resume "
-              f"p50 {fmt(r['silent_after_resume_p50'])} ms, max {fmt(r['silent_after_resume_max'])} ms")
-        print(f"  words: WER {100 * r['wer_vs_transcripts']:.1f}% vs transcripts, missed "
-              f"{r['missed_words']} of {r['reference_words']} (a whole-answer offline decode misses "
-              f"{r['missed_words_offline_decode']}), misattributed {r['misattributed_words']} "
-              f"of {r['stored_words']}")
-        for a in r["per_answer"]:
-            if a["missed"] > a["missed_offline"] or a["misattributed"]:
-                print(f"  words {a['answer']}: missed {a['missed']} (offline decode {a['missed_offline']}), "
-                      f"stored under another question {a['misattributed']}")
-        for cut in r["cut_detail"]:
-            d = cut["decision"] or {}
-            print(f"  cut {cut['answer']} hold {cut['seconds']:.2f} s ({cut['where']}): decided after "
-                  f"{cut['decided_after_s']} s, limit {d.get('limit')}, p {d.get('p')}, cue {d.get('cue')}, "
-                  f"undecoded {d.get('undecoded_s')} s, text '...{d.get('tail', '')}'; silent "
-                  f"{cut['silent_after_s']} s after resuming (VAD onset +{cut['onset_after_s']} s)")
+        print_sweep(result)
+    if channels:
+        import turns_wire
+
+        groups = speaker_groups(args.limit, args.speakers.split(",") if args.speakers else None)
+        fresh = {c: r for c in channels
+                 if (r := run_channel(c, settings, groups, machine, args.rescore)) is not None}
+        print("\nwhat the candidate heard (channels not run now: their last saved run):")
+        print(turns_wire.side_by_side(fresh))
     return 0
 
 
