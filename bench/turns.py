@@ -54,6 +54,7 @@ from typing import Any
 for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_pool, "1")
 
+import numpy as np  # noqa: E402
 from turns_score import BUCKETS, COLUMNS, SPEECH, buckets, manifest, pauses  # noqa: E402
 
 from milo_voice.calls.engines import Runtime, load_runtime  # noqa: E402
@@ -80,9 +81,12 @@ EXPECTED_WORDS = MIN_WORDS[AnswerShape.EXPLANATION]
 
 
 # -- evidence -----------------------------------------------------------------------------------
-async def extract(runtime: Runtime, entry: dict[str, Any]) -> dict[str, Any]:
-    """Edges, and at each pause the Smart Turn verdict and the live text, for one answer."""
-    samples = read_wav(SPEECH / entry["audio"])
+async def extract(runtime: Runtime, entry: dict[str, Any],
+                  samples: np.ndarray | None = None) -> dict[str, Any]:
+    """Edges, and at each pause the Smart Turn verdict and the live text, for one answer (its
+    recording, or `samples`: the same recording as another channel delivers it)."""
+    if samples is None:
+        samples = read_wav(SPEECH / entry["audio"])
     params = TurnParams()
     vad, segmenter = FrameVad(), SpeechSegmenter()
     pauses: list[dict[str, Any]] = []

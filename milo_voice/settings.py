@@ -70,16 +70,18 @@ class Settings:
     # Turn-taking: the same defaults as `dialogue.turn_policy.TurnParams` (chosen with
     # bench/turns.py --sweep; see README); tests/test_settings.py keeps the two equal. This
     # module imports nothing of ours, so calls/ builds the TurnParams when a call starts.
-    min_silence: float = 1.4
+    min_silence: float = 1.55
     """Silence (s) that ends an answer which sounds finished (Smart Turn says complete)."""
-    unsure_silence: float = 1.8
+    unsure_silence: float = 1.6
     """Silence (s) that ends an answer with no evidence either way."""
     max_silence: float = 4.0
     """Silence (s) that ends an answer that sounds unfinished ("and", "um", too short)."""
-    closing_silence: float = 0.9
-    """Silence (s) after an explicit closing ("that's it") or a question back."""
-    rhythm_cap: float = 2.4
-    """Most (s) the candidate's own pausing rhythm can raise the unsure wait to."""
+    closing_silence: float = 1.55
+    """Silence (s) after an explicit closing ("that's it") or a question back (the default: no sooner
+    than `min_silence`; a shorter one replies sooner but cut unseen voices in pauses under 1.5 s)."""
+    rhythm_cap: float = 0.0
+    """Most (s) the candidate's own pausing rhythm can raise the unsure wait to (0: off, the default,
+    by cross-validation: over one long interview it raised every wait to the cap)."""
     thinking_silence: float = 12.0
     """Silence (s) before the candidate has said anything, before the interviewer checks in."""
     turn_threshold: float = 0.7

@@ -20,7 +20,7 @@ def test_an_empty_environment_gives_the_offline_defaults() -> None:
     assert settings.database_url.startswith("sqlite:///")
     assert settings.llm_enabled is False
     assert settings.llm_api_key == ""
-    assert (settings.min_silence, settings.max_silence, settings.vad_mode) == (1.4, 4.0, 2)
+    assert (settings.min_silence, settings.max_silence, settings.vad_mode) == (1.55, 4.0, 2)
     assert server_turn_params(settings) == TurnParams()  # one source of truth for the defaults
     assert settings.base_url == "http://127.0.0.1:8000"
 

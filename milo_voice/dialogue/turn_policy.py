@@ -34,13 +34,13 @@ from milo_voice.media.types import SpeechEdge
 class TurnParams:
     """Patience settings, in seconds of silence after the candidate's last speech."""
 
-    min_silence: float = 1.4
+    min_silence: float = 1.55
     """Ends an answer that sounds finished (Smart Turn P >= turn_threshold, nothing unfinished)."""
-    unsure_silence: float = 1.8
+    unsure_silence: float = 1.6
     """Ends an answer with no evidence either way (Smart Turn below the threshold, or not in yet)."""
     max_silence: float = 4.0
     """Ends any answer, whatever the evidence: the wait for an answer that sounds unfinished."""
-    closing_silence: float = 0.9
+    closing_silence: float = 1.55
     """Ends an answer that closes explicitly ("that's it") or asks a question back."""
     question_min_p: float = 0.3
     """A question back counts only when Smart Turn has answered and does not hear the pause as
@@ -51,7 +51,7 @@ class TurnParams:
     """Seconds added to that pause: the wait is just longer than their usual long pause."""
     rhythm_min_pauses: int = 3
     """Resumed pauses (>= 0.5 s) needed before the rhythm counts."""
-    rhythm_cap: float = 2.4
+    rhythm_cap: float = 0.0
     """The rhythm raises the wait to at most this (s): a candidate who pauses 4 s between sentences
     is still answered within this, and then resumes the answer if they were not done."""
     thinking_silence: float = 12.0

@@ -85,3 +85,25 @@ def frames(samples: np.ndarray, *, start: float = 0.0) -> Iterator[AudioChunk]:
         if len(piece) < FRAME_SAMPLES:
             piece = np.concatenate([piece, np.zeros(FRAME_SAMPLES - len(piece), np.int16)])
         yield AudioChunk(piece.astype("<i2").tobytes(), SAMPLE_RATE, start + offset / SAMPLE_RATE)
+
+
+LEAD_FLOOR_DBFS = -60.0
+"""Audio quieter than this (5 ms RMS, dB full scale) before the first sound is dropped from a line."""
+LEAD_KEEP = 0.005
+"""Seconds kept before the first sound, so its onset is never clipped."""
+
+
+def trim_leading_silence(samples: np.ndarray, rate: int = SAMPLE_RATE) -> np.ndarray:
+    """`samples` without the near-silence before their first sound (Piper starts each line with
+    40-60 ms of it, which the candidate would otherwise wait through as dead air)."""
+    window = max(1, int(rate * 0.005))
+    whole = len(samples) // window
+    if whole == 0:
+        return samples
+    blocks = samples[: whole * window].astype(np.float64).reshape(whole, window)
+    level = np.sqrt(np.mean(blocks**2, axis=1))
+    loud = np.flatnonzero(level >= 32768 * 10 ** (LEAD_FLOOR_DBFS / 20))
+    if len(loud) == 0:
+        return samples
+    start = max(0, int(loud[0]) * window - int(rate * LEAD_KEEP))
+    return samples[start:]

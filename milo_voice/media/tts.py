@@ -30,7 +30,7 @@ from piper.config import PiperConfig
 
 from milo_voice.errors import BadMedia, EngineUnavailable, ModelMissing
 from milo_voice.media.model_files import resolve_piper_voice
-from milo_voice.media.pcm import read_wav, resample, write_wav
+from milo_voice.media.pcm import read_wav, resample, trim_leading_silence, write_wav
 from milo_voice.media.types import SAMPLE_RATE
 from milo_voice.settings import Settings
 
@@ -178,7 +178,7 @@ class TtsCache:
         if not path.is_file():
             return None
         try:
-            return read_wav(path)
+            return trim_leading_silence(read_wav(path))
         except BadMedia:
             log.warning("tts.cache_unreadable", extra={"file": path.name})
             path.unlink(missing_ok=True)
@@ -191,7 +191,7 @@ class TtsCache:
             return cached
         samples = self.engine.synthesize(normalise_text(text))
         self._store(self.path_for(text), samples)
-        return samples
+        return trim_leading_silence(samples)
 
     def prerender(self, lines: Iterable[str]) -> int:
         """Render every line not yet cached; returns how many were synthesised."""

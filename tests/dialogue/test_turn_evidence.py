@@ -12,7 +12,20 @@ from milo_voice.dialogue.turn_policy import Decision, Rhythm, TurnParams, TurnPo
 from milo_voice.errors import ConfigError
 from milo_voice.media.vad import SpeechEdge
 
-PARAMS = TurnParams()
+PARAMS = TurnParams(closing_silence=0.9, rhythm_cap=2.4)
+"""Every mechanism switched on. The defaults turn the closing shortcut and the rhythm off (chosen
+by leave-one-speaker-out cross-validation, bench/turns_cv.py): see the test right below."""
+
+
+def test_by_default_no_evidence_replies_sooner_than_min_silence_or_waits_on_rhythm() -> None:
+    defaults = TurnParams()
+    turn = TurnPolicy(defaults, listening_since=0.0, rhythm=Rhythm([2.0, 2.2, 2.4, 2.1]))
+    turn.on_edge(SpeechEdge(True, 1.0))
+    turn.on_edge(SpeechEdge(False, 5.0))
+    turn.on_text("I led the migration. That's it.")
+    assert turn.silence_limit() == defaults.min_silence >= 1.5  # an explicit closing: no sooner
+    turn.on_text("We moved the team over to the new system in March")
+    assert turn.silence_limit() == defaults.unsure_silence  # a pausing candidate: no longer
 
 
 def answered(text: str, *, p: float | None = 0.9, expected_words: int = 0, patience: float = 1.0,
@@ -122,7 +135,7 @@ def test_patience_scales_every_limit() -> None:
 
 def test_a_closing_never_waits_longer_than_a_finished_pause_and_the_rhythm_never_past_max() -> None:
     """Limits set lower than the closing/rhythm defaults (quick test settings) stay consistent."""
-    params = TurnParams(min_silence=0.5, unsure_silence=0.8, max_silence=1.0)
+    params = TurnParams(min_silence=0.5, unsure_silence=0.8, max_silence=1.0, rhythm_cap=2.4)
     turn = TurnPolicy(params, listening_since=0.0, rhythm=Rhythm([4.0, 4.0, 4.0]))
     turn.on_edge(SpeechEdge(True, 1.0))
     turn.on_edge(SpeechEdge(False, 5.0))

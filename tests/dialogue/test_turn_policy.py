@@ -291,7 +291,7 @@ def test_the_wait_after_real_speech_is_between_min_and_max_silence(
 
 
 def test_a_run_that_transcribed_to_nothing_does_not_restart_the_silence_clock() -> None:
-    params = TurnParams(min_silence=1.0, max_silence=3.0)
+    params = TurnParams(min_silence=1.0, unsure_silence=1.8, max_silence=3.0)
     policy = TurnPolicy(params, listening_since=0.0)
     policy.on_edge(SpeechEdge(True, 1.0))
     policy.on_edge(SpeechEdge(False, 5.0))  # real speech, then a pause at 5.0
@@ -306,7 +306,7 @@ def test_a_run_that_transcribed_to_nothing_does_not_restart_the_silence_clock() 
 def test_noise_bursts_whose_verdicts_come_late_are_all_wound_back() -> None:
     """Room-noise bursts a few tenths of a second apart: each decode comes back empty only after
     the next burst has begun. Once the last is known to be noise, the clock runs from the speech."""
-    params = TurnParams(min_silence=1.0, max_silence=3.0)
+    params = TurnParams(min_silence=1.0, unsure_silence=1.8, max_silence=3.0)
     policy = TurnPolicy(params, listening_since=0.0)
     policy.on_edge(SpeechEdge(True, 1.0))
     policy.on_edge(SpeechEdge(False, 5.0))  # real speech, then a pause at 5.0
@@ -323,7 +323,7 @@ def test_noise_bursts_whose_verdicts_come_late_are_all_wound_back() -> None:
 
 
 def test_a_late_noise_verdict_does_not_wind_back_real_speech_that_followed() -> None:
-    params = TurnParams(min_silence=1.0, max_silence=3.0)
+    params = TurnParams(min_silence=1.0, unsure_silence=1.8, max_silence=3.0)
     policy = TurnPolicy(params, listening_since=0.0)
     policy.on_edge(SpeechEdge(True, 1.0))
     policy.on_edge(SpeechEdge(False, 5.0))

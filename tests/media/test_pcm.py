@@ -14,7 +14,7 @@ import pytest
 from conftest import SPEECH
 
 from milo_voice.errors import BadMedia
-from milo_voice.media.pcm import frames, read_wav, resample, to_float, to_int16
+from milo_voice.media.pcm import frames, read_wav, resample, to_float, to_int16, trim_leading_silence
 from milo_voice.media.types import FRAME_SAMPLES, SAMPLE_RATE
 
 CLIP = SPEECH / "clips" / "librispeech_1688-142285-0000.wav"
@@ -187,3 +187,17 @@ def test_float_conversion_round_trips_and_clips() -> None:
     assert np.all((floats >= -1.0) & (floats < 1.0))
     assert np.abs(to_int16(floats).astype(np.int32) - samples).max() <= 1
     assert list(to_int16(np.array([-2.0, 2.0]))) == [-32768, 32767]
+
+
+def test_the_quiet_before_a_line_is_trimmed_but_never_its_first_sound() -> None:
+    rng = np.random.default_rng(3)
+    hiss = rng.normal(0, 3, 960).astype(np.int16)  # 60 ms at about -80 dBFS, as Piper starts a line
+    t = np.arange(3200) / SAMPLE_RATE
+    onset = (np.linspace(0, 1, 3200) * 6000 * np.sin(2 * np.pi * 220 * t)).astype(np.int16)  # a soft attack
+    trimmed = trim_leading_silence(np.concatenate([hiss, onset]))
+    dropped = 960 + 3200 - len(trimmed)
+    assert 0.04 * SAMPLE_RATE <= dropped <= 960  # most of the quiet goes, none of the line
+    assert np.array_equal(trimmed[-3200:], onset)
+    silent = np.zeros(1600, np.int16)
+    assert np.array_equal(trim_leading_silence(silent), silent)  # nothing audible: left alone
+    assert len(trim_leading_silence(onset)) == len(onset)

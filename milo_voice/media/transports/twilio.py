@@ -8,6 +8,12 @@ only then does audio count as heard (`on_played`), and `playing_until` includes 
 sent but not yet acknowledged. The websocket sits behind `MessageSocket`, so this module knows
 nothing of Starlette or `web`.
 
+Silencing the interviewer (`duck(0)`, when the candidate may be resuming a held answer) does not
+send silent frames: Twilio would still play the `lead` it holds, and the candidate would hear the
+reply go on for 100-150 ms after they resumed. Instead the sender pauses, sends `clear`, and puts
+every frame Twilio had not yet confirmed as played back at the head of the queue; lifting the
+mute plays on from there (at worst a mark's worth, 100 ms, is heard twice), a stop clears it.
+
 Bad input never ends the call by itself: a malformed message is logged and skipped. The stream
 is closed with code 1008 and a reason only when it cannot be a real Twilio stream: anything but
 `connected` before `start`, more than `max_bad_messages` bad messages, or a message flood.
@@ -20,6 +26,7 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -38,6 +45,15 @@ PHONE_FRAME = 160
 """Samples (= mu-law bytes) in 20 ms at 8 kHz."""
 CLOSE_POLICY = 1008
 """Websocket close code for a peer that broke the protocol (RFC 6455 "policy violation")."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Sent:
+    """One outbound frame on its way: as heard (at the gain it was sent with), and as queued."""
+
+    heard: bytes
+    pcm: bytes
+    phone: bytes
 
 
 class TwilioStreamTransport:
@@ -80,8 +96,11 @@ class TwilioStreamTransport:
         self._consumed_now = 0.0  # end of the latest frame handed to the consumer (s)
         self._unsent: deque[tuple[bytes, bytes]] = deque()  # (16 kHz pcm, mu-law) per 20 ms
         self._ducker = Ducker()
-        self._group: list[bytes] = []  # sent frames not yet followed by a mark
-        self._pending: dict[str, list[bytes]] = {}  # mark name -> 16 kHz frames it acknowledges
+        self._group: list[_Sent] = []  # sent frames not yet followed by a mark
+        self._pending: dict[str, list[_Sent]] = {}  # mark name -> frames it acknowledges
+        self._paused = False
+        """Silenced: nothing is sent until the gain comes back (or a clear)."""
+        self._hush_generation = -1
         self._unacked = 0
         self._cancelled: set[str] = set()
         self._heard_in_utterance = 0
@@ -163,6 +182,7 @@ class TwilioStreamTransport:
         idle = self._idle()
         self._generation += 1
         self._unsent.clear()
+        self._paused = False
         self._ducker.reset()  # Twilio drops what it holds at once (no fade on the phone line)
         self._group = []
         self._cancelled.update(self._pending)
@@ -181,7 +201,33 @@ class TwilioStreamTransport:
         return self._consumed_now + queued * FRAME_SECONDS
 
     def duck(self, gain: float) -> None:
+        if gain <= 0.0:
+            if not self._paused:
+                self._paused = True
+                self._tasks.append(asyncio.ensure_future(self._hush()))
+            return
+        if self._paused:  # play on from what the caller had not heard, fading in over one frame
+            self._paused = False
+            self._ducker.gain = 0.0
+            self._wake.set()
         self._ducker.duck(gain)
+
+    async def _hush(self) -> None:
+        """Stop the caller hearing the reply now: `clear` what Twilio holds and keep it to play later."""
+        if self.start is None or self._closed or not (self._group or self._pending):
+            return
+        self._generation += 1
+        self._hush_generation = self._generation
+        unheard = [f for frames in self._pending.values() for f in frames] + self._group
+        self._cancelled.update(self._pending)
+        self._pending.clear()
+        self._group = []
+        self._unacked = 0
+        self._unsent.extendleft((f.pcm, f.phone) for f in reversed(unheard))
+        self._paced_until = 0.0
+        with contextlib.suppress(TransportClosed):
+            await self._send(tp.to_json(tp.Clear(self.start.stream_sid)))
+        log.debug("twilio.hushed", extra={"frames": len(unheard)})
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
         if self._closed:
@@ -313,14 +359,14 @@ class TwilioStreamTransport:
         if self._idle():
             self._drained.set()
 
-    def _heard(self, frames: list[bytes]) -> None:
+    def _heard(self, frames: list[_Sent]) -> None:
         """The caller has heard `frames`, which ended about now on the call's timeline."""
         self._heard_in_utterance += len(frames)
-        for i, pcm in enumerate(frames):
+        for i, frame in enumerate(frames):
             at = max(self._media_now - (len(frames) - i) * FRAME_SECONDS, self._heard_end)
             self._heard_end = at + FRAME_SECONDS
             if self.on_played is not None:
-                self.on_played(AudioChunk(pcm, SAMPLE_RATE, round(at, 6)))
+                self.on_played(AudioChunk(frame.heard, SAMPLE_RATE, round(at, 6)))
 
     # -- paced sender --------------------------------------------------------------------------
     def _idle(self) -> bool:
@@ -335,7 +381,7 @@ class TwilioStreamTransport:
         assert start is not None
         try:
             while not self._closed:
-                if not self._unsent:
+                if not self._unsent or self._paused:
                     self._wake.clear()
                     await self._wake.wait()
                     continue
@@ -346,14 +392,16 @@ class TwilioStreamTransport:
                     await asyncio.sleep(ahead - self.limits.lead)
                     continue
                 generation = self._generation
-                pcm, phone = self._unsent.popleft()
-                pcm, phone = self._at_gain(pcm, phone)
+                original = self._unsent.popleft()
+                pcm, phone = self._at_gain(*original)
                 self._paced_until += FRAME_SECONDS
                 await self._send(tp.to_json(tp.Media(phone, track="outbound", stream_sid=start.stream_sid),
                                             outbound=True))
-                if generation != self._generation:
-                    continue  # a clear() came while this frame was on its way: it is dropped
-                self._group.append(pcm)
+                if generation != self._generation:  # a clear came while this frame was on its way
+                    if self._paused and self._generation == self._hush_generation:
+                        self._unsent.appendleft(original)  # hushed, not stopped: it plays later
+                    continue
+                self._group.append(_Sent(pcm, *original))
                 if len(self._group) >= self.limits.mark_every or not self._unsent:
                     await self._send_mark(start.stream_sid)
         except TransportClosed:

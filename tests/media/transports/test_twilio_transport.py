@@ -257,6 +257,68 @@ def test_ducking_lowers_the_audio_not_yet_sent_to_twilio() -> None:
     run(go)
 
 
+def test_silencing_clears_what_twilio_holds_and_plays_it_later_if_the_mute_is_lifted() -> None:
+    async def go() -> None:
+        now = [0.0]
+        transport, sock = await opened(clock=lambda: now[0])
+        played: list[AudioChunk] = []
+        transport.on_played = played.append
+        audio = tone(300, 0.6, 16000)
+        await transport.play(AudioChunk(audio.tobytes(), 16000, 0.0))
+        await sock.until(lambda: len(sock.of("media")) >= 6)  # 120 ms ahead, one mark so far
+        marks = [m["mark"]["name"] for m in sock.of("mark")]  # type: ignore[index]
+        sock.feed("mark", mark={"name": marks[0]})  # the first 100 ms were heard
+        await asyncio.sleep(0.05)
+        assert len(played) == 5
+        transport.duck(0.0)  # the candidate may be going on with their answer: silence, now
+        await sock.until(lambda: len(sock.of("clear")) == 1)
+        sent = len(sock.of("media"))
+        for step in range(1, 4):  # time passes: nothing more is sent while silenced
+            now[0] = 0.1 * step + 0.001
+            await asyncio.sleep(0.02)
+        assert len(sock.of("media")) == sent
+        assert transport.playing_until() == pytest.approx(0.5)  # the unheard 500 ms still to play
+        for name in marks[1:]:
+            sock.feed("mark", mark={"name": name})  # echoed for the cleared audio: not heard
+        await asyncio.sleep(0.02)
+        assert len(played) == 5
+        transport.duck(1.0)  # a noise burst after all: play on from what was not heard
+        for step in range(1, 8):
+            now[0] = 0.3 + 0.1 * step + 0.001
+            await asyncio.sleep(0.03)
+        assert len(sock.of("media")) == sent + 25  # the 25 frames not heard, once each
+        resent = [base64.b64decode(m["media"]["payload"]) for m in sock.of("media")[sent:]]  # type: ignore[index]
+        first = [base64.b64decode(m["media"]["payload"]) for m in sock.of("media")[5:sent]]  # type: ignore[index]
+        assert resent[1 : len(first)] == first[1:]  # frame 6 on, as first sent (the first fades in)
+        assert peak_of(resent[0]) < peak_of(resent[1])
+        await transport.close()
+
+    run(go)
+
+
+def test_silencing_then_a_stop_sends_nothing_more() -> None:
+    async def go() -> None:
+        now = [0.0]
+        transport, sock = await opened(clock=lambda: now[0])
+        await transport.play(AudioChunk(tone(300, 0.6, 16000).tobytes(), 16000, 0.0))
+        await sock.until(lambda: len(sock.of("media")) >= 6)
+        transport.duck(0.0)
+        await sock.until(lambda: len(sock.of("clear")) == 1)
+        assert await transport.clear() == 0.0  # the reply is stopped: nothing of it was heard
+        sent = len(sock.of("media"))
+        transport.duck(1.0)
+        now[0] = 1.0
+        await asyncio.sleep(0.05)
+        assert len(sock.of("media")) == sent and transport.playing_until() == pytest.approx(0.0)
+        await transport.close()
+
+    run(go)
+
+
+def peak_of(payload: bytes) -> int:
+    return int(np.abs(mulaw.decode(payload).astype(np.int32)).max())
+
+
 def test_the_message_budget_allows_a_burst_then_the_rate_and_refuses_a_flood() -> None:
     budget = MessageBudget(rate=50, burst=3)
     assert [budget.take(0.0) for _ in range(4)] == [True, True, True, False]
