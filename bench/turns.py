@@ -8,7 +8,9 @@ separates two of them: `pauses`, in bench/turns_score.py):
     .venv/bin/python bench/turns.py --channel file     # the real pipeline in real time (= --realtime)
     .venv/bin/python bench/turns.py --channel phone    # the real app, a fake Twilio caller, real time
 
-`--limit N` (first N speakers) or `--speakers a,b` runs a channel on fewer speakers; `--rescore
+`--limit N` (first N speakers) or `--speakers a,b` runs a channel on fewer speakers, `--one-interview
+N` plays the first N answers as one interview (one candidate, many voices: the rhythm, when on,
+learns across them); `--rescore
 CALLS` scores a channel's saved calls again (bench/out/turns-phone-*/calls.json, turns-*-calls.json).
 
 `--sweep` first runs the real evidence extractors once per answer, exactly as a session does at
@@ -510,7 +512,7 @@ def run_channel(channel: str, settings: Settings, groups: dict[str, list[dict[st
         print_realtime(r, time.perf_counter() - started)
         wire = r["wire"]
     else:
-        wire = turns_wire.summarise_calls(turns_wire.run_phone(groups, settings))
+        wire = turns_wire.summarise_calls(getattr(turns_wire, f"run_{channel}")(groups, settings))
     wall = time.perf_counter() - started
     if rescore is not None:  # the calls' own time
         wall = sum(c["wall_s"] for c in json.loads(rescore.read_text()))
@@ -536,6 +538,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--realtime", action="store_true", help="the same as --channel file")
     parser.add_argument("--limit", type=int, help="only the first N speakers (manifest order)")
     parser.add_argument("--speakers", help="only these speakers (comma-separated ids)")
+    parser.add_argument("--one-interview", type=int, metavar="N",
+                        help="the first N answers (manifest order, several speakers) as one interview, "
+                             "as the outside measurement played them")
     parser.add_argument("--rescore", type=Path, help="score a run's saved calls (its calls.json) again")
     parser.add_argument("--refresh", action="store_true", help="recompute the cached evidence")
     args = parser.parse_args(argv)
@@ -560,6 +565,8 @@ def main(argv: list[str] | None = None) -> int:
         import turns_wire
 
         groups = speaker_groups(args.limit, args.speakers.split(",") if args.speakers else None)
+        if args.one_interview:
+            groups = {f"first-{args.one_interview}": manifest()[: args.one_interview]}
         fresh = {c: r for c in channels
                  if (r := run_channel(c, settings, groups, machine, args.rescore)) is not None}
         print("\nwhat the candidate heard (channels not run now: their last saved run):")

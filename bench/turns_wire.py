@@ -12,7 +12,11 @@
   plays the speaker's answers in manifest order. Calls run one after another.
 - file: bench/turns.py's realtime mode (`simulate` over `FileTransport`); the frames that
   transport plays are what the candidate heard.
-- webrtc: not yet (there is no fake WebRTC caller that logs what it heard).
+- webrtc: the same app and interviews, and one browser call per speaker from an aiortc peer
+  (bench/turns_webrtc.py): POST /api/rtc/{token}/offer and the control data channel as the page
+  does, Opus at 48 kHz in 20 ms frames in real time, the fake Twilio caller's answer rules; every
+  received interviewer frame logged at its arrival. The session's events are moved onto the call's
+  clock by finding each answer in the session's recording.
 
 Every channel is scored the same way from what the caller heard (bench/turns_score.py): the
 interviewer audible inside a labelled pause, per pause length and kind; how long each talk-over
@@ -51,7 +55,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 OUT = REPO / "bench" / "out"
 CHANNELS = ("phone", "file", "webrtc")
-NOT_YET = {"webrtc": "not yet: no fake WebRTC caller that logs what it heard (issue 15, later)"}
+NOT_YET: dict[str, str] = {}
+"""Channels not built yet, with the reason."""
 
 from fakes.twilio_caller import CallerAnswer, FakeTwilioCall  # noqa: E402
 from turns_score import (  # noqa: E402
@@ -305,6 +310,13 @@ def run_phone(groups: dict[str, list[dict[str, Any]]], settings: Settings) -> li
                   f"bad messages {len(log.bad_messages)}", file=sys.stderr, flush=True)
     save_calls(tmp / "calls.json", calls)
     return calls
+
+
+def run_webrtc(groups: dict[str, list[dict[str, Any]]], settings: Settings) -> list[HeardCall]:
+    """One aiortc browser call per speaker against the real app, one after another (bench/turns_webrtc.py)."""
+    import turns_webrtc
+
+    return turns_webrtc.run_webrtc(groups, settings)
 
 
 def save_calls(path: Path, calls: list[HeardCall]) -> None:

@@ -126,8 +126,12 @@ def test_the_rhythm_counts_only_once_there_are_enough_pauses_and_never_exceeds_i
 
 
 # -- question context -------------------------------------------------------------------------
-def test_patience_scales_every_limit() -> None:
-    assert answered("Ten years.", patience=0.8).silence_limit() == pytest.approx(0.8 * PARAMS.min_silence)
+def test_patience_scales_every_limit_but_never_below_min_silence() -> None:
+    # A short-fact question (0.8) replies no sooner than a finished-sounding pause allows: a 1.16 s
+    # natural pause was talked into at 0.8 x 1.55 s on the phone.
+    assert answered("Ten years.", patience=0.8).silence_limit() == PARAMS.min_silence
+    assert answered("Ten years.", p=0.2, patience=0.8).silence_limit() == PARAMS.min_silence
+    assert answered("and", patience=0.8).silence_limit() == pytest.approx(0.8 * PARAMS.max_silence)
     assert answered("and", patience=1.2).silence_limit() == pytest.approx(1.2 * PARAMS.max_silence)
     with pytest.raises(ConfigError):
         TurnPolicy(PARAMS, listening_since=0.0, patience=0.0)

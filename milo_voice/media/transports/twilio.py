@@ -8,11 +8,8 @@ only then does audio count as heard (`on_played`), and `playing_until` includes 
 sent but not yet acknowledged. The websocket sits behind `MessageSocket`, so this module knows
 nothing of Starlette or `web`.
 
-Silencing the interviewer (`duck(0)`, when the candidate may be resuming a held answer) does not
-send silent frames: Twilio would still play the `lead` it holds, and the candidate would hear the
-reply go on for 100-150 ms after they resumed. Instead the sender pauses, sends `clear`, and puts
-every frame Twilio had not yet confirmed as played back at the head of the queue; lifting the
-mute plays on from there (at worst a mark's worth, 100 ms, is heard twice), a stop clears it.
+`duck(0)` pauses the sender and `clear`s what Twilio holds, to play on if the mute is lifted
+(see phone_playout.py).
 
 Bad input never ends the call by itself: a malformed message is logged and skipped. The stream
 is closed with code 1008 and a reason only when it cannot be a real Twilio stream: anything but
@@ -26,15 +23,16 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from milo_voice.errors import BadMedia, ProtocolViolation, TransportClosed
 from milo_voice.media import mulaw
-from milo_voice.media.ducking import Ducker, ramp
-from milo_voice.media.halfband import Downsampler, Upsampler
+from milo_voice.media.ducking import Ducker
+from milo_voice.media.halfband import Downsampler
 from milo_voice.media.transports import twilio_protocol as tp
+from milo_voice.media.transports.phone_framer import PhoneFramer
+from milo_voice.media.transports.phone_playout import SentFrame, at_gain
 from milo_voice.media.transports.twilio_limits import MessageBudget, StreamLimits
 from milo_voice.media.transports.websocket import MessageSocket
 from milo_voice.media.types import FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
@@ -45,15 +43,6 @@ PHONE_FRAME = 160
 """Samples (= mu-law bytes) in 20 ms at 8 kHz."""
 CLOSE_POLICY = 1008
 """Websocket close code for a peer that broke the protocol (RFC 6455 "policy violation")."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Sent:
-    """One outbound frame on its way: as heard (at the gain it was sent with), and as queued."""
-
-    heard: bytes
-    pcm: bytes
-    phone: bytes
 
 
 class TwilioStreamTransport:
@@ -88,16 +77,14 @@ class TwilioStreamTransport:
         self._drained.set()
         self._clock = clock
         self._frames: asyncio.Queue[AudioChunk | None] = asyncio.Queue()
-        self._up, self._down = Upsampler(), Downsampler()
-        self._in_pending = np.zeros(0, np.int16)
-        self._in_samples8 = 0  # phone samples received since the stream started (timestamps' clock)
-        self._produced = 0  # internal frames made since the clock base
+        self._down = Downsampler()
+        self._framer = PhoneFramer(max_gap_fill=self.limits.max_gap_fill)
         self._media_now = 0.0  # end of the latest inbound frame (s)
         self._consumed_now = 0.0  # end of the latest frame handed to the consumer (s)
         self._unsent: deque[tuple[bytes, bytes]] = deque()  # (16 kHz pcm, mu-law) per 20 ms
         self._ducker = Ducker()
-        self._group: list[_Sent] = []  # sent frames not yet followed by a mark
-        self._pending: dict[str, list[_Sent]] = {}  # mark name -> frames it acknowledges
+        self._group: list[SentFrame] = []  # sent frames not yet followed by a mark
+        self._pending: dict[str, list[SentFrame]] = {}  # mark name -> frames it acknowledges
         self._paused = False
         """Silenced: nothing is sent until the gain comes back (or a clear)."""
         self._hush_generation = -1
@@ -264,7 +251,7 @@ class TwilioStreamTransport:
             if item is None:
                 self._frames.put_nowait(None)
                 break
-        self._produced = 0
+        self._framer.restart()
         self._media_now = self._consumed_now = self._heard_end = 0.0
 
     # -- reader ------------------------------------------------------------------------------
@@ -318,29 +305,14 @@ class TwilioStreamTransport:
         return False
 
     def _on_media(self, media: tp.Media) -> None:
-        gap_ms = media.timestamp - self._in_samples8 // 8
-        if gap_ms > 2 * FRAME_SECONDS * 1000:  # lost media: keep the timeline in step with the call
-            fill = min(gap_ms / 1000, self.limits.max_gap_fill)
-            self._add_phone_samples(np.zeros(int(fill * tp.SAMPLE_RATE), np.int16))
-            log.info("twilio.gap_filled", extra={"ms": round(fill * 1000)})
-        self._add_phone_samples(mulaw.decode(media.payload))
-
-    def _add_phone_samples(self, samples: np.ndarray) -> None:
-        self._in_samples8 += len(samples)
-        pcm = np.concatenate([self._in_pending, self._up.process(samples)])
-        whole = len(pcm) // FRAME_SAMPLES
-        for i in range(whole):
-            start = self._produced * FRAME_SECONDS
-            self._produced += 1
-            frame = pcm[i * FRAME_SAMPLES : (i + 1) * FRAME_SAMPLES].astype("<i2").tobytes()
+        for chunk in self._framer.push(media.payload, media.timestamp):
             if self._frames.qsize() >= self.limits.max_backlog:
                 self._frames.get_nowait()
                 self.dropped_frames += 1
                 if self.dropped_frames == 1:
                     log.warning("twilio.inbound_backlog_dropped")
-            self._frames.put_nowait(AudioChunk(frame, SAMPLE_RATE, start))
-            self._media_now = start + FRAME_SECONDS
-        self._in_pending = pcm[whole * FRAME_SAMPLES :]
+            self._frames.put_nowait(chunk)
+            self._media_now = chunk.end
 
     def _on_mark(self, name: str) -> None:
         if name in self._cancelled:  # echoed for audio a `clear` dropped: never heard
@@ -359,7 +331,7 @@ class TwilioStreamTransport:
         if self._idle():
             self._drained.set()
 
-    def _heard(self, frames: list[_Sent]) -> None:
+    def _heard(self, frames: list[SentFrame]) -> None:
         """The caller has heard `frames`, which ended about now on the call's timeline."""
         self._heard_in_utterance += len(frames)
         for i, frame in enumerate(frames):
@@ -393,7 +365,7 @@ class TwilioStreamTransport:
                     continue
                 generation = self._generation
                 original = self._unsent.popleft()
-                pcm, phone = self._at_gain(*original)
+                pcm, phone = at_gain(self._ducker, *original)
                 self._paced_until += FRAME_SECONDS
                 await self._send(tp.to_json(tp.Media(phone, track="outbound", stream_sid=start.stream_sid),
                                             outbound=True))
@@ -401,7 +373,7 @@ class TwilioStreamTransport:
                     if self._paused and self._generation == self._hush_generation:
                         self._unsent.appendleft(original)  # hushed, not stopped: it plays later
                     continue
-                self._group.append(_Sent(pcm, *original))
+                self._group.append(SentFrame(pcm, *original))
                 if len(self._group) >= self.limits.mark_every or not self._unsent:
                     await self._send_mark(start.stream_sid)
         except TransportClosed:
@@ -413,14 +385,6 @@ class TwilioStreamTransport:
                 self._frames.put_nowait(None)
                 self.ended.set()
                 self._drained.set()
-
-    def _at_gain(self, pcm: bytes, phone: bytes) -> tuple[bytes, bytes]:
-        """A frame about to be sent, at the ducking gain (Twilio plays what it already holds as is)."""
-        start, end = self._ducker.step()
-        if start == end == 1.0:
-            return pcm, phone
-        scaled = ramp(mulaw.decode(phone).astype("<i2").tobytes(), start, end)
-        return ramp(pcm, start, end), mulaw.encode(np.frombuffer(scaled, dtype="<i2"))
 
     async def _send_mark(self, stream_sid: str) -> None:
         self._marks_sent += 1
