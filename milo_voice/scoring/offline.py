@@ -4,7 +4,7 @@ For a scored criterion it measures *coverage*: the share of the full-marks ancho
 (stemmed; anchor 5 plus the criterion's keywords) that the answer uses. Words the question itself
 contains count half, since repeating the question shows little. When exactly one of answer and
 anchor is negated, coverage is cut to 70% (it may say the opposite). Measured on SemEval-2013
-Task 7 (bench/scoring.py) these choices beat TF-IDF cosine on every corpus and test set.
+Task 7 (bench/grading.py) these choices beat TF-IDF cosine on every corpus and test set.
 The rationale lists the words found and missing, so a recruiter can check every point by eye.
 """
 

@@ -29,7 +29,7 @@ from milo_voice.web.app import create_app
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.interviews import Interviews
 
-sys.path.insert(0, str(REPO / "bench"))
+sys.path.append(str(REPO / "bench"))
 
 import turns_webrtc
 import turns_webrtc_clock as clock

@@ -1,4 +1,4 @@
-"""The outreach bench (bench/outreach.py) at a small size: 200 candidates planned and dispatched
+"""The outreach bench (bench/outreach_bench.py) at a small size: 200 candidates planned and dispatched
 against the loopback SMTP server and Twilio, every planned message received exactly once, and the
 JSON carrying the figures the bench reports (plan time, messages per second by channel, memory)."""
 
@@ -12,7 +12,7 @@ from types import ModuleType
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "outreach.py"
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "outreach_bench.py"
 CANDIDATES = 200
 
 

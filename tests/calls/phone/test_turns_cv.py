@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "bench"))
+sys.path.append(str(Path(__file__).resolve().parents[3] / "bench"))
 
 import turns_cv
 from turns_score import Pause

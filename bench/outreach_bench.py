@@ -34,9 +34,9 @@ tests/fakes binds it, every answer waits ~40 ms for a delayed ACK, a cost of the
 the SMS channel (`--fake-as-is` measures with it). Logging is not configured, so the worker's
 per-message INFO records are dropped cheaply (a server logs them as JSON).
 
-    .venv/bin/python bench/outreach.py                           # 10,000 candidates, one run
-    .venv/bin/python bench/outreach.py --candidates 10000 --runs 3
-    .venv/bin/python bench/outreach.py --candidates 200 --runs 1 --json /tmp/outreach.json
+    .venv/bin/python bench/outreach_bench.py                           # 10,000 candidates, one run
+    .venv/bin/python bench/outreach_bench.py --candidates 10000 --runs 3
+    .venv/bin/python bench/outreach_bench.py --candidates 200 --runs 1 --json /tmp/outreach.json
 
 Writes JSON to bench/out/outreach-<YYYYmmdd-HHMMSS>.json unless --json says where.
 """

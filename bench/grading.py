@@ -8,8 +8,8 @@ Each item becomes a one-criterion rubric whose full-marks anchor is the referenc
 over Beetle's several references). The offline scorer's value is its coverage (its 1-5 score is
 1 + round(4 x coverage)); the LLM scorer's value is its 1-5 score.
 
-    .venv/bin/python bench/scoring.py                      # offline scorer, all 7,093 items
-    .venv/bin/python bench/scoring.py --llm-url http://127.0.0.1:8080/v1 --llm-model NAME --limit 100
+    .venv/bin/python bench/grading.py                      # offline scorer, all 7,093 items
+    .venv/bin/python bench/grading.py --llm-url http://127.0.0.1:8080/v1 --llm-model NAME --limit 100
 """
 
 from __future__ import annotations
