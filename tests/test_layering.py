@@ -106,7 +106,7 @@ def test_relative_and_from_imports_resolve_to_absolute_modules(tmp_path: Path) -
 
 # -- the rules ---------------------------------------------------------------------------
 
-ROOMS = ("store", "media", "dialogue", "scoring", "outreach", "workspace", "calls", "web")
+ROOMS = ("store", "media", "dialogue", "scoring", "outreach", "intake", "workspace", "calls", "web")
 LEAVES = ("errors", "log", "settings")
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "store": (),
@@ -114,9 +114,10 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "dialogue": ("media",),  # only its interfaces: see test_dialogue_sees_only_media_interfaces
     "scoring": ("store",),
     "outreach": ("store",),
-    "workspace": ("store", "dialogue", "scoring", "outreach"),
-    "calls": ("store", "media", "dialogue", "scoring", "outreach", "workspace"),
-    "web": ("store", "media", "dialogue", "scoring", "outreach", "workspace", "calls"),
+    "intake": ("store", "scoring", "outreach"),
+    "workspace": ("store", "dialogue", "scoring", "outreach", "intake"),
+    "calls": ("store", "media", "dialogue", "scoring", "outreach", "intake", "workspace"),
+    "web": ("store", "media", "dialogue", "scoring", "outreach", "intake", "workspace", "calls"),
 }
 MEDIA_INTERFACES = ("milo_voice.media.types",)
 """The media modules dialogue may import: frames, the Transport and engine Protocols."""
@@ -160,7 +161,7 @@ def test_nothing_imports_web(edges: list[Edge]) -> None:
 
 
 def test_media_imports_nothing_of_the_rooms_above(edges: list[Edge]) -> None:
-    rooms = ("dialogue", "calls", "scoring", "outreach", "workspace", "store", "web")
+    rooms = ("dialogue", "calls", "scoring", "outreach", "intake", "workspace", "store", "web")
     above = tuple(f"milo_voice.{r}" for r in rooms)
     assert forbidden(edges, ("milo_voice.media",), above) == []
 
@@ -200,7 +201,7 @@ def test_dialogue_stays_off_storage(edges: list[Edge]) -> None:
 def test_only_store_and_repositories_import_the_orm(edges: list[Edge]) -> None:
     """The ORM is for the store room and the repositories (Repo subclasses) of the rooms above."""
     allowed = ("milo_voice.store", "milo_voice.calls", "milo_voice.scoring", "milo_voice.outreach",
-               "milo_voice.workspace")
+               "milo_voice.intake", "milo_voice.workspace")
     bad = sorted(str(e) for e in edges
                  if within(e.imported, *PERSISTENCE) and not within(e.importer, *allowed))
     assert bad == [], "media, dialogue and web never touch the ORM"
