@@ -171,6 +171,15 @@ class Settings:
     """IANA zone for quiet hours of candidates whose own zone is unknown."""
     outreach_tick: float = 5.0
     """Seconds between the outreach worker's rounds (plan, then send what is due)."""
+    # Intake (issue 17): uploads, extraction, review first
+    uploads_dir: Path = Path("uploads")
+    """Where uploaded batches and candidates' resume files are kept (one folder per batch / candidate)."""
+    default_region: str = "US"
+    """ISO country code for phone numbers written without a country code (resumes, CSVs, forms)."""
+    intake_max_upload_mb: int = 300
+    """Largest single upload (a ZIP of resumes, a PDF), refused while it is being received."""
+    intake_max_csv_mb: int = 20
+    """Largest candidate list (CSV); a bigger one is refused before it is read."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.vad_mode <= 3:
@@ -203,7 +212,11 @@ class Settings:
             raise ConfigError(f"MILO_COMPANY_TIME_ZONE={self.company_time_zone!r}: expected an IANA zone, "
                               "e.g. Europe/London or America/Chicago") from None
         self.ice_server_list  # noqa: B018 (parses MILO_ICE_SERVERS now: a bad value fails at start)
-        for name in ("asr_threads", "asr_workers", "tts_workers", "asr_beam_size"):
+        if not re.fullmatch(r"[A-Z]{2}", self.default_region):
+            raise ConfigError(
+                f"MILO_DEFAULT_REGION={self.default_region!r}: expected an ISO country code, e.g. US or GB")
+        for name in ("asr_threads", "asr_workers", "tts_workers", "asr_beam_size", "intake_max_upload_mb",
+                     "intake_max_csv_mb"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"MILO_{name.upper()}={getattr(self, name)}: expected >= 1")
 

@@ -14,21 +14,19 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from statistics import mean
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
-from milo_voice.outreach.phones import phone_problem
+from milo_voice.outreach.phones import DEFAULT_REGION, phone_problem
 from milo_voice.outreach.planner import deadline
 from milo_voice.outreach.settings_store import MAX_DEADLINE_DAYS, interview_settings
 from milo_voice.store.repo import Invalid, NotFound, Repo, get_row, insert_row
 from milo_voice.store.tables import (
-    AppUser,
     Candidate,
-    CandidateNote,
     CandidateRating,
     CandidateSource,
     CandidateStatus,
@@ -87,46 +85,44 @@ class CandidateRow:
     thumbs_down: int = 0
 
 
-@dataclass(slots=True)
-class Feedback:
-    """A candidate's notes and ratings, each with who and when."""
-
-    notes: list[tuple[CandidateNote, str]] = field(default_factory=list)
-    ratings: list[tuple[CandidateRating, str]] = field(default_factory=list)
-
-
 class Candidates(Repo):
     def add(
         self, *, slug: str, name: str, email: str = "", phone: str = "",
-        source: CandidateSource = CandidateSource.MANUAL,
+        source: CandidateSource = CandidateSource.MANUAL, location: str = "", external_id: str = "",
+        region: str = DEFAULT_REGION,
     ) -> Candidate:
         """A candidate on the newest published version of `slug`, with an unguessable link token."""
-        name = name.strip()
-        if not name:
-            raise Invalid("a candidate needs a name")
-        if len(name) > 200 or len(email) > 320 or len(phone) > 40:
-            raise Invalid("name, email or phone is too long")
-        if email.strip() and not EMAIL.match(email.strip()):
-            raise Invalid(f"{email.strip()!r} is not an email address; write it like name@example.com")
-        if problem := phone_problem(phone):
-            raise Invalid(problem)
+        return self.put(slug=slug, name=name, email=email, phone=phone, source=source, location=location,
+                        external_id=external_id, region=region)[0]
+
+    def put(
+        self, *, slug: str, name: str, email: str = "", phone: str = "",
+        source: CandidateSource = CandidateSource.MANUAL, location: str = "", external_id: str = "",
+        region: str = DEFAULT_REGION,
+    ) -> tuple[Candidate, bool]:
+        """`add`, except that a known `external_id` updates that candidate (True: a new one was added).
+        The same external id twice never makes a duplicate; an update keeps the link and the status."""
+        name, email, phone, location, external_id = (
+            v.strip() for v in (name, email, phone, location, external_id))
+        _check(name, email, phone, location, external_id, region)
         with self.unit() as session:
-            version = session.exec(
-                select(Interview)
-                .where(Interview.slug == slug)
-                .where(Interview.status == InterviewStatus.PUBLISHED.value)
-                .order_by(col(Interview.version).desc())
-            ).first()
-            if version is None:
-                raise Invalid(f"interview {slug!r} has no published version; publish it first")
-            if version.archived:
-                raise Invalid("this interview is archived; unarchive it to add candidates")
-            assert version.id is not None
-            _refuse_twice(session, slug, email.strip())
-            return add_candidate(
-                session, interview_id=version.id, name=name, email=email.strip(), phone=phone.strip(),
-                now=self.now(), source=source,
+            version = _published(session, slug)
+            if external_id and (known := _by_external_id(session, slug, external_id)) is not None:
+                if email.lower() != known.email.lower():
+                    _refuse_twice(session, slug, email)
+                known.name, known.email, known.phone, known.location = name, email, phone, location
+                session.add(known)
+                session.flush()
+                return known, False
+            _refuse_twice(session, slug, email)
+            candidate = add_candidate(
+                session, interview_id=version, name=name, email=email, phone=phone, now=self.now(),
+                source=source,
             )
+            candidate.location, candidate.external_id = location, external_id or None
+            session.add(candidate)
+            session.flush()
+            return candidate, True
 
     def enrol(
         self, *, interview_id: int, name: str, email: str = "", phone: str = "", source: str = "",
@@ -246,58 +242,6 @@ class Candidates(Repo):
                 row.status = decision
             return [r.id for r in rows if r.id is not None]
 
-    def add_note(self, candidate_id: int, user_id: int, text: str) -> CandidateNote:
-        text = text.strip()
-        if not text:
-            raise Invalid("a note cannot be empty")
-        if len(text) > 10_000:
-            raise Invalid("a note is limited to 10,000 characters")
-        self.get(candidate_id)
-        with self.unit() as session:
-            note = CandidateNote(candidate_id=candidate_id, user_id=user_id, text=text, created_at=self.now())
-            session.add(note)
-            return note
-
-    def rate(
-        self, candidate_id: int, user_id: int, *, stars: int | None = None, thumb: int | None = None
-    ) -> None:
-        """Set this user's stars (1-5) and/or thumb (+1/-1); a value left None keeps what was there."""
-        if stars is not None and not 1 <= stars <= 5:
-            raise Invalid("stars go from 1 to 5")
-        if thumb is not None and thumb not in (1, -1):
-            raise Invalid("a thumb is up (1) or down (-1)")
-        self.get(candidate_id)
-        with self.unit() as session:
-            row = session.exec(
-                select(CandidateRating)
-                .where(CandidateRating.candidate_id == candidate_id)
-                .where(CandidateRating.user_id == user_id)
-            ).first()
-            if row is None:
-                row = CandidateRating(candidate_id=candidate_id, user_id=user_id)
-                session.add(row)
-            if stars is not None:
-                row.stars = stars
-            if thumb is not None:
-                row.thumb = thumb
-            row.updated_at = self.now()
-
-    def feedback(self, candidate_id: int) -> Feedback:
-        with self.unit() as session:
-            notes = session.exec(
-                select(CandidateNote, AppUser.email)
-                .join(AppUser, col(AppUser.id) == col(CandidateNote.user_id))
-                .where(CandidateNote.candidate_id == candidate_id)
-                .order_by(col(CandidateNote.id))
-            ).all()
-            ratings = session.exec(
-                select(CandidateRating, AppUser.email)
-                .join(AppUser, col(AppUser.id) == col(CandidateRating.user_id))
-                .where(CandidateRating.candidate_id == candidate_id)
-                .order_by(col(CandidateRating.id))
-            ).all()
-        return Feedback([(n, e) for n, e in notes], [(r, e) for r, e in ratings])
-
 
 def _attach_sessions(session: Session, rows: Sequence[CandidateRow]) -> None:
     """Each row's session that counts, its score and band, and how many sessions it has."""
@@ -345,6 +289,37 @@ def _link_state(session: Session, candidate: Candidate, now: datetime) -> attemp
 def _deadline(session: Session, candidate: Candidate) -> datetime:
     slug = get_row(session, Interview, candidate.interview_id).slug
     return deadline(candidate, interview_settings(session, slug))
+
+
+def _check(name: str, email: str, phone: str, location: str, external_id: str, region: str) -> None:
+    if not name:
+        raise Invalid("a candidate needs a name")
+    if max(len(name), len(location), len(external_id)) > 200 or len(email) > 320 or len(phone) > 40:
+        raise Invalid("name, email, phone, location or external id is too long")
+    if email and not EMAIL.match(email):
+        raise Invalid(f"{email!r} is not an email address; write it like name@example.com")
+    if problem := phone_problem(phone, region):
+        raise Invalid(problem)
+
+
+def _published(session: Session, slug: str) -> int:
+    """The id of the newest published version of `slug`, which new candidates join."""
+    version = session.exec(
+        select(Interview).where(Interview.slug == slug)
+        .where(Interview.status == InterviewStatus.PUBLISHED.value).order_by(col(Interview.version).desc())
+    ).first()
+    if version is None or version.id is None:
+        raise Invalid(f"interview {slug!r} has no published version; publish it first")
+    if version.archived:
+        raise Invalid("this interview is archived; unarchive it to add candidates")
+    return version.id
+
+
+def _by_external_id(session: Session, slug: str, external_id: str) -> Candidate | None:
+    return session.exec(
+        select(Candidate).join(Interview, col(Candidate.interview_id) == col(Interview.id))
+        .where(Interview.slug == slug).where(Candidate.external_id == external_id)
+    ).first()
 
 
 def _refuse_twice(session: Session, slug: str, email: str) -> None:

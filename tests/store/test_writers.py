@@ -26,8 +26,8 @@ WRITERS: dict[str, str] = {
     "interview": f"{WORKSPACE}.interviews",
     "question": f"{WORKSPACE}.interviews",
     "candidate": f"{WORKSPACE}.candidates",
-    "candidate_note": f"{WORKSPACE}.candidates",
-    "candidate_rating": f"{WORKSPACE}.candidates",
+    "candidate_note": f"{WORKSPACE}.candidate_feedback",
+    "candidate_rating": f"{WORKSPACE}.candidate_feedback",
     "app_user": f"{WORKSPACE}.accounts",
     "invite": f"{WORKSPACE}.accounts",
     "api_key": f"{WORKSPACE}.accounts",
@@ -54,6 +54,12 @@ WRITERS: dict[str, str] = {
     "outreach_template": "milo_voice.outreach.template_store",
     "interview_outreach": "milo_voice.outreach.settings_store",
     "outreach_settings": "milo_voice.outreach.settings_store",
+    # intake: upload batches and their items, resumes, ATS orders, the inbound webhook's secrets
+    "intake_batch": "milo_voice.intake.batches",
+    "intake_item": "milo_voice.intake.batches",
+    "candidate_resume": "milo_voice.intake.resumes",
+    "ats_order": "milo_voice.intake.ats_orders",
+    "intake_hook": "milo_voice.intake.hooks",
 }
 """Table name -> the one module that writes it."""
 

@@ -10,6 +10,7 @@ from starlette.testclient import TestClient
 
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
+from milo_voice.workspace.candidate_feedback import CandidateFeedback
 from milo_voice.workspace.candidates import CandidateQuery, Candidates
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
 from milo_voice.workspace.interviews import Interviews
@@ -125,7 +126,7 @@ def test_notes_ratings_and_decisions_carry_who_and_when(
     assert viewer.post(f"{url}/notes", data={"csrf_token": token, "text": "  "}).status_code == 400
     page = admin.get(url).text
     assert "Great energy &lt;script&gt;" in page and XSS not in page
-    feedback = Candidates(store.engine).feedback(candidate.id or 0)
+    feedback = CandidateFeedback(store.engine).feedback(candidate.id or 0)
     assert [(r.stars, r.thumb, email) for r, email in feedback.ratings] == [(4, 1, VIEWER), (2, None, ADMIN)]
     assert [email for _, email in feedback.notes] == [VIEWER]
     [row] = Candidates(store.engine).search(CandidateQuery())

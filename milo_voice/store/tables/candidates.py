@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Integer, String, Text, UniqueConstraint
+from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from milo_voice.store.tables.base import Table, UTCDateTime, utc_now
@@ -41,6 +41,9 @@ class Candidate(Table, table=True):
     """A person invited to one interview; `token` is the secret in their personal link."""
 
     __tablename__ = "candidate"
+    __table_args__ = (
+        Index("ix_candidate_interview_id_external_id", "interview_id", "external_id", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     interview_id: int = Field(foreign_key="interview.id", index=True)
@@ -63,6 +66,12 @@ class Candidate(Table, table=True):
     """This candidate's own deadline (a recruiter's override or extension); None: the interview's."""
     opened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When the candidate first opened their link (the funnel's "opened")."""
+    # Intake (issue 17, migration 0009)
+    external_id: str | None = Field(default=None, sa_type=String(200))
+    """The id another system knows the candidate by (ATS application, API caller's id); adding the same
+    external id to the same interview again updates this candidate instead of adding another."""
+    location: str = Field(default="", sa_type=String(200))
+    """Where the candidate is, as given (resume contact block, CSV column, API)."""
 
 
 class CandidateNote(Table, table=True):

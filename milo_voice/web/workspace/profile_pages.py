@@ -59,7 +59,7 @@ async def profile(request: Request) -> Response:
                 else ""
             ),
         )
-    feedback = await run_in_threadpool(ws.candidates.feedback, cid)
+    feedback = await run_in_threadpool(ws.feedback.feedback, cid)
     mine = next((r for r, _ in feedback.ratings if r.user_id == me.user_id), None)
     await run_in_threadpool(ws.audit.record_view, me, "candidate", cid)
     activity = await run_in_threadpool(
@@ -96,7 +96,7 @@ async def recording(request: Request) -> Response:
 async def add_note(request: Request) -> Response:
     ws, cid = workspace(request), int(request.path_params["cid"])
     text = str((await request.form()).get("text", ""))
-    note = await run_in_threadpool(ws.candidates.add_note, cid, who(request).user_id, text)
+    note = await run_in_threadpool(ws.feedback.add_note, cid, who(request).user_id, text)
     await run_in_threadpool(ws.audit.record, who(request), "note", "candidate", cid, note=note.id)
     return RedirectResponse(f"/app/candidates/{cid}#notes", status_code=303)
 
@@ -120,7 +120,7 @@ async def rate(request: Request) -> Response:
     stars, thumb = _choice(form.get("stars"), range(1, 6)), _choice(form.get("thumb"), (1, -1))
     if stars is None and thumb is None:
         raise Invalid("choose stars or a thumb")
-    await run_in_threadpool(lambda: ws.candidates.rate(cid, who(request).user_id, stars=stars, thumb=thumb))
+    await run_in_threadpool(lambda: ws.feedback.rate(cid, who(request).user_id, stars=stars, thumb=thumb))
     detail = {k: v for k, v in (("stars", stars), ("thumb", thumb)) if v is not None}
     await run_in_threadpool(lambda: ws.audit.record(who(request), "rate", "candidate", cid, **detail))
     return RedirectResponse(f"/app/candidates/{cid}#ratings", status_code=303)

@@ -11,6 +11,7 @@ from milo_voice.calls.phone.admin import PhoneNumbers
 from milo_voice.settings import Settings
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.audit import Audit
+from milo_voice.workspace.candidate_feedback import CandidateFeedback
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.interviews import Interviews
 from milo_voice.workspace.review import Review
@@ -23,6 +24,7 @@ class Workspace:
     audit: Audit
     interviews: Interviews
     candidates: Candidates
+    feedback: CandidateFeedback
     review: Review
     phone: CandidatePhone
     """The profile's phone partial: `ws.phone.context(candidate_id)`."""
@@ -40,6 +42,7 @@ def workspace(conn: HTTPConnection) -> Workspace:
             Audit(engine, now=now),
             Interviews(engine, now=now),
             Candidates(engine, now=now),
+            CandidateFeedback(engine, now=now),
             Review(engine, now=now),
             CandidatePhone(state.settings, engine, now=now),
             PhoneNumbers(engine, now=now),
