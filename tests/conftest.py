@@ -31,6 +31,7 @@ def settings(tmp_path: Path) -> Settings:
         database_url=f"sqlite:///{tmp_path / 'milo.db'}",
         recordings_dir=tmp_path / "recordings",
         models_dir=REPO / "models",
+        uploads_dir=tmp_path / "uploads",
     )
 
 

@@ -80,7 +80,18 @@ class IntakeBatches(Repo):
         self._set(batch_id, total=max(0, total))
 
     def set_layout(self, batch_id: int, layout: dict[str, Any]) -> None:
-        self._set(batch_id, csv_layout=dict(layout))
+        """The sniffed CSV layout; the batch waits for the recruiter to confirm its mapping."""
+        self._set(batch_id, csv_layout=dict(layout), status=BatchStatus.MAPPING.value)
+
+    def confirm_mapping(self, batch_id: int, mapping: dict[str, str]) -> None:
+        """The recruiter's column mapping; the batch is then read (status reading)."""
+        with self.unit() as session:
+            batch = get_row(session, IntakeBatch, batch_id)
+            if batch.status != BatchStatus.MAPPING.value:
+                raise Invalid(f"this upload is {batch.status}: its mapping can no longer change")
+            batch.csv_layout = {**batch.csv_layout, "mapping": dict(mapping)}
+            batch.status = BatchStatus.READING.value
+            session.add(batch)
 
     def restart(self, batch_id: int) -> None:
         """Before a (re-)run of the reading job: drop what a killed run left, so nothing doubles."""

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -25,7 +26,7 @@ from milo_voice.errors import ConfigError, EngineUnavailable
 from milo_voice.scoring import webhooks
 from milo_voice.scoring.card import score_transcript
 from milo_voice.scoring.job_table import JobTable
-from milo_voice.scoring.jobs import JobQueue, LocalQueue, Worker
+from milo_voice.scoring.jobs import Handler, JobQueue, LocalQueue, Worker
 from milo_voice.scoring.llm import JSON_MODES, LlmScorer
 from milo_voice.scoring.offline import OfflineScorer
 from milo_voice.scoring.result import ScoreCard
@@ -183,16 +184,21 @@ class ScoringRuntime:
         self.worker.stop()
 
 
-def build(settings: Settings, engine: DbEngine, candidates: CandidateStatuses) -> ScoringRuntime:
+def build(
+    settings: Settings, engine: DbEngine, candidates: CandidateStatuses,
+    more_handlers: Mapping[str, Handler] | None = None,
+) -> ScoringRuntime:
     """Wire the scoring area over `engine`: store, durable queue, worker with its two handlers.
 
-    `candidates` writes candidate status (the workspace's `Candidates` over the same engine)."""
+    `candidates` writes candidate status (the workspace's `Candidates` over the same engine);
+    `more_handlers` are the other rooms' job kinds (intake, ATS), run by the same worker."""
     check_settings(settings)
     table = JobTable(engine)
     service = ScoringService(settings, ScoringStore(engine), LocalQueue(table), candidates)
     worker = Worker(
         table,
-        {SCORE_JOB: service.score_session, webhooks.JOB_KIND: service.deliver_webhook},
+        {SCORE_JOB: service.score_session, webhooks.JOB_KIND: service.deliver_webhook,
+         **(more_handlers or {})},
         max_attempts=settings.job_max_attempts,
         backoff=settings.job_backoff,
     )

@@ -51,6 +51,7 @@ SORTS = {
     "status": col(Candidate.status),
     "created": col(Candidate.created_at),
     "interview": col(Interview.title),
+    "id": col(Candidate.id),
 }
 """Sortable columns of the list: query parameter -> column (and "score", sorted after loading)."""
 
@@ -65,6 +66,12 @@ class CandidateQuery:
     limit: int = 500
     band: str = ""
     """"great", "good", "bad", "unscored" or "" (any): the band of the session that counts."""
+    external_id: str = ""
+    source: str = ""
+    beyond_id: int | None = None
+    """Keyset cursor for `sort="id"`: only candidates past this id in the sort direction."""
+    ids: tuple[int, ...] = ()
+    """Only these candidates (empty: any)."""
 
     def __post_init__(self) -> None:
         if self.band and self.band not in BANDS:
@@ -161,6 +168,15 @@ class Candidates(Repo):
                 q = q.where(Interview.slug == query.slug)
             if query.status:
                 q = q.where(Candidate.status == query.status)
+            if query.ids:
+                q = q.where(col(Candidate.id).in_(query.ids))
+            if query.external_id:
+                q = q.where(Candidate.external_id == query.external_id)
+            if query.source:
+                q = q.where(Candidate.source == query.source)
+            if query.beyond_id is not None:
+                q = q.where(col(Candidate.id) < query.beyond_id if query.descending
+                            else col(Candidate.id) > query.beyond_id)
             if query.search.strip():
                 like = f"%{_escape_like(query.search.strip().lower())}%"
                 q = q.where(

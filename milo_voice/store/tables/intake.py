@@ -14,6 +14,8 @@ from milo_voice.store.tables.base import Table, UTCDateTime, utc_now
 
 
 class BatchStatus(StrEnum):
+    MAPPING = "mapping"
+    """A CSV list waiting for the recruiter to confirm its column mapping (nothing is read before)."""
     READING = "reading"
     """Queued or being read by the background job (files extracted, rows parsed)."""
     REVIEW = "review"
