@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 want_tests=0
 [ "${1:-}" = "--test" ] && want_tests=1
 
-apt_packages=(espeak-ng libespeak-ng1 sox)
+apt_packages=(espeak-ng libespeak-ng1 sox tesseract-ocr tesseract-ocr-eng)
 [ "$want_tests" = 1 ] && apt_packages+=(postgresql poppler-utils chromium chromium-driver fonts-dejavu-core)
 missing=()
 for p in "${apt_packages[@]}"; do

@@ -247,6 +247,31 @@ class Accounts(Repo):
             return row.value
 
 
+    def set_secret(self, name: str, value: str) -> None:
+        """Store a secret given by an admin (e.g. the token an ATS issued to us); "" removes it."""
+        if len(value) > 200:
+            raise Invalid("a secret is at most 200 characters")
+        with self.unit() as session:
+            row = session.get(AppSecret, name)
+            if not value:
+                if row is not None:
+                    session.delete(row)
+                return
+            session.merge(AppSecret(name=name, value=value))
+
+    def rotate_secret(self, name: str) -> str:
+        """Replace a generated secret with a new one (the old one stops working at once)."""
+        value = security.new_token()
+        self.set_secret(name, value)
+        return value
+
+    def stored_secret(self, name: str) -> str:
+        """A secret if it was set, else "" (never made on read)."""
+        with self.unit() as session:
+            row = session.get(AppSecret, name)
+            return row.value if row is not None else ""
+
+
 def _user(session: Session, user_id: int) -> AppUser:
     user = session.get(AppUser, user_id)
     if user is None:

@@ -1,0 +1,104 @@
+"""The candidate's own email addresses: those of the contact block, not co-authors' or referees'.
+
+An address counts when it is printed as an address: not inside a URL (``https://user@host``, a
+``/@handle``), not a social handle (``@name`` has no local part), not in a publications or
+references section, and not on a line about a referee or supervisor. The first one found on the
+first page that has any is the candidate's email; later pages count only when labelled
+("Email: ...") or when the first page has none.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+from dataclasses import dataclass
+
+from milo_voice.intake.contact_layout import Layout, Line, segments
+from milo_voice.intake.contact_lexicon import EMAIL_LABEL
+from milo_voice.intake.extraction_types import FieldGuess
+
+_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][\w.%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+CROWDED = 3
+"""Addresses on one line that make it a list of people (authors, team) rather than a contact line."""
+_AT = re.compile(r"\s*[\[(]\s*at\s*[\])]\s*", re.IGNORECASE)  # "jane [at] doe.org"
+_DOT = re.compile(r"\s*[\[(]\s*dot\s*[\])]\s*", re.IGNORECASE)
+_GLUED_TLD = re.compile(r"(?<=[a-z])(?=[A-Z])")
+_OTHER_PERSON = re.compile(r"\b(?:referee|reference|supervisor|advisor|adviser|recommend\w*|co-?authors?)\b",
+                           re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class EmailHit:
+    value: str
+    line: Line
+    labelled: bool
+
+
+def _clean(address: str) -> str:
+    local, _, domain = address.rpartition("@")
+    labels = domain.split(".")
+    labels[-1] = _GLUED_TLD.split(labels[-1])[0]  # "gmail.comPhone" from glued text -> "gmail.com"
+    return f"{local}@{'.'.join(labels).lower()}"
+
+
+def _in_url(text: str, start: int) -> bool:
+    """Whether the match at `start` sits inside a URL (its token has a '/' before the address)."""
+    token_start = max(text.rfind(" ", 0, start), text.rfind("\t", 0, start)) + 1
+    before = text[token_start:start].lower()
+    return "/" in before
+
+
+def _about_someone_else(text: str, start: int) -> bool:
+    """Whether the words just before the address (its part of the line) name a referee, a co-author..."""
+    before = segments(text[:start] + "x")[-1]
+    return bool(_OTHER_PERSON.search(before))
+
+
+def email_hits(layout: Layout) -> list[EmailHit]:
+    """Every address printed as an address outside other people's sections, in document order."""
+    hits = []
+    for line in layout.lines:
+        if line.index in layout.excluded:
+            continue
+        text = _AT.sub("@", _DOT.sub(".", line.text)) if "at" in line.text else line.text
+        if "@" not in text:
+            continue
+        for match in _EMAIL.finditer(text):
+            if _in_url(text, match.start()) or _about_someone_else(text, match.start()):
+                continue
+            labelled = bool(EMAIL_LABEL.search(text[: match.start()]))
+            hits.append(EmailHit(_clean(match.group()), line, labelled))
+    return hits
+
+
+def own_emails(layout: Layout, hits: list[EmailHit]) -> tuple[list[EmailHit], str]:
+    """The candidate's addresses (first page with any, plus labelled ones later) and a doubt, if any."""
+    if not hits:
+        return [], ""
+    per_line = collections.Counter(h.line.index for h in hits)
+    crowded = [h for h in hits if per_line[h.line.index] >= CROWDED]
+    if len(crowded) < len(hits):
+        hits = [h for h in hits if per_line[h.line.index] < CROWDED]  # an author list, not the candidate's
+    first_page = hits[0].line.page
+    own = [h for h in hits if h.line.page == first_page or h.labelled]
+    doubt = "email found only after page 1" if first_page > layout.first_page() else ""
+    if crowded and len(crowded) == len(hits):
+        doubt = "several addresses on one line (an author list?)"
+    seen: set[str] = set()
+    unique = []
+    for hit in own:
+        if hit.value.lower() not in seen:
+            seen.add(hit.value.lower())
+            unique.append(hit)
+    return unique, doubt
+
+
+def email_guess(own: list[EmailHit], doubt: str, block: set[int]) -> FieldGuess:
+    if not own:
+        return FieldGuess.missing("no email address found")
+    first = own[0]
+    if doubt:
+        return FieldGuess(first.value, 0.5, doubt)
+    if first.line.index in block or first.labelled:
+        return FieldGuess(first.value, 0.95, "")
+    return FieldGuess(first.value, 0.7, "email is not in the contact block at the top of the resume")

@@ -1,0 +1,184 @@
+"""The resume text as lines: pages, section headings, the contact block, segments of a line.
+
+The contact block is where a resume prints name, email, phone and address: the lines at the top of
+the first page before its first section heading, and a few lines around each email or phone found on
+the first pages (a sidebar's "Contact" box may sit lower on page 1). Section headings stop it, except
+contact headings ("Contact", "Personal details", ...).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from milo_voice.intake.contact_lexicon import (
+    CONTACT_HEADING_WORDS,
+    EXCLUDED_HEADING_WORDS,
+    HEADING_CORE,
+    HEADING_MODIFIERS,
+    TITLE_HEADING_WORDS,
+)
+
+TOP_LINES = 12
+"""At most this many lines of page 1 before its first heading count as the top of the document."""
+ANCHOR_REACH = 4
+"""Lines above and below an email or phone that belong to the same contact block."""
+PAGE_BREAK = "\f"
+
+_SEPARATORS = re.compile(r"\s*[|·•▪●◦⋅∙¦]\s*|\t+|\s{3,}|\s+[-–—]\s+")
+_ICON_CATEGORIES = ("So", "Co", "Cs")
+_OPEN = ("title", "contact")
+"""Headings that belong to the contact block: the document's title and "Contact" boxes."""
+_ICON = re.compile(r"^[^\w\s+(\"'“„«\-]+\s*")
+_LONE_LETTER = re.compile(r"^[A-Za-z]\s+(?=\S)")
+
+
+@dataclass(frozen=True)
+class Line:
+    index: int
+    """Position in the whole document (all pages)."""
+    page: int
+    """0 for the first page."""
+    text: str
+
+
+@dataclass
+class Layout:
+    lines: list[Line]
+    anchors: list[int] = field(default_factory=list)
+    """Indexes of lines that hold an email or a phone (set by the field finders)."""
+
+    @classmethod
+    def of(cls, text: str) -> Layout:
+        lines: list[Line] = []
+        for page, page_text in enumerate(text.split(PAGE_BREAK)):
+            for raw in page_text.splitlines():
+                clean = " ".join(raw.split())
+                if clean:
+                    lines.append(Line(len(lines), page, clean))
+        return cls(lines)
+
+    @cached_property
+    def headings(self) -> dict[int, str]:
+        """Line index -> "title", "contact", "excluded" or "other", for the lines that are headings."""
+        found = {}
+        for line in self.lines:
+            kind = heading_kind(line.text)
+            if kind:
+                found[line.index] = kind
+        return found
+
+    @cached_property
+    def excluded(self) -> frozenset[int]:
+        """Lines inside sections whose contact data belong to other people (publications, referees)."""
+        out, inside = set(), False
+        for line in self.lines:
+            kind = self.headings.get(line.index)
+            if kind:
+                inside = kind == "excluded"
+            elif inside:
+                out.add(line.index)
+        return frozenset(out)
+
+    def first_page(self) -> int:
+        return self.lines[0].page if self.lines else 0
+
+    def top(self) -> list[Line]:
+        """The first page's lines before its first heading (at most TOP_LINES)."""
+        page = self.first_page()
+        out = []
+        for line in self.lines:
+            if line.page != page or len(out) >= TOP_LINES:
+                break
+            if self.headings.get(line.index, "contact") not in _OPEN:
+                break
+            out.append(line)
+        return out
+
+    def around(self, index: int, reach: int | None = None) -> list[Line]:
+        """The lines near `index` on its page, not crossing a section heading other than a contact one."""
+        reach = ANCHOR_REACH if reach is None else reach
+        page = self.lines[index].page
+        block = [self.lines[index]]
+        for step in (-1, 1):
+            pos = index + step
+            while 0 <= pos < len(self.lines) and abs(pos - index) <= reach and self.lines[pos].page == page:
+                kind = self.headings.get(pos)
+                if kind and kind not in _OPEN:
+                    break
+                block.append(self.lines[pos])
+                pos += step
+        return sorted(block, key=lambda line: line.index)
+
+    def contact_block(self) -> list[Line]:
+        """The top of page 1 and the neighbourhood of each anchor on the first two pages."""
+        chosen = {line.index: line for line in self.top()}
+        first = self.first_page()
+        for index in self.anchors:
+            if self.lines[index].page <= first + 1 and index not in self.excluded:
+                chosen.update((line.index, line) for line in self.around(index))
+        return [chosen[i] for i in sorted(chosen)]
+
+
+def words_of(text: str) -> list[str]:
+    return re.findall(r"[^\W\d_][\w'’&.-]*|&", text.lower())
+
+
+def heading_kind(text: str) -> str:
+    """"title", "contact", "excluded" or "other" when `text` is a heading, else ""."""
+    stripped = strip_icon(text).rstrip(":： ").strip()
+    if not stripped or len(stripped) > 48 or any(ch.isdigit() for ch in stripped) or "@" in stripped:
+        return ""
+    if _is_cjk_heading(stripped):
+        return "title" if "".join(stripped.split()) in TITLE_HEADING_WORDS else "other"
+    words = [w.strip(".'’") for w in words_of(stripped)]
+    if not words or len(words) > 5:
+        return ""
+    if not all(w in HEADING_CORE or w in HEADING_MODIFIERS for w in words):
+        return ""
+    if not any(w in HEADING_CORE for w in words):
+        return ""
+    if any(w in TITLE_HEADING_WORDS for w in words) and all(
+            w in TITLE_HEADING_WORDS or w in HEADING_MODIFIERS for w in words):
+        return "title"
+    if any(w in EXCLUDED_HEADING_WORDS for w in words):
+        return "excluded"
+    if any(w in CONTACT_HEADING_WORDS for w in words):
+        return "contact"
+    return "other"
+
+
+def _is_cjk_heading(text: str) -> bool:
+    compact = "".join(text.split())
+    return compact in HEADING_CORE
+
+
+def strip_icon(text: str) -> str:
+    """The line without a leading icon glyph (emoji, private-use symbol, bullet)."""
+    return _ICON.sub("", text, count=1)
+
+
+def strip_lone_letter(text: str) -> str:
+    """Without a leading one-letter token: what icon fonts leave in the text layer ("T +39 ...")."""
+    return _LONE_LETTER.sub("", text, count=1)
+
+
+def icon_letter_block(lines: list[Line]) -> bool:
+    """Whether several lines of a block start with a lone letter, the trace of an icon font."""
+    return sum(1 for line in lines if _LONE_LETTER.match(line.text)) >= 2
+
+
+def segments(text: str) -> list[str]:
+    """The parts of a line between separators (|, ·, •, tabs, wide gaps, icons such as ✉ ☎ or glyphs
+    of icon fonts)."""
+    if any(ord(ch) > 0x2000 for ch in text):
+        text = "".join(" | " if unicodedata.category(ch) in _ICON_CATEGORIES else ch for ch in text)
+    return [part.strip() for part in _SEPARATORS.split(text) if part and part.strip()]
+
+
+def fold(text: str) -> str:
+    """Lowercase ASCII letters of `text` (accents removed), for comparing names with email addresses."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if ch.isascii() and ch.isalpha()).lower()

@@ -1,0 +1,150 @@
+"""Word lists for contact extraction: section headings, field labels, job-title and company words,
+country names. General vocabulary of resumes in a few languages, not tuned to any one file.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _words(text: str) -> frozenset[str]:
+    return frozenset(text.split())
+
+# -- section headings ----------------------------------------------------------------------------
+
+HEADING_CORE = _words("""
+summary profile objective objectives experience experiences employment history education qualifications
+qualification skills skill competencies competences projects project publications publication papers awards
+honors honours certifications certificates certification languages interests hobbies references referees
+contact contacts details information links research teaching leadership activities achievements
+accomplishments courses coursework volunteering training internships internship memberships
+affiliations about abilities curriculum vitae resume résumé cv biodata bio-data background expertise strengths
+presentations talks patents overview highlights portfolio declaration
+lebenslauf berufserfahrung ausbildung bildung kenntnisse sprachen kontakt profil praktika
+veröffentlichungen hobbys interessen studium schulbildung weiterbildung projekte referenzen
+person daten promotion
+expérience expériences formation compétences langues loisirs coordonnées
+experiencia educación formación habilidades idiomas perfil contacto datos
+резюме образование опыт навыки контакты языки себе проекты достижения сертификаты данные
+профиль интересы курсы публикации рекомендации
+履歴書 職務経歴書 学歴 職歴 資格 免許 志望動機 简历 个人简历 教育背景 工作经历 项目经历 技能 이력서 학력 경력
+""")
+HEADING_MODIFIERS = _words("""
+work professional personal technical academic key core selected career other additional relevant
+research me extracurricular volunteer soft hard computer language teaching and & of or in my the
+scientific industry employment recent further summary experience related
+zu meiner persönliche besondere berufliche beruflicher werdegang praktische tätigkeiten
+centres d'intérêt professionnelle laboral personales работы о личные ключевые
+""")
+CONTACT_HEADING_WORDS = _words("""
+contact contacts details information kontakt person daten coordonnées contacto datos контакты данные
+""")
+TITLE_HEADING_WORDS = _words("""
+curriculum vitae resume résumé cv lebenslauf резюме 履歴書 职务经历 简历 个人简历 이력서 biodata bio-data
+""")
+"""Document titles ("Curriculum Vitae", "Resume"): they head the contact block instead of ending it."""
+EXCLUDED_HEADING_WORDS = _words("""
+publications publication papers references referees presentations talks patents
+veröffentlichungen referenzen публикации рекомендации
+""")
+"""Sections whose emails and phones are other people's (co-authors, referees)."""
+
+# -- field labels --------------------------------------------------------------------------------
+
+_PHONE_LABELS = r"""phone|telephone|tel|tél|téléphone|telefon|telefono|teléfono|mobile|mobil|mob|cell|
+cellphone|handy|whatsapp|contact\s+no|contact\s+number|phone\s+no|тел|телефон|моб|мобильный|電話|携帯|携帯電話|
+電話番号|携帯電話番号|手机|电话|휴대폰|전화"""
+_FAX_LABELS = r"fax|telefax|факс|ファックス|ＦＡＸ|传真|팩스"
+_EMAIL_LABELS = r"e-?mail|mail|email\s+id|courriel|correo|почта|эл\.\s*почта|メール|邮箱|电子邮件|이메일"
+_LOCATION_LABELS = r"""location|address|home\s+address|addr|adresse|anschrift|wohnort|city|based\s+in|
+residence|domicile|dirección|direccion|ciudad|ubicación|indirizzo|адрес|город|местоположение|住所|現住所|地址|주소"""
+_NAME_LABELS = r"name|full\s+name|nombre|nom|имя|фио|氏\s*名|名\s*前|姓\s*名|이름|성명"
+
+
+def _label_re(alternatives: str) -> re.Pattern[str]:
+    words = "|".join(a.strip() for a in alternatives.replace("\n", "").split("|"))
+    return re.compile(rf"(?<![\w])(?:{words})\b\.?", re.IGNORECASE)
+
+
+_NOT_PHONE_LABELS = r"""id|passport|aadhaa?r|pan|ssn|licen[cs]e|zip|pin|pincode|postal|post\s*code|postcode|
+plz|dob|birth|born|roll|reg|registration|gpa|cgpa|account|iban|swift|bic|vat|tax|matriculation|student|isbn|issn|orcid|doi"""
+PHONE_LABEL = _label_re(_PHONE_LABELS)
+NOT_PHONE_LABEL = _label_re(_NOT_PHONE_LABELS)
+"""Labels of numbers that are not phones (ids, postal codes, dates of birth)."""
+FAX_LABEL = _label_re(_FAX_LABELS)
+EMAIL_LABEL = _label_re(_EMAIL_LABELS)
+VALUE_AFTER = r"\s*(?:[:：]|-|–|—)?\s*(?P<value>.+)$"
+LOCATION_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_LOCATION_LABELS.replace(chr(10), '')}){VALUE_AFTER}",
+                               re.IGNORECASE)
+NAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_NAME_LABELS})(?:\s*[:：]\s*|\s+[-–]\s+|\s+)(?P<value>.+)$",
+                           re.IGNORECASE)
+
+# -- words that are never part of a person's name ------------------------------------------------
+
+TITLE_WORDS = _words("""
+engineer engineering developer development manager management analyst analytics scientist science designer
+design consultant intern internship student architect director officer specialist lead senior junior
+principal head software data marketing sales assistant associate administrator coordinator executive
+president founder cofounder co-founder ceo cto cfo coo teacher professor lecturer researcher research
+nurse accountant technician programmer devops sre fullstack full-stack frontend backend web mobile product
+operations support security network systems cloud machine learning ai ml phd candidate graduate
+undergraduate freelance freelancer writer editor artist photographer lawyer attorney chef driver clerk
+representative agent advisor adviser recruiter trainer tutor owner partner expert professional aspiring
+experienced certified aspirant fresher entwickler ingenieur berater softwareentwickler
+разработчик аналитик инженер менеджер программист специалист
+inc ltd llc gmbh ag corp corporation company university universität college school institute academy
+technologies technology solutions group bank labs studio foundation hospital limited plc srl bv pvt
+page updated phone email e-mail address contact dear sincerely regards thank yours application
+bewerbung anschreiben cover letter mobile tel telephone linkedin github website portfolio born
+""")
+NAME_PARTICLES = _words("""
+van von der den de da di del della du la le bin binti al el ibn y e dos das do ter ten zu af av
+""")
+HONORIFICS = _words("mr mrs ms miss dr prof herr frau")
+
+# -- places --------------------------------------------------------------------------------------
+
+COUNTRIES: dict[str, str] = {
+    "united states": "US", "united states of america": "US", "usa": "US", "u.s.a.": "US",
+    "united kingdom": "GB", "uk": "GB", "u.k.": "GB", "england": "GB", "scotland": "GB", "wales": "GB",
+    "great britain": "GB", "northern ireland": "GB", "ireland": "IE", "canada": "CA", "australia": "AU",
+    "new zealand": "NZ", "india": "IN", "pakistan": "PK", "bangladesh": "BD", "sri lanka": "LK",
+    "nepal": "NP", "myanmar": "MM", "burma": "MM", "thailand": "TH", "vietnam": "VN", "viet nam": "VN",
+    "malaysia": "MY", "singapore": "SG", "indonesia": "ID", "philippines": "PH", "china": "CN",
+    "hong kong": "HK", "taiwan": "TW", "japan": "JP", "korea": "KR", "south korea": "KR",
+    "republic of korea": "KR", "germany": "DE", "deutschland": "DE", "austria": "AT", "österreich": "AT",
+    "switzerland": "CH", "schweiz": "CH", "suisse": "CH", "france": "FR", "belgium": "BE",
+    "belgique": "BE", "netherlands": "NL", "nederland": "NL", "the netherlands": "NL",
+    "luxembourg": "LU", "spain": "ES", "españa": "ES", "portugal": "PT", "italy": "IT", "italia": "IT",
+    "greece": "GR", "poland": "PL", "polska": "PL", "czech republic": "CZ", "czechia": "CZ",
+    "slovakia": "SK", "hungary": "HU", "romania": "RO", "bulgaria": "BG", "serbia": "RS",
+    "croatia": "HR", "slovenia": "SI", "ukraine": "UA", "україна": "UA", "belarus": "BY",
+    "russia": "RU", "russian federation": "RU", "россия": "RU", "kazakhstan": "KZ", "turkey": "TR",
+    "türkiye": "TR", "israel": "IL", "egypt": "EG", "morocco": "MA", "nigeria": "NG", "kenya": "KE",
+    "ghana": "GH", "south africa": "ZA", "ethiopia": "ET", "uganda": "UG", "tanzania": "TZ",
+    "united arab emirates": "AE", "uae": "AE", "saudi arabia": "SA", "qatar": "QA", "iran": "IR",
+    "brazil": "BR", "brasil": "BR", "argentina": "AR", "chile": "CL", "colombia": "CO", "peru": "PE",
+    "mexico": "MX", "méxico": "MX", "sweden": "SE", "sverige": "SE", "norway": "NO", "norge": "NO",
+    "denmark": "DK", "danmark": "DK", "finland": "FI", "suomi": "FI", "iceland": "IS", "estonia": "EE",
+    "latvia": "LV", "lithuania": "LT", "日本": "JP", "中国": "CN", "대한민국": "KR", "한국": "KR",
+}
+US_STATES = _words("""
+AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND
+OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY
+""")
+REGIONS_OF_STATES = _words("AB BC MB NB NL NS ON PE QC SK NSW VIC QLD WA SA TAS ACT NT")
+COUNTRY_RE = re.compile(
+    r"(?<![\w])(?:" + "|".join(re.escape(c) for c in sorted(COUNTRIES, key=len, reverse=True)) + r")(?![\w])",
+    re.IGNORECASE,
+)
+GENERIC_TLDS = _words("io co me tv ai ly fm to cc ws gg sh ac la im is app dev")
+"""Country-code domains used worldwide for their spelling; they say nothing about the country."""
+
+SCRIPT_REGIONS: tuple[tuple[str, str, str], ...] = (
+    ("\u3040-\u30ff", "JP", "Japanese script"),
+    ("\uac00-\ud7af", "KR", "Korean script"),
+    ("\u0400-\u04ff", "RU", "Cyrillic script"),
+    ("\u0370-\u03ff", "GR", "Greek script"),
+    ("\u0590-\u05ff", "IL", "Hebrew script"),
+    ("\u0e00-\u0e7f", "TH", "Thai script"),
+)

@@ -1,0 +1,192 @@
+"""The candidate's name: a labelled name ("Name:", "氏名"), else the first short line of the contact
+block that reads as a person's name.
+
+A name line here is the first part of a line (before a separator such as ``|`` or ``·``) made of 2 to
+4 capitalised words in any cased script, allowing particles (van, de, bin, ...) and initials, with no
+digits, no section heading ("Curriculum Vitae", "Education"), no job-title or company word
+("Engineer", "GmbH"), and no country. A one-word line counts only when the candidate's email address
+contains it ("Alice" and alice@...). A name printed over two lines ("ZWE HTET" / "PAING") is joined
+when the email address contains the second line too. Names printed in capitals are given in normal
+capitalisation. Scripts without case (CJK) are read only from a label.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from milo_voice.intake.contact_layout import (
+    Layout,
+    Line,
+    fold,
+    heading_kind,
+    icon_letter_block,
+    segments,
+    strip_icon,
+    strip_lone_letter,
+)
+from milo_voice.intake.contact_lexicon import (
+    COUNTRY_RE,
+    HONORIFICS,
+    NAME_LABELLED,
+    NAME_PARTICLES,
+    TITLE_WORDS,
+    US_STATES,
+)
+from milo_voice.intake.extraction_types import FieldGuess
+
+_TOKEN = re.compile(r"^[^\W\d_][^\W\d_'’.\-]*(?:['’\-][^\W\d_]+)*\.?$")
+_INITIAL = re.compile(r"^[^\W\d_]\.$")
+_NOT_A_NAME = re.compile(r"[\d@/:;=_#%+()\[\]{}?!\"“”„«»]")
+
+
+@dataclass(frozen=True)
+class NameCandidate:
+    text: str
+    line: Line
+    score: float
+    top: bool
+    support: int
+    """How many of its words the candidate's email addresses contain."""
+
+
+def name_tokens(segment: str) -> list[str] | None:
+    """The words of `segment` when it reads as a person's name (honorifics dropped), else None."""
+    segment = _without_credentials(segment)
+    if _NOT_A_NAME.search(segment) or "," in segment:
+        return None
+    tokens = segment.split()
+    while tokens and tokens[0].lower().rstrip(".") in HONORIFICS:
+        tokens = tokens[1:]
+    if not 1 <= len(tokens) <= 5 or len(" ".join(tokens)) > 48:
+        return None
+    capitals = 0
+    for position, token in enumerate(tokens):
+        word = token.lower().rstrip(".")
+        if word in NAME_PARTICLES and token[0].islower():
+            continue
+        if word in TITLE_WORDS and capitals >= 2:
+            tokens = tokens[:position]  # "John Smith Software Engineer": the name ends at the title
+            break
+        if word in TITLE_WORDS or not (_TOKEN.match(token) or _INITIAL.match(token)):
+            return None
+        if not token[0].isupper():
+            return None
+        capitals += 1
+    if capitals == 0 or capitals > 4 or (tokens[-1].endswith(".") and not _INITIAL.match(tokens[-1])):
+        return None
+    if heading_kind(segment) or COUNTRY_RE.fullmatch(segment):
+        return None
+    if len(tokens) == 1 and tokens[0] in US_STATES:
+        return None
+    return tokens
+
+
+def _without_credentials(segment: str) -> str:
+    """ "Jane Doe, PhD" -> "Jane Doe": short capitalised tokens after a comma are degrees and titles."""
+    head, comma, tail = segment.partition(",")
+    tokens = tail.replace(",", " ").split()
+    degrees = all(len(t) <= 6 and any(c.isupper() for c in t) for t in tokens)
+    if comma and tokens and len(tokens) <= 3 and degrees:
+        return head.strip()
+    return segment
+
+
+def normal_case(tokens: Sequence[str]) -> str:
+    """Words printed in capitals get normal capitalisation ("JEAN-PAUL" -> "Jean-Paul")."""
+    return " ".join(t.title() if t.isupper() and len(t.rstrip(".")) > 1 else t for t in tokens)
+
+
+def _support(tokens: Sequence[str], locals_: Sequence[str]) -> int:
+    words = [fold(t) for t in tokens if len(fold(t)) >= 3]
+    return sum(1 for w in words if any(w in local for local in locals_))
+
+
+def _clean(text: str, icons: bool) -> str:
+    text = strip_icon(text)
+    return strip_lone_letter(text) if icons else text
+
+
+def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -> list[NameCandidate]:
+    """Name-like lines of the contact block, and lines elsewhere on page 1 that the email vouches for."""
+    top = {line.index: rank for rank, line in enumerate(layout.top())}
+    in_block = {line.index for line in block}
+    page = [line for line in layout.lines if line.page == layout.first_page() and line.index not in in_block]
+    icons = icon_letter_block(list(block))
+    found = []
+    for line in [*block, *page]:
+        parts = segments(_clean(line.text, icons))
+        tokens = name_tokens(parts[0]) if parts else None
+        if not tokens:
+            continue
+        tokens = _join_next_line(layout, line, tokens, locals_)
+        support = _support(tokens, locals_)
+        if (len(tokens) == 1 or COUNTRY_RE.search(" ".join(tokens))) and support < len(tokens):
+            continue
+        rank = top.get(line.index)
+        if rank is not None:
+            score = 1.0 - 0.05 * rank
+        elif line.index in in_block:
+            score = 0.6
+        elif support:
+            score = 0.5
+        else:
+            continue
+        score += 0.2 * (2 <= len(tokens) <= 3) + 0.5 * support / len(tokens)
+        found.append(NameCandidate(normal_case(tokens), line, score, rank is not None, support))
+    return found
+
+
+def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequence[str]) -> list[str]:
+    """A name printed over two lines: join the next line when the email address vouches for it."""
+    if line.index + 1 >= len(layout.lines) or len(tokens) >= 4:
+        return tokens
+    below = layout.lines[line.index + 1]
+    parts = segments(strip_icon(below.text))
+    extra = name_tokens(parts[0]) if below.page == line.page and parts else None
+    if not extra or len(tokens) + len(extra) > 4 or extra[0].isupper() != tokens[0].isupper():
+        return tokens
+    return tokens + extra if _support(extra, locals_) == len(extra) else tokens
+
+
+def _labelled(block: Sequence[Line], first_page: Sequence[Line]) -> list[str] | None:
+    """The words of a labelled name ("Name: ...", "氏名 ..."); cased scripts must read as a name."""
+    for line in [*block, *first_page]:
+        match = NAME_LABELLED.match(line.text)
+        parts = segments(match.group("value")) if match else []
+        if not parts or _NOT_A_NAME.search(parts[0]):
+            continue
+        tokens = parts[0].split()
+        cased = any(ch.isupper() or ch.islower() for ch in parts[0])
+        if cased:
+            tokens = name_tokens(parts[0]) or []
+        if 1 <= len(tokens) <= 5:
+            return tokens
+    return None
+
+
+def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str]) -> FieldGuess:
+    locals_ = [fold(e.split("@")[0]) for e in emails]
+    page = [line for line in layout.lines if line.page == layout.first_page()][:40]
+    labelled = _labelled(block, page)
+    if labelled:
+        return FieldGuess(normal_case(labelled), 0.9, "")
+    found = sorted(_candidates(layout, block, locals_), key=lambda c: -c.score)
+    if not found:
+        return FieldGuess.missing("no name found at the top of the resume")
+    best = found[0]
+    rivals = [c for c in found[1:] if c.text.lower() != best.text.lower() and len(c.text.split()) >= 2
+              and c.score >= best.score - 0.15]
+    if rivals:
+        why = f"two different names on page 1: {best.text!r} and {rivals[0].text!r}"
+        return FieldGuess(best.text, 0.6, why)
+    if len(best.text.split()) == 1:
+        return FieldGuess(best.text, 0.6, "single-word name (the email address contains it)")
+    if not best.top and best.line.index not in {line.index for line in block}:
+        return FieldGuess(best.text, 0.6, "name found on page 1 by matching the email address")
+    if not best.top:
+        return FieldGuess(best.text, 0.7, "name found next to the contact details, not at the top of page 1")
+    if best.score < 1.0:
+        return FieldGuess(best.text, 0.7, "name is not among the first lines of page 1")
+    return FieldGuess(best.text, 0.95 if best.support else 0.9, "")

@@ -1,0 +1,240 @@
+"""Phone numbers: found with phonenumbers' PhoneNumberMatcher, checked, normalised to E.164.
+
+A number printed with a country code (``+48``, ``(+82)``, ``0048``) is read as such. A national
+number is read with the company's default region; if it is not a valid number there, the regions
+the document hints at are tried (the email's country domain, countries named on page 1, the script
+of the text: kana -> JP, Cyrillic -> RU, ...). A number valid nowhere is kept as printed, with a
+low confidence, only where the resume vouches for it: a label such as "Tel.", "Mobile", "電話", or
+an item of its own in the contact block ("123-456-7890 | jake@su.edu", a line of its own).
+
+Never phones: dates and year ranges (2019-2021, 01.02.2020), ORCID ids, DOIs, ISBNs, anything
+inside a URL or an email address, Japanese postal codes (〒100-0001), numbers under 7 digits,
+masked numbers (``0120-000-XXX``, ``+1 555 *** 1234``: not dialable, counted and skipped), and
+numbers in publications or references sections. A number labelled Fax is not the phone.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import phonenumbers
+from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
+
+from milo_voice.intake.contact_layout import Layout, Line, segments, strip_icon, strip_lone_letter
+from milo_voice.intake.contact_lexicon import FAX_LABEL, NOT_PHONE_LABEL, PHONE_LABEL
+from milo_voice.intake.extraction_types import FieldGuess
+
+MIN_DIGITS = 7
+MIN_STANDALONE_DIGITS = 8
+"""A number valid in no region is kept (flagged) from 8 digits up when it stands alone in the block."""
+_SHAPED = re.compile(r"[+(]?\d[\d\s().\-/–]{5,}\d")
+_BLANKED = re.compile(
+    r"\S*(?:://|www\.|@)\S*"  # URLs and email addresses
+    r"|\b\S+\.[a-z]{2,}/\S*"  # domain/path without a scheme
+    r"|\b\d{4}-\d{4}-\d{4}-\d{3}[\dXx]\b"  # ORCID
+    r"|\b10\.\d{4,9}/\S+"  # DOI
+    r"|\b(?:isbn|issn|arxiv|orcid|doi)\b[\s:.-]*[\dXx][\dXx\s.:/-]*"
+    r"|〒\s*[\d\-]+",
+    re.IGNORECASE,
+)
+_MASKED = re.compile(
+    r"(?<!\w)\+?[\d(][\d\s().\-/]*[Xx*•]{2,}[\dXx*•\s().\-/]*(?![A-Za-z])"
+    r"|(?<!\w)[Xx*]{2,}[\dXx*\s().\-/]*\d[\d\s().\-/]*"
+)
+_YEARS = re.compile(r"(?<!\d)(?:18|19|20)\d\d(?!\d)")
+_IDD = re.compile(r"(?<![\w+])00(?=\s?[1-9])")
+_DATES = re.compile(
+    r"\(?(?:(?:19|20)\d\d\s*[-–—/]\s*(?:(?:19|20)?\d\d)"
+    r"|\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})"
+    r"|\d{4}[./-]\d{1,2}(?:[./-]\d{1,2})?(?:\s*[-–—]\s*\d{4}[./-]\d{1,2}(?:[./-]\d{1,2})?)?"
+    r"|\d{1,2}[./]\d{4}\s*[-–—]\s*\d{1,2}[./]\d{4})\)?"
+)
+
+
+@dataclass(frozen=True)
+class PhoneHit:
+    printed: str
+    e164: str
+    """E.164 when the number parses with its country code or a region; "" otherwise."""
+    line: Line
+    labelled: bool
+    fax: bool
+    international: bool
+    valid: bool
+    region: str
+    hint: str
+    """Why `region` was used for a national number ("" when printed with a country code)."""
+
+
+def _blank(text: str) -> str:
+    """The line with its non-phone spans (URLs, ids, masked numbers) blanked, offsets unchanged."""
+    chars = list(_IDD.sub(" +", text))
+    for pattern in (_BLANKED, _MASKED):
+        for match in pattern.finditer(text):
+            chars[match.start():match.end()] = " " * (match.end() - match.start())
+    return "".join(chars)
+
+
+def _date_like(raw: str, text: str, start: int, end: int) -> bool:
+    """Dates and periods: "2019-2021", "01.02.2020", "2019 – 12/2021", a number glued to a date by '/'."""
+    if _DATES.fullmatch(raw) or len(_YEARS.findall(raw)) >= 2:
+        return True
+    glued_before = text[max(0, start - 1):start] == "/" and text[max(0, start - 2):start - 1].isdigit()
+    glued_after = text[end:end + 1] == "/" and text[end + 1:end + 2].isdigit()
+    return glued_before or glued_after
+
+
+def _label_before(layout: Layout, line: Line, text: str, start: int) -> str:
+    """ "fax", "phone" or "" from the label closest before the number (same line or a bare label above)."""
+    before = text[:start]
+    ends = {kind: max((m.end() for m in label.finditer(before)), default=-1)
+            for kind, label in (("fax", FAX_LABEL), ("phone", PHONE_LABEL), ("other", NOT_PHONE_LABEL))}
+    if max(ends.values()) >= 0:
+        return max(ends, key=lambda kind: ends[kind])
+    if strip_icon(before).strip(" :-–") or line.index == 0:
+        return ""
+    above = layout.lines[line.index - 1]
+    if above.page != line.page or len(above.text) > 24 or any(c.isdigit() for c in above.text):
+        return ""  # only a bare label line ("FAX", "Mobile:") labels the number below it
+    if FAX_LABEL.search(above.text):
+        return "fax"
+    return "phone" if PHONE_LABEL.search(above.text) else ""
+
+
+def _fax_after(text: str, end: int) -> bool:
+    """ "555 0100 (fax)": a fax label right after the number that does not label a next number."""
+    after = text[end:end + 24].lstrip(" ([")
+    label = FAX_LABEL.match(after)
+    return bool(label) and not re.match(r"[\s:.\-]*[+(\d]", after[label.end():])
+
+
+def _read(raw: str, regions: Sequence[tuple[str, str]]) -> tuple[str, bool, str, str]:
+    """(E.164, valid, region, hint) for the first region in which `raw` is a valid number."""
+    first: tuple[str, bool, str, str] = ("", False, "", "")
+    for region, hint in regions:
+        try:
+            number = phonenumbers.parse(raw, region)
+        except phonenumbers.NumberParseException:
+            continue
+        e164 = phonenumbers.format_number(number, PhoneNumberFormat.E164)
+        if phonenumbers.is_valid_number(number):
+            read_as = phonenumbers.region_code_for_number(number) if region == "ZZ" else region
+            return e164, True, read_as or region, hint
+        if not first[0]:
+            first = (e164, False, region, hint)
+    return first
+
+
+def phone_hits(layout: Layout, regions: Sequence[tuple[str, str]]) -> tuple[list[PhoneHit], int]:
+    """Every phone-like number outside other people's sections, and the count of masked numbers."""
+    hits: list[PhoneHit] = []
+    masked = 0
+    for line in layout.lines:
+        if line.index in layout.excluded:
+            continue
+        masked += sum(sum(c.isdigit() for c in m.group()) >= 3 for m in _MASKED.finditer(line.text))
+        if not _SHAPED.search(line.text):
+            continue
+        text = _blank(line.text)
+        if sum(c.isdigit() for c in text) < MIN_DIGITS:
+            continue
+        hits += _line_hits(layout, line, text, regions)
+    return hits, masked
+
+
+def _matched(text: str, region: str) -> list[tuple[int, int, str]]:
+    matcher = PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE)
+    return [(m.start, m.end, m.raw_string) for m in matcher]
+
+
+def _matches(text: str, regions: Sequence[tuple[str, str]]) -> list[tuple[int, int, str]]:
+    """(start, end, raw) of the numbers PhoneNumberMatcher finds with the default region; a phone-shaped
+    run it leaves uncovered (a national number of another country) is matched with the hint regions."""
+    found = _matched(text, regions[0][0])
+    for run in _SHAPED.finditer(text):
+        covered = any(s < run.end() and run.start() < e for s, e, _ in found)
+        if covered or sum(c.isdigit() for c in run.group()) < MIN_DIGITS:
+            continue
+        for region, _ in regions[1:]:
+            extra = [(s, e, raw) for s, e, raw in _matched(text, region) if s < run.end() and run.start() < e]
+            if extra:
+                found += extra
+                break
+    return sorted(found)
+
+
+def _line_hits(layout: Layout, line: Line, text: str, regions: Sequence[tuple[str, str]]) -> list[PhoneHit]:
+    out = []
+    for start, end, raw_string in _matches(text, regions):
+        raw = raw_string.strip()
+        if sum(c.isdigit() for c in raw) < MIN_DIGITS or _date_like(raw, text, start, end):
+            continue
+        international = raw.lstrip("( ").startswith("+")
+        e164, valid, region, hint = _read(raw, [("ZZ", "")] if international else regions)
+        label = _label_before(layout, line, text, start)
+        printed = line.text[start:end].strip()
+        if label == "other":
+            continue  # "ID:", "Passport No.", "DOB", "PIN", ...
+        fax = label == "fax" or _fax_after(text, end)
+        out.append(PhoneHit(printed, e164, line, label == "phone", fax, international, valid, region, hint))
+    return out
+
+
+def _standalone(hit: PhoneHit) -> bool:
+    """Whether the number is a whole item of its line ("123-456-7890 | jake@su.edu", or a line of its
+    own bar an icon): how a contact block prints a phone, even a template's made-up one."""
+    if sum(c.isdigit() for c in hit.printed) < MIN_STANDALONE_DIGITS:
+        return False
+    return any(strip_lone_letter(strip_icon(part)).strip(" :-–") == hit.printed
+               for part in segments(hit.line.text))
+
+
+def own_phones(hits: list[PhoneHit], block: set[int], first_page: int) -> list[PhoneHit]:
+    """The candidate's phones (no fax), valid ones first, each number once: in the contact block, or
+    labelled (anywhere when valid, on the first page when not)."""
+    own = []
+    for hit in hits:
+        if hit.fax:
+            continue
+        in_block = hit.line.index in block
+        labelled = hit.labelled and (hit.valid or in_block or hit.line.page == first_page)
+        if labelled or (in_block and (hit.valid or hit.international or _standalone(hit))):
+            own.append(hit)
+    own.sort(key=lambda h: (not h.valid, h.line.index))
+    seen: set[str] = set()
+    unique = []
+    for hit in own:
+        key = _digits_key(hit)
+        if key not in seen:
+            seen.add(key)
+            unique.append(hit)
+    return unique
+
+
+def _digits_key(hit: PhoneHit) -> str:
+    return hit.e164 if hit.valid else "".join(c for c in hit.printed if c.isdigit()).lstrip("0")
+
+
+def phone_value(hit: PhoneHit) -> str:
+    """E.164 when the number is valid or printed with its country code; else as printed."""
+    return hit.e164 if (hit.valid or hit.international) and hit.e164 else hit.printed
+
+
+def phone_guess(own: list[PhoneHit], default_region: str, masked: int) -> FieldGuess:
+    if not own:
+        skipped = f" ({masked} masked number(s) skipped)" if masked else ""
+        return FieldGuess.missing(f"no phone number found{skipped}")
+    hit = own[0]
+    if hit.valid and hit.international:
+        return FieldGuess(hit.e164, 0.95, "")
+    if hit.valid and not hit.hint:
+        return FieldGuess(hit.e164, 0.75, f"phone has no country code; read as {hit.region}")
+    if hit.valid:
+        return FieldGuess(hit.e164, 0.6, f"phone has no country code; read as {hit.region} ({hit.hint})")
+    if hit.international:
+        why = "phone has a country code but is not a valid number for it"
+        return FieldGuess(phone_value(hit), 0.5, why)
+    why = f"phone has no country code and is not a valid {default_region} number; kept as printed"
+    return FieldGuess(hit.printed, 0.4, why)
