@@ -26,7 +26,7 @@ from milo_voice.settings import Settings
 from milo_voice.store.db import DbEngine
 from milo_voice.store.repo import Clock
 from milo_voice.store.tables import utc_now
-from milo_voice.web import candidate, outreach, phone, reports, rtc, workspace
+from milo_voice.web import ats, candidate, intake_hook, outreach, phone, reports, rtc, workspace
 from milo_voice.web.body_limit import BodyLimit
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -51,6 +51,8 @@ def create_app(
     routes += phone.routes()
     routes += outreach.routes()
     routes += reports.routes()
+    routes += intake_hook.routes()
+    routes += ats.routes()
     app = Starlette(routes=routes, middleware=[Middleware(BodyLimit)])
     app.state.settings = settings
     app.state.engine = engine

@@ -11,11 +11,11 @@ from milo_voice.calls.engines import LazyRuntime, load_runtime
 from milo_voice.calls.recovery import recover_sessions
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.outreach.compose import worker_from
-from milo_voice.scoring.service import build as build_scoring
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.web.app import create_app
 from milo_voice.workspace import public_url
+from milo_voice.workspace.background import build_worker
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.demo import Demo
 
@@ -40,7 +40,7 @@ def serve(settings: Settings) -> int:
     warn_if_links_unreachable(settings)
     runtime = LazyRuntime(settings, load_runtime(settings))  # fail fast, naming a missing model package
     app = create_app(settings, engine, runtime)
-    scoring = build_scoring(settings, engine, Candidates(engine))
+    scoring = build_worker(settings, engine)
     requeued = scoring.start()  # jobs a crash left running run again
     if requeued:
         print(f"milo-voice: {len(requeued)} background job(s) from before the restart queued again")

@@ -108,16 +108,19 @@ class Candidates(Repo):
         region: str = DEFAULT_REGION,
     ) -> tuple[Candidate, bool]:
         """`add`, except that a known `external_id` updates that candidate (True: a new one was added).
-        The same external id twice never makes a duplicate; an update keeps the link and the status."""
+        The same external id twice never makes a duplicate; an update keeps the link and the status,
+        and the fields it leaves empty."""
         name, email, phone, location, external_id = (
             v.strip() for v in (name, email, phone, location, external_id))
         _check(name, email, phone, location, external_id, region)
         with self.unit() as session:
             version = _published(session, slug)
             if external_id and (known := _by_external_id(session, slug, external_id)) is not None:
-                if email.lower() != known.email.lower():
+                if email and email.lower() != known.email.lower():
                     _refuse_twice(session, slug, email)
-                known.name, known.email, known.phone, known.location = name, email, phone, location
+                known.name = name  # a field left empty keeps what the candidate had
+                known.email, known.phone = email or known.email, phone or known.phone
+                known.location = location or known.location
                 session.add(known)
                 session.flush()
                 return known, False

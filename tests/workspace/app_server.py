@@ -13,9 +13,16 @@ import uvicorn
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.web.app import create_app
+from milo_voice.workspace.background import build_worker
 
 if __name__ == "__main__":
     settings = Settings.from_env(os.environ)
     migrate(settings.database_url)
-    app = create_app(settings, create_engine(settings.database_url))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    engine = create_engine(settings.database_url)
+    app = create_app(settings, engine)
+    worker = build_worker(settings, engine)  # reads upload batches (and scores) as the server does
+    worker.start()
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        worker.stop()

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
-from milo_voice.web.workspace import api
+from milo_voice.web.workspace import api, intake_api
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.interviews import Interviews
 from workspace.sessions import store_session
@@ -72,7 +72,7 @@ def test_the_openapi_description_covers_every_route(client: TestClient) -> None:
     assert spec["openapi"].startswith("3.1")
     described = {(path, method.upper()) for path, ops in spec["paths"].items() for method in ops}
     served = set()
-    for route in api.routes():
+    for route in [*api.routes(), *intake_api.routes()]:
         if route.path == "/openapi.json":
             continue
         path = re.sub(r"\{(\w+):int\}", r"{\1}", route.path).replace("{cid}", "{id}")

@@ -57,6 +57,8 @@ def concrete(path: str, world: dict[str, Any]) -> str:
         "action": "publish",
         "kind": "png",
         "eid": 1,
+        "batch_id": 1,
+        "item_id": 1,
     }
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: str(values[m.group(1)]), path)
 

@@ -17,6 +17,8 @@ from milo_voice.web.workspace import (
     api,
     candidate_pages,
     escalation_pages,
+    intake_api,
+    intake_pages,
     interview_pages,
     message_pages,
     outreach_pages,
@@ -38,6 +40,7 @@ def page_routes() -> list[BaseRoute]:
     """Every page under /app, each guarded by `auth.page` or `auth.public_form` (a test checks)."""
     return [
         *account_pages.routes(),
+        *intake_pages.routes(),
         *outreach_pages.routes(),  # before interview_pages: its POST /interviews/{slug}/{action} would match
         *interview_pages.routes(),
         *analytics_pages.routes(),
@@ -63,7 +66,7 @@ def routes() -> list[BaseRoute]:
         # Plain routes, not a Mount: a Mount("/api") would swallow other areas' /api/* paths.
         *(
             Route("/api" + r.path, r.endpoint, methods=r.methods)
-            for r in api.routes()
+            for r in [*api.routes(), *intake_api.routes()]
             if isinstance(r, Route)
         ),
     ]

@@ -23,6 +23,7 @@ from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import Candidate, CandidateSource, Interview, UserRole
 from milo_voice.web import reports
 from milo_voice.web.repos import repo
+from milo_voice.web.workspace import cursors
 from milo_voice.web.workspace.auth import api, api_error, who
 from milo_voice.web.workspace.message_pages import audit_nudge, messages_document, nudged_document
 from milo_voice.web.workspace.openapi import spec
@@ -75,6 +76,9 @@ def candidate_json(request: Request, row: Candidate, interview: Interview) -> di
         "status": row.status,
         "interview": interview.slug,
         "interview_version": interview.version,
+        "location": row.location,
+        "external_id": row.external_id,
+        "source": row.source,
         "link": f"{workspace(request).settings.base_url}/i/{row.token}",
         "created_at": row.created_at.isoformat(),
     }
@@ -140,22 +144,27 @@ async def publish_interview(request: Request) -> Response:
     return JSONResponse(interview_json(row))
 
 
+def candidate_fields(data: dict[str, Any]) -> dict[str, str]:
+    fields = {}
+    for key in ("name", "email", "phone", "location", "external_id"):
+        value = data.get(key, "")
+        if value is not None and not isinstance(value, str | int):
+            raise Invalid(f"{key} must be a string")
+        fields[key] = "" if value is None else str(value)
+    return fields
+
+
 @api(UserRole.ADMIN)
 async def add_candidate(request: Request) -> Response:
+    """Add one candidate; with an `external_id` already known to the interview, update that one (200)."""
     ws, slug = workspace(request), request.path_params["slug"]
-    data = await body(request)
-    row = await run_in_threadpool(
-        lambda: ws.candidates.add(
-            slug=slug,
-            name=str(data.get("name", "")),
-            email=str(data.get("email", "")),
-            phone=str(data.get("phone", "")),
-            source=CandidateSource.API,
-        )
-    )
+    fields = candidate_fields(await body(request))
+    row, created = await run_in_threadpool(lambda: ws.candidates.put(
+        slug=slug, source=CandidateSource.API, region=ws.settings.default_region, **fields))
     _, interview = await run_in_threadpool(ws.candidates.get, row.id)
-    await run_in_threadpool(ws.audit.record, who(request), "create", "candidate", row.id, interview=slug)
-    return JSONResponse(candidate_json(request, row, interview), status_code=201)
+    action = "create" if created else "update"
+    await run_in_threadpool(ws.audit.record, who(request), action, "candidate", row.id, interview=slug)
+    return JSONResponse(candidate_json(request, row, interview), status_code=201 if created else 200)
 
 
 def _row_json(request: Request, r: CandidateRow) -> dict[str, Any]:
@@ -178,13 +187,22 @@ def _row_json(request: Request, r: CandidateRow) -> dict[str, Any]:
 
 @api()
 async def list_candidates(request: Request) -> Response:
+    """Filtered candidates, `limit` at a time (default 100, at most 500); the next page's URL is in the
+    `Link: <...>; rel="next"` header and its cursor in `X-Next-Cursor` (absent on the last page)."""
     p = request.query_params
-    sort = p.get("sort", "created")
+    page = cursors.Page.parse(p.get("cursor", ""), p.get("limit", ""), sort=p.get("sort", "created"))
+    descending = p.get("dir", "desc") != "asc"
     query = CandidateQuery(slug=p.get("interview", ""), status=p.get("status", ""), search=p.get("q", ""),
-                           band=p.get("band", ""), sort=sort if sort in ("created", "score") else "created",
-                           descending=p.get("dir", "desc") != "asc")
+                           band=p.get("band", ""), sort=page.sort, descending=descending,
+                           external_id=p.get("external_id", ""), source=p.get("source", ""),
+                           beyond_id=page.beyond_id, limit=page.fetch)
     rows = await run_in_threadpool(workspace(request).candidates.search, query)
-    return JSONResponse([_row_json(request, r) for r in rows])
+    shown, cursor = page.cut(rows, key=lambda r: r.candidate.id or 0)
+    headers = {}
+    if cursor:
+        following = request.url.include_query_params(cursor=cursor)
+        headers = {"X-Next-Cursor": cursor, "Link": f'<{following}>; rel="next"'}
+    return JSONResponse([_row_json(request, r) for r in shown], headers=headers)
 
 
 @api()

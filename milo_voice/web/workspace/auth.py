@@ -106,8 +106,9 @@ def way_back(request: Request) -> dict[str, str]:
     return {"back_url": referer.path + query, "back_label": "Back to the page you came from"}
 
 
-def page(role: UserRole = UserRole.VIEWER) -> Callable[[Handler], Handler]:
-    """A recruiter page: signed-in users with `role` (admins may do everything); POSTs need CSRF."""
+def page(role: UserRole = UserRole.VIEWER, *, upload: bool = False) -> Callable[[Handler], Handler]:
+    """A recruiter page: signed-in users with `role` (admins may do everything); POSTs need CSRF. An
+    `upload` takes the token from the X-CSRF-Token header only, so its body is read after the check."""
 
     def wrap(handler: Handler) -> Handler:
         @wraps(handler)
@@ -121,7 +122,7 @@ def page(role: UserRole = UserRole.VIEWER) -> Callable[[Handler], Handler]:
             request.state.principal = who
             if role is UserRole.ADMIN and not who.is_admin:
                 return forbidden(request, "Admins only", ADMINS_ONLY)
-            if request.method == "POST" and not await csrf_ok(request):
+            if request.method == "POST" and not await csrf_ok(request, header_only=upload):
                 return forbidden(request, "This form has expired", EXPIRED)
             try:
                 return await handler(request)

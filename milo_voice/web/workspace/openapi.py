@@ -10,6 +10,7 @@ from typing import Any
 
 from milo_voice.dialogue.script import AnswerShape
 from milo_voice.scoring.pdf import SECTIONS
+from milo_voice.web.workspace import openapi_intake as intake
 from milo_voice.workspace.candidates import STATUSES
 
 
@@ -29,13 +30,8 @@ ERRORS = {
 }
 
 SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
-SESSION = {
-    "name": "id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "integer"},
-    "description": "A session id (`sessions[].id` of `GET /candidates/{id}`).",
-}
+SESSION = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"},
+           "description": "A session id (`sessions[].id` of `GET /candidates/{id}`)."}
 
 SCHEMAS: dict[str, Any] = {
     "Error": {"type": "object", "properties": {"error": {"type": "string"}}, "required": ["error"]},
@@ -85,7 +81,8 @@ SCHEMAS: dict[str, Any] = {
     "NewCandidate": {
         "type": "object",
         "required": ["name"],
-        "properties": {"name": {"type": "string"}, "email": {"type": "string"}, "phone": {"type": "string"}},
+        "properties": {"name": {"type": "string"}, "email": {"type": "string"},
+                       **intake.NEW_CANDIDATE_FIELDS},
     },
     "Candidate": {
         "type": "object",
@@ -97,6 +94,7 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": list(STATUSES)},
             "interview": {"type": "string"},
             "interview_version": {"type": "integer"},
+            **intake.CANDIDATE_FIELDS,
             "link": {"type": "string", "description": "The candidate's personal interview link (secret)."},
             "created_at": {"type": "string", "format": "date-time"},
             "sessions": {"type": "array", "items": _ref("Session")},
@@ -176,7 +174,8 @@ def spec(base_url: str) -> dict[str, Any]:
             "securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer"}},
             "schemas": SCHEMAS,
         },
-        "paths": {**_interview_paths(), **_result_paths(), **_phone_paths(), **_message_paths()},
+        "paths": {**_interview_paths(), **_result_paths(), **_phone_paths(), **_message_paths(),
+                  **intake.paths(_op, _json, _ref, SLUG)},
     }
 
 
@@ -226,7 +225,8 @@ def _result_paths() -> dict[str, Any]:
         {"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": d}
         for n, d in (("interview", "interview slug"), ("status", "candidate status"), ("q", "name or email"),
                      ("band", "great, good, bad or unscored: the band of the session that counts"),
-                     ("sort", "created (default) or score"), ("dir", "desc (default) or asc"))
+                     ("sort", "created (default) or score"), ("dir", "desc (default) or asc"),
+                     *intake.LIST_PARAMS)
     ]
     many = {"type": "array"}
     return {
@@ -375,6 +375,7 @@ MESSAGE_SCHEMAS: dict[str, Any] = {
     },
 }
 SCHEMAS.update(MESSAGE_SCHEMAS)
+SCHEMAS.update(intake.SCHEMAS)
 
 
 def _message_paths() -> dict[str, Any]:

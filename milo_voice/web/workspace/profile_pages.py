@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from milo_voice.intake.resumes import Resumes
 from milo_voice.outreach.contacts import Contacts
 from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.web.repos import repo
@@ -60,6 +61,7 @@ async def profile(request: Request) -> Response:
             ),
         )
     feedback = await run_in_threadpool(ws.feedback.feedback, cid)
+    resume = await run_in_threadpool(repo(request, Resumes).get, cid)
     mine = next((r for r, _ in feedback.ratings if r.user_id == me.user_id), None)
     await run_in_threadpool(ws.audit.record_view, me, "candidate", cid)
     activity = await run_in_threadpool(
@@ -69,6 +71,7 @@ async def profile(request: Request) -> Response:
         candidate=candidate,
         interview=interview,
         feedback=feedback,
+        resume=resume,
         mine=mine,
         activity=activity,
         link=f"{ws.settings.base_url}/i/{candidate.token}",

@@ -1,0 +1,43 @@
+"""The server's background worker: scoring and webhooks, and the other rooms' job kinds (reading
+upload batches; ATS results), on one durable job table (`milo_voice.scoring.jobs`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from milo_voice.intake.batches import IntakeBatches
+from milo_voice.intake.reading import READ_JOB, BatchReader
+from milo_voice.scoring.job_table import JobTable
+from milo_voice.scoring.jobs import Handler, LocalQueue
+from milo_voice.scoring.service import ScoringRuntime
+from milo_voice.scoring.service import build as build_scoring
+from milo_voice.settings import Settings
+from milo_voice.store.db import DbEngine
+from milo_voice.store.tables import Job
+from milo_voice.workspace.ats import RESULT_JOB, AnnouncingStatuses, Ats
+from milo_voice.workspace.candidates import Candidates
+
+
+def intake_handlers(settings: Settings, engine: DbEngine) -> dict[str, Handler]:
+    batches = IntakeBatches(engine)
+    reader = BatchReader(batches, settings.uploads_dir, region=settings.default_region)
+
+    async def read_batch(job: Job, final: bool) -> None:
+        batch_id = int(job.payload["batch_id"])
+        try:
+            await asyncio.to_thread(reader.read, batch_id)  # extraction is CPU work: off the worker's loop
+        except Exception as exc:
+            if final:
+                batches.fail(batch_id, f"reading stopped on an unexpected error: {type(exc).__name__}: {exc}")
+            raise
+
+    return {READ_JOB: read_batch}
+
+
+def build_worker(settings: Settings, engine: DbEngine) -> ScoringRuntime:
+    """What `milo-voice serve` runs in the background (start it; stop it on shutdown). A candidate
+    scored to completed or knocked out also has their result queued for the ATS that sent them."""
+    ats = Ats(engine, settings, LocalQueue(JobTable(engine)))
+    statuses = AnnouncingStatuses(Candidates(engine), ats)
+    handlers = {**intake_handlers(settings, engine), RESULT_JOB: ats.deliver}
+    return build_scoring(settings, engine, statuses, handlers)
