@@ -24,6 +24,7 @@ from milo_voice.web.workspace import (
     outreach_pages,
     outreach_settings_pages,
     phone_pages,
+    places_pages,
     profile_pages,
     report_pages,
     webhook_pages,
@@ -41,6 +42,7 @@ def page_routes() -> list[BaseRoute]:
     return [
         *account_pages.routes(),
         *intake_pages.routes(),
+        *places_pages.routes(),
         *outreach_pages.routes(),  # before interview_pages: its POST /interviews/{slug}/{action} would match
         *interview_pages.routes(),
         *analytics_pages.routes(),
