@@ -115,3 +115,21 @@ def test_workable_creates_an_assessment_and_gets_the_result_put_back(
     assert callback.body["results_url"].endswith(f"/app/candidates/{row.candidate.id}")
     assert callback.body["assessment"]["grade"] in ("failed", "passed", "excelled")
     assert assessment
+
+
+def test_admins_make_and_rotate_keys_on_the_settings_page(admin: TestClient, viewer: TestClient,
+                                                         store: SessionStore) -> None:
+    from workspace.support import form_token
+
+    assert viewer.get("/app/settings/ats").status_code == 403
+    token = form_token(admin, "/app/settings/ats")
+    admin.post("/app/settings/ats", data={"csrf_token": token, "action": "rotate_greenhouse"})
+    first = Accounts(store.engine).stored_secret(SECRETS["greenhouse"])
+    assert first and first in admin.get("/app/settings/ats").text
+    admin.post("/app/settings/ats", data={"csrf_token": token, "action": "rotate_greenhouse"})
+    assert Accounts(store.engine).stored_secret(SECRETS["greenhouse"]) not in ("", first)
+    admin.post("/app/settings/ats", data={"csrf_token": token, "action": "workable_callback",
+                                          "token": "issued-by-workable"})
+    assert Accounts(store.engine).stored_secret(WORKABLE_CALLBACK) == "issued-by-workable"
+    old = FakeGreenhouse(f"{admin.base_url}/ats/greenhouse", first, client=admin)  # type: ignore[arg-type]
+    assert old.raw("GET", "list_tests", headers=old.auth()).status_code == 401  # the old key stopped working

@@ -15,6 +15,7 @@ from milo_voice.web.workspace import (
     account_pages,
     analytics_pages,
     api,
+    ats_pages,
     candidate_pages,
     escalation_pages,
     intake_api,
@@ -42,6 +43,7 @@ def page_routes() -> list[BaseRoute]:
     return [
         *account_pages.routes(),
         *intake_pages.routes(),
+        *ats_pages.routes(),
         *places_pages.routes(),
         *outreach_pages.routes(),  # before interview_pages: its POST /interviews/{slug}/{action} would match
         *interview_pages.routes(),
