@@ -48,3 +48,17 @@ def test_the_csv_keeps_the_phone_and_neutralises_the_name() -> None:
     record = {"candidate_id": 1, "name": "=cmd|' /C calc'!A0", "phone": "+1 415 555 0100", "overall": -3.0}
     (row,) = list(csv.DictReader(io.StringIO(to_csv([record]))))
     assert (row["name"], row["phone"], row["overall"]) == ("'=cmd|' /C calc'!A0", "+1 415 555 0100", "-3.0")
+
+
+def test_intake_fields_are_exported_and_formula_cells_neutralised() -> None:
+    """A name or location that came in from a CSV or a resume as a formula is text in the export."""
+    from milo_voice.scoring.export import to_csv
+
+    record = {"candidate_id": 1, "name": '=HYPERLINK("http://x","y")', "location": "@SUM(A1)",
+              "external_id": "-2+3", "phone": "+44 20 7946 0958"}
+    [header, line] = to_csv([record]).splitlines()
+    assert "location,external_id" in header
+    cells = next(csv.reader([line]))
+    assert cells[1] == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert cells[4:6] == ["'@SUM(A1)", "'-2+3"]
+    assert cells[3] == "+44 20 7946 0958"  # a phone number is data, left as it is
