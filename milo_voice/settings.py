@@ -180,6 +180,9 @@ class Settings:
     """Largest single upload (a ZIP of resumes, a PDF), refused while it is being received."""
     intake_max_csv_mb: int = 20
     """Largest candidate list (CSV); a bigger one is refused before it is read."""
+    intake_llm: bool = False
+    """Also ask the LLM (MILO_SCORING_LLM_BASE_URL, else MILO_LLM_BASE_URL) for resume fields the offline
+    extractor missed or doubted; a proposal is kept only if it is found in the resume's text."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.vad_mode <= 3:

@@ -20,6 +20,7 @@ from milo_voice.intake.batches import IntakeBatches, NewItem
 from milo_voice.intake.csv_reader import CsvRow, read_rows
 from milo_voice.intake.document_text import UnreadableDocument
 from milo_voice.intake.extract import extract_resume
+from milo_voice.intake.llm_extract import LlmExtractor
 from milo_voice.intake.upload_kind import UnsupportedUpload, sniff_file, sniff_kind
 from milo_voice.intake.zip_reader import UnreadableArchive, ZipLimits, ZipMember, read_zip, zip_summary
 from milo_voice.store.tables import IntakeBatch
@@ -49,6 +50,8 @@ class BatchReader:
     """MILO_UPLOADS_DIR."""
     region: str = "US"
     zip_limits: ZipLimits = field(default_factory=ZipLimits)
+    llm: LlmExtractor | None = None
+    """MILO_INTAKE_LLM: proposals for the fields the offline extractor missed or doubted."""
 
     def read(self, batch_id: int) -> None:
         """Read the whole batch into items, then leave it for review (or failed, with the reason)."""
@@ -128,7 +131,7 @@ class BatchReader:
         path = upload_files.save_doc(self.root, batch_id, index, "." + kind, document.data)
         if found.contacts is None:
             return NewItem(source=document.source, note=found.problem, file_path=path, text=found.text)
-        c = found.contacts
+        c = found.contacts if self.llm is None else self.llm.improve(found.contacts, found.text, self.region)
         confidence = {name: {"confidence": round(guess.confidence, 2), "reason": guess.reason}
                       for name, guess in (("name", c.name), ("email", c.email), ("phone", c.phone),
                                           ("location", c.location))}

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
+from milo_voice.errors import ConfigError
 from milo_voice.intake.batches import IntakeBatches
+from milo_voice.intake.llm_extract import LlmExtractor
 from milo_voice.intake.reading import READ_JOB, BatchReader
 from milo_voice.scoring.job_table import JobTable
 from milo_voice.scoring.jobs import Handler, LocalQueue
@@ -18,9 +20,22 @@ from milo_voice.workspace.ats import RESULT_JOB, AnnouncingStatuses, Ats
 from milo_voice.workspace.candidates import Candidates
 
 
+def llm_extractor(settings: Settings) -> LlmExtractor | None:
+    """The resume LLM (the scoring LLM's server and model) when MILO_INTAKE_LLM is on."""
+    base_url = settings.scoring_llm_base_url or settings.llm_base_url
+    if not settings.intake_llm:
+        return None
+    if not base_url:
+        raise ConfigError("MILO_INTAKE_LLM=true needs MILO_SCORING_LLM_BASE_URL or MILO_LLM_BASE_URL")
+    return LlmExtractor(base_url=base_url, model=settings.scoring_llm_model or settings.llm_model,
+                        api_key=str(settings.llm_api_key), timeout=settings.scoring_timeout,
+                        json_mode=settings.scoring_json_mode)
+
+
 def intake_handlers(settings: Settings, engine: DbEngine) -> dict[str, Handler]:
     batches = IntakeBatches(engine)
-    reader = BatchReader(batches, settings.uploads_dir, region=settings.default_region)
+    reader = BatchReader(batches, settings.uploads_dir, region=settings.default_region,
+                         llm=llm_extractor(settings))
 
     async def read_batch(job: Job, final: bool) -> None:
         batch_id = int(job.payload["batch_id"])
