@@ -23,6 +23,7 @@ from milo_voice.intake.extract import extract_resume
 from milo_voice.intake.llm_extract import LlmExtractor
 from milo_voice.intake.upload_kind import UnsupportedUpload, sniff_file, sniff_kind
 from milo_voice.intake.zip_reader import UnreadableArchive, ZipLimits, ZipMember, read_zip, zip_summary
+from milo_voice.outreach.phones import e164
 from milo_voice.store.tables import IntakeBatch
 
 log = logging.getLogger(__name__)
@@ -161,8 +162,9 @@ class BatchReader:
         if not isinstance(row, CsvRow):
             return NewItem(source=source, problem=str(getattr(row, "message", "unreadable row")))
         v = row.values
+        phone = v.get("phone", "")
         return NewItem(source=source, name=v.get("name", ""), email=v.get("email", ""),
-                       phone=v.get("phone", ""), location=v.get("location", ""),
+                       phone=e164(phone, self.region) or phone, location=v.get("location", ""),
                        external_id=v.get("external_id", ""))
 
 
