@@ -13,7 +13,7 @@ import collections
 import re
 from dataclasses import dataclass
 
-from milo_voice.intake.contact_layout import Layout, Line, segments
+from milo_voice.intake.contact_layout import Layout, Line, about_someone_else
 from milo_voice.intake.contact_lexicon import EMAIL_LABEL
 from milo_voice.intake.extraction_types import FieldGuess
 
@@ -23,8 +23,6 @@ CROWDED = 3
 _AT = re.compile(r"\s*[\[(]\s*at\s*[\])]\s*", re.IGNORECASE)  # "jane [at] doe.org"
 _DOT = re.compile(r"\s*[\[(]\s*dot\s*[\])]\s*", re.IGNORECASE)
 _GLUED_TLD = re.compile(r"(?<=[a-z])(?=[A-Z])")
-_OTHER_PERSON = re.compile(r"\b(?:referee|reference|supervisor|advisor|adviser|recommend\w*|co-?authors?)\b",
-                           re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -50,8 +48,7 @@ def _in_url(text: str, start: int) -> bool:
 
 def _about_someone_else(text: str, start: int) -> bool:
     """Whether the words just before the address (its part of the line) name a referee, a co-author..."""
-    before = segments(text[:start] + "x")[-1]
-    return bool(_OTHER_PERSON.search(before))
+    return about_someone_else(text, start)
 
 
 def email_hits(layout: Layout) -> list[EmailHit]:

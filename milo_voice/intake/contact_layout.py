@@ -182,3 +182,15 @@ def fold(text: str) -> str:
     """Lowercase ASCII letters of `text` (accents removed), for comparing names with email addresses."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if ch.isascii() and ch.isalpha()).lower()
+
+
+OTHER_PERSON = re.compile(
+    r"\b(?:referees?|references?|supervisors?|advis[eo]rs?|recommend\w*|co-?authors?)\b", re.IGNORECASE)
+"""Words that make what follows on a line someone else's contact (a referee's email or phone)."""
+
+
+def about_someone_else(text: str, start: int, *, whole_line: bool = False) -> bool:
+    """Whether the words just before `start` (its part of the line, or all of the line before it)
+    name a referee, a co-author..."""
+    before = text[:start] if whole_line else segments(text[:start] + "x")[-1]
+    return bool(OTHER_PERSON.search(before))

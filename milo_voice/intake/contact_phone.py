@@ -22,7 +22,14 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import Leniency, PhoneNumberFormat, PhoneNumberMatcher
 
-from milo_voice.intake.contact_layout import Layout, Line, segments, strip_icon, strip_lone_letter
+from milo_voice.intake.contact_layout import (
+    Layout,
+    Line,
+    about_someone_else,
+    segments,
+    strip_icon,
+    strip_lone_letter,
+)
 from milo_voice.intake.contact_lexicon import FAX_LABEL, NOT_PHONE_LABEL, PHONE_LABEL
 from milo_voice.intake.extraction_types import FieldGuess
 
@@ -175,8 +182,8 @@ def _line_hits(layout: Layout, line: Line, text: str, regions: Sequence[tuple[st
         e164, valid, region, hint = _read(raw, [("ZZ", "")] if international else regions)
         label = _label_before(layout, line, text, start)
         printed = line.text[start:end].strip()
-        if label == "other":
-            continue  # "ID:", "Passport No.", "DOB", "PIN", ...
+        if label == "other" or about_someone_else(text, start, whole_line=True):
+            continue  # "ID:", "Passport No.", "DOB", "PIN", ...; "References: Pat Lee, +1 ..."
         fax = label == "fax" or _fax_after(text, end)
         out.append(PhoneHit(printed, e164, line, label == "phone", fax, international, valid, region, hint))
     return out
