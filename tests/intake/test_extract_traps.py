@@ -213,8 +213,10 @@ def test_an_unknown_default_region_is_refused() -> None:
 
 def test_a_references_line_gives_neither_its_email_nor_its_phone() -> None:
     """"References: Pat Lee, pat.lee@..., +1 ..." on one line (no heading of its own) is a referee's."""
-    text = ("Jordan Q. Rivera\nWarehouse lead\nReach me: jordan dot rivera at example dot com | cell 512 555 0142\n"
-            "EXPERIENCE\nForklift operator, 2019-2024\nReferences: Pat Lee, pat.lee@example.org, +1 512 555 0199\n")
+    text = ("Jordan Q. Rivera\nWarehouse lead\n"
+            "Reach me: jordan dot rivera at example dot com | cell 512 555 0142\n"
+            "EXPERIENCE\nForklift operator, 2019-2024\n"
+            "References: Pat Lee, pat.lee@example.org, +1 512 555 0199\n")
     contacts = extract_contacts(text)
     assert "pat.lee@example.org" not in contacts.emails
     assert contacts.phones == ("+15125550142",)
