@@ -25,8 +25,6 @@ NO_TEXT = "no text found: scanned document?"
 BY_OCR = "scanned document: text read by OCR; check the fields"
 OCR_CONFIDENCE = 0.7
 """The most an OCR-read field is trusted (below CONFIDENT: the review screen shows the reason)."""
-OCR_PHONE_FLOOR = 0.5
-"""contact_phone's confidence for numbers that are valid in some region; below it: kept as printed."""
 MIN_TEXT_CHARS = 20
 """Fewer visible characters than this (page numbers, a stray mark) count as no text layer."""
 
@@ -44,29 +42,28 @@ def extract_resume(data: bytes, filename: str, *, default_region: str = "US") ->
 
 
 ICON_AFTER_NUMBER = re.compile(r"(?<=\d)[ \t]+\d(?=[ \t]+[^\d\s])")
+LONE_SYMBOL = re.compile(r"(?<=\S)[ \t]+[^\w\s.,;:()+\-'\"&/][ \t]+(?=\S)")
+"""A lone symbol between two items of a line: an icon ("\\" for a phone, "©" or "@" for an email)."""
 """A lone digit between a number and a word: on a scanned contact line, the icon before the next item
 (a map pin reads as "9", a phone as "%"). No phone format ends in a one-digit group, so a number
 never loses a real digit this way; a location may ("Suite 9 Main St"), and location is fuzzy."""
 
 
 def clean_ocr(text: str) -> str:
-    return ICON_AFTER_NUMBER.sub("", text)
+    """Icons read as characters become item separators, as the layout showed them."""
+    return LONE_SYMBOL.sub(" | ", ICON_AFTER_NUMBER.sub(" | ", text))
 
 
 def _doubted(contacts: Contacts) -> Contacts:
-    """OCR'd fields, trusted less; a phone kept only if it is a valid number (OCR misreads icons as
-    digits, and a number valid nowhere was most likely misread: a missing phone beats a false one)."""
+    """OCR'd fields, trusted less (each below CONFIDENT, so the review screen asks for a check)."""
 
     def cap(guess: FieldGuess) -> FieldGuess:
         if not guess.value or guess.confidence <= OCR_CONFIDENCE:
             return guess
         return FieldGuess(guess.value, OCR_CONFIDENCE, "read by OCR from a scanned page")
 
-    phone = contacts.phone
-    if phone.value and phone.confidence < OCR_PHONE_FLOOR:
-        phone = FieldGuess.missing("a number was read by OCR but is not a valid phone number")
-    return replace(contacts, name=cap(contacts.name), email=cap(contacts.email), phone=cap(phone),
-                   location=cap(contacts.location), phones=(phone.value,) if phone.value else ())
+    return replace(contacts, name=cap(contacts.name), email=cap(contacts.email), phone=cap(contacts.phone),
+                   location=cap(contacts.location))
 
 
 def has_text(text: str) -> bool:

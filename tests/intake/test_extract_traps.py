@@ -220,3 +220,12 @@ def test_a_references_line_gives_neither_its_email_nor_its_phone() -> None:
     contacts = extract_contacts(text)
     assert "pat.lee@example.org" not in contacts.emails
     assert contacts.phones == ("+15125550142",)
+
+
+def test_icons_read_by_ocr_become_separators_not_digits() -> None:
+    from milo_voice.intake.extract import clean_ocr
+
+    line = "\u00a9 support@qwikresume.com \\ (123) 4567899 9 LosAngeles"  # pin icon read as "9"
+    assert clean_ocr(line) == "\u00a9 support@qwikresume.com | (123) 4567899 | LosAngeles"
+    assert clean_ocr("+33 6 12 34 56 78 Paris") == "+33 6 12 34 56 78 Paris"  # real one-digit groups stay
+    assert clean_ocr("Suite 9, Main St") == "Suite 9, Main St"
