@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import time
 import zipfile
@@ -119,8 +120,12 @@ def test_a_recruiter_uploads_reviews_and_ingests_in_a_real_browser(server: Setti
             page.click("button[value=ingest]")
             expect(page.locator("#flash")).to_contain_text("2 candidate(s) added")
 
+            page.goto(f"/app/candidates?interview={row.slug}")
+            expect(page.locator("#candidates tbody tr")).to_have_count(from_zip + 2)
+            expect(page.locator("#candidates")).to_contain_text("Ana Lima")
             page.goto(batch_url)
             page.locator("#items tr.item.ingested a").first.click()
+            expect(page.locator("#candidate-link")).to_have_value(re.compile(rf"^{base}/i/[A-Za-z0-9_-]{{43}}$"))
             expect(page.locator("#resume-link")).to_be_visible()
             with page.expect_download() as download:
                 page.click("#resume-link")
