@@ -1,7 +1,8 @@
 """The Greenhouse and Workable flows end to end (issue 17): the ATS (a loopback fake speaking the
 documented requests) lists tests and sends one; the candidate is created and invited; a simulated
 interview completes and is scored by the real worker; the status, score and report reach the ATS
-(Greenhouse: PATCH, then test_status; Workable: PUT to the callback), with a retry when it is down."""
+(Greenhouse: PATCH, then test_status; Workable: PUT to the callback), with a retry when it is down.
+Both directions are real HTTP on 127.0.0.1: the app under uvicorn, the fakes' receivers under uvicorn."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from fakes.greenhouse_ats import Applicant, FakeGreenhouse
+from fakes.loopback import ServerThread
 from fakes.workable_ats import FakeWorkable
 from helpers import run
 from starlette.testclient import TestClient
@@ -19,6 +21,7 @@ from milo_voice.outreach.planner import INVITE_WINDOW
 from milo_voice.scoring.rubric import Criterion, QuestionRubric
 from milo_voice.scoring.service import enqueue_scoring
 from milo_voice.settings import Settings
+from milo_voice.web.app import create_app
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.ats import SECRETS, WORKABLE_CALLBACK
 from milo_voice.workspace.background import build_worker
@@ -43,9 +46,20 @@ def cook(store: SessionStore) -> str:
 
 
 @pytest.fixture
-def greenhouse(client: TestClient, store: SessionStore) -> Iterator[FakeGreenhouse]:
+def served(settings: Settings, store: SessionStore) -> Iterator[str]:
+    """The real app under uvicorn on 127.0.0.1: the ATS fakes call it over loopback HTTP."""
+    server = ServerThread(create_app(settings, store.engine))
+    server.start()
+    try:
+        yield server.base_url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def greenhouse(served: str, store: SessionStore) -> Iterator[FakeGreenhouse]:
     key = Accounts(store.engine).rotate_secret(SECRETS["greenhouse"])
-    with FakeGreenhouse(f"{client.base_url}/ats/greenhouse", key, client=client) as fake:  # type: ignore[arg-type]
+    with FakeGreenhouse(f"{served}/ats/greenhouse", key) as fake:
         yield fake
 
 
@@ -99,11 +113,11 @@ def test_greenhouse_refuses_wrong_keys_bad_bodies_and_unknown_tests(
 
 
 def test_workable_creates_an_assessment_and_gets_the_result_put_back(
-    client: TestClient, settings: Settings, store: SessionStore, cook: str, tmp_path: Path
+    served: str, settings: Settings, store: SessionStore, cook: str, tmp_path: Path
 ) -> None:
     accounts = Accounts(store.engine)
     token = accounts.rotate_secret(SECRETS["workable"])
-    with FakeWorkable(f"{client.base_url}/ats/workable", token, client=client) as workable:  # type: ignore[arg-type]
+    with FakeWorkable(f"{served}/ats/workable", token) as workable:
         accounts.set_secret(WORKABLE_CALLBACK, workable.callback_token)
         assert workable.tests() == [(cook, "Line cook")]
         assessment = workable.create_assessment(cook)
