@@ -44,6 +44,7 @@ def twenty_resumes() -> bytes:
 
 
 def test_a_recruiter_uploads_reviews_and_ingests_in_a_real_browser(server: Settings, tmp_path: Path) -> None:
+    from playwright.sync_api import Error as PlaywrightError
     from playwright.sync_api import expect, sync_playwright
 
     engine = create_engine(server.database_url)
@@ -74,13 +75,20 @@ def test_a_recruiter_uploads_reviews_and_ingests_in_a_real_browser(server: Setti
             page.wait_for_url("**/app/intake/*")
             seen = []
             deadline = time.monotonic() + 120
-            while page.locator("#reading").count() and time.monotonic() < deadline:
-                bar = page.locator("#read-progress")
-                if bar.count():
-                    seen.append((float(bar.evaluate("b => b.value")), float(bar.evaluate("b => b.max"))))
-                    if len(seen) == 3:
-                        page.screenshot(path=shots / "intake-progress.png")
+            while time.monotonic() < deadline:
+                try:  # the page reloads itself when reading ends: a sample may meet the navigation
+                    if not page.locator("#reading").count():
+                        break
+                    value = page.evaluate("() => { const b = document.getElementById('read-progress'); "
+                                          "return b ? [b.value, b.max] : null; }")
+                    if value:
+                        seen.append((float(value[0]), float(value[1])))
+                        if len(seen) == 3:
+                            page.screenshot(path=shots / "intake-progress.png")
+                except PlaywrightError:
+                    pass
                 time.sleep(0.1)
+            page.wait_for_load_state()
             assert any(0 < done < total for done, total in seen), f"the bar never moved: {seen[:5]}..."
             expect(page.locator("#review")).to_be_visible()
             items = page.locator("#items tr.item")
