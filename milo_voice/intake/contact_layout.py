@@ -27,6 +27,33 @@ ANCHOR_REACH = 4
 """Lines above and below an email or phone that belong to the same contact block."""
 PAGE_BREAK = "\f"
 
+_WIDE_GAP = re.compile(r"\t+|\s{3,}")
+"""Tabs and runs of 3+ spaces between items (right-aligned columns), kept as a separator."""
+_GLUED_ITEM = re.compile(
+    r"\s+(?=(?:e-?mail|mobile|phone|tel(?:ephone)?|cell|address|adresse|anschrift)\s*:)"
+    r"|(?<![:：])\s+(?=[^\s@|]+@[^\s@]+\.\w)",
+    re.IGNORECASE)
+_GLYPH_RUN = re.compile(r"(?<![\w/:.])(?:/[A-Za-z][A-Za-z0-9_-]*(?:\.[a-z]+)?)+(?![\w/])")
+_GLYPH = re.compile(r"/([A-Za-z][A-Za-z0-9_-]*)(?:\.[a-z]+)?")
+_GLYPH_DIGITS = {name: str(i) for i, name in enumerate(
+    ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
+_GLYPH_SIGNS = {"plus": "+", "hyphen": "-", "period": ".", "parenleft": "(", "parenright": ")",
+                "space": " ", "at": "@", "comma": ","}
+
+
+def glyph_names(text: str) -> str:
+    """Glyph names a PDF's icon or numeral font left in the text ("/map_marker Bremen", "/one.lnum")
+    as what they print: digits and signs as such, icons as an item separator."""
+    if "/" not in text:
+        return text
+
+    def one(match: re.Match[str]) -> str:
+        name = match.group(1)
+        return _GLYPH_DIGITS.get(name) or _GLYPH_SIGNS.get(name) or " | "
+
+    return _GLYPH_RUN.sub(lambda run: _GLYPH.sub(one, run.group()), text)
+
+
 _SEPARATORS = re.compile(r"\s*[|·•▪●◦⋅∙¦]\s*|\t+|\s{3,}|\s+[-–—]\s+")
 _ICON_CATEGORIES = ("So", "Co", "Cs")
 _OPEN = ("title", "contact")
@@ -55,7 +82,7 @@ class Layout:
         lines: list[Line] = []
         for page, page_text in enumerate(text.split(PAGE_BREAK)):
             for raw in page_text.splitlines():
-                clean = " ".join(raw.split())
+                clean = " ".join(_WIDE_GAP.sub(" | ", glyph_names(raw)).split())
                 if clean:
                     lines.append(Line(len(lines), page, clean))
         return cls(lines)
@@ -172,9 +199,11 @@ def icon_letter_block(lines: list[Line]) -> bool:
 
 def segments(text: str) -> list[str]:
     """The parts of a line between separators (|, ·, •, tabs, wide gaps, icons such as ✉ ☎ or glyphs
-    of icon fonts)."""
+    of icon fonts), and before a contact label ("Email:") or an address glued to what precedes it
+    ("Sourabh Bajaj Email: ...", a right-aligned item on the name's line)."""
     if any(ord(ch) > 0x2000 for ch in text):
         text = "".join(" | " if unicodedata.category(ch) in _ICON_CATEGORIES else ch for ch in text)
+    text = _GLUED_ITEM.sub(" | ", text)
     return [part.strip() for part in _SEPARATORS.split(text) if part and part.strip()]
 
 

@@ -51,9 +51,22 @@ class NameCandidate:
     """How many of its words the candidate's email addresses contain."""
 
 
+DOCUMENT_WORDS = frozenset({"resume", "résumé", "cv", "curriculum", "vitae", "lebenslauf"})
+"""A document's title after the name ("JAN KÜSTER RESUME") ends the name."""
+
+
+def _without_heading(segment: str) -> str:
+    """ "PERSONAL INFORMATION Betty Smith" -> "Betty Smith": a heading printed on the name's line."""
+    words = segment.split()
+    for k in (3, 2, 1):
+        if len(words) - k >= 2 and heading_kind(" ".join(words[:k])):
+            return " ".join(words[k:])
+    return segment
+
+
 def name_tokens(segment: str) -> list[str] | None:
     """The words of `segment` when it reads as a person's name (honorifics dropped), else None."""
-    segment = _without_credentials(segment)
+    segment = _without_credentials(_without_heading(segment))
     if _NOT_A_NAME.search(segment) or "," in segment:
         return None
     tokens = segment.split()
@@ -66,7 +79,7 @@ def name_tokens(segment: str) -> list[str] | None:
         word = token.lower().rstrip(".")
         if word in NAME_PARTICLES and token[0].islower():
             continue
-        if word in TITLE_WORDS and capitals >= 2:
+        if (word in TITLE_WORDS or word in DOCUMENT_WORDS) and capitals >= 2:
             tokens = tokens[:position]  # "John Smith Software Engineer": the name ends at the title
             break
         if word in TITLE_WORDS or not (_TOKEN.match(token) or _INITIAL.match(token)):

@@ -229,3 +229,22 @@ def test_icons_read_by_ocr_become_separators_not_digits() -> None:
     assert clean_ocr(line) == "\u00a9 support@qwikresume.com | (123) 4567899 | LosAngeles"
     assert clean_ocr("+33 6 12 34 56 78 Paris") == "+33 6 12 34 56 78 Paris"  # real one-digit groups stay
     assert clean_ocr("Suite 9, Main St") == "Suite 9, Main St"
+
+
+@pytest.mark.parametrize(("top_line", "name"), [
+    ("Sourabh Bajaj Email: sourabh@sourabhbajaj.com", "Sourabh Bajaj"),  # a right-aligned item glued on
+    ("PERSONAL INFORMATION Betty Smith", "Betty Smith"),  # a heading printed on the name's line
+    ("JAN KÜSTER RESUME", "Jan Küster"),  # the document's title after the name
+])
+def test_the_name_is_found_on_a_line_it_shares(top_line: str, name: str) -> None:
+    text = (f"{top_line}\nMobile: +44 7700 900123\nbetty.sourabh.jan@example.com\n"
+            "EXPERIENCE\nWelder, 2019-2024\n")
+    assert extract_contacts(text).name.value == name
+
+
+def test_glyph_names_of_icon_and_numeral_fonts_are_read_as_what_they_print() -> None:
+    from milo_voice.intake.contact_layout import glyph_names
+
+    assert glyph_names("/mobile_phone +/four.lnum/nine.lnum /one.lnum/seven.lnum") == " |  +49 17"
+    assert glyph_names("/map_marker Bremen, Germany").strip(" |") == "Bremen, Germany"
+    assert glyph_names("https://x.org/about and/or 1/2") == "https://x.org/about and/or 1/2"
