@@ -27,6 +27,8 @@ ANCHOR_REACH = 4
 """Lines above and below an email or phone that belong to the same contact block."""
 PAGE_BREAK = "\f"
 
+_DIGIT_DASH = re.compile(r"(?<=\d)[\u2010-\u2015\u2212\u30fc\uff0d](?=\d)")
+"""Dash-like characters between digits ("080ー8888ー8888", "+1−512"), read as a hyphen."""
 _WIDE_GAP = re.compile(r"\t+|\s{3,}")
 """Tabs and runs of 3+ spaces between items (right-aligned columns), kept as a separator."""
 _GLUED_ITEM = re.compile(
@@ -82,7 +84,7 @@ class Layout:
         lines: list[Line] = []
         for page, page_text in enumerate(text.split(PAGE_BREAK)):
             for raw in page_text.splitlines():
-                clean = " ".join(_WIDE_GAP.sub(" | ", glyph_names(raw)).split())
+                clean = " ".join(_WIDE_GAP.sub(" | ", _DIGIT_DASH.sub("-", glyph_names(raw))).split())
                 if clean:
                     lines.append(Line(len(lines), page, clean))
         return cls(lines)

@@ -248,3 +248,8 @@ def test_glyph_names_of_icon_and_numeral_fonts_are_read_as_what_they_print() -> 
     assert glyph_names("/mobile_phone +/four.lnum/nine.lnum /one.lnum/seven.lnum") == " |  +49 17"
     assert glyph_names("/map_marker Bremen, Germany").strip(" |") == "Bremen, Germany"
     assert glyph_names("https://x.org/about and/or 1/2") == "https://x.org/about and/or 1/2"
+
+
+def test_a_japanese_long_vowel_mark_between_digits_is_a_dash() -> None:
+    text = "Yoichi Qi\n電話: 080ー1234ー5678\nyoichi@example.jp\n"
+    assert extract_contacts(text, default_region="JP").phone.value == "+818012345678"
