@@ -96,11 +96,17 @@ def name_tokens(segment: str) -> list[str] | None:
     return tokens
 
 
+def _credential(token: str) -> bool:
+    """An abbreviation as degrees and suffixes are printed: "PhD", "MBA", "M.Sc.", "Jr.", "III" (two
+    capitals, or a dot); not an ordinary capitalised word ("Binh" in "Hung Commune, Binh Chan")."""
+    return sum(c.isupper() for c in token) >= 2 or "." in token
+
+
 def _without_credentials(segment: str) -> str:
     """ "Jane Doe, PhD" -> "Jane Doe": short capitalised tokens after a comma are degrees and titles."""
     head, comma, tail = segment.partition(",")
     tokens = tail.replace(",", " ").split()
-    degrees = all(len(t) <= 6 and any(c.isupper() for c in t) for t in tokens)
+    degrees = all(len(t) <= 6 and _credential(t) for t in tokens)
     if comma and tokens and len(tokens) <= 3 and degrees:
         return head.strip()
     return segment

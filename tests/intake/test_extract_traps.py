@@ -253,3 +253,11 @@ def test_glyph_names_of_icon_and_numeral_fonts_are_read_as_what_they_print() -> 
 def test_a_japanese_long_vowel_mark_between_digits_is_a_dash() -> None:
     text = "Yoichi Qi\n電話: 080ー1234ー5678\nyoichi@example.jp\n"
     assert extract_contacts(text, default_region="JP").phone.value == "+818012345678"
+
+
+def test_only_abbreviations_after_a_comma_count_as_degrees() -> None:
+    from milo_voice.intake.contact_name import name_tokens
+
+    assert name_tokens("Jane Doe, PhD") == ["Jane", "Doe"]
+    assert name_tokens("John Smith, Jr.") == ["John", "Smith"]
+    assert name_tokens("Hung Commune ,Binh Chan") is None  # an address line, not "Hung Commune, (degree)"
