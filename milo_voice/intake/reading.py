@@ -17,7 +17,7 @@ from pathlib import Path
 
 from milo_voice.intake import upload_files
 from milo_voice.intake.batches import IntakeBatches, NewItem
-from milo_voice.intake.csv_reader import CsvRow, read_rows
+from milo_voice.intake.csv_reader import CsvLayout, CsvRow, read_rows
 from milo_voice.intake.document_text import UnreadableDocument
 from milo_voice.intake.extract import extract_resume
 from milo_voice.intake.llm_extract import LlmExtractor
@@ -170,7 +170,5 @@ class BatchReader:
 
 def _layout(stored: dict[str, object]) -> object:
     """The sniffed layout as the CSV reader wants it back (it was stored as JSON on the batch)."""
-    from milo_voice.intake.csv_reader import CsvLayout
-
     fields = {k: v for k, v in stored.items() if k in CsvLayout.__dataclass_fields__}
     return CsvLayout(**fields)  # type: ignore[arg-type]

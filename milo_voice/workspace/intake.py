@@ -9,6 +9,7 @@ added candidate when outreach is on. Every ingest and discard is in the audit tr
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,6 +144,4 @@ class Intake(Repo):
 
 
 def _as_json(layout: object) -> dict[str, object]:
-    import dataclasses
-
     return dataclasses.asdict(layout)  # type: ignore[call-overload, no-any-return]
