@@ -8,6 +8,8 @@ Every import counts, wherever it sits: at module level, inside a function, or un
     media                   audio in and out: leaves only
     dialogue                one interview over one Transport: leaves and media's interfaces
     scoring                 rubrics, scorers, reports, webhooks: leaves and store
+    outreach, intake        messages to candidates; candidates coming in (see MAY_IMPORT)
+    stages                  stage specs, forms, the resume screen, the next-step rule: store, scoring
     workspace               the recruiter domain, no HTTP: leaves, store, dialogue, scoring
     calls                   a candidate onto a transport, a session run and persisted
     web                     Starlette handlers: anything below; nothing imports it
@@ -106,7 +108,7 @@ def test_relative_and_from_imports_resolve_to_absolute_modules(tmp_path: Path) -
 
 # -- the rules ---------------------------------------------------------------------------
 
-ROOMS = ("store", "media", "dialogue", "scoring", "outreach", "intake", "workspace", "calls", "web")
+ROOMS = ("store", "media", "dialogue", "scoring", "outreach", "intake", "stages", "workspace", "calls", "web")
 LEAVES = ("errors", "log", "settings")
 MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "store": (),
@@ -115,9 +117,10 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "scoring": ("store",),
     "outreach": ("store",),
     "intake": ("store", "scoring", "outreach"),
-    "workspace": ("store", "dialogue", "scoring", "outreach", "intake"),
-    "calls": ("store", "media", "dialogue", "scoring", "outreach", "intake", "workspace"),
-    "web": ("store", "media", "dialogue", "scoring", "outreach", "intake", "workspace", "calls"),
+    "stages": ("store", "scoring"),
+    "workspace": ("store", "dialogue", "scoring", "outreach", "intake", "stages"),
+    "calls": ("store", "media", "dialogue", "scoring", "outreach", "intake", "stages", "workspace"),
+    "web": ("store", "media", "dialogue", "scoring", "outreach", "intake", "stages", "workspace", "calls"),
 }
 MEDIA_INTERFACES = ("milo_voice.media.types",)
 """The media modules dialogue may import: frames, the Transport and engine Protocols."""
@@ -161,7 +164,7 @@ def test_nothing_imports_web(edges: list[Edge]) -> None:
 
 
 def test_media_imports_nothing_of_the_rooms_above(edges: list[Edge]) -> None:
-    rooms = ("dialogue", "calls", "scoring", "outreach", "intake", "workspace", "store", "web")
+    rooms = ("dialogue", "calls", "scoring", "outreach", "intake", "stages", "workspace", "store", "web")
     above = tuple(f"milo_voice.{r}" for r in rooms)
     assert forbidden(edges, ("milo_voice.media",), above) == []
 

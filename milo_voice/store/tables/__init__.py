@@ -13,7 +13,9 @@ from milo_voice.store.tables.candidates import (
     CandidateNote,
     CandidateRating,
     CandidateSource,
+    CandidateStage,
     CandidateStatus,
+    StageStatus,
 )
 from milo_voice.store.tables.intake import (
     AtsOrder,
@@ -24,7 +26,7 @@ from milo_voice.store.tables.intake import (
     IntakeItem,
     ItemStatus,
 )
-from milo_voice.store.tables.interviews import Interview, InterviewStatus, Question
+from milo_voice.store.tables.interviews import Interview, InterviewStage, InterviewStatus, Question, StageKind
 from milo_voice.store.tables.outreach import (
     CandidateContact,
     InboundMessage,
@@ -68,6 +70,7 @@ __all__ = [
     "CandidateRating",
     "CandidateResume",
     "CandidateSource",
+    "CandidateStage",
     "CandidateStatus",
     "Channel",
     "InboundMessage",
@@ -77,6 +80,7 @@ __all__ = [
     "Interview",
     "InterviewOutreach",
     "InterviewSession",
+    "InterviewStage",
     "InterviewStatus",
     "Invite",
     "ItemStatus",
@@ -95,6 +99,8 @@ __all__ = [
     "ScoreRecord",
     "SessionStatus",
     "Speaker",
+    "StageKind",
+    "StageStatus",
     "Table",
     "TimingEvent",
     "Turn",

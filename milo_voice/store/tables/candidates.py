@@ -1,11 +1,13 @@
-"""Candidates, and the notes and ratings the team keeps on them (migrations 0001 and 0004)."""
+"""Candidates, the notes and ratings the team keeps on them, and their results stage by stage
+(migrations 0001, 0004 and 0010)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field
 
 from milo_voice.store.tables.base import Table, UTCDateTime, utc_now
@@ -72,6 +74,15 @@ class Candidate(Table, table=True):
     external id to the same interview again updates this candidate instead of adding another."""
     location: str = Field(default="", sa_type=String(200))
     """Where the candidate is, as given (resume contact block, CSV column, API)."""
+    # Stages (issue 18, migration 0010)
+    stage_position: int = 0
+    """The stage the candidate is at (0-based position in their interview version's stages)."""
+    stage_kind: str = Field(default="", sa_type=String(20))
+    """That stage's `StageKind` value, kept here so lists and the outreach planner need no join;
+    "" for a candidate of an interview without stages (one voice stage)."""
+    stage_entered_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the candidate reached their current stage (invitations and reminders count from it);
+    None: when they were added."""
 
 
 class CandidateNote(Table, table=True):
@@ -98,3 +109,38 @@ class CandidateRating(Table, table=True):
     stars: int | None = None
     thumb: int | None = None
     updated_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+
+
+class StageStatus(StrEnum):
+    INVITED = "invited"
+    IN_PROGRESS = "in_progress"
+    PASSED = "passed"
+    NOT_PASSED = "not_passed"
+    """Finished below the stage's pass score, or undecided: waits for a recruiter."""
+    KNOCKED_OUT = "knocked_out"
+
+
+class CandidateStage(Table, table=True):
+    """A candidate's result at one stage of their pipeline (issue 18, migration 0010)."""
+
+    __tablename__ = "candidate_stage"
+    __table_args__ = (UniqueConstraint("candidate_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    candidate_id: int = Field(foreign_key="candidate.id", ondelete="CASCADE")
+    position: int
+    kind: str = Field(sa_type=String(20))
+    status: str = Field(default=StageStatus.INVITED.value, sa_type=String(20))
+    """A `StageStatus` value."""
+    score: float | None = None
+    reason: str = Field(default="", sa_type=Text)
+    evidence: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    """Verbatim quotes that back the result: [{"quote": ..., "source": ...}]."""
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """What the candidate entered (a form's answers by field id, saved as they go)."""
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """The judgement in full (score card, per-field results)."""
+    started_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    overridden_by: int | None = Field(default=None, foreign_key="app_user.id", ondelete="SET NULL")
+    """The recruiter who overrode the automatic result (the audit log has when and why)."""

@@ -1,4 +1,5 @@
-"""Interviews and their scripted questions (migration 0001; editor fields 0004, rubrics 0003)."""
+"""Interviews, their scripted questions and their stages (migration 0001; editor fields 0004, rubrics
+0003, stages 0010)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,16 @@ class InterviewStatus(StrEnum):
     DRAFT = "draft"
     PUBLISHED = "published"
     ARCHIVED = "archived"
+
+
+class StageKind(StrEnum):
+    """The types of interview stage (issue 18); `voice` is the interview the questions below make."""
+
+    RESUME = "resume"
+    FORM = "form"
+    SMS = "sms"
+    VOICE = "voice"
+    ASSESSMENT = "assessment"
 
 
 class Interview(Table, table=True):
@@ -71,3 +82,19 @@ class Question(Table, table=True):
     # Rubric scoring (issue 6, migration 0003)
     rubric: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     """A `milo_voice.scoring.rubric.QuestionRubric` as JSON (with its own version); None: not scored."""
+
+
+class InterviewStage(Table, table=True):
+    """One stage of one interview version, at `position` (0-based; migration 0010). An interview with
+    no stage rows is one voice stage (every interview made before stages existed)."""
+
+    __tablename__ = "interview_stage"
+    __table_args__ = (UniqueConstraint("interview_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    interview_id: int = Field(foreign_key="interview.id", ondelete="CASCADE")
+    position: int
+    kind: str = Field(sa_type=String(20))
+    """A `StageKind` value."""
+    spec: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    """A `milo_voice.stages.types.StageSpec` as JSON."""

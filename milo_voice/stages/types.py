@@ -1,0 +1,198 @@
+"""Stage specs: one stage of an interview's pipeline, as the editor saves it (pydantic, JSON on
+`interview_stage.spec`), and the outcome of judging a candidate at it. No I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.store.tables import StageKind
+
+STAGE_TITLES: dict[StageKind, str] = {
+    StageKind.RESUME: "Resume Screen",
+    StageKind.FORM: "Form",
+    StageKind.SMS: "SMS Interview",
+    StageKind.VOICE: "Web Interview",
+    StageKind.ASSESSMENT: "LLM Assessment",
+}
+"""Default titles: the board's columns unless the recruiter renames a stage."""
+
+BUILT: frozenset[StageKind] = frozenset({StageKind.RESUME, StageKind.FORM, StageKind.VOICE})
+"""Stage types that can be published today; the editor says why the others cannot."""
+
+DEFAULT_KNOCKOUT_MESSAGE = (
+    "Thank you for your interest. Based on your answers we are unable to move forward with your "
+    "application for this role."
+)
+
+
+class FieldKind(StrEnum):
+    SHORT_TEXT = "short_text"
+    LONG_TEXT = "long_text"
+    SINGLE_CHOICE = "single_choice"
+    MULTI_CHOICE = "multi_choice"
+    NUMBER = "number"
+    YES_NO = "yes_no"
+    DATE = "date"
+    FILE = "file"
+
+
+CHOICE_KINDS = frozenset({FieldKind.SINGLE_CHOICE, FieldKind.MULTI_CHOICE, FieldKind.YES_NO})
+END = "end"
+"""A skip target: the rest of the form is skipped."""
+
+
+class SkipRule(BaseModel):
+    """"If the answer is `when`, skip to `to`" (a later field's id, or `end`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    when: str = Field(min_length=1, max_length=200)
+    to: str = Field(min_length=1, max_length=40)
+
+
+class KnockoutRule(BaseModel):
+    """A dealbreaker on one field: the answers that keep the candidate in (choice and yes/no), or the
+    range a number must fall in. An answer outside it knocks the candidate out, with the answer
+    quoted as evidence."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    accept: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    reason: str = Field(default="", max_length=300)
+    """What the recruiter reads ("Not authorised to work in the UK"); defaults to the field's label."""
+
+    @model_validator(mode="after")
+    def _says_something(self) -> KnockoutRule:
+        if not self.accept and self.minimum is None and self.maximum is None:
+            raise ValueError("a dealbreaker needs the accepted answers or a minimum or maximum")
+        return self
+
+
+class FormField(BaseModel):
+    """One question of a form stage."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9_\-]+$")
+    kind: FieldKind
+    label: str = Field(min_length=1, max_length=500)
+    help: str = Field(default="", max_length=500)
+    required: bool = True
+    options: tuple[str, ...] = ()
+    """Choices of a single or multiple choice field (yes/no has its own: Yes, No)."""
+    minimum: float | None = None
+    """Number: the smallest valid answer; text: the fewest characters."""
+    maximum: float | None = None
+    """Number: the largest valid answer; text: the most characters."""
+    skip: tuple[SkipRule, ...] = ()
+    knockout: KnockoutRule | None = None
+    rubric: QuestionRubric | None = None
+    """Scored like an interview answer (the answer's text against the anchors); None: not scored."""
+
+    @property
+    def choices(self) -> tuple[str, ...]:
+        return ("Yes", "No") if self.kind is FieldKind.YES_NO else self.options
+
+    @model_validator(mode="after")
+    def _complete(self) -> FormField:
+        if self.kind in (FieldKind.SINGLE_CHOICE, FieldKind.MULTI_CHOICE) and len(self.options) < 2:
+            raise ValueError(f"question {self.id!r} needs at least two options")
+        if len({o.casefold() for o in self.options}) != len(self.options):
+            raise ValueError(f"question {self.id!r} repeats an option")
+        for value in (*(r.when for r in self.skip), *(self.knockout.accept if self.knockout else ())):
+            if self.kind in CHOICE_KINDS and value.casefold() not in {c.casefold() for c in self.choices}:
+                raise ValueError(f"question {self.id!r}: {value!r} is not one of its options")
+        if self.skip and self.kind not in CHOICE_KINDS:
+            raise ValueError(f"question {self.id!r}: skip rules need a choice or yes/no question")
+        return self
+
+
+class FormSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    intro: str = Field(default="", max_length=2000)
+    fields: tuple[FormField, ...] = Field(min_length=1, max_length=60)
+
+    @field_validator("fields")
+    @classmethod
+    def _ids_and_skips(cls, fields: tuple[FormField, ...]) -> tuple[FormField, ...]:
+        ids = [f.id for f in fields]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"question ids must be unique; repeated: {dupes}")
+        for at, item in enumerate(fields):
+            for rule in item.skip:
+                if rule.to != END and rule.to not in ids[at + 1:]:
+                    raise ValueError(f"question {item.id!r} skips to {rule.to!r}: not a later question")
+        return fields
+
+    def get(self, field_id: str) -> FormField:
+        for item in self.fields:
+            if item.id == field_id:
+                return item
+        raise LookupError(f"no question {field_id!r} in this form")
+
+
+class ResumeSpec(BaseModel):
+    """A resume screen: the resume text judged against `rubric` (dealbreakers included)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    requirements: str = Field(default="", max_length=4000)
+    """The role's requirements as the recruiter wrote them (shown to an LLM scorer, and in the editor)."""
+    rubric: QuestionRubric
+
+
+class StageSpec(BaseModel):
+    """One stage of a pipeline."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kind: StageKind
+    title: str = Field(default="", max_length=100)
+    pass_score: float | None = Field(default=None, ge=0.0, le=100.0)
+    """The overall score (0-100) a candidate needs to advance; None: finishing the stage is enough."""
+    knockout_message: str = Field(default=DEFAULT_KNOCKOUT_MESSAGE, max_length=1000)
+    """What a knocked-out candidate reads; empty: they simply see the thank-you page."""
+    form: FormSpec | None = None
+    resume: ResumeSpec | None = None
+
+    @model_validator(mode="after")
+    def _has_its_part(self) -> StageSpec:
+        if self.kind is StageKind.FORM and self.form is None:
+            raise ValueError("a form stage needs its questions")
+        if self.kind is StageKind.RESUME and self.resume is None:
+            raise ValueError("a resume stage needs its rubric")
+        return self
+
+    @property
+    def name(self) -> str:
+        return self.title or STAGE_TITLES[self.kind]
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """A verbatim quote that backs an outcome, and where it is from ("Q2 Are you authorised...")."""
+
+    quote: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class StageOutcome:
+    """How a candidate did at one stage. `passed` None: a person must decide (nothing automatic)."""
+
+    passed: bool | None
+    knocked_out: bool = False
+    score: float | None = None
+    reason: str = ""
+    evidence: tuple[Evidence, ...] = ()
+    detail: dict[str, Any] = field(default_factory=dict)
+    """JSON-able detail kept with the result (the score card, the answers)."""
