@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, func, select
 
 from milo_voice.outreach import templates
@@ -33,7 +34,14 @@ from milo_voice.outreach.phones import e164
 from milo_voice.outreach.settings_store import MAX_DEADLINE_DAYS, InterviewSettings, OutreachSettingsStore
 from milo_voice.outreach.template_store import TemplateStore, pick
 from milo_voice.outreach.types import ChannelName, MessageKind
-from milo_voice.store.tables import Candidate, CandidateStatus, Interview, InterviewSession, Question
+from milo_voice.store.tables import (
+    Candidate,
+    CandidateStatus,
+    Interview,
+    InterviewSession,
+    Question,
+    StageKind,
+)
 
 INVITE_WINDOW = timedelta(hours=24)
 REMINDER_HOURS = (24, 48)
@@ -72,8 +80,19 @@ class Due:
 
 
 def deadline(candidate: Candidate, settings: InterviewSettings) -> datetime:
-    """The candidate's deadline: their own, else `deadline_days` after they were added."""
-    return candidate.deadline_at or candidate.created_at + timedelta(days=settings.deadline_days)
+    """The candidate's deadline: their own, else `deadline_days` after they reached their current stage
+    (were added, for the first)."""
+    return candidate.deadline_at or entered(candidate) + timedelta(days=settings.deadline_days)
+
+
+def entered(candidate: Candidate) -> datetime:
+    """When the candidate reached their current stage: invitations and reminders count from it."""
+    return candidate.stage_entered_at or candidate.created_at
+
+
+def stage_key(candidate: Candidate) -> str:
+    """Dedupe-key part that makes each stage's invitation and reminders their own ("" for stage 1)."""
+    return f"s{candidate.stage_position + 1}:" if candidate.stage_position else ""
 
 
 def plan(outbox: Outbox, config: OutreachConfig, now: datetime) -> int:
@@ -81,7 +100,8 @@ def plan(outbox: Outbox, config: OutreachConfig, now: datetime) -> int:
     with outbox.unit() as session:
         rows = list(session.exec(
             select(Candidate, Interview).join(Interview, col(Candidate.interview_id) == col(Interview.id))
-            .where(col(Candidate.created_at) >= now - LOOK_BACK)
+            .where(or_(col(Candidate.created_at) >= now - LOOK_BACK,
+                       col(Candidate.stage_entered_at) >= now - LOOK_BACK))
             .where(col(Candidate.status).in_(NOT_STARTED + STARTED))
         ))
         questions = _question_counts(session, {i.id for _, i in rows if i.id is not None})
@@ -110,7 +130,10 @@ def triggers(
     """The messages due for this candidate by `now` (scheduling them twice does nothing); pure but
     for `config.link_open`, asked only about a candidate who started and did not finish."""
     settings = settings or InterviewSettings(deadline_days=config.deadline_days)
-    added, status, cid = candidate.created_at, candidate.status, candidate.id
+    added, status, cid = entered(candidate), candidate.status, candidate.id
+    if candidate.stage_kind == StageKind.RESUME.value:
+        return  # a resume screen asks nothing of the candidate: they hear from us at the next stage
+    at = stage_key(candidate)
     sms_on = config.sms_invitations if settings.sms_invitations is None else settings.sms_invitations
     sms = sms_on and bool(e164(candidate.phone))
     channels = [c for c, ok in ((ChannelName.EMAIL, bool(candidate.email)), (ChannelName.SMS, sms))
@@ -123,18 +146,18 @@ def triggers(
                   and config.link_open(cid or 0))
     for channel in channels:
         if status in NOT_STARTED and now - added <= INVITE_WINDOW:
-            yield Due(candidate, MessageKind.INVITATION, channel, f"invitation:{channel}:{cid}", now)
+            yield Due(candidate, MessageKind.INVITATION, channel, f"invitation:{at}{channel}:{cid}", now)
         for hours in REMINDER_HOURS if settings.remind_not_started and status in NOT_STARTED else ():
             if added + timedelta(hours=hours) <= now:
                 yield Due(candidate, MessageKind.REMINDER_NOT_STARTED, channel,
-                          f"reminder_not_started:{hours}:{channel}:{cid}", now)
+                          f"reminder_not_started:{at}{hours}:{channel}:{cid}", now)
         if unfinished:
             yield Due(candidate, MessageKind.REMINDER_UNFINISHED, channel,
-                      f"reminder_unfinished:{channel}:{cid}", now)
+                      f"reminder_unfinished:{at}{channel}:{cid}", now)
         open_to_start = status in NOT_STARTED or unfinished
         if settings.remind_deadline and open_to_start and ends - DEADLINE_NOTICE <= now:
             yield Due(candidate, MessageKind.REMINDER_DEADLINE, channel,
-                      f"reminder_deadline:{ends:%Y%m%d}:{channel}:{cid}", now)
+                      f"reminder_deadline:{at}{ends:%Y%m%d}:{channel}:{cid}", now)
 
 
 def values(candidate: Candidate, interview: Interview, questions: int, config: OutreachConfig,

@@ -1,6 +1,7 @@
-"""The candidate's pages: the interview page at /i/{token}, the public share link /s/{slug}, the data
-notice and the thank-you page. The live call itself is `rtc.py`; the page's behaviour is
-`static/candidate.js` (consent before any microphone access, device check, call, end).
+"""The candidate's pages: the interview page at /i/{token} (or the page of the stage the candidate is
+at: `stage_candidate.py`), the public share link /s/{slug}, the data notice and the thank-you page.
+The live call itself is `rtc.py`; the page's behaviour is `static/candidate.js` (consent before any
+microphone access, device check, call, end).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from milo_voice.store.tables import CandidateSource, CandidateStatus
 from milo_voice.web.branding import BrandedInterviews
 from milo_voice.web.repos import repo
 from milo_voice.web.rtc import live_calls
+from milo_voice.web.stage_candidate import stage_page, submit_form
 from milo_voice.workspace.candidates import Candidates
 
 WEB = Path(__file__).parent
@@ -43,6 +45,10 @@ async def interview_page(request: Request) -> Response:
         return _not_found(request, "This interview link is not valid. Please check the link you were sent.")
     candidate, state = found
     script = await run_in_threadpool(repo(request, BrandedInterviews).script, candidate.interview_id)
+    staged = await stage_page(request, templates, candidate, script)
+    if staged is not None:
+        await run_in_threadpool(_opened, request, candidate.id or 0)
+        return staged
     resumable = live_calls(request.app).live(token) is not None
     if not state.open and not resumable:
         return templates.TemplateResponse(request, "candidate_message.html", {
@@ -118,6 +124,14 @@ def _check_applicant(name: str, email: str) -> list[str]:
     return errors
 
 
+async def form_post(request: Request) -> Response:
+    candidate = await run_in_threadpool(repo(request, Candidates).by_token, request.path_params["token"])
+    if candidate is None:
+        return _not_found(request, "This interview link is not valid. Please check the link you were sent.")
+    script = await run_in_threadpool(repo(request, BrandedInterviews).script, candidate.interview_id)
+    return await submit_form(request, templates, candidate, script)
+
+
 async def notice_page(request: Request) -> Response:
     return templates.TemplateResponse(request, "candidate_notice.html", {})
 
@@ -126,6 +140,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/i/{token}", interview_page),
         Route("/i/{token}/thanks", thanks_page),
+        Route("/i/{token}/form", form_post, methods=["POST"]),
         Route("/s/{slug}", share_page, methods=["GET", "POST"]),
         Route("/notice", notice_page),
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),

@@ -9,6 +9,7 @@ from milo_voice.errors import ConfigError
 from milo_voice.intake.batches import IntakeBatches
 from milo_voice.intake.llm_extract import LlmExtractor
 from milo_voice.intake.reading import READ_JOB, BatchReader
+from milo_voice.intake.resumes import Resumes
 from milo_voice.scoring.job_table import JobTable
 from milo_voice.scoring.jobs import Handler, LocalQueue
 from milo_voice.scoring.service import ScoringRuntime
@@ -18,6 +19,9 @@ from milo_voice.store.db import DbEngine
 from milo_voice.store.tables import Job
 from milo_voice.workspace.ats import RESULT_JOB, AnnouncingStatuses, Ats
 from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.pipeline import RESUME_JOB, Pipeline
+from milo_voice.workspace.resume_stage import ResumeScreen
+from milo_voice.workspace.voice_stage import StagedStatuses
 
 
 def llm_extractor(settings: Settings) -> LlmExtractor | None:
@@ -52,7 +56,10 @@ def intake_handlers(settings: Settings, engine: DbEngine) -> dict[str, Handler]:
 def build_worker(settings: Settings, engine: DbEngine) -> ScoringRuntime:
     """What `milo-voice serve` runs in the background (start it; stop it on shutdown). A candidate
     scored to completed or knocked out also has their result queued for the ATS that sent them."""
-    ats = Ats(engine, settings, LocalQueue(JobTable(engine)))
-    statuses = AnnouncingStatuses(Candidates(engine), ats)
-    handlers = {**intake_handlers(settings, engine), RESULT_JOB: ats.deliver}
+    queue = LocalQueue(JobTable(engine))
+    ats = Ats(engine, settings, queue)
+    pipeline = Pipeline(engine, queue=queue)
+    statuses = StagedStatuses(AnnouncingStatuses(Candidates(engine), ats), pipeline)
+    handlers = {**intake_handlers(settings, engine), RESULT_JOB: ats.deliver,
+                RESUME_JOB: ResumeScreen(pipeline, Resumes(engine)).handle}
     return build_scoring(settings, engine, statuses, handlers)

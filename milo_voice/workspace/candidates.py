@@ -32,6 +32,7 @@ from milo_voice.store.tables import (
     CandidateStatus,
     Interview,
     InterviewSession,
+    InterviewStage,
     InterviewStatus,
 )
 from milo_voice.workspace import attempts
@@ -362,19 +363,26 @@ def add_candidate(
     session: Session, *, interview_id: int, name: str, email: str, phone: str, now: datetime,
     source: str = "",
 ) -> Candidate:
-    """Insert a new candidate with a fresh unguessable token inside the caller's transaction."""
+    """Insert a new candidate with a fresh unguessable token inside the caller's transaction, at the
+    first stage of the interview's pipeline."""
+    first = session.exec(select(InterviewStage.kind).where(
+        InterviewStage.interview_id == interview_id, InterviewStage.position == 0)).first()
     candidate = Candidate(
-        interview_id=interview_id,
-        name=name,
-        email=email,
-        phone=phone,
-        token=new_token(),
-        status=CandidateStatus.NEW.value,
-        created_at=now,
-        source=source,
+        interview_id=interview_id, name=name, email=email, phone=phone, token=new_token(),
+        status=CandidateStatus.NEW.value, created_at=now, source=source, stage_kind=first or "",
     )
     insert_row(session, candidate)
     return candidate
+
+
+def enter_stage(session: Session, candidate_id: int, position: int, kind: str, status: CandidateStatus,
+                now: datetime | None = None) -> Candidate:
+    """Put a candidate at the stage at `position` with `status` (the pipeline's rules decide); `now`: they
+    just reached it, and its invitation and deadline count from then."""
+    row = get_row(session, Candidate, candidate_id)
+    row.stage_position, row.stage_kind, row.status = position, kind, CandidateStatus(status).value
+    row.stage_entered_at = now or row.stage_entered_at
+    return row
 
 
 def set_status(session: Session, candidate_id: int, status: CandidateStatus) -> None:

@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from milo_voice.dialogue.script import AnswerShape
 from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.stages.types import StageSpec
 from milo_voice.store.repo import Invalid
 from milo_voice.workspace import rubric_form
 
@@ -59,6 +60,8 @@ class InterviewForm:
     """A data URL; None keeps the current logo, "" removes it."""
     retakes_allowed: int = 0
     """Retakes every candidate may take without asking a recruiter (0-5; see workspace/attempts.py)."""
+    stages: tuple[StageSpec, ...] | None = None
+    """The pipeline (issue 18); () is one voice stage; None keeps the stages the version has."""
 
 
 def _text(value: object, name: str, limit: int, *, required: bool = False) -> str:

@@ -25,6 +25,7 @@ from milo_voice.store.tables import CandidateSource, IntakeBatch, IntakeItem, It
 from milo_voice.workspace.accounts import Principal
 from milo_voice.workspace.audit import Audit
 from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.pipeline import Pipeline
 
 OUR_FIELDS = ("name", "first_name", "last_name", "email", "phone", "location", "external_id")
 """What a CSV column can be mapped to."""
@@ -136,6 +137,7 @@ class Intake(Repo):
                 size = upload_files.resolve(self.root, item.file_path).stat().st_size
                 name = item.source.rsplit(" / ", 1)[-1]
                 self.resumes.attach(cid, filename=name, path=item.file_path, size=size, text=item.text)
+                Pipeline(self.engine, queue=self.queue, now=self.now).resume_arrived(cid)  # a resume screen
             self.batches.mark_ingested(batch_id, item.id or 0, cid)
             (result.added if new else result.updated).append(cid)
         self.audit.record(who, "intake_ingest", "intake_batch", batch_id, added=result.added,

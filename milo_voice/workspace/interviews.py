@@ -25,9 +25,11 @@ from sqlmodel import Session, col, select
 from milo_voice.dialogue.script import AnswerShape, InterviewScript
 from milo_voice.dialogue.script import Question as ScriptQuestion
 from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.stages.types import StageSpec
 from milo_voice.store.repo import Invalid, NotFound, Repo, get_row, insert_row
 from milo_voice.store.tables import Candidate, Interview, InterviewStatus
 from milo_voice.store.tables import Question as QuestionRow
+from milo_voice.workspace import interview_stages
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
 
 
@@ -164,6 +166,15 @@ class Interviews(Repo):
             raise NotFound(f"interview {interview_id} has no question at position {position}")
         self.set_rubric(question_id, rubric)
 
+    def stages(self, interview_id: int) -> tuple[StageSpec, ...]:
+        """The stored stages of a version (empty: one voice stage; `pipeline` spells that out)."""
+        with self.unit() as session:
+            return interview_stages.read(session, interview_id)
+
+    def set_stages(self, slug: str, stages: Sequence[StageSpec]) -> Interview:
+        """Replace the newest version's stages: in place on a draft, as a new version if published."""
+        return self.save(slug, replace(self.form(self.latest(slug)), logo=None, stages=tuple(stages)))
+
     def get(self, interview_id: int) -> Interview:
         with self.unit() as session:
             row = session.get(Interview, interview_id)
@@ -185,16 +196,11 @@ class Interviews(Repo):
         """The editor's view of a stored version."""
         assert interview.id is not None
         return InterviewForm(
-            title=interview.title,
-            role=interview.role,
-            greeting=interview.greeting,
-            closing=interview.closing,
-            language=interview.language,
-            voice=interview.voice,
-            thinking_silence=interview.thinking_silence,
-            max_silence=interview.max_silence,
-            logo=interview.logo,
-            retakes_allowed=interview.retakes_allowed,
+            title=interview.title, role=interview.role, greeting=interview.greeting,
+            closing=interview.closing, language=interview.language, voice=interview.voice,
+            logo=interview.logo, thinking_silence=interview.thinking_silence,
+            max_silence=interview.max_silence, retakes_allowed=interview.retakes_allowed,
+            stages=self.stages(interview.id),
             questions=tuple(
                 QuestionForm(
                     q.text,
@@ -233,7 +239,11 @@ class Interviews(Repo):
                 session.flush()
                 _apply(current, form, logo)
                 _add_questions(session, current.id, form)
+                if form.stages is not None:
+                    interview_stages.write(session, current.id, form.stages)
                 return current
+            if form.stages is None:
+                form = replace(form, stages=interview_stages.read(session, current.id or 0))
             return self._insert(
                 session,
                 form,
@@ -321,6 +331,7 @@ class Interviews(Repo):
         session.flush()
         assert row.id is not None
         _add_questions(session, row.id, form)
+        interview_stages.write(session, row.id, form.stages or ())
         return row
 
 

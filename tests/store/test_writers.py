@@ -25,7 +25,7 @@ WRITERS: dict[str, str] = {
     # the recruiter's domain: interviews, questions (with their rubrics), candidates, accounts
     "interview": f"{WORKSPACE}.interviews",
     "question": f"{WORKSPACE}.interviews",
-    "interview_stage": f"{WORKSPACE}.interviews",
+    "interview_stage": f"{WORKSPACE}.interview_stages",
     "candidate_stage": f"{WORKSPACE}.pipeline",
     "candidate": f"{WORKSPACE}.candidates",
     "candidate_note": f"{WORKSPACE}.candidate_feedback",

@@ -59,6 +59,7 @@ def concrete(path: str, world: dict[str, Any]) -> str:
         "eid": 1,
         "batch_id": 1,
         "item_id": 1,
+        "position": 0,
     }
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: str(values[m.group(1)]), path)
 

@@ -28,6 +28,7 @@ from milo_voice.web.workspace import (
     places_pages,
     profile_pages,
     report_pages,
+    stage_pages,
     webhook_pages,
 )
 from milo_voice.web.workspace.auth import LazySessions
@@ -45,6 +46,7 @@ def page_routes() -> list[BaseRoute]:
         *intake_pages.routes(),
         *ats_pages.routes(),
         *places_pages.routes(),
+        *stage_pages.routes(),  # before interview_pages: POST /interviews/{slug}/{action}
         *outreach_pages.routes(),  # before interview_pages: its POST /interviews/{slug}/{action} would match
         *interview_pages.routes(),
         *analytics_pages.routes(),

@@ -18,6 +18,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from milo_voice.outreach.message_log import MessageLog, Summary
+from milo_voice.stages.board import lane_of, lane_order
 from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import UserRole
 from milo_voice.web.repos import repo
@@ -26,6 +27,7 @@ from milo_voice.web.workspace.message_pages import pop_flash
 from milo_voice.web.workspace.render import render, when
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace.candidates import SORTS, STATUSES, CandidateQuery, CandidateRow
+from milo_voice.workspace.pipeline import Pipeline, pipelines
 from milo_voice.workspace.triage import BAND_LABELS
 
 COLUMNS = [
@@ -40,7 +42,12 @@ COLUMNS = [
     ("created", "Added"),
     ("engaged", "Last engaged"),
     ("messages", "Messages"),
+    ("resume_status", "Resume status"),
+    ("form_status", "Form status"),
+    ("voice_status", "Web interview status"),
 ]
+STAGE_COLUMNS = {"resume_status": "resume", "form_status": "form", "voice_status": "voice"}
+"""Per-type status columns (issue 18): shown by default when a listed candidate has stages."""
 DEFAULT_COLUMNS = ("interview", "status", "score", "band", "rating", "duration", "created", "engaged",
                    "messages")
 SORTABLE = (*SORTS, "score")
@@ -89,7 +96,11 @@ async def list_candidates(request: Request) -> Response:
     interviews = await run_in_threadpool(ws.interviews.summaries)
     summaries = await run_in_threadpool(repo(request, MessageLog).summaries,
                                         [r.candidate.id for r in rows if r.candidate.id is not None])
-    columns = [c for c in request.query_params.getlist("cols") if c in dict(COLUMNS)] or list(DEFAULT_COLUMNS)
+    ids = [r.candidate.id for r in rows if r.candidate.id is not None]
+    staged = any(r.candidate.stage_kind for r in rows)
+    stage_status = await run_in_threadpool(repo(request, Pipeline).statuses_by_kind, ids) if staged else {}
+    defaults = [*DEFAULT_COLUMNS, *(STAGE_COLUMNS if staged else ())]
+    columns = [c for c in request.query_params.getlist("cols") if c in dict(COLUMNS)] or defaults
     params = [(k, v) for k, v in request.query_params.multi_items() if k not in ("sort", "dir")]
     sort_links = {
         c: "/app/candidates?"
@@ -101,6 +112,7 @@ async def list_candidates(request: Request) -> Response:
     board: dict[str, list[CandidateRow]] = {s: [] for s in STATUSES}
     for row in rows:
         board.setdefault(row.candidate.status, []).append(row)
+    view = request.query_params.get("view", "")
     return render(
         request,
         "candidates.html",
@@ -111,7 +123,10 @@ async def list_candidates(request: Request) -> Response:
             "query": query,
             "interviews": interviews,
             "board": board,
-            "view": "board" if request.query_params.get("view") == "board" else "table",
+            "view": view if view in ("board", "stages") else "table",
+            "stage_board": await stage_board(request.app.state.engine, rows) if view == "stages" else [],
+            "stage_status": stage_status,
+            "stage_columns": STAGE_COLUMNS,
             "columns": columns,
             "all_columns": COLUMNS,
             "sortable": set(SORTABLE),
@@ -121,6 +136,16 @@ async def list_candidates(request: Request) -> Response:
             "back": str(request.url.path) + (f"?{request.url.query}" if request.url.query else ""),
         },
     )
+
+
+async def stage_board(engine: object, rows: Sequence[CandidateRow]) -> list[tuple[str, list[CandidateRow]]]:
+    """The board by stage: each column with its candidates, in pipeline order."""
+    found = await run_in_threadpool(pipelines, engine, [r.candidate.interview_id for r in rows])
+    lanes: dict[str, list[CandidateRow]] = {name: [] for name in lane_order(found.values())}
+    for row in rows:
+        c = row.candidate
+        lanes.setdefault(lane_of(c.status, found[c.interview_id], c.stage_position), []).append(row)
+    return list(lanes.items())
 
 
 @page(UserRole.ADMIN)

@@ -24,6 +24,7 @@ from milo_voice.web.workspace.message_pages import messages_context
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.scores import scores_for
 from milo_voice.web.workspace.services import workspace
+from milo_voice.web.workspace.stage_pages import stages_context
 from milo_voice.workspace import attempts
 from milo_voice.workspace.diagnostics import diagnose
 from milo_voice.workspace.review import lines_of, sections
@@ -81,6 +82,7 @@ async def profile(request: Request) -> Response:
     context.update(await run_in_threadpool(ws.phone.context, cid))
     context.update(profile_context(await run_in_threadpool(repo(request, Contacts).get, cid)))
     context.update(await messages_context(request, cid))
+    context.update(await stages_context(request, cid))
     return render(request, "profile.html", context)
 
 

@@ -46,7 +46,8 @@ async def receive_files(
     declared = request.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise UploadTooLarge(limit)
-    parser = MultiPartParser(request.headers, _capped(request, limit), max_files=MAX_FILES, max_fields=20)
+    parser = MultiPartParser(request.headers, capped_stream(request, limit), max_files=MAX_FILES,
+                             max_fields=20)
     try:
         form = await parser.parse()
     except MultiPartException as exc:
@@ -68,7 +69,7 @@ async def receive_files(
         await form.close()
 
 
-async def _capped(request: Request, limit: int) -> AsyncIterator[bytes]:
+async def capped_stream(request: Request, limit: int) -> AsyncIterator[bytes]:
     seen = 0
     async for chunk in request.stream():
         seen += len(chunk)

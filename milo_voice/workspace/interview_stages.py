@@ -1,0 +1,87 @@
+"""The stages of an interview version: read, checked and written (the one writer of `interview_stage`).
+
+Stages are versioned with the questions: `Interviews` writes them whenever it writes a version, so
+an edit to a published interview's stages is a new version, and candidates keep the version (and
+so the pipeline) they started on. An interview without stage rows is one voice stage.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+
+from milo_voice.stages.types import BUILT, STAGE_TITLES, StageSpec
+from milo_voice.store.repo import Invalid
+from milo_voice.store.tables import InterviewStage, StageKind
+
+MAX_STAGES = 6
+VOICE_ONLY = (StageSpec(kind=StageKind.VOICE),)
+"""The pipeline of an interview with no stage rows."""
+
+
+def check(stages: Sequence[StageSpec]) -> tuple[StageSpec, ...]:
+    """The stages as they may be stored, or `Invalid` with what is wrong."""
+    if len(stages) > MAX_STAGES:
+        raise Invalid(f"an interview has at most {MAX_STAGES} stages ({len(stages)} given)")
+    kinds = [s.kind for s in stages]
+    if kinds.count(StageKind.VOICE) > 1:
+        raise Invalid("an interview has one voice/video stage: its questions are the interview's questions")
+    if kinds and kinds.count(StageKind.RESUME) and kinds[0] is not StageKind.RESUME:
+        raise Invalid("a resume screen comes first: it runs the moment a resume arrives")
+    for spec in stages:
+        if spec.kind not in BUILT:
+            raise Invalid(f"{STAGE_TITLES[spec.kind]} stages cannot be added yet: this server does not "
+                          "run them (see docs/stages.md)")
+    return tuple(stages)
+
+
+def parse_json(text: str) -> tuple[StageSpec, ...]:
+    """Stages from the editor's JSON (a list of stage objects), with a message a recruiter can act on."""
+    try:
+        data = json.loads(text or "[]")
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        raise Invalid(f"the stages are not valid JSON: {exc.msg} at {where}") from None
+    if not isinstance(data, list):
+        raise Invalid("the stages must be a JSON list, one object per stage")
+    specs = []
+    for number, item in enumerate(data, 1):
+        try:
+            specs.append(StageSpec.model_validate(item))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            raise Invalid(f"stage {number}: {where + ': ' if where else ''}{first['msg']}") from None
+    return check(specs)
+
+
+def to_json(stages: Sequence[StageSpec]) -> str:
+    return json.dumps([s.model_dump(mode="json", exclude_defaults=True) for s in stages], indent=2)
+
+
+def read(session: Session, interview_id: int) -> tuple[StageSpec, ...]:
+    """The stored stages of one version, in order (none stored: the stages are exactly `VOICE_ONLY`)."""
+    rows = session.exec(
+        select(InterviewStage).where(InterviewStage.interview_id == interview_id)
+        .order_by(col(InterviewStage.position))
+    ).all()
+    return tuple(StageSpec.model_validate(r.spec) for r in rows)
+
+
+def pipeline(session: Session, interview_id: int) -> tuple[StageSpec, ...]:
+    return read(session, interview_id) or VOICE_ONLY
+
+
+def write(session: Session, interview_id: int, stages: Sequence[StageSpec]) -> None:
+    """Replace the stages of one version inside the caller's transaction."""
+    for row in session.exec(select(InterviewStage).where(InterviewStage.interview_id == interview_id)):
+        session.delete(row)
+    session.flush()
+    session.add_all(
+        InterviewStage(interview_id=interview_id, position=i, kind=s.kind.value,
+                       spec=s.model_dump(mode="json"))
+        for i, s in enumerate(check(stages))
+    )
