@@ -9,7 +9,7 @@ Every import counts, wherever it sits: at module level, inside a function, or un
     dialogue                one interview over one Transport: leaves and media's interfaces
     scoring                 rubrics, scorers, reports, webhooks: leaves and store
     outreach, intake        messages to candidates; candidates coming in (see MAY_IMPORT)
-    stages                  stage specs, forms, the resume screen, the next-step rule: store, scoring
+    stages                  stage specs, forms, the resume screen, SMS turns: store, dialogue, scoring
     workspace               the recruiter domain, no HTTP: leaves, store, dialogue, scoring
     calls                   a candidate onto a transport, a session run and persisted
     web                     Starlette handlers: anything below; nothing imports it
@@ -117,7 +117,7 @@ MAY_IMPORT: dict[str, tuple[str, ...]] = {
     "scoring": ("store",),
     "outreach": ("store",),
     "intake": ("store", "scoring", "outreach"),
-    "stages": ("store", "scoring"),
+    "stages": ("store", "dialogue", "scoring"),
     "workspace": ("store", "dialogue", "scoring", "outreach", "intake", "stages"),
     "calls": ("store", "media", "dialogue", "scoring", "outreach", "intake", "stages", "workspace"),
     "web": ("store", "media", "dialogue", "scoring", "outreach", "intake", "stages", "workspace", "calls"),

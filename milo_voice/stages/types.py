@@ -9,6 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from milo_voice.dialogue.script import AnswerShape
 from milo_voice.scoring.rubric import QuestionRubric
 from milo_voice.store.tables import StageKind
 
@@ -150,6 +151,42 @@ class ResumeSpec(BaseModel):
     rubric: QuestionRubric
 
 
+class SmsQuestion(BaseModel):
+    """One question of an SMS interview (follow-ups planned as in a voice interview)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str = Field(min_length=1, max_length=480)
+    shape: AnswerShape = AnswerShape.EXPLANATION
+    follow_ups: tuple[str, ...] = ()
+    max_follow_ups: int = Field(default=1, ge=0, le=3)
+    wants_example: bool = False
+    rubric: QuestionRubric | None = None
+
+
+class SmsSpec(BaseModel):
+    """An SMS interview: questions asked by text, answered at the candidate's pace."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    intro: str = Field(default="Hi {first_name}, thanks for applying for {role}. A few quick questions by "
+                       "text: answer in your own words, whenever suits you. Reply STOP to opt out.",
+                       max_length=480)
+    questions: tuple[SmsQuestion, ...] = Field(min_length=1, max_length=10)
+    closing: str = Field(default="Thank you! That was the last question. The hiring team will be in touch.",
+                         max_length=480)
+    remind_after_hours: float = Field(default=24.0, gt=0, le=24 * 14)
+    """One reminder when a question has waited this long for a reply."""
+    give_up_after_hours: float = Field(default=72.0, gt=0, le=24 * 30)
+    """The stage ends (not passed, a person decides) when a question has waited this long."""
+
+    @model_validator(mode="after")
+    def _remind_first(self) -> SmsSpec:
+        if self.remind_after_hours >= self.give_up_after_hours:
+            raise ValueError("the reminder must come before the stage gives up")
+        return self
+
+
 class StageSpec(BaseModel):
     """One stage of a pipeline."""
 
@@ -163,6 +200,7 @@ class StageSpec(BaseModel):
     """What a knocked-out candidate reads; empty: they simply see the thank-you page."""
     form: FormSpec | None = None
     resume: ResumeSpec | None = None
+    sms: SmsSpec | None = None
 
     @model_validator(mode="after")
     def _has_its_part(self) -> StageSpec:
@@ -170,6 +208,8 @@ class StageSpec(BaseModel):
             raise ValueError("a form stage needs its questions")
         if self.kind is StageKind.RESUME and self.resume is None:
             raise ValueError("a resume stage needs its rubric")
+        if self.kind is StageKind.SMS and self.sms is None:
+            raise ValueError("an SMS stage needs its questions")
         return self
 
     @property
