@@ -43,7 +43,8 @@ from milo_voice.workspace.resume_stage import ResumeScreen
 from workspace.sessions import store_session
 from workspace.support import csrf_of
 
-RESUME_RUBRIC = QuestionRubric(
+RESUME_SMS_ONLY = '[{"kind": "sms", "sms": {"questions": [{"text": "Why this job?"}]}}]'
+RUBRIC = QuestionRubric(
     criteria=(
         Criterion(
             id="service",
@@ -260,7 +261,7 @@ def test_the_stage_editor_saves_and_explains_mistakes(
     )
     assert bad.status_code == 400 and "stage 1" in bad.text and "form stage needs its questions" in bad.text
     sms = admin.post(
-        f"/app/interviews/{slug}/stages", data={"csrf_token": token, "stages": '[{"kind": "sms"}]'}
+        f"/app/interviews/{slug}/stages", data={"csrf_token": token, "stages": SMS_ONLY}
     )
     assert sms.status_code == 400 and "SMS Interview stages cannot be added yet" in sms.text
     broken = admin.post(f"/app/interviews/{slug}/stages", data={"csrf_token": token, "stages": "[{"})
