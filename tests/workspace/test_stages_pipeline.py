@@ -43,8 +43,7 @@ from milo_voice.workspace.resume_stage import ResumeScreen
 from workspace.sessions import store_session
 from workspace.support import csrf_of
 
-RESUME_SMS_ONLY = '[{"kind": "sms", "sms": {"questions": [{"text": "Why this job?"}]}}]'
-RUBRIC = QuestionRubric(
+RESUME_RUBRIC = QuestionRubric(
     criteria=(
         Criterion(
             id="service",
@@ -89,6 +88,7 @@ GOOD_RESUME = (
     "five years of customer service as a barista and cashier.\nWaiter, The Grill, 2017-2019."
 )
 POOR_RESUME = "Sam Reed\nsam@example.org\nExperience\nWarehouse picker, night shifts, forklift licence."
+SMS_ONLY = '[{"kind": "sms", "sms": {"questions": [{"text": "Why this job?"}]}}]'
 RUBRIC = QuestionRubric(
     criteria=(
         Criterion(id="dish", name="Names a dish", anchors={1: "Names nothing.", 5: "Makes soup and bread."}),
