@@ -45,7 +45,7 @@ async def interview_page(request: Request) -> Response:
         return _not_found(request, "This interview link is not valid. Please check the link you were sent.")
     candidate, state = found
     script = await run_in_threadpool(repo(request, BrandedInterviews).script, candidate.interview_id)
-    staged = await stage_page(request, templates, candidate, script)
+    staged, progress = await stage_page(request, templates, candidate, script)
     if staged is not None:
         await run_in_threadpool(_opened, request, candidate.id or 0)
         return staged
@@ -63,6 +63,7 @@ async def interview_page(request: Request) -> Response:
     }
     return templates.TemplateResponse(request, "candidate.html", {
         "candidate": candidate, "script": script, "config": config, "resumable": resumable,
+        "progress": progress,
     })
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -41,35 +42,56 @@ SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
 def _message(templates: Jinja2Templates, request: Request, script: Any, title: str, message: str,
-             status: int = 200) -> Response:
-    context = {"title": title, "message": message, "script": script}
+             status: int = 200, progress: Progress | None = None) -> Response:
+    context = {"title": title, "message": message, "script": script, "progress": progress}
     return templates.TemplateResponse(request, "candidate_message.html", context, status_code=status)
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """"Step 2 of 3 · Form" on every candidate page of a pipeline."""
+
+    step: int
+    steps: int
+    name: str
+
+
+def progress_of(place: Place) -> Progress | None:
+    return Progress(place.step, len(place.stages), place.stage.name) if len(place.stages) > 1 else None
 
 
 async def stage_page(
     request: Request, templates: Jinja2Templates, candidate: Candidate, script: Any,
-) -> Response | None:
-    """The page of the candidate's current stage, or None for the voice interview's own page."""
+) -> tuple[Response | None, Progress | None]:
+    """The page of the candidate's current stage (None for the voice interview's own page), and the
+    progress line every page of a pipeline shows."""
     place = await run_in_threadpool(repo(request, Pipeline).place, candidate.id or 0)
-    if len(place.stages) == 1:
-        return None
-    status, spec = CandidateStatus(candidate.status), place.stage
+    progress = progress_of(place)
+    if progress is None:
+        return None, None
+    return await _page(request, templates, place, script, progress), progress
+
+
+async def _page(
+    request: Request, templates: Jinja2Templates, place: Place, script: Any, progress: Progress,
+) -> Response | None:
+    status, spec = CandidateStatus(place.candidate.status), place.stage
     if status is CandidateStatus.KNOCKED_OUT:
         text = spec.knockout_message or "Thank you for your time. The hiring team has your application."
         return _message(templates, request, script, "Thank you for your interest", text)
     if status in (CandidateStatus.COMPLETED, CandidateStatus.SHORTLISTED, CandidateStatus.DISMISSED):
         return templates.TemplateResponse(request, "candidate_thanks.html",
-                                          {"script": script, "already": True})
+                                          {"script": script, "already": True, "progress": progress})
     if spec.kind is StageKind.VOICE:
         return None
     if spec.kind is StageKind.RESUME or status is CandidateStatus.EVALUATING:
         title, text = WAITING.get(spec.kind, WAITING[StageKind.FORM])
-        return _message(templates, request, script, title, text)
+        return _message(templates, request, script, title, text, progress=progress)
     if spec.kind is StageKind.FORM:
-        row = await run_in_threadpool(repo(request, Pipeline).start_stage, candidate.id or 0)
+        row = await run_in_threadpool(repo(request, Pipeline).start_stage, place.candidate.id or 0)
         return _form(request, templates, place, script, dict(row.answers), {})
     return _message(templates, request, script, "Not available yet",
-                    "This step is not available yet. The hiring team will be in touch.")
+                    "This step is not available yet. The hiring team will be in touch.", progress=progress)
 
 
 def _form(request: Request, templates: Jinja2Templates, place: Place, script: Any, answers: dict[str, Any],
@@ -82,7 +104,7 @@ def _form(request: Request, templates: Jinja2Templates, place: Place, script: An
         "all_fields": spec.form.fields, "answers": answers,
         "skips": {f.id: json.dumps([r.model_dump() for r in f.skip]) for f in spec.form.fields},
         "errors": errors, "csrf": "",
-        "action": f"/i/{place.candidate.token}/form",
+        "action": f"/i/{place.candidate.token}/form", "progress": None,
     }, status_code=400 if errors else 200)
 
 

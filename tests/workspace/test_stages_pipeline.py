@@ -197,6 +197,7 @@ def test_three_stages_end_to_end(
     assert (at_voice.stage_kind, at_voice.status) == ("voice", CandidateStatus.INVITED.value)
     [form_ok] = [v.result for v in pipeline.views(mira) if v.position == 1]
     assert form_ok is not None and form_ok.answers["which"] == ["Saturday", "Sunday"]
+    assert "Step 3 of 3 · Web Interview" in client.get(f"/i/{moved.token}").text  # the voice page, branded
     assert form_ok.answers["years"] == 5.0
 
     # 3. the voice stage: a stored session scored by the server's worker completes the pipeline
