@@ -125,6 +125,13 @@ class Settings:
     """`json_schema` (OpenAI structured outputs) or `json_object` (JSON mode + schema, llama-cpp-python)."""
     scoring_timeout: float = 120.0
     """Seconds one LLM scoring request may take."""
+    assessment_llm_base_url: str = ""
+    """OpenAI-compatible base URL of the LLM assessment's assistant (issue 18); empty: MILO_LLM_BASE_URL.
+    With neither, LLM assessment stages cannot be published."""
+    assessment_llm_model: str = ""
+    """Model name for the assessment's assistant; empty: MILO_LLM_MODEL."""
+    assessment_timeout: float = 45.0
+    """Seconds the assistant gets to answer one message before the candidate is told to try again."""
     band_great: float = 75.0
     """Overall score (0-100) at or above which a candidate is in the Great band."""
     band_good: float = 50.0

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from milo_voice.dialogue.script import AnswerShape
-from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.scoring.rubric import Criterion, QuestionRubric
 from milo_voice.store.tables import StageKind
 
 STAGE_TITLES: dict[StageKind, str] = {
@@ -22,8 +22,11 @@ STAGE_TITLES: dict[StageKind, str] = {
 }
 """Default titles: the board's columns unless the recruiter renames a stage."""
 
-BUILT: frozenset[StageKind] = frozenset({StageKind.RESUME, StageKind.FORM, StageKind.VOICE})
+BUILT: frozenset[StageKind] = frozenset(
+    {StageKind.RESUME, StageKind.FORM, StageKind.VOICE, StageKind.ASSESSMENT})
 """Stage types that can be published today; the editor says why the others cannot."""
+NEEDS_ASSISTANT = frozenset({StageKind.ASSESSMENT})
+"""Stage types that cannot be published without an assistant model (MILO_ASSESSMENT_LLM_BASE_URL)."""
 
 DEFAULT_KNOCKOUT_MESSAGE = (
     "Thank you for your interest. Based on your answers we are unable to move forward with your "
@@ -187,6 +190,46 @@ class SmsSpec(BaseModel):
         return self
 
 
+GUIDANCE_RUBRIC = QuestionRubric(criteria=(
+    Criterion(id="clear_instructions", name="Gives the assistant clear instructions",
+              anchors={1: "vague requests with no goal, audience or constraints",
+                       5: "states the goal, the audience, the tone and the constraints of the task, "
+                          "and gives the notes or facts the assistant needs"}),
+    Criterion(id="corrects", name="Corrects and steers the assistant",
+              anchors={1: "accepts whatever comes back",
+                       5: "points out what is wrong or missing and asks for a specific change, "
+                          "shorter, clearer, fix the mistake, add the detail"}),
+    Criterion(id="checks", name="Checks the output against the facts",
+              anchors={1: "never checks the answer",
+                       5: "checks the facts, the numbers and the names against the notes, and asks "
+                          "the assistant to verify or explain"}),
+))
+"""How the candidate guided the assistant (their own messages are the evidence); a stage may replace it."""
+
+
+class AssessmentSpec(BaseModel):
+    """An LLM assessment: a task worked through with an AI assistant in a browser chat, ending in a
+    deliverable the candidate writes and submits."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    task: str = Field(min_length=1, max_length=4000)
+    """What to produce ("Draft a reply to this customer from the notes below")."""
+    materials: str = Field(default="", max_length=20_000)
+    """What the candidate works from (notes, a customer's email), shown beside the chat."""
+    deliverable: str = Field(default="Your final answer", max_length=200)
+    """The label of the box the candidate writes the deliverable in."""
+    minutes: int = Field(default=25, ge=5, le=90)
+    """The time the candidate is told they have (the clock is shown; time taken is stored)."""
+    rubric: QuestionRubric
+    """How the deliverable is judged (quotes come from the deliverable)."""
+    guidance: QuestionRubric = GUIDANCE_RUBRIC
+    """How the candidate guided the assistant (quotes come from their chat messages)."""
+    assistant_prompt: str = Field(
+        default="You are a helpful writing assistant. A job candidate is working on a task with your "
+                "help. Do what they ask, briefly and accurately; do not invent facts.", max_length=4000)
+
+
 class StageSpec(BaseModel):
     """One stage of a pipeline."""
 
@@ -201,6 +244,7 @@ class StageSpec(BaseModel):
     form: FormSpec | None = None
     resume: ResumeSpec | None = None
     sms: SmsSpec | None = None
+    assessment: AssessmentSpec | None = None
 
     @model_validator(mode="after")
     def _has_its_part(self) -> StageSpec:
@@ -210,6 +254,8 @@ class StageSpec(BaseModel):
             raise ValueError("a resume stage needs its rubric")
         if self.kind is StageKind.SMS and self.sms is None:
             raise ValueError("an SMS stage needs its questions")
+        if self.kind is StageKind.ASSESSMENT and self.assessment is None:
+            raise ValueError("an LLM assessment stage needs its task and rubric")
         return self
 
     @property

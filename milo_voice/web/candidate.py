@@ -19,6 +19,7 @@ from starlette.templating import Jinja2Templates
 from milo_voice.outreach.contacts import Contacts
 from milo_voice.settings import Settings
 from milo_voice.store.tables import CandidateSource, CandidateStatus
+from milo_voice.web.assessment_candidate import routes as assessment_routes
 from milo_voice.web.branding import BrandedInterviews
 from milo_voice.web.repos import repo
 from milo_voice.web.rtc import live_calls
@@ -142,6 +143,7 @@ def routes() -> list[BaseRoute]:
         Route("/i/{token}", interview_page),
         Route("/i/{token}/thanks", thanks_page),
         Route("/i/{token}/form", form_post, methods=["POST"]),
+        *assessment_routes(),
         Route("/s/{slug}", share_page, methods=["GET", "POST"]),
         Route("/notice", notice_page),
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),

@@ -26,6 +26,7 @@ from milo_voice.settings import Settings
 from milo_voice.stages.form import UploadedFile, judge_form, parse_answers, visible_fields
 from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import Candidate, CandidateStatus, StageKind
+from milo_voice.web.assessment_candidate import assessment_page, session_of
 from milo_voice.web.repos import repo
 from milo_voice.web.workspace.uploads import UploadTooLarge, capped_stream
 from milo_voice.workspace.pipeline import Pipeline, Place
@@ -90,6 +91,9 @@ async def _page(
     if spec.kind is StageKind.FORM:
         row = await run_in_threadpool(repo(request, Pipeline).start_stage, place.candidate.id or 0)
         return _form(request, templates, place, script, dict(row.answers), {})
+    if spec.kind is StageKind.ASSESSMENT:
+        session = await session_of(request, place)
+        return assessment_page(request, templates, place, script, session, progress)
     return _message(templates, request, script, "Not available yet",
                     "This step is not available yet. The hiring team will be in touch.", progress=progress)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from milo_voice.stages.types import BUILT, STAGE_TITLES, StageSpec
+from milo_voice.stages.types import BUILT, NEEDS_ASSISTANT, STAGE_TITLES, StageSpec
 from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import InterviewStage, StageKind
 
@@ -36,6 +36,14 @@ def check(stages: Sequence[StageSpec]) -> tuple[StageSpec, ...]:
             raise Invalid(f"{STAGE_TITLES[spec.kind]} stages cannot be added yet: this server does not "
                           "run them (see docs/stages.md)")
     return tuple(stages)
+
+
+def missing_assistant(stages: Sequence[StageSpec], assistant: bool) -> str:
+    """Why these stages cannot be published on a server without an assistant model ("" if they can)."""
+    if assistant or not any(s.kind in NEEDS_ASSISTANT for s in stages):
+        return ""
+    return ("an LLM assessment needs an assistant model, and this server has none: set "
+            "MILO_ASSESSMENT_LLM_BASE_URL (or MILO_LLM_BASE_URL) to an OpenAI-compatible server and restart")
 
 
 def parse_json(text: str) -> tuple[StageSpec, ...]:
