@@ -166,6 +166,7 @@ async def _receive(request: Request, folder: Path) -> tuple[dict[str, list[str]]
 
 def _save(posted: list[tuple[str, UploadFile]], folder: Path) -> dict[str, UploadedFile]:
     files: dict[str, UploadedFile] = {}
+    folder = folder.resolve()  # stored absolute: the server's working directory may change
     for key, value in posted:
         name = SAFE.sub("_", Path(value.filename or "").name)[-100:] or "file"
         target = folder / f"{SAFE.sub('_', key)[:40]}-{name}"

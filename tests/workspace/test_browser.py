@@ -11,6 +11,7 @@ $WORKSPACE_SCREENSHOTS when set (how docs/screenshots/ is refreshed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -56,6 +57,14 @@ def free_port() -> int:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[Settings]:
+    with app_server(tmp_path) as settings:
+        yield settings
+
+
+@contextlib.contextmanager
+def app_server(tmp_path: Path, extra_env: dict[str, str] | None = None) -> Iterator[Settings]:
+    """The app and its worker under uvicorn in a subprocess (`app_server.py`), with a first admin;
+    `extra_env` adds MILO_* settings. Stopped by PID."""
     port = free_port()
     settings = Settings(
         database_url=f"sqlite:///{tmp_path / 'milo.db'}",
@@ -69,6 +78,7 @@ def server(tmp_path: Path) -> Iterator[Settings]:
         "MILO_PORT": str(port),
         "MILO_RECORDINGS_DIR": str(settings.recordings_dir),
         "MILO_LOG_LEVEL": "WARNING",
+        **(extra_env or {}),
     }
     created = subprocess.run(
         [
