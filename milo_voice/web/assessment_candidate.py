@@ -29,7 +29,7 @@ from milo_voice.store.tables import CandidateStatus, StageKind
 from milo_voice.web.repos import repo
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.pipeline import Pipeline, Place
-from milo_voice.workspace.stage_settings import assistant
+from milo_voice.workspace.stage_settings import assistant, judged
 
 log = logging.getLogger(__name__)
 DOWN = ("The assistant is not answering right now. Your message is saved: send it again in a moment, "
@@ -142,7 +142,8 @@ async def submit(request: Request) -> Response:
     except Refused as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
     await run_in_threadpool(pipeline.save_answers, place.candidate.id or 0, session.to_json())
-    outcome = await assessment.judge_assessment(place.stage, session)
+    spec, settings = place.stage, request.app.state.settings
+    outcome = await judged(settings, lambda scorer: assessment.judge_assessment(spec, session, scorer=scorer))
     await run_in_threadpool(pipeline.record, place.candidate.id or 0, place.position, outcome)
     return JSONResponse({"next": f"/i/{place.candidate.token}"})
 

@@ -30,6 +30,7 @@ from milo_voice.web.assessment_candidate import assessment_page, session_of
 from milo_voice.web.repos import repo
 from milo_voice.web.workspace.uploads import UploadTooLarge, capped_stream
 from milo_voice.workspace.pipeline import Pipeline, Place
+from milo_voice.workspace.stage_settings import judged
 
 MAX_FORM_BYTES = 12 * 1024 * 1024
 """A form post with its files (a CV, a certificate): refused past this while it arrives."""
@@ -131,7 +132,8 @@ async def submit_form(request: Request, templates: Jinja2Templates, candidate: C
     await run_in_threadpool(pipeline.save_answers, candidate.id or 0, parsed.answers)
     if parsed.errors:
         return _form(request, templates, place, script, parsed.answers, parsed.errors)
-    outcome = await judge_form(spec, parsed.answers)
+    answers = parsed.answers
+    outcome = await judged(settings, lambda scorer: judge_form(spec, answers, scorer=scorer))
     await run_in_threadpool(pipeline.record, candidate.id or 0, place.position, outcome)
     return RedirectResponse(f"/i/{token}", status_code=303)
 

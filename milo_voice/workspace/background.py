@@ -61,5 +61,5 @@ def build_worker(settings: Settings, engine: DbEngine) -> ScoringRuntime:
     pipeline = Pipeline(engine, queue=queue)
     statuses = StagedStatuses(AnnouncingStatuses(Candidates(engine), ats), pipeline)
     handlers = {**intake_handlers(settings, engine), RESULT_JOB: ats.deliver,
-                RESUME_JOB: ResumeScreen(pipeline, Resumes(engine)).handle}
+                RESUME_JOB: ResumeScreen(pipeline, Resumes(engine), settings).handle}
     return build_scoring(settings, engine, statuses, handlers)

@@ -261,9 +261,7 @@ def test_the_stage_editor_saves_and_explains_mistakes(
         f"/app/interviews/{slug}/stages", data={"csrf_token": token, "stages": '[{"kind": "form"}]'}
     )
     assert bad.status_code == 400 and "stage 1" in bad.text and "form stage needs its questions" in bad.text
-    sms = admin.post(
-        f"/app/interviews/{slug}/stages", data={"csrf_token": token, "stages": SMS_ONLY}
-    )
+    sms = admin.post(f"/app/interviews/{slug}/stages", data={"csrf_token": token, "stages": SMS_ONLY})
     assert sms.status_code == 400 and "SMS Interview stages cannot be added yet" in sms.text
     broken = admin.post(f"/app/interviews/{slug}/stages", data={"csrf_token": token, "stages": "[{"})
     assert broken.status_code == 400 and "not valid JSON" in broken.text
@@ -276,3 +274,18 @@ def test_the_stage_editor_saves_and_explains_mistakes(
     assert [
         s.kind for s in Interviews(store.engine).stages(Interviews(store.engine).latest(slug).id or 0)
     ] == [StageKind.VOICE]
+
+
+def test_a_stage_judged_by_an_llm_that_is_down_is_judged_offline_and_says_so(settings: Settings) -> None:
+    from fakes.llm_server import free_port
+
+    from milo_voice.stages.resume_screen import screen_resume
+    from milo_voice.workspace.stage_settings import judged
+
+    dead = settings.with_overrides(
+        scorer="llm", scoring_llm_base_url=f"http://127.0.0.1:{free_port()}/v1", scoring_timeout=2.0
+    )
+    spec = STAGES[0]
+    outcome = run(lambda: judged(dead, lambda scorer: screen_resume(GOOD_RESUME, spec, scorer=scorer)))
+    assert outcome.reason.startswith("the LLM scorer was unavailable, scored offline: ")
+    assert outcome.passed is True and outcome.score is not None
