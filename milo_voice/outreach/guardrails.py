@@ -14,6 +14,7 @@ The rules, in the order they are checked:
    never dropped.
 6. `daily_cap` messages per candidate per local day: deferred to the next allowed window.
 7. At most one SMS per `sms_gap` (an hour): deferred until the gap has passed.
+   Neither 6 nor 7 holds back an SMS interview's messages (a conversation the candidate is in).
 8. `nudge_gap` between nudges: deferred until it has passed.
 A deferred message is decided again at its new time, so a deferral never breaks another rule.
 """
@@ -103,6 +104,8 @@ def decide(kind: MessageKind, channel: ChannelName, contact: Contact, history: S
     local = now.astimezone(zone)
     if not _allowed(local, rules):
         return Verdict(Decision.DEFER, f"quiet hours in {zone.key}", next_window(now, zone, rules))
+    if kind is MessageKind.SMS_INTERVIEW:
+        return Verdict(Decision.SEND, f"allowed at {local:%a %H:%M} {zone.key} (SMS interview in progress)")
     today = [s for s in history if s.at.astimezone(zone).date() == local.date()]
     if len(today) >= rules.daily_cap:
         return Verdict(Decision.DEFER, f"daily cap of {rules.daily_cap} reached",

@@ -24,6 +24,10 @@ class MessageKind(StrEnum):
     """24 h before the deadline."""
     NUDGE = "nudge"
     """Sent by a recruiter, by hand."""
+    SMS_INTERVIEW = "sms_interview"
+    """A message of an SMS interview stage (a question, a follow-up, its reminder): a conversation the
+    candidate is in, so the daily cap and the one-SMS-an-hour gap do not apply; quiet hours and
+    opt-outs do."""
 
     @property
     def is_reminder(self) -> bool:

@@ -84,7 +84,8 @@ def test_opt_outs_the_pause_the_reminder_limit_and_the_company_switch_suppress()
     assert off.decision is Decision.SUPPRESS and "turned off" in off.reason
 
 
-KINDS = st.sampled_from(list(MessageKind))
+KINDS = st.sampled_from([k for k in MessageKind if k is not MessageKind.SMS_INTERVIEW])
+"""Outreach's own messages: an SMS interview's are a conversation, held back by quiet hours only (below)."""
 CHANNELS = st.sampled_from([EMAIL, SMS])
 CONTACTS = st.sampled_from([US, UK, IN, Contact(time_zone="Pacific/Auckland")])
 STEPS = st.lists(st.tuples(KINDS, CHANNELS, st.integers(0, 36 * 60)), min_size=1, max_size=40)
@@ -121,3 +122,15 @@ def test_no_sequence_of_triggers_breaks_a_cap_or_sends_in_quiet_hours(
     assert all(b - a >= rules.sms_gap for a, b in itertools.pairwise(texts))
     nudges = sorted(s.at for s in sent if s.kind is NUDGE)
     assert all(b - a >= rules.nudge_gap for a, b in itertools.pairwise(nudges))
+
+
+def test_an_sms_interview_is_held_back_by_quiet_hours_and_opt_outs_only() -> None:
+    noon = datetime(2026, 12, 8, 20, 0, tzinfo=UTC)  # 12:00 in Los Angeles
+    busy = [Sent(noon - timedelta(minutes=m), SMS, MessageKind.SMS_INTERVIEW) for m in (1, 2, 3, 4, 5)]
+    assert decide(MessageKind.SMS_INTERVIEW, SMS, US, busy, noon, RULES).decision is Decision.SEND
+    assert decide(MessageKind.INVITATION, SMS, US, busy, noon, RULES).decision is Decision.DEFER
+    night = decide(MessageKind.SMS_INTERVIEW, SMS, US, [], noon + timedelta(hours=10), RULES)
+    assert night.decision is Decision.DEFER and "quiet hours" in night.reason
+    opted_out = Contact(phone=US.phone, sms_opt_out=True)
+    stopped = decide(MessageKind.SMS_INTERVIEW, SMS, opted_out, [], noon, RULES)
+    assert stopped.decision is Decision.SUPPRESS
