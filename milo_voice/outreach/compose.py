@@ -72,7 +72,8 @@ def policy(contacts: Contacts, rules: guardrails.Rules | Callable[[], guardrails
 
 
 def worker_from(
-    settings: Settings, engine: DbEngine, *, link_open: Callable[[int], bool] | None = None
+    settings: Settings, engine: DbEngine, *, link_open: Callable[[int], bool] | None = None,
+    before_plan: Callable[[datetime], object] | None = None,
 ) -> OutreachWorker | None:
     """The outreach worker, or None when no channel is configured (nothing could be sent).
     `link_open` (the workspace's attempt rules) lets it remind a candidate who started to finish."""
@@ -92,4 +93,4 @@ def worker_from(
                             channels=frozenset(channels), link_open=link_open)
     rules = live_rules(OutreachSettingsStore(engine), rules_from(settings))
     return OutreachWorker(Outbox(engine), policy(contacts, rules), channels, config,
-                          tick=settings.outreach_tick, links=links)
+                          tick=settings.outreach_tick, links=links, before_plan=before_plan)

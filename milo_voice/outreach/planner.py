@@ -131,8 +131,8 @@ def triggers(
     for `config.link_open`, asked only about a candidate who started and did not finish."""
     settings = settings or InterviewSettings(deadline_days=config.deadline_days)
     added, status, cid = entered(candidate), candidate.status, candidate.id
-    if candidate.stage_kind == StageKind.RESUME.value:
-        return  # a resume screen asks nothing of the candidate: they hear from us at the next stage
+    if candidate.stage_kind in (StageKind.RESUME.value, StageKind.SMS.value):
+        return  # a resume screen asks nothing of them; an SMS interview's first text is its invitation
     at = stage_key(candidate)
     sms_on = config.sms_invitations if settings.sms_invitations is None else settings.sms_invitations
     sms = sms_on and bool(e164(candidate.phone))

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from milo_voice.outreach.dispatch import Decide, Dispatched, Links, dispatch_due, plain_links, recover
 from milo_voice.outreach.outbox import Outbox
@@ -31,6 +32,8 @@ class OutreachWorker:
     tick: float = 5.0
     links: Links = plain_links
     batch: int = 200
+    before_plan: Callable[[datetime], object] | None = None
+    """Run at the start of every round (the SMS interview stage queues its texts here)."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _wake: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -60,6 +63,8 @@ class OutreachWorker:
     def run_once(self) -> Dispatched:
         """One round: plan what is due, then dispatch it, `batch` rows a pass, `MAX_PASSES` at most."""
         now = self.outbox.now()
+        if self.before_plan is not None:
+            self.before_plan(now)
         plan(self.outbox, self.config, now)
         total = Dispatched()
         for _ in range(MAX_PASSES):

@@ -22,11 +22,12 @@ STAGE_TITLES: dict[StageKind, str] = {
 }
 """Default titles: the board's columns unless the recruiter renames a stage."""
 
-BUILT: frozenset[StageKind] = frozenset(
-    {StageKind.RESUME, StageKind.FORM, StageKind.VOICE, StageKind.ASSESSMENT})
+BUILT: frozenset[StageKind] = frozenset(StageKind)
 """Stage types that can be published today; the editor says why the others cannot."""
 NEEDS_ASSISTANT = frozenset({StageKind.ASSESSMENT})
 """Stage types that cannot be published without an assistant model (MILO_ASSESSMENT_LLM_BASE_URL)."""
+NEEDS_SMS = frozenset({StageKind.SMS})
+"""Stage types that cannot be published without an SMS channel (MILO_TWILIO_* and MILO_SMS_FROM)."""
 
 DEFAULT_KNOCKOUT_MESSAGE = (
     "Thank you for your interest. Based on your answers we are unable to move forward with your "

@@ -3,9 +3,10 @@ unsubscribe page an email links to (also RFC 8058 one-click). See docs/outreach.
 
 - `POST /sms/status?m=<message id>`: a delivery state for one of our messages.
 - `POST /sms/inbound`: a text to one of our numbers. STOP (and Twilio's other opt-out words) stops
-  SMS to every candidate with that number, START lifts it, HELP gets a short answer; any other
+  SMS to every candidate with that number (and ends an SMS interview in progress), START lifts it,
+  HELP gets a short answer; a text from a candidate in an SMS interview is their answer; any other
   text is stored, shown on the profile, and pauses automatic messages for that candidate (a
-  person should read it).
+  person should read it). A number we do not know gets a polite reply.
 - `GET /u/{token}`, `POST /u/{token}`: unsubscribe from email, or from everything.
 """
 
@@ -31,10 +32,13 @@ from milo_voice.web.repos import repo
 from milo_voice.web.twilio_form import signed_form
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.escalate import Escalations
+from milo_voice.workspace.sms_stage import SmsStages
 
 log = logging.getLogger(__name__)
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 HELP = "Reply STOP to stop texts about your interview, START to receive them again."
+UNKNOWN = ("Sorry, we could not match this number to an application. Please text from the number you "
+           "applied with, or use the link in your invitation email.")
 
 
 def _text(body: str, status: int = 200) -> Response:
@@ -75,7 +79,8 @@ async def sms_inbound(request: Request) -> Response:
     contacts = repo(request, Contacts)
     ids = await run_in_threadpool(contacts.candidates_with_phone, inbound.from_)
     escalations = Escalations(request.app.state.engine, request.app.state.settings, now=request.app.state.now)
-    reply = await run_in_threadpool(_act_on, contacts, escalations, ids, inbound)
+    stages = SmsStages(request.app.state.engine, request.app.state.settings, now=request.app.state.now)
+    reply = await run_in_threadpool(_act_on, contacts, escalations, stages, ids, inbound)
     for cid in ids or [None]:
         await run_in_threadpool(lambda c=cid: contacts.record_inbound(  # type: ignore[misc]
             candidate_id=c, from_number=inbound.from_, to_number=inbound.to, body=inbound.body,
@@ -86,16 +91,20 @@ async def sms_inbound(request: Request) -> Response:
                     media_type="application/xml")
 
 
-def _act_on(contacts: Contacts, escalations: Escalations, ids: list[int], inbound: Inbound) -> str:
+def _act_on(contacts: Contacts, escalations: Escalations, stages: SmsStages, ids: list[int],
+            inbound: Inbound) -> str:
     keyword = inbound.keyword
     for cid in ids:
         if keyword is Keyword.OPT_OUT:
             contacts.opt_out(cid, ChannelName.SMS)
+            stages.stopped(cid)  # an SMS interview in progress ends now
         elif keyword is Keyword.OPT_IN:
             contacts.opt_in(cid, ChannelName.SMS)
-        elif keyword is None:  # a person must read it: flagged (automation pauses) and the admins emailed
-            escalations.after_reply(cid, inbound.body)
+        elif keyword is None and not stages.inbound(cid, inbound.body):
+            escalations.after_reply(cid, inbound.body)  # a person must read it: flagged, admins emailed
         contacts.engaged(cid, contacts.now())
+    if not ids and keyword is None:
+        return UNKNOWN
     return HELP if keyword is Keyword.HELP else ""
 
 

@@ -18,6 +18,7 @@ from milo_voice.workspace import public_url
 from milo_voice.workspace.background import build_worker
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.demo import Demo
+from milo_voice.workspace.sms_stage import SmsStages
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ def serve(settings: Settings) -> int:
     if requeued:
         print(f"milo-voice: {len(requeued)} background job(s) from before the restart queued again")
     candidates = Candidates(engine)
-    outreach = worker_from(settings, engine, link_open=lambda cid: candidates.link_state(cid).open)
+    outreach = worker_from(settings, engine, link_open=lambda cid: candidates.link_state(cid).open,
+                           before_plan=SmsStages(engine, settings).round)
     if outreach is not None:
         settled = outreach.start()  # hand-overs a crash left open are settled first
         print(f"milo-voice: candidate outreach on ({', '.join(sorted(outreach.channels))}); "

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from milo_voice.stages.types import BUILT, NEEDS_ASSISTANT, STAGE_TITLES, StageSpec
+from milo_voice.stages.types import BUILT, NEEDS_ASSISTANT, NEEDS_SMS, STAGE_TITLES, StageSpec
 from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import InterviewStage, StageKind
 
@@ -38,12 +38,19 @@ def check(stages: Sequence[StageSpec]) -> tuple[StageSpec, ...]:
     return tuple(stages)
 
 
-def missing_assistant(stages: Sequence[StageSpec], assistant: bool) -> str:
-    """Why these stages cannot be published on a server without an assistant model ("" if they can)."""
-    if assistant or not any(s.kind in NEEDS_ASSISTANT for s in stages):
-        return ""
-    return ("an LLM assessment needs an assistant model, and this server has none: set "
-            "MILO_ASSESSMENT_LLM_BASE_URL (or MILO_LLM_BASE_URL) to an OpenAI-compatible server and restart")
+def unpublishable(stages: Sequence[StageSpec], *, assistant: bool, sms: bool) -> str:
+    """Why these stages cannot be published on this server ("" if they can): an LLM assessment needs an
+    assistant model, an SMS interview an SMS channel."""
+    kinds = {s.kind for s in stages}
+    if not assistant and kinds & NEEDS_ASSISTANT:
+        return ("an LLM assessment needs an assistant model, and this server has none: set "
+                "MILO_ASSESSMENT_LLM_BASE_URL (or MILO_LLM_BASE_URL) to an OpenAI-compatible server "
+                "and restart")
+    if not sms and kinds & NEEDS_SMS:
+        return ("an SMS interview needs an SMS channel, and this server has none: set "
+                "MILO_TWILIO_ACCOUNT_SID, MILO_TWILIO_AUTH_TOKEN and MILO_SMS_FROM and restart "
+                "(docs/outreach.md)")
+    return ""
 
 
 def parse_json(text: str) -> tuple[StageSpec, ...]:

@@ -4,16 +4,18 @@ judges a stage (one place, for the editor, the candidate pages and the jobs)."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from milo_voice.errors import EngineUnavailable
+from milo_voice.outreach.sms_channel import SmsConfig
 from milo_voice.scoring.offline import OfflineScorer
 from milo_voice.scoring.scorer import Scorer
 from milo_voice.scoring.service import make_scorer
 from milo_voice.settings import Settings
 from milo_voice.stages.assistant import Assistant
-from milo_voice.stages.types import StageOutcome
+from milo_voice.stages.types import StageOutcome, StageSpec
+from milo_voice.workspace.interview_stages import unpublishable
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +23,12 @@ log = logging.getLogger(__name__)
 def assistant_url(settings: Settings) -> str:
     """The LLM assessment's assistant server ("" when none is configured)."""
     return settings.assessment_llm_base_url or settings.llm_base_url
+
+
+def why_unpublishable(settings: Settings, stages: Sequence[StageSpec]) -> str:
+    """"" when this server can run every one of `stages`; else what to configure."""
+    sms = SmsConfig.from_settings(settings) is not None
+    return unpublishable(stages, assistant=bool(assistant_url(settings)), sms=sms)
 
 
 def assistant(settings: Settings) -> Assistant | None:

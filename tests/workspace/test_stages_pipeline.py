@@ -262,7 +262,7 @@ def test_the_stage_editor_saves_and_explains_mistakes(
     )
     assert bad.status_code == 400 and "stage 1" in bad.text and "form stage needs its questions" in bad.text
     sms = admin.post(f"/app/interviews/{slug}/stages", data={"csrf_token": token, "stages": SMS_ONLY})
-    assert sms.status_code == 400 and "SMS Interview stages cannot be added yet" in sms.text
+    assert sms.status_code == 400 and "needs an SMS channel" in sms.text
     broken = admin.post(f"/app/interviews/{slug}/stages", data={"csrf_token": token, "stages": "[{"})
     assert broken.status_code == 400 and "not valid JSON" in broken.text
     good = admin.post(

@@ -24,9 +24,8 @@ from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import editor, public_url, rubric_form, share
 from milo_voice.workspace.editor import InterviewForm, QuestionForm
-from milo_voice.workspace.interview_stages import missing_assistant
 from milo_voice.workspace.rubric_form import CriterionRow
-from milo_voice.workspace.stage_settings import assistant_url
+from milo_voice.workspace.stage_settings import why_unpublishable
 
 SHAPES = [s.value for s in AnswerShape]
 KINDS = [("scored", "Scored 1-5"), ("pass_fail", "Pass / fail"), ("dealbreaker", "Dealbreaker")]
@@ -273,7 +272,7 @@ async def interview_action(request: Request) -> Response:
     if action == "publish":
         latest = await run_in_threadpool(ws.interviews.latest, slug)
         stages = await run_in_threadpool(ws.interviews.stages, latest.id or 0)
-        if why := missing_assistant(stages, bool(assistant_url(ws.settings))):
+        if why := why_unpublishable(ws.settings, stages):
             raise Invalid(f"cannot publish: {why}")
         await run_in_threadpool(ws.interviews.publish, slug)
     elif action == "duplicate":

@@ -17,7 +17,7 @@ from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import interview_stages
 from milo_voice.workspace.pipeline import Pipeline
-from milo_voice.workspace.stage_settings import assistant_url
+from milo_voice.workspace.stage_settings import why_unpublishable
 
 
 async def stages_context(request: Request, candidate_id: int) -> dict[str, object]:
@@ -47,7 +47,7 @@ async def edit_stages(request: Request) -> Response:
         text = str((await request.form()).get("stages", ""))
         try:
             stages = interview_stages.parse_json(text)
-            if why := interview_stages.missing_assistant(stages, bool(assistant_url(ws.settings))):
+            if why := why_unpublishable(ws.settings, stages):
                 raise Invalid(why)
             saved = await run_in_threadpool(ws.interviews.set_stages, slug, stages)
         except Invalid as exc:
