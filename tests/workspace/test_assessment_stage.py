@@ -65,6 +65,7 @@ def token(store: SessionStore) -> str:
 
 
 def test_a_full_session_is_stored_judged_and_resumable(
+    admin: TestClient,
     assisted: Settings,
     store: SessionStore,
     fake_llm: FakeLlmServer,
@@ -129,6 +130,8 @@ def test_a_full_session_is_stored_judged_and_resumable(
     prompts = [t["text"] for t in stored["turns"] if t["role"] == "candidate"]
     for e in result.evidence:  # every quote is the candidate's own words: the deliverable or a prompt
         assert any(e["quote"] in text for text in [answer, *prompts]), e
+    profile = admin.get(f"/app/candidates/{candidate.id}").text
+    assert "Chat with the assistant (8 messages" in profile and "We will refund the delivery fee" in profile
 
 
 def test_without_an_assistant_the_stage_cannot_be_published(admin: TestClient, store: SessionStore) -> None:

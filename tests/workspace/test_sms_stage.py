@@ -67,7 +67,7 @@ def inbound(client: TestClient, sender: str, body: str) -> str:
 
 @pytest.mark.e2e
 def test_an_sms_interview_with_a_follow_up_a_reminder_a_late_reply_and_a_stop(
-    settings: Settings, store: SessionStore
+    settings: Settings, store: SessionStore, admin: TestClient
 ) -> None:
     interviews = Interviews(store.engine)
     row = interviews.create(
@@ -166,3 +166,5 @@ def test_an_sms_interview_with_a_follow_up_a_reminder_a_late_reply_and_a_stop(
     [sam_result] = [v.result for v in pipeline.views(sam.id or 0) if v.position == 0]
     assert sam_result is not None and sam_result.status == StageStatus.NOT_PASSED.value
     assert "opted out (STOP)" in sam_result.reason and "after 1 of 3 questions" in sam_result.reason
+    profile = admin.get(f"/app/candidates/{robin.id}").text  # the thread on the profile
+    assert "Text thread" in profile and "after my notice period" in profile and "(reminder)" in profile
