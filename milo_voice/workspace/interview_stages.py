@@ -100,3 +100,46 @@ def write(session: Session, interview_id: int, stages: Sequence[StageSpec]) -> N
                        spec=s.model_dump(mode="json"))
         for i, s in enumerate(check(stages))
     )
+
+
+_RUBRIC = {"criteria": [{"id": "fit", "name": "Fit for the role", "anchors": {
+    "1": "nothing relevant", "5": "relevant experience, described clearly"}}]}
+STARTERS: dict[StageKind, dict[str, object]] = {
+    StageKind.RESUME: {"kind": "resume", "pass_score": 50, "resume": {"rubric": _RUBRIC}},
+    StageKind.FORM: {"kind": "form", "form": {"fields": [
+        {"id": "authorised", "kind": "yes_no", "label": "Are you authorised to work in this country?",
+         "knockout": {"accept": ["Yes"]}}]}},
+    StageKind.SMS: {"kind": "sms", "sms": {"questions": [
+        {"text": "What experience do you have for this role?", "rubric": _RUBRIC}]}},
+    StageKind.VOICE: {"kind": "voice"},
+    StageKind.ASSESSMENT: {"kind": "assessment", "assessment": {
+        "task": "Draft a reply to a customer from the notes below.", "materials": "(the notes)",
+        "rubric": _RUBRIC}},
+}
+"""What "Add a stage" adds: a working stage of each type, to edit."""
+
+
+def edited(stages: Sequence[StageSpec], action: str, position: int, kind: str = "") -> tuple[StageSpec, ...]:
+    """The stages after one editor action: `up`, `down`, `remove` (at `position`) or `add` (a starter
+    stage of `kind` at the end)."""
+    items = list(stages) or [VOICE_ONLY[0]]
+    if action == "add":
+        try:
+            items.append(StageSpec.model_validate(STARTERS[StageKind(kind)]))
+        except ValueError:
+            raise Invalid(f"unknown stage type {kind!r}") from None
+        return check(items)
+    if not 0 <= position < len(items):
+        raise Invalid(f"there is no stage {position + 1}")
+    if action == "remove":
+        if len(items) == 1:
+            raise Invalid("an interview keeps at least one stage")
+        del items[position]
+    elif action in ("up", "down"):
+        other = position - 1 if action == "up" else position + 1
+        if not 0 <= other < len(items):
+            raise Invalid(f"stage {position + 1} cannot move {action}")
+        items[position], items[other] = items[other], items[position]
+    else:
+        raise Invalid(f"unknown action {action!r}")
+    return check(items)

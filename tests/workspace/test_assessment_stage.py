@@ -142,13 +142,5 @@ def test_without_an_assistant_the_stage_cannot_be_published(admin: TestClient, s
     assert refused.status_code == 400 and "needs an assistant model" in refused.text
     assert interviews.latest(draft.slug).status == "draft"
     editor = admin.get(f"/app/interviews/{draft.slug}/stages")
-    saved = admin.post(
-        f"/app/interviews/{draft.slug}/stages",
-        data={
-            "csrf_token": csrf_of(editor.text),
-            "stages": html.unescape(
-                editor.text.split('aria-label="stages (JSON)">')[1].split("</textarea>")[0]
-            ),
-        },
-    )
-    assert saved.status_code == 400 and "MILO_ASSESSMENT_LLM_BASE_URL" in saved.text
+    assert "cannot be published on this server yet" in editor.text  # a draft may be edited: it says why
+    assert "MILO_ASSESSMENT_LLM_BASE_URL" in editor.text

@@ -289,3 +289,27 @@ def test_a_stage_judged_by_an_llm_that_is_down_is_judged_offline_and_says_so(set
     outcome = run(lambda: judged(dead, lambda scorer: screen_resume(GOOD_RESUME, spec, scorer=scorer)))
     assert outcome.reason.startswith("the LLM scorer was unavailable, scored offline: ")
     assert outcome.passed is True and outcome.score is not None
+
+
+def test_the_editor_buttons_add_move_and_remove_stages_each_as_a_new_version(
+    admin: TestClient, slug: str, store: SessionStore
+) -> None:
+    interviews = Interviews(store.engine)
+
+    def kinds() -> list[StageKind]:
+        return [s.kind for s in interviews.stages(interviews.latest(slug).id or 0)]
+
+    page = admin.get(f"/app/interviews/{slug}/stages")
+    token, before = csrf_of(page.text), interviews.latest(slug).version
+    act = f"/app/interviews/{slug}/stages/action"
+    assert admin.post(act, data={"csrf_token": token, "action": "add", "kind": "form"}).status_code == 200
+    assert kinds() == [StageKind.RESUME, StageKind.FORM, StageKind.VOICE, StageKind.FORM]
+    admin.post(act, data={"csrf_token": token, "action": "up", "position": "3"})
+    assert kinds() == [StageKind.RESUME, StageKind.FORM, StageKind.FORM, StageKind.VOICE]
+    admin.post(act, data={"csrf_token": token, "action": "remove", "position": "1"})
+    assert kinds() == [StageKind.RESUME, StageKind.FORM, StageKind.VOICE]
+    assert interviews.latest(slug).version == before + 3  # each change on a published interview: a version
+    moved = admin.post(act, data={"csrf_token": token, "action": "up", "position": "1"})
+    assert moved.status_code == 400 and "resume screen comes first" in moved.text
+    shown = admin.get(f"/app/interviews/{slug}/stages").text
+    assert shown.count('data-kind="') == 3 and "Add a stage" in shown

@@ -9,8 +9,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from milo_voice.stages.types import STAGE_TITLES, StageSpec
 from milo_voice.store.repo import Invalid
-from milo_voice.store.tables import UserRole
+from milo_voice.store.tables import Interview, InterviewStatus, UserRole
 from milo_voice.web.repos import repo
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.render import render
@@ -47,21 +48,44 @@ async def edit_stages(request: Request) -> Response:
         text = str((await request.form()).get("stages", ""))
         try:
             stages = interview_stages.parse_json(text)
-            if why := why_unpublishable(ws.settings, stages):
-                raise Invalid(why)
-            saved = await run_in_threadpool(ws.interviews.set_stages, slug, stages)
+            saved = await _save(request, interview, stages)
         except Invalid as exc:
             error = str(exc)
         else:
-            await run_in_threadpool(ws.audit.record, who(request), "stages.save", "interview", slug,
-                                    version=saved.version, stages=len(stages))
             return RedirectResponse(f"/app/interviews/{slug}/stages?saved={saved.version}", status_code=303)
-    else:
-        text = interview_stages.to_json(await run_in_threadpool(ws.interviews.stages, interview.id or 0))
+    stages = await run_in_threadpool(ws.interviews.stages, interview.id or 0)
+    text = text or interview_stages.to_json(stages)
     return render(request, "stages_edit.html", {
         "interview": interview, "text": text, "error": error, "example": EXAMPLE,
-        "saved": request.query_params.get("saved", ""),
+        "saved": request.query_params.get("saved", ""), "stages": stages or interview_stages.VOICE_ONLY,
+        "kinds": STAGE_TITLES, "warning": why_unpublishable(ws.settings, stages),
     }, status=400 if error else 200)
+
+
+async def _save(request: Request, interview: Interview, stages: tuple[StageSpec, ...]) -> Interview:
+    """Store the stages (a published interview: a new version, which must be runnable here)."""
+    ws = workspace(request)
+    why = why_unpublishable(ws.settings, stages)
+    if why and interview.status == InterviewStatus.PUBLISHED.value:
+        raise Invalid(why)
+    saved = await run_in_threadpool(ws.interviews.set_stages, interview.slug, stages)
+    await run_in_threadpool(ws.audit.record, who(request), "stages.save", "interview", interview.slug,
+                            version=saved.version, stages=len(stages))
+    return saved
+
+
+@page(UserRole.ADMIN)
+async def stage_action(request: Request) -> Response:
+    """The editor's buttons: move a stage up or down, remove it, add a stage of a type."""
+    ws, slug = workspace(request), request.path_params["slug"]
+    form = await request.form()
+    interview = await run_in_threadpool(ws.interviews.latest, slug)
+    current = await run_in_threadpool(ws.interviews.stages, interview.id or 0)
+    position = str(form.get("position", "0"))
+    stages = interview_stages.edited(current, str(form.get("action", "")),
+                                     int(position) if position.isdigit() else -1, str(form.get("kind", "")))
+    saved = await _save(request, interview, stages)
+    return RedirectResponse(f"/app/interviews/{slug}/stages?saved={saved.version}", status_code=303)
 
 
 EXAMPLE = """[
@@ -84,4 +108,5 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/candidates/{cid:int}/stages/{position:int}/override", override, methods=["POST"]),
         Route("/interviews/{slug}/stages", edit_stages, methods=["GET", "POST"]),
+        Route("/interviews/{slug}/stages/action", stage_action, methods=["POST"]),
     ]
