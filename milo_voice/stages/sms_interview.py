@@ -1,13 +1,16 @@
 """An SMS interview: the stage's questions asked by text, answered at the candidate's pace, with
 follow-ups planned by the same planner as a voice interview. Pure and clock-driven: every call gets
-`now` and returns the new state and the texts to send (the caller stores and sends them).
+`now` (timezone-aware) and returns the new state and the texts to send; the caller stores the state
+(JSON on the stage row) and sends the texts, in order.
 
 - `start`: the intro and question 1, in one text;
 - `reply`: the candidate's text is an answer; the planner follows up on a thin answer (its own text),
-  or acknowledges and asks the next question (one text), or closes after the last;
+  or acknowledges and asks the next question (one text), or closes after the last question;
 - `tick`: one reminder when a prompt has waited `remind_after_hours`; the interview ends (no reply)
   when it has waited `give_up_after_hours`, counted from the prompt, not from the reminder;
-- `opt_out`: STOP ends it at once, and nothing more is sent.
+- `opt_out`: STOP ends it at once, and nothing more is sent (the carrier answers STOP itself);
+- `transcript` and `judge_sms`: the thread as a scoring transcript, scored with verified quotes.
+Every text we send is at most `MAX_TEXT` characters.
 """
 
 from __future__ import annotations
@@ -16,247 +19,285 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from milo_voice.dialogue.planner import MoveKind, OfflinePlanner, PlanContext
+from milo_voice.dialogue.planner import Line, MoveKind, OfflinePlanner, PlanContext
 from milo_voice.dialogue.script import InterviewScript, Question
+from milo_voice.errors import MiloError
 from milo_voice.scoring.card import ScriptedQuestion, score_transcript
 from milo_voice.scoring.offline import OfflineScorer
+from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.rubric import Bands
 from milo_voice.scoring.scorer import Scorer
 from milo_voice.scoring.transcript import CANDIDATE, INTERVIEWER, Transcript, Utterance
 from milo_voice.stages.types import Evidence, SmsSpec, StageOutcome, StageSpec
 
 MAX_TEXT = 640
-"""Characters of one text we send (four SMS segments)."""
+"""Characters of one text we send (four SMS segments at most)."""
+MAX_REMINDER = 480
+"""A reminder stays under this many characters."""
 MAX_ANSWER = 2000
+"""Characters of one candidate text that are kept (the rest is dropped)."""
+MIN_QUESTION_ROOM = 160
+"""In the first text, the intro is cut (rarely: a very long name or role) to leave the question this."""
+REMINDER = "Just a reminder: "
 GAVE_UP = (
     "We have not heard back, so we have closed this interview. Reply to this number if you would "
     "still like to continue."
 )
+PROMPT_KINDS = ("intro", "question", "follow_up")
+"""Interviewer turns that wait for an answer (a reminder repeats one; it is not a prompt itself)."""
+ENDINGS = ("completed", "no_reply", "opted_out")
 
 
 @dataclass(frozen=True, slots=True)
 class SmsTurn:
+    """One text of the thread, ours or the candidate's."""
+
     speaker: str
     """`interviewer` or `candidate`."""
     text: str
+    """The text as sent or received (a candidate's stripped and capped at `MAX_ANSWER`)."""
     at: datetime
+    """When it was sent or received (timezone-aware)."""
     question_index: int
+    """The question the turn belongs to (0-based)."""
     kind: str
     """Interviewer: intro, question, follow_up, reminder, closing, timeout; candidate: answer."""
 
 
 @dataclass(frozen=True, slots=True)
 class SmsState:
+    """Where one candidate's SMS interview stands; kept as JSON (`to_json`) on their stage row."""
+
     turns: tuple[SmsTurn, ...] = ()
     question_index: int = 0
+    """The question being asked (0-based)."""
     follow_ups_asked: int = 0
+    """Follow-ups already sent for the current question."""
     reminded: bool = False
+    """A reminder went out for the prompt now waiting."""
     finished: bool = False
     ended: str = ""
     """"" while open; completed, no_reply or opted_out."""
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "turns": [
-                {
-                    "speaker": t.speaker,
-                    "text": t.text,
-                    "at": t.at.isoformat(),
-                    "question_index": t.question_index,
-                    "kind": t.kind,
-                }
-                for t in self.turns
-            ],
-            "question_index": self.question_index,
-            "follow_ups_asked": self.follow_ups_asked,
-            "reminded": self.reminded,
-            "finished": self.finished,
-            "ended": self.ended,
-        }
+        """JSON-able form; times are ISO 8601 with their offset."""
+        turns = [
+            {"speaker": t.speaker, "text": t.text, "at": t.at.isoformat(), "question_index": t.question_index,
+             "kind": t.kind}
+            for t in self.turns
+        ]
+        return {"turns": turns, "question_index": self.question_index,
+                "follow_ups_asked": self.follow_ups_asked, "reminded": self.reminded,
+                "finished": self.finished, "ended": self.ended}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SmsState:
+        """The state `to_json` wrote (an unknown ending or a time without offset is refused)."""
         turns = tuple(
-            SmsTurn(
-                t["speaker"], t["text"], datetime.fromisoformat(t["at"]), int(t["question_index"]), t["kind"]
-            )
+            SmsTurn(str(t["speaker"]), str(t["text"]), _aware(datetime.fromisoformat(t["at"])),
+                    int(t["question_index"]), str(t["kind"]))
             for t in data.get("turns", [])
         )
-        return cls(
-            turns,
-            int(data.get("question_index", 0)),
-            int(data.get("follow_ups_asked", 0)),
-            bool(data.get("reminded", False)),
-            bool(data.get("finished", False)),
-            str(data.get("ended", "")),
-        )
+        ended = str(data.get("ended", ""))
+        if ended and ended not in ENDINGS:
+            raise MiloError(f"SMS interview state: unknown ending {ended!r}")
+        return cls(turns, int(data.get("question_index", 0)), int(data.get("follow_ups_asked", 0)),
+                   bool(data.get("reminded", False)), bool(data.get("finished", False)), ended)
 
 
 @dataclass(frozen=True, slots=True)
 class Step:
+    """The state after one call, and the texts to send now, in order (often none)."""
+
     state: SmsState
     send: tuple[str, ...] = ()
 
 
-def _fit(text: str) -> str:
-    text = " ".join(text.split()) if "\n\n" not in text else text.strip()
-    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1].rstrip() + "…"
+def _aware(now: datetime) -> datetime:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise MiloError(f"SMS interview: {now.isoformat()} has no time zone")
+    return now
 
 
-def _said(
-    state: SmsState, text: str, now: datetime, kind: str, index: int | None = None
-) -> tuple[SmsState, str]:
-    text = _fit(text)
-    at = state.question_index if index is None else index
-    turn = SmsTurn("interviewer", text, now, at, kind)
-    return replace(state, turns=(*state.turns, turn)), text
+def _cut(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters, else cut at a word and ended with "…"."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    if " " in head[limit // 2 :]:
+        head = head.rsplit(" ", 1)[0]
+    return head.rstrip(" ,;:-–") + "…"
+
+
+def _tidy(text: str) -> str:
+    """One text to send: spaces collapsed within each paragraph, at most `MAX_TEXT` characters."""
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    return _cut("\n\n".join(p for p in paragraphs if p), MAX_TEXT)
+
+
+def _said(state: SmsState, text: str, now: datetime, kind: str, index: int) -> tuple[SmsState, str]:
+    """`state` with our text recorded as a turn, and the text as it will be sent."""
+    body = _tidy(text)
+    return replace(state, turns=(*state.turns, SmsTurn(INTERVIEWER, body, now, index, kind))), body
 
 
 def script_of(spec: SmsSpec) -> InterviewScript:
+    """The stage's questions as an interview script, for the planner."""
     questions = tuple(
         Question(q.text, q.shape, q.follow_ups, q.max_follow_ups, q.wants_example) for q in spec.questions
     )
     return InterviewScript(title="SMS interview", questions=questions, greeting="", closing=spec.closing)
 
 
+def _opening(spec: SmsSpec, first_name: str, role: str) -> str:
+    """The intro (first name and role filled in) and question 1, a blank line apart, within `MAX_TEXT`."""
+    intro = spec.intro.replace("{first_name}", first_name.strip() or "there")
+    intro = " ".join(intro.replace("{role}", role.strip() or "the role").split())
+    question = " ".join(spec.questions[0].text.split())
+    intro = _cut(intro, MAX_TEXT - 2 - min(len(question), MIN_QUESTION_ROOM))
+    return f"{intro}\n\n{_cut(question, MAX_TEXT - 2 - len(intro))}"
+
+
 def start(spec: SmsSpec, *, first_name: str, role: str, now: datetime) -> Step:
-    intro = spec.intro.replace("{first_name}", first_name or "there").replace("{role}", role or "the role")
-    state, text = _said(SmsState(), f"{intro}\n\n{spec.questions[0].text}", now, "question", 0)
-    return Step(state, (text,))
+    """The first text: the intro and question 1 (recorded as the question-1 prompt)."""
+    state, sent = _said(SmsState(), _opening(spec, first_name, role), _aware(now), "question", 0)
+    return Step(state, (sent,))
 
 
-def _prompt(state: SmsState) -> SmsTurn | None:
-    """The interviewer's last prompt that waits for an answer (None: the candidate spoke last)."""
+def _waiting(state: SmsState) -> SmsTurn | None:
+    """Our last prompt if it still waits for an answer (None: the candidate texted since, or none)."""
     for turn in reversed(state.turns):
-        if turn.speaker == "candidate":
+        if turn.speaker == CANDIDATE:
             return None
-        if turn.kind in ("question", "follow_up", "intro"):
+        if turn.kind in PROMPT_KINDS:
             return turn
     return None
 
 
+def _asked(spec: SmsSpec, prompt: SmsTurn) -> str:
+    """What a prompt asks: the scripted question (without the intro or acknowledgement), or the follow-up."""
+    if prompt.kind == "follow_up":
+        return prompt.text
+    return spec.questions[min(prompt.question_index, len(spec.questions) - 1)].text
+
+
 def reply(spec: SmsSpec, state: SmsState, text: str, now: datetime) -> Step:
-    if state.finished:
+    """The candidate's text answers the current question; our next move is planned and recorded.
+
+    An empty text (a picture alone) is no answer: nothing is recorded or sent. After the interview
+    ended, nothing changes and nothing is sent."""
+    answer = text.strip()[:MAX_ANSWER].rstrip()
+    if state.finished or not answer:
         return Step(state)
-    answer = text.strip()[:MAX_ANSWER]
+    now, index = _aware(now), state.question_index
+    earlier = " ".join(t.text for t in state.turns if t.speaker == CANDIDATE and t.question_index == index)
+    prompt = next((t for t in reversed(state.turns) if t.speaker == INTERVIEWER and t.kind in PROMPT_KINDS),
+                  None)
+    state = replace(state, turns=(*state.turns, SmsTurn(CANDIDATE, answer, now, index, "answer")),
+                    reminded=False)
+    ctx = PlanContext(script=script_of(spec), question_index=index, follow_ups_asked=state.follow_ups_asked,
+                      answer_text=answer, prompt_text=_asked(spec, prompt) if prompt else "",
+                      earlier_answer=earlier)
+    return _move(spec, state, OfflinePlanner().decide(ctx), now)
+
+
+def _move(spec: SmsSpec, state: SmsState, lines: list[Line], now: datetime) -> Step:
+    """The planned move as one text: a follow-up, the acknowledgement and next question, or the closing."""
+    body = " ".join(line.text for line in lines)
     index = state.question_index
-    earlier = " ".join(t.text for t in state.turns if t.speaker == "candidate" and t.question_index == index)
-    prompt = next((t.text for t in reversed(state.turns) if t.speaker == "interviewer"), "")
-    state = replace(
-        state, turns=(*state.turns, SmsTurn("candidate", answer, now, index, "answer")), reminded=False
-    )
-    ctx = PlanContext(
-        script=script_of(spec),
-        question_index=index,
-        follow_ups_asked=state.follow_ups_asked,
-        answer_text=answer,
-        prompt_text=prompt,
-        earlier_answer=earlier,
-    )
-    lines = OfflinePlanner().decide(ctx)
     if lines and lines[0].kind is MoveKind.FOLLOW_UP:
         state = replace(state, follow_ups_asked=state.follow_ups_asked + 1)
-        state, sent = _said(state, " ".join(line.text for line in lines), now, "follow_up")
+        state, sent = _said(state, body, now, "follow_up", index)
         return Step(state, (sent,))
-    body = " ".join(line.text for line in lines)
-    if any(line.kind is MoveKind.CLOSE for line in lines):
-        state, sent = _said(state, body or spec.closing, now, "closing")
+    if not lines or any(line.kind is MoveKind.CLOSE for line in lines):
+        state, sent = _said(state, body or spec.closing, now, "closing", index)
         return Step(replace(state, finished=True, ended="completed"), (sent,))
-    state = replace(state, question_index=index + 1, follow_ups_asked=0)
-    state, sent = _said(state, body, now, "question")
+    nxt = min(lines[-1].question_index, len(spec.questions) - 1)
+    state = replace(state, question_index=nxt, follow_ups_asked=0)
+    state, sent = _said(state, body, now, "question", nxt)
     return Step(state, (sent,))
 
 
 def tick(spec: SmsSpec, state: SmsState, now: datetime) -> Step:
-    prompt = _prompt(state)
+    """What the clock calls for: one reminder after `remind_after_hours`, the end after
+    `give_up_after_hours` (both counted from the prompt); otherwise nothing."""
+    prompt = _waiting(state)
     if state.finished or prompt is None:
         return Step(state)
-    waited = now - prompt.at
+    waited = _aware(now) - prompt.at
     if waited >= timedelta(hours=spec.give_up_after_hours):
-        state, sent = _said(state, GAVE_UP, now, "timeout")
+        state, sent = _said(state, GAVE_UP, now, "timeout", prompt.question_index)
         return Step(replace(state, finished=True, ended="no_reply"), (sent,))
     if waited >= timedelta(hours=spec.remind_after_hours) and not state.reminded:
-        question = spec.questions[prompt.question_index].text if prompt.kind == "question" else prompt.text
-        state, sent = _said(state, f"Just a reminder: {question}", now, "reminder")
+        text = _cut(REMINDER + " ".join(_asked(spec, prompt).split()), MAX_REMINDER - 1)
+        state, sent = _said(state, text, now, "reminder", prompt.question_index)
         return Step(replace(state, reminded=True), (sent,))
     return Step(state)
 
 
 def opt_out(state: SmsState, now: datetime) -> SmsState:
+    """STOP: the interview ends now (opted out); nothing is sent. An ended interview stays as it is."""
+    _aware(now)
     if state.finished:
         return state
     return replace(state, finished=True, ended="opted_out")
 
 
 def transcript(state: SmsState) -> Transcript:
+    """The thread as a scoring transcript: times are seconds since the first text."""
     first = state.turns[0].at if state.turns else None
     utterances = []
     for i, t in enumerate(state.turns):
         at = (t.at - first).total_seconds() if first else 0.0
-        speaker = CANDIDATE if t.speaker == "candidate" else INTERVIEWER
-        utterances.append(
-            Utterance(i, speaker, t.text, at, at, t.question_index, t.kind, t.kind == "follow_up")
-        )
+        speaker = CANDIDATE if t.speaker == CANDIDATE else INTERVIEWER
+        follow_up = t.kind == "follow_up"
+        utterances.append(Utterance(i, speaker, t.text, at, at, t.question_index, t.kind, follow_up))
     return Transcript(tuple(utterances))
 
 
-async def judge_sms(spec: StageSpec, state: SmsState, *, scorer: Scorer | None = None) -> StageOutcome:
+def answered(state: SmsState) -> int:
+    """How many questions the candidate answered (a text or more)."""
+    return len({t.question_index for t in state.turns if t.speaker == CANDIDATE and t.text.strip()})
+
+
+async def _card(spec: StageSpec, state: SmsState, scorer: Scorer | None) -> ScoreCard | None:
+    """The score card of the questions with a rubric (None: no rubric, or nothing answered)."""
     assert spec.sms is not None
-    answered = len({t.question_index for t in state.turns if t.speaker == "candidate"})
     questions = [ScriptedQuestion(i, q.text, q.rubric) for i, q in enumerate(spec.sms.questions)]
-    detail: dict[str, Any] = {"ended": state.ended, "answered": answered}
-    card = None
-    if any(q.rubric for q in questions) and answered:
-        card = await score_transcript(scorer or OfflineScorer(), questions, transcript(state), bands=Bands())
+    if not any(q.rubric for q in questions) or not answered(state):
+        return None
+    return await score_transcript(scorer or OfflineScorer(), questions, transcript(state), bands=Bands())
+
+
+async def judge_sms(spec: StageSpec, state: SmsState, *, scorer: Scorer | None = None) -> StageOutcome:
+    """A knock-out needs a verified quote; an interview that ended early goes to a person; otherwise
+    it passes as a form does (completed, or the score against the stage's pass score)."""
+    assert spec.sms is not None
+    count, total = answered(state), len(spec.sms.questions)
+    card = await _card(spec, state, scorer)
+    detail: dict[str, Any] = {"ended": state.ended, "answered": count}
+    score, evidence = None, ()
+    if card is not None:
         detail["card"] = card.model_dump(mode="json")
-    evidence = (
-        tuple(
-            Evidence(q.text, f"Q{r.position + 1}")
-            for r in card.questions
-            for c in r.criteria
-            for q in c.quotes
-        )
-        if card
-        else ()
-    )
-    score = card.overall if card else None
+        score = card.overall
+        evidence = tuple(Evidence(q.text, f"Q{r.position + 1}") for r in card.questions for c in r.criteria
+                         for q in c.quotes)
     if card is not None and card.knockout is not None:
-        return StageOutcome(
-            passed=False,
-            knocked_out=True,
-            score=score,
-            reason=card.knockout.reason,
-            evidence=(Evidence(card.knockout.quote.text, f"Q{card.knockout.question_position + 1}"),),
-            detail=detail,
-        )
+        out = card.knockout
+        quoted = (Evidence(out.quote.text, f"Q{out.question_position + 1}"),)
+        return StageOutcome(passed=False, knocked_out=True, score=score, reason=out.reason, evidence=quoted,
+                            detail=detail)
     if state.ended in ("no_reply", "opted_out"):
         why = "no reply" if state.ended == "no_reply" else "the candidate opted out (STOP)"
-        total = len(spec.sms.questions)
-        return StageOutcome(
-            passed=None,
-            score=score,
-            evidence=evidence,
-            detail=detail,
-            reason=f"the SMS interview ended early ({why}) after {answered} of {total} "
-            "questions: a person decides",
-        )
+        reason = f"the SMS interview ended early ({why}) after {count} of {total} questions: a person decides"
+        return StageOutcome(passed=None, score=score, reason=reason, evidence=evidence, detail=detail)
     if spec.pass_score is None:
-        return StageOutcome(
-            passed=True, score=score, reason="SMS interview completed", evidence=evidence, detail=detail
-        )
+        return StageOutcome(passed=True, score=score, reason="SMS interview completed", evidence=evidence,
+                            detail=detail)
     if score is None:
-        return StageOutcome(
-            passed=None,
-            reason="the answers could not be scored: a person decides",
-            evidence=evidence,
-            detail=detail,
-        )
+        return StageOutcome(passed=None, reason="the answers could not be scored: a person decides",
+                            evidence=evidence, detail=detail)
     passed = score >= spec.pass_score
     side = "at or above" if passed else "below"
-    return StageOutcome(
-        passed=passed,
-        score=score,
-        evidence=evidence,
-        detail=detail,
-        reason=f"scored {score:g}, {side} the pass score {spec.pass_score:g}",
-    )
+    return StageOutcome(passed=passed, score=score, evidence=evidence, detail=detail,
+                        reason=f"scored {score:g}, {side} the pass score {spec.pass_score:g}")
