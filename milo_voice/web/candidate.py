@@ -22,6 +22,7 @@ from milo_voice.store.tables import CandidateSource, CandidateStatus
 from milo_voice.web.assessment_candidate import routes as assessment_routes
 from milo_voice.web.branding import BrandedInterviews
 from milo_voice.web.repos import repo
+from milo_voice.web.resume_candidate import submit_resume
 from milo_voice.web.rtc import live_calls
 from milo_voice.web.stage_candidate import stage_page, submit_form
 from milo_voice.workspace.candidates import Candidates
@@ -134,6 +135,14 @@ async def form_post(request: Request) -> Response:
     return await submit_form(request, templates, candidate, script)
 
 
+async def resume_post(request: Request) -> Response:
+    candidate = await run_in_threadpool(repo(request, Candidates).by_token, request.path_params["token"])
+    if candidate is None:
+        return _not_found(request, "This interview link is not valid. Please check the link you were sent.")
+    script = await run_in_threadpool(repo(request, BrandedInterviews).script, candidate.interview_id)
+    return await submit_resume(request, templates, candidate, script, None)
+
+
 async def notice_page(request: Request) -> Response:
     return templates.TemplateResponse(request, "candidate_notice.html", {})
 
@@ -143,6 +152,7 @@ def routes() -> list[BaseRoute]:
         Route("/i/{token}", interview_page),
         Route("/i/{token}/thanks", thanks_page),
         Route("/i/{token}/form", form_post, methods=["POST"]),
+        Route("/i/{token}/resume", resume_post, methods=["POST"]),
         *assessment_routes(),
         Route("/s/{slug}", share_page, methods=["GET", "POST"]),
         Route("/notice", notice_page),

@@ -22,12 +22,14 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.templating import Jinja2Templates
 
+from milo_voice.intake.resumes import Resumes
 from milo_voice.settings import Settings
 from milo_voice.stages.form import UploadedFile, judge_form, parse_answers, visible_fields
 from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import Candidate, CandidateStatus, StageKind
 from milo_voice.web.assessment_candidate import assessment_page, session_of
 from milo_voice.web.repos import repo
+from milo_voice.web.resume_candidate import upload_page
 from milo_voice.web.workspace.uploads import UploadTooLarge, capped_stream
 from milo_voice.workspace.pipeline import Pipeline, Place
 from milo_voice.workspace.stage_settings import judged
@@ -86,6 +88,9 @@ async def _page(
                                           {"script": script, "already": True, "progress": progress})
     if spec.kind is StageKind.VOICE:
         return None
+    waiting = spec.kind is StageKind.RESUME and status is not CandidateStatus.EVALUATING
+    if waiting and await run_in_threadpool(repo(request, Resumes).get, place.candidate.id or 0) is None:
+        return upload_page(request, templates, place, script, progress)
     if spec.kind is StageKind.RESUME or status is CandidateStatus.EVALUATING:
         title, text = WAITING.get(spec.kind, WAITING[StageKind.FORM])
         return _message(templates, request, script, title, text, progress=progress)

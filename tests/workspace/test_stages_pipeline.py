@@ -313,3 +313,32 @@ def test_the_editor_buttons_add_move_and_remove_stages_each_as_a_new_version(
     assert moved.status_code == 400 and "resume screen comes first" in moved.text
     shown = admin.get(f"/app/interviews/{slug}/stages").text
     assert shown.count('data-kind="') == 3 and "Add a stage" in shown
+
+
+def test_a_candidate_without_a_resume_uploads_it_at_the_resume_screen(
+    client: TestClient, store: SessionStore, slug: str
+) -> None:
+    from conftest import REPO
+
+    candidate = Candidates(store.engine).add(slug=slug, name="Ines Duarte", email="ines@example.org")
+    page = client.get(f"/i/{candidate.token}")
+    assert page.status_code == 200 and 'name="resume"' in page.text and "Step 1 of 3" in page.text
+    fake = client.post(
+        f"/i/{candidate.token}/resume", files={"resume": ("cv.pdf", b"not a pdf at all", "application/pdf")}
+    )
+    assert fake.status_code == 400 and "We could not use that file" in fake.text
+    pdf = (REPO.parent / "shared" / "data" / "resumes" / "cv_dev_01.pdf").read_bytes()
+    sent = client.post(
+        f"/i/{candidate.token}/resume",
+        files={"resume": ("my cv.pdf", pdf, "application/pdf")},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303
+    resume = Resumes(store.engine).get(candidate.id or 0)
+    assert resume is not None and resume.filename == "my cv.pdf" and len(resume.text) > 200
+    [screened] = [v.result for v in Pipeline(store.engine).views(candidate.id or 0) if v.position == 0]
+    assert screened is not None and screened.status in (
+        StageStatus.PASSED.value,
+        StageStatus.NOT_PASSED.value,
+    )
+    assert 'name="resume"' not in client.get(f"/i/{candidate.token}").text  # screened: no second upload

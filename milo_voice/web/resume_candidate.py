@@ -1,0 +1,85 @@
+"""A candidate at a resume screen without a resume (they applied from a share link or a poster, or were
+added by hand) uploads it here (issue 18): `POST /i/{token}/resume`, PDF or DOCX up to 10 MB, refused
+while arriving past that. The text is read as bulk intake reads it, the file kept with the candidate,
+and the screen runs at once; the link then shows what comes next."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from pathlib import Path
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.templating import Jinja2Templates
+
+from milo_voice.intake.document_text import UnreadableDocument
+from milo_voice.intake.extract import extract_resume
+from milo_voice.intake.resumes import Resumes
+from milo_voice.intake.upload_kind import UnsupportedUpload, sniff_file
+from milo_voice.settings import Settings
+from milo_voice.store.repo import Invalid
+from milo_voice.store.tables import Candidate, StageKind
+from milo_voice.web.repos import repo
+from milo_voice.web.workspace.uploads import UploadTooLarge, receive_files
+from milo_voice.workspace.pipeline import OPEN, Pipeline, Place
+from milo_voice.workspace.resume_stage import ResumeScreen
+
+log = logging.getLogger(__name__)
+MAX_RESUME_BYTES = 10 * 1024 * 1024
+FOLDER = "candidate_resumes"
+
+
+def upload_page(request: Request, templates: Jinja2Templates, place: Place, script: Any, progress: object,
+                error: str = "") -> Response:
+    return templates.TemplateResponse(request, "candidate_resume.html", {
+        "script": script, "candidate": place.candidate, "progress": progress, "error": error,
+        "action": f"/i/{place.candidate.token}/resume",
+    }, status_code=400 if error else 200)
+
+
+async def submit_resume(request: Request, templates: Jinja2Templates, candidate: Candidate, script: Any,
+                        progress: object) -> Response:
+    settings: Settings = request.app.state.settings
+    place = await run_in_threadpool(repo(request, Pipeline).place, candidate.id or 0)
+    has = await run_in_threadpool(repo(request, Resumes).get, candidate.id or 0)
+    if place.stage.kind is not StageKind.RESUME or candidate.status not in OPEN or has is not None:
+        return RedirectResponse(f"/i/{candidate.token}", status_code=303)
+    root = Path(settings.uploads_dir)
+    incoming = root / FOLDER / str(candidate.id) / "incoming"
+    try:
+        received = await receive_files(request, limit=MAX_RESUME_BYTES, field="resume",
+                                       place=lambda _i, _name: incoming)
+        if not received.names:
+            raise Invalid("Please choose your resume file (PDF or Word).")
+        stored = await run_in_threadpool(_store, repo(request, Resumes), root, candidate, incoming,
+                                         received.names[0], settings.default_region)
+    except UploadTooLarge:
+        too_large = "That file is too large: at most 10 MB."
+        return upload_page(request, templates, place, script, progress, too_large)
+    except (Invalid, UnsupportedUpload, UnreadableDocument) as exc:
+        return upload_page(request, templates, place, script, progress, f"We could not use that file: {exc}")
+    log.info("stages.resume.uploaded", extra={"candidate_id": candidate.id, "chars": stored})
+    screen = ResumeScreen(repo(request, Pipeline), repo(request, Resumes), settings)
+    await screen.screen(candidate.id or 0)
+    return RedirectResponse(f"/i/{candidate.token}", status_code=303)
+
+
+def _store(resumes: Resumes, root: Path, candidate: Candidate, incoming: Path, name: str, region: str) -> int:
+    """Check, read and keep the uploaded resume; returns how many characters of text it has."""
+    try:
+        kind = sniff_file(incoming, name)
+        if kind not in ("pdf", "docx"):
+            raise Invalid("please upload a PDF or a Word (DOCX) file")
+        data = incoming.read_bytes()
+        found = extract_resume(data, name, default_region=region)
+        relative = Path(FOLDER) / str(candidate.id) / f"resume.{kind}"
+        (root / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(incoming, root / relative)
+    finally:
+        incoming.unlink(missing_ok=True)
+    resumes.attach(candidate.id or 0, filename=Path(name).name, path=relative.as_posix(), size=len(data),
+                   text=found.text)
+    return len(found.text)
