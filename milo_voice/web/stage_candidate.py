@@ -8,7 +8,6 @@ what was typed when an answer is invalid, and otherwise judges it and moves the 
 
 from __future__ import annotations
 
-import json
 import re
 import shutil
 from dataclasses import dataclass
@@ -112,7 +111,6 @@ def _form(request: Request, templates: Jinja2Templates, place: Place, script: An
         "script": script, "candidate": place.candidate, "stage_name": spec.name, "step": place.step,
         "steps": len(place.stages), "intro": spec.form.intro, "fields": visible_fields(spec.form, answers),
         "all_fields": spec.form.fields, "answers": answers,
-        "skips": {f.id: json.dumps([r.model_dump() for r in f.skip]) for f in spec.form.fields},
         "errors": errors, "csrf": "",
         "action": f"/i/{place.candidate.token}/form", "progress": None,
     }, status_code=400 if errors else 200)
