@@ -31,6 +31,11 @@ _DIGIT_DASH = re.compile(r"(?<=\d)[\u2010-\u2015\u2212\u30fc\uff0d](?=\d)")
 """Dash-like characters between digits ("080ー8888ー8888", "+1−512"), read as a hyphen."""
 _WIDE_GAP = re.compile(r"\t+|\s{3,}")
 """Tabs and runs of 3+ spaces between items (right-aligned columns), kept as a separator."""
+_INVISIBLE = re.compile("[\u200b\u2060\ufeff]")
+"""Zero-width spaces and joiners-of-words that editors leave in text: they print nothing."""
+_PILCROW_GLYPH = re.compile(r"[\w-]*¶[\w¶-]*")
+"""A word with a pilcrow inside ("¶ap-¶arker-alt"): an icon font's glyph name whose letters the PDF
+maps to odd characters; no word of prose has one. Read as an item separator, like other icons."""
 _GLUED_ITEM = re.compile(
     r"\s+(?=(?:e-?mail|mobile|phone|tel(?:ephone)?|cell|address|adresse|anschrift)\s*:)"
     r"|(?<![:：])\s+(?=[^\s@|]+@[^\s@]+\.\w)",
@@ -54,6 +59,11 @@ def glyph_names(text: str) -> str:
         return _GLYPH_DIGITS.get(name) or _GLYPH_SIGNS.get(name) or " | "
 
     return _GLYPH_RUN.sub(lambda run: _GLYPH.sub(one, run.group()), text)
+
+
+def _normalise(raw: str) -> str:
+    text = _INVISIBLE.sub("", glyph_names(raw))
+    return _PILCROW_GLYPH.sub(" | ", text) if "¶" in text else text
 
 
 _SEPARATORS = re.compile(r"\s*[|·•▪●◦⋅∙¦]\s*|\t+|\s{3,}|\s+[-–—]\s+")
@@ -84,7 +94,7 @@ class Layout:
         lines: list[Line] = []
         for page, page_text in enumerate(text.split(PAGE_BREAK)):
             for raw in page_text.splitlines():
-                clean = " ".join(_WIDE_GAP.sub(" | ", _DIGIT_DASH.sub("-", glyph_names(raw))).split())
+                clean = " ".join(_WIDE_GAP.sub(" | ", _DIGIT_DASH.sub("-", _normalise(raw))).split())
                 if clean:
                     lines.append(Line(len(lines), page, clean))
         return cls(lines)

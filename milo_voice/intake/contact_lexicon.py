@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from phonenumbers.geodata.locale import LOCALE_DATA
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -58,7 +60,11 @@ _FAX_LABELS = r"fax|telefax|факс|ファックス|ＦＡＸ|传真|팩스"
 _EMAIL_LABELS = r"e-?mail|mail|email\s+id|courriel|correo|почта|эл\.\s*почта|メール|邮箱|电子邮件|이메일"
 _LOCATION_LABELS = r"""location|address|home\s+address|addr|adresse|anschrift|wohnort|city|based\s+in|
 residence|domicile|dirección|direccion|ciudad|ubicación|indirizzo|адрес|город|местоположение|住所|現住所|地址|주소"""
-_NAME_LABELS = r"name|full\s+name|nombre|nom|имя|фио|氏\s*名|名\s*前|姓\s*名|이름|성명"
+_NAME_LABELS = (r"name|full\s+name|first\s+name|given\s+names?|nombres?|nome|vorname|prénom|prenom|nom|"
+                r"имя|фио|氏\s*名|名\s*前|姓\s*名|이름|성명")
+_SURNAME_LABELS = (r"surname|last\s+name|family\s+name|apellidos?|nachname|familienname|nom\s+de\s+famille|"
+                   r"sobrenome|cognome|фамилия")
+"""Labels of the family name when a form prints it apart from the given names."""
 
 
 def _label_re(alternatives: str) -> re.Pattern[str]:
@@ -78,6 +84,9 @@ LOCATION_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_LOCATION_LABELS.replace(chr(10)
                                re.IGNORECASE)
 NAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_NAME_LABELS})(?:\s*[:：]\s*|\s+[-–]\s+|\s+)(?P<value>.+)$",
                            re.IGNORECASE)
+
+SURNAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_SURNAME_LABELS})(?:\s*[:：]\s*|\s+[-–]\s+|\s+)(?P<value>.+)$",
+                              re.IGNORECASE)
 
 # -- words that are never part of a person's name ------------------------------------------------
 
@@ -101,6 +110,13 @@ NAME_PARTICLES = _words("""
 van von der den de da di del della du la le bin binti al el ibn y e dos das do ter ten zu af av
 """)
 HONORIFICS = _words("mr mrs ms miss dr prof herr frau")
+CJK_NOT_NAME_ENDINGS = tuple(_words("""
+简历 履历 信息 资料 经历 经验 背景 技能 总结 评价 证书 荣誉 爱好 方式 意向 概况 项目 教育 工作 学历 专业 联系
+经理 工程师 总监 主管 专员 开发 设计 运营 助理 顾问 实习 分析 研究 老师 教师 产品 测试 销售 公司 大学 学院
+이력서 학력 경력 자기소개 소개 정보 연락처 기술 개발자 엔지니어 디자이너 회사 대학교
+"""))
+"""How headings, job titles and employers end in Chinese and Korean ("个人信息", "产品经理", "경력"):
+a short line that ends so is not a name."""
 
 # -- places --------------------------------------------------------------------------------------
 
@@ -137,11 +153,27 @@ COUNTRY_RE = re.compile(
     r"(?<![\w])(?:" + "|".join(re.escape(c) for c in sorted(COUNTRIES, key=len, reverse=True)) + r")(?![\w])",
     re.IGNORECASE,
 )
+
+
+def _country_names() -> frozenset[str]:
+    """Country names in the languages libphonenumber's geocoder carries (CLDR's names: "Mauritanie",
+    "Alemania", "Tschad"), lower-cased: for "City, Country" lines only, not for names (some are given
+    names: "Jordan", "Chad") nor for phone hints."""
+    names: set[str] = set(COUNTRIES)
+    for by_language in LOCALE_DATA.values():
+        for name in by_language.values():
+            if not name.startswith("*"):
+                names.add(name.lower())
+    return frozenset(names)
+
+
+COUNTRY_NAMES = _country_names()
 GENERIC_TLDS = _words("io co me tv ai ly fm to cc ws gg sh ac la im is app dev")
 """Country-code domains used worldwide for their spelling; they say nothing about the country."""
 
 SCRIPT_REGIONS: tuple[tuple[str, str, str], ...] = (
     ("\u3040-\u30ff", "JP", "Japanese script"),
+    ("\u4e00-\u9fff", "CN", "Chinese script"),  # after kana: Japanese text has Han characters too
     ("\uac00-\ud7af", "KR", "Korean script"),
     ("\u0400-\u04ff", "RU", "Cyrillic script"),
     ("\u0370-\u03ff", "GR", "Greek script"),

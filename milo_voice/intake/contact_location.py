@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from milo_voice.intake.contact_layout import Layout, Line, icon_letter_block, segments, strip_lone_letter
 from milo_voice.intake.contact_lexicon import (
+    COUNTRY_NAMES,
     COUNTRY_RE,
     EMAIL_LABEL,
     LOCATION_LABELLED,
@@ -28,12 +29,14 @@ from milo_voice.intake.extraction_types import FieldGuess
 
 _STREET_WORDS = (r"street|st|avenue|ave|road|rd|boulevard|blvd|lane|ln|drive|dr|way|court|ct|place|pl|"
                  r"square|sq|terrace|highway|hwy|parkway|pkwy|close|crescent|row")
-_STREET_FIRST = r"rue|avenue|av|boulevard|bd|chemin|allée|impasse|via|viale|calle|avenida|rua|ulica|ul"
+_STREET_FIRST = (r"rue|avenue|av|boulevard|bd|chemin|allée|impasse|cours|quai|route|place|passage|via|viale|"
+                 r"corso|piazza|calle|avenida|paseo|plaza|carrera|rua|travessa|praça|ulica|ul")
 _STREET_SUFFIX = (r"straße|strasse|str|weg|gasse|allee|platz|ring|damm|ufer|chaussee|straat|laan|plein|"
                   r"gracht|gade|vej|gatan|vägen|väg|veien|gata|katu|tie")
 _STREET = re.compile(
     rf"^\d+[A-Za-z]?,?\s+[\w.' -]+\b(?:{_STREET_WORDS})\b\.?(?:,?\s*(?:apt|suite|unit|#)\s*\S+)?$"
     rf"|^\d+[A-Za-z]?,?\s+(?:{_STREET_FIRST})\b\.?\s+[\w.'’ -]+$"
+    rf"|^(?:{_STREET_FIRST})\b\.?\s+[\w.'’ -]+\s\d{{1,4}}[a-zA-Z]?(?:\s*[-/]\s*\d{{1,4}})?$"  # Rue X 34
     rf"|^[^\W\d_][\w'’ -]{{0,40}}(?:{_STREET_SUFFIX})\.?\s\d{{1,4}}[a-zA-Z]?(?:\s*[-/]\s*\d{{1,4}})?$",
     re.IGNORECASE,
 )
@@ -42,6 +45,7 @@ _POSTAL = re.compile(
     r"|^[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}(?:\s+[^\W\d_][\w' -]+)?$"  # UK postcode
     r"|^〒\s*\d{3}-?\d{4}"  # Japan
 )
+_POSTCODE = re.compile(r"\d{4,6}(?:-\d{4})?")
 _POSTAL_ONLY = re.compile(r"^(?:〒\s*)?\d{3}[-\s]?\d{3,4}$")
 _CUT = re.compile(r"\s+(?=(?:e-?mail|phone|tel|mobile|www\.|https?://)\b)|\S+@\S+", re.IGNORECASE)
 _TRAILING = " -–—,;:|."
@@ -60,13 +64,15 @@ def _city_region(text: str) -> bool:
     if not 2 <= len(parts) <= 4 or any(not p or len(p.split()) > 4 or any(c.isdigit() for c in p)
                                        for p in parts[:-1]):
         return False
-    words = " ".join(parts).split()
+    words = " ".join(p for p in parts if not _POSTCODE.fullmatch(p)).split()
     if not all(w[0].isupper() or w.lower() in _PLACE_CONNECTORS for w in words):
         return False
     if any(w.lower().strip(".") in TITLE_WORDS for w in words):
         return False
+    if len(parts) >= 3 and _POSTCODE.fullmatch(parts[-1]):
+        parts = parts[:-1]  # "Sunderland, MA, 01375": the postcode printed after the state
     last = parts[-1]
-    return bool(COUNTRY_RE.fullmatch(last)) or _is_state(last)
+    return bool(COUNTRY_RE.fullmatch(last)) or _is_state(last) or last.lower() in COUNTRY_NAMES
 
 
 def _is_state(text: str) -> bool:
@@ -145,8 +151,22 @@ def _labelled(lines: Sequence[Line], layout: Layout) -> str:
             continue
         if _POSTAL_ONLY.match(value) and line.index + 1 < len(layout.lines):
             value = f"{value} {layout.lines[line.index + 1].text}"
-        return value
+        return _wrapped(layout, line, value, match.group("value").rstrip().endswith(","))
     return ""
+
+
+def _wrapped(layout: Layout, line: Line, value: str, open_end: bool) -> str:
+    """A labelled street or an unfinished value ("Kisii,") continued on the next line by a postcode and
+    town, a place or a country ("Anschrift: Mühlfeldstraße 16" / "4690 Schwanenstadt")."""
+    if line.index + 1 >= len(layout.lines) or not (open_end or address_kind(value) == "street"):
+        return value
+    below = layout.lines[line.index + 1]
+    parts = segments(below.text) if below.page == line.page else []
+    rest = _part(parts[0]) if parts else ""
+    continued = address_kind(rest) in ("postal", "place", "country") if rest else False
+    if continued and not LOCATION_LABELLED.match(below.text):
+        return f"{value}, {rest}"
+    return value
 
 
 def location_guess(layout: Layout, block: Sequence[Line]) -> FieldGuess:

@@ -7,7 +7,11 @@ digits, no section heading ("Curriculum Vitae", "Education"), no job-title or co
 ("Engineer", "GmbH"), and no country. A one-word line counts only when the candidate's email address
 contains it ("Alice" and alice@...). A name printed over two lines ("ZWE HTET" / "PAING") is joined
 when the email address contains the second line too. Names printed in capitals are given in normal
-capitalisation. Scripts without case (CJK) are read only from a label.
+capitalisation. Scripts without case (CJK) are read from a label, or, for Chinese and Korean, from a
+line of 2-4 characters among the first three of page 1 with the email or phone just below (doubted).
+A name the email spells in full outranks an unvouched first line (often a city or a title); far from
+the contact block only such a name counts. A form's family-name label ("Apellidos", "Last name") next
+to its name label completes the name.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ from milo_voice.intake.contact_layout import (
     strip_lone_letter,
 )
 from milo_voice.intake.contact_lexicon import (
+    CJK_NOT_NAME_ENDINGS,
     COUNTRY_RE,
     HONORIFICS,
     NAME_LABELLED,
     NAME_PARTICLES,
+    SURNAME_LABELLED,
     TITLE_WORDS,
     US_STATES,
 )
@@ -64,12 +70,18 @@ def _without_heading(segment: str) -> str:
     return segment
 
 
+_DOTTED_DEGREE = re.compile(r"^(?:[^\W\d_]{1,4}\.){2,}$")
+"""A degree printed with its dots ("B.Sc.", "Ph.D.", "M.A."): no surname has two dots."""
+
+
 def name_tokens(segment: str) -> list[str] | None:
     """The words of `segment` when it reads as a person's name (honorifics dropped), else None."""
     segment = _without_credentials(_without_heading(segment))
     if _NOT_A_NAME.search(segment) or "," in segment:
         return None
     tokens = segment.split()
+    while len(tokens) > 2 and _DOTTED_DEGREE.match(tokens[-1]):
+        tokens = tokens[:-1]  # "Jane Doe B.Sc.": a degree after the name without a comma
     while tokens and tokens[0].lower().rstrip(".") in HONORIFICS:
         tokens = tokens[1:]
     if not 1 <= len(tokens) <= 5 or len(" ".join(tokens)) > 48:
@@ -133,32 +145,44 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
     in_block = {line.index for line in block}
     page = [line for line in layout.lines if line.page == layout.first_page() and line.index not in in_block]
     icons = icon_letter_block(list(block))
-    found = []
+    found: list[NameCandidate] = []
+    joined: set[int] = set()
     for line in [*block, *page]:
-        parts = segments(_clean(line.text, icons))
+        parts = segments(_clean(line.text, icons)) if line.index not in joined else []
         tokens = name_tokens(parts[0]) if parts else None
         if not tokens:
             continue
-        tokens = _join_next_line(layout, line, tokens, locals_)
+        longer = _join_next_line(layout, line, tokens, locals_)
+        if len(longer) > len(tokens):
+            joined.add(line.index + 1)  # the second line of a name is not a name of its own
+        tokens = longer
         support = _support(tokens, locals_)
         if (len(tokens) == 1 or COUNTRY_RE.search(" ".join(tokens))) and support < len(tokens):
             continue
         rank = top.get(line.index)
+        vouched = support == len(tokens) and len(tokens) >= 2
         if rank is not None:
             score = 1.0 - 0.05 * rank
         elif line.index in in_block:
             score = 0.6
-        elif support:
+        elif vouched:
             score = 0.5
         else:
-            continue
-        score += 0.2 * (2 <= len(tokens) <= 3) + 0.5 * support / len(tokens)
+            continue  # far from the contact details, only a name the email spells in full counts
+        score += 0.2 * (2 <= len(tokens) <= 3) + 0.5 * support / len(tokens) + FULL_SUPPORT * vouched
         found.append(NameCandidate(normal_case(tokens), line, score, rank is not None, support))
     return found
 
 
+FULL_SUPPORT = 0.3
+"""Bonus of a name of 2+ words that the email address spells in full ("joaovictorlisboaporcel@"): a
+stronger sign than being the first line, which may be a city or a job title."""
+
+
 def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequence[str]) -> list[str]:
-    """A name printed over two lines: join the next line when the email address vouches for it."""
+    """A name printed over two lines, in the same case: join the next line when the email address
+    vouches for it. (Not when it vouches only for the first line: "Alice" / "Adventurer" is a name
+    and a job title, and nothing tells an unknown title from a surname.)"""
     if line.index + 1 >= len(layout.lines) or len(tokens) >= 4:
         return tokens
     below = layout.lines[line.index + 1]
@@ -169,30 +193,69 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
     return tokens + extra if _support(extra, locals_) == len(extra) else tokens
 
 
-def _labelled(block: Sequence[Line], first_page: Sequence[Line]) -> list[str] | None:
-    """The words of a labelled name ("Name: ...", "氏名 ..."); cased scripts must read as a name."""
-    for line in [*block, *first_page]:
+def _labelled(layout: Layout, lines: Sequence[Line]) -> list[str] | None:
+    """The words of a labelled name ("Name: ...", "氏名 ..."), with the family name when a form prints
+    it on the next or previous line ("Nombre Diego" / "Apellido Espinosa"); cased scripts must read
+    as a name."""
+    for line in lines:
         match = NAME_LABELLED.match(line.text)
-        parts = segments(match.group("value")) if match else []
-        if not parts or _NOT_A_NAME.search(parts[0]):
-            continue
-        tokens = parts[0].split()
-        cased = any(ch.isupper() or ch.islower() for ch in parts[0])
-        if cased:
-            tokens = name_tokens(parts[0]) or []
-        if 1 <= len(tokens) <= 5:
+        tokens = _label_value(match.group("value")) if match else None
+        if tokens:
+            for step in (1, -1):
+                surname = _surname_at(layout, line.index + step)
+                if surname and len(tokens) + len(surname) <= 6:
+                    return [*tokens, *surname]
             return tokens
     return None
+
+
+def _label_value(value: str) -> list[str] | None:
+    parts = segments(value)
+    if not parts or _NOT_A_NAME.search(parts[0]):
+        return None
+    tokens = parts[0].split()
+    if any(ch.isupper() or ch.islower() for ch in parts[0]):
+        tokens = name_tokens(parts[0]) or []
+    return tokens if 1 <= len(tokens) <= 5 else None
+
+
+def _surname_at(layout: Layout, index: int) -> list[str] | None:
+    if not 0 <= index < len(layout.lines):
+        return None
+    match = SURNAME_LABELLED.match(layout.lines[index].text)
+    return _label_value(match.group("value")) if match else None
+
+
+_CJK_NAME = re.compile(r"^(?:[\u3400-\u4dbf\u4e00-\u9fff]{2,4}|[\uac00-\ud7af]{2,4})$")
+CJK_TOP_LINES = 3
+"""A Chinese or Korean name without a label is looked for among this many first lines of page 1."""
+
+
+def _cjk_first_line(layout: Layout) -> str:
+    """A name in a script without capitals, unlabelled: among the first lines of page 1, one of 2-4 Han
+    characters or Hangul syllables (spaces allowed) that is no heading, title or employer, with the
+    email or phone within the next three lines, as a resume's header prints them."""
+    for line in layout.top()[:CJK_TOP_LINES]:
+        parts = segments(strip_icon(line.text))
+        compact = "".join(parts[0].split()) if len(parts) == 1 else ""
+        if not _CJK_NAME.match(compact) or heading_kind(compact) or compact.endswith(CJK_NOT_NAME_ENDINGS):
+            continue
+        if any(0 < anchor - line.index <= 3 for anchor in layout.anchors):
+            return compact
+    return ""
 
 
 def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str]) -> FieldGuess:
     locals_ = [fold(e.split("@")[0]) for e in emails]
     page = [line for line in layout.lines if line.page == layout.first_page()][:40]
-    labelled = _labelled(block, page)
+    labelled = _labelled(layout, [*block, *page])
     if labelled:
         return FieldGuess(normal_case(labelled), 0.9, "")
     found = sorted(_candidates(layout, block, locals_), key=lambda c: -c.score)
     if not found:
+        cjk = _cjk_first_line(layout)
+        if cjk:
+            return FieldGuess(cjk, 0.7, "name in Chinese or Korean script read from the top lines (no label)")
         return FieldGuess.missing("no name found at the top of the resume")
     best = found[0]
     rivals = [c for c in found[1:] if c.text.lower() != best.text.lower() and len(c.text.split()) >= 2

@@ -169,7 +169,10 @@ def _matches(text: str, regions: Sequence[tuple[str, str]]) -> list[tuple[int, i
             if extra:
                 found += extra
                 break
-    return sorted(found)
+        else:
+            if "+" not in text[max(0, run.start() - 2):run.end()]:
+                found.append((run.start(), run.end(), run.group()))  # a national number possible nowhere:
+    return sorted(found)  # kept only when labelled or an item of its own (own_phones)
 
 
 def _line_hits(layout: Layout, line: Line, text: str, regions: Sequence[tuple[str, str]]) -> list[PhoneHit]:
