@@ -16,6 +16,7 @@ from milo_voice.scoring.offline import OfflineScorer
 from milo_voice.scoring.rubric import Bands
 from milo_voice.scoring.scorer import Scorer
 from milo_voice.scoring.transcript import CANDIDATE, INTERVIEWER, Transcript, Utterance
+from milo_voice.stages.outcome import by_score
 from milo_voice.stages.types import AssessmentSpec, Evidence, StageOutcome, StageSpec
 
 MAX_PROMPT = 4000
@@ -169,13 +170,5 @@ async def judge_assessment(
     if card.knockout is not None:
         return StageOutcome(passed=False, knocked_out=True, score=card.overall, reason=card.knockout.reason,
                             evidence=(Evidence(card.knockout.quote.text, "Assessment"),), detail=detail)
-    if spec.pass_score is None:
-        return StageOutcome(passed=True, score=card.overall, reason="assessment submitted", evidence=evidence,
-                            detail=detail)
-    if card.overall is None:
-        return StageOutcome(passed=None, reason="the assessment could not be scored: a person decides",
-                            evidence=evidence, detail=detail)
-    passed = card.overall >= spec.pass_score
-    side = "at or above" if passed else "below"
-    return StageOutcome(passed=passed, score=card.overall, evidence=evidence, detail=detail,
-                        reason=f"scored {card.overall:g}, {side} the pass score {spec.pass_score:g}")
+    return by_score(card.overall, spec.pass_score, done="assessment submitted", evidence=evidence,
+                    detail=detail, unscored="the assessment could not be scored")

@@ -24,6 +24,7 @@ from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.rubric import Bands, CriterionKind
 from milo_voice.scoring.scorer import Scorer
 from milo_voice.scoring.transcript import CANDIDATE, INTERVIEWER, Transcript, Utterance
+from milo_voice.stages.outcome import by_score
 from milo_voice.stages.types import (
     CHOICE_KINDS,
     END,
@@ -330,13 +331,6 @@ async def judge_form(
     if unsettled:
         return StageOutcome(passed=None, score=score, reason="; ".join(unsettled) + ": a person decides",
                             evidence=evidence, detail=detail)
-    if spec.pass_score is None:
-        return StageOutcome(passed=True, score=score, reason="form completed", evidence=evidence,
-                            detail=detail)
-    if score is None:
-        return StageOutcome(passed=None, reason=f"the answers could not be scored against the pass score "
-                            f"{spec.pass_score:g}: a person decides", evidence=evidence, detail=detail)
-    passed = score >= spec.pass_score
-    side = "at or above" if passed else "below"
-    return StageOutcome(passed=passed, score=score, evidence=evidence, detail=detail,
-                        reason=f"scored {score:g}, {side} the pass score {spec.pass_score:g}")
+    unscored = f"the answers could not be scored against the pass score {spec.pass_score or 0:g}"
+    return by_score(score, spec.pass_score, done="form completed", evidence=evidence, detail=detail,
+                    unscored=unscored)

@@ -28,6 +28,7 @@ from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.rubric import Bands
 from milo_voice.scoring.scorer import Scorer
 from milo_voice.scoring.transcript import CANDIDATE, INTERVIEWER, Transcript, Utterance
+from milo_voice.stages.outcome import by_score
 from milo_voice.stages.types import Evidence, SmsSpec, StageOutcome, StageSpec
 
 MAX_TEXT = 640
@@ -291,13 +292,5 @@ async def judge_sms(spec: StageSpec, state: SmsState, *, scorer: Scorer | None =
         why = "no reply" if state.ended == "no_reply" else "the candidate opted out (STOP)"
         reason = f"the SMS interview ended early ({why}) after {count} of {total} questions: a person decides"
         return StageOutcome(passed=None, score=score, reason=reason, evidence=evidence, detail=detail)
-    if spec.pass_score is None:
-        return StageOutcome(passed=True, score=score, reason="SMS interview completed", evidence=evidence,
-                            detail=detail)
-    if score is None:
-        return StageOutcome(passed=None, reason="the answers could not be scored: a person decides",
-                            evidence=evidence, detail=detail)
-    passed = score >= spec.pass_score
-    side = "at or above" if passed else "below"
-    return StageOutcome(passed=passed, score=score, evidence=evidence, detail=detail,
-                        reason=f"scored {score:g}, {side} the pass score {spec.pass_score:g}")
+    return by_score(score, spec.pass_score, done="SMS interview completed", evidence=evidence, detail=detail,
+                    unscored="the answers could not be scored")

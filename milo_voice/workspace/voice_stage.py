@@ -14,6 +14,7 @@ from typing import Protocol
 
 from sqlmodel import col, select
 
+from milo_voice.stages.outcome import by_score
 from milo_voice.stages.types import Evidence, StageOutcome, StageSpec
 from milo_voice.store.tables import CandidateStatus, ScoreRecord, StageKind
 from milo_voice.workspace.pipeline import Pipeline
@@ -38,16 +39,8 @@ def outcome_of(score: ScoreRecord | None, spec: StageSpec) -> StageOutcome:
                             reason=str(knockout.get("reason", "a dealbreaker failed")),
                             evidence=(Evidence(quote, source),) if quote else (),
                             detail={"score_id": score.id})
-    if spec.pass_score is None:
-        return StageOutcome(passed=True, score=score.overall, reason="interview completed",
-                            detail={"score_id": score.id})
-    if score.overall is None:
-        return StageOutcome(passed=None, reason="the interview could not be scored: a person decides",
-                            detail={"score_id": score.id})
-    passed = score.overall >= spec.pass_score
-    side = "at or above" if passed else "below"
-    reason = f"scored {score.overall:g}, {side} the pass score {spec.pass_score:g}"
-    return StageOutcome(passed=passed, score=score.overall, reason=reason, detail={"score_id": score.id})
+    return by_score(score.overall, spec.pass_score, done="interview completed", detail={"score_id": score.id},
+                    unscored="the interview could not be scored")
 
 
 class StagedStatuses:
