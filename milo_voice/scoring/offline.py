@@ -11,13 +11,13 @@ The rationale lists the words found and missing, so a recruiter can check every 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 
 from milo_voice.scoring import terms
 from milo_voice.scoring.result import OFFLINE, OFFLINE_LABEL, Judgement
 from milo_voice.scoring.rubric import Criterion, CriterionKind
 from milo_voice.scoring.scorer import QuestionInput
+from milo_voice.scoring.sentences import quote_pieces
 
 QUESTION_WORD_WEIGHT = 0.5
 """Weight of an anchor word that the question also contains (0.5 beat 1.0 and 0 on the bench)."""
@@ -26,7 +26,6 @@ NEGATION_PENALTY = 0.7
 PASS_COVERAGE = 0.5
 """A pass/fail criterion (or a phrase dealbreaker) passes at this coverage or above."""
 MAX_QUOTES = 2
-_SENTENCE = re.compile(r"[^.!?]+[.!?]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,11 +67,10 @@ def best_coverage(answer: str, targets: list[str], question: str = "") -> Covera
 
 
 def sentences(answers: tuple[str, ...]) -> list[str]:
-    """The answer turns cut into sentences, each a verbatim substring of its turn."""
-    out: list[str] = []
-    for answer in answers:
-        out += [m.group().strip() for m in _SENTENCE.finditer(answer) if m.group().strip()]
-    return out
+    """The answer turns cut into quotable pieces: sentences on real boundaries (never inside a number or
+    after an abbreviation), long ones cut into clauses of at most `MAX_QUOTE_WORDS` words; each a
+    verbatim substring of its turn."""
+    return [piece for answer in answers for piece in quote_pieces(answer)]
 
 
 def evidence(answers: tuple[str, ...], words: tuple[str, ...]) -> tuple[str, ...]:

@@ -72,7 +72,7 @@ def locate(quote: str, utterance: Utterance) -> Quote | None:
     if at < 0:
         return None
     first, last = text_tokens[at], text_tokens[at + len(wanted) - 1]
-    span = utterance.text[first.start : last.end]
+    span = _with_punctuation(utterance.text, first.start, last.end)
     timed = _word_times(wanted, utterance)
     if timed is not None:
         return Quote(text=span, turn_index=utterance.index, start_s=timed[0], end_s=timed[1])
@@ -87,6 +87,25 @@ def locate(quote: str, utterance: Utterance) -> Quote | None:
         end_s=round(end, 2),
         estimated_timing=True,
     )
+
+
+_CLOSING = re.compile(r"[%)\]\"'”’]+")
+_PAIRS = {"(": ")", "[": "]", '"': '"', "“": "”", "‘": "’"}
+
+
+def _with_punctuation(text: str, start: int, end: int) -> str:
+    """The span from `start` to `end`, with the closing marks right after it ("1,38%", "(SQL)", "the
+    'menu'") and an opening bracket or quote right before it when its partner is inside the span."""
+    closing = _CLOSING.match(text, end)
+    if closing is not None:
+        end = closing.end()
+    if start > 0 and text[start - 1] in _PAIRS and _PAIRS[text[start - 1]] in text[start:end]:
+        start -= 1
+    span = text[start:end]
+    for opening, partner in (("(", ")"), ("[", "]")):  # a closing bracket we took needs its opening one
+        while span.endswith(partner) and span.count(partner) > span.count(opening):
+            span = span[:-1]
+    return span
 
 
 def _word_times(wanted: list[str], utterance: Utterance) -> tuple[float, float] | None:
