@@ -22,8 +22,6 @@ STAGE_TITLES: dict[StageKind, str] = {
 }
 """Default titles: the board's columns unless the recruiter renames a stage."""
 
-BUILT: frozenset[StageKind] = frozenset(StageKind)
-"""Stage types that can be published today; the editor says why the others cannot."""
 NEEDS_ASSISTANT = frozenset({StageKind.ASSESSMENT})
 """Stage types that cannot be published without an assistant model (MILO_ASSESSMENT_LLM_BASE_URL)."""
 NEEDS_SMS = frozenset({StageKind.SMS})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -18,7 +19,7 @@ from starlette.templating import Jinja2Templates
 
 from milo_voice.outreach.contacts import Contacts
 from milo_voice.settings import Settings
-from milo_voice.store.tables import CandidateSource, CandidateStatus
+from milo_voice.store.tables import Candidate, CandidateSource, CandidateStatus
 from milo_voice.web.assessment_candidate import routes as assessment_routes
 from milo_voice.web.branding import BrandedInterviews
 from milo_voice.web.repos import repo
@@ -127,20 +128,22 @@ def _check_applicant(name: str, email: str) -> list[str]:
     return errors
 
 
-async def form_post(request: Request) -> Response:
+async def _linked(request: Request) -> tuple[Candidate, Any] | Response:
+    """The candidate whose link this is, with their interview's branded script (or a 404 page)."""
     candidate = await run_in_threadpool(repo(request, Candidates).by_token, request.path_params["token"])
     if candidate is None:
         return _not_found(request, "This interview link is not valid. Please check the link you were sent.")
-    script = await run_in_threadpool(repo(request, BrandedInterviews).script, candidate.interview_id)
-    return await submit_form(request, templates, candidate, script)
+    return candidate, await run_in_threadpool(repo(request, BrandedInterviews).script, candidate.interview_id)
+
+
+async def form_post(request: Request) -> Response:
+    found = await _linked(request)
+    return found if isinstance(found, Response) else await submit_form(request, templates, *found)
 
 
 async def resume_post(request: Request) -> Response:
-    candidate = await run_in_threadpool(repo(request, Candidates).by_token, request.path_params["token"])
-    if candidate is None:
-        return _not_found(request, "This interview link is not valid. Please check the link you were sent.")
-    script = await run_in_threadpool(repo(request, BrandedInterviews).script, candidate.interview_id)
-    return await submit_resume(request, templates, candidate, script, None)
+    found = await _linked(request)
+    return found if isinstance(found, Response) else await submit_resume(request, templates, *found, None)
 
 
 async def notice_page(request: Request) -> Response:

@@ -121,6 +121,7 @@ class Intake(Repo):
         batch = self.batches.get(batch_id)
         chosen = set(item_ids)
         result = Ingested()
+        pipeline = Pipeline(self.engine, queue=self.queue, now=self.now)
         for item in self.batches.items(batch_id):
             if item.id not in chosen or item.status != ItemStatus.PENDING.value:
                 continue
@@ -137,7 +138,7 @@ class Intake(Repo):
                 size = upload_files.resolve(self.root, item.file_path).stat().st_size
                 name = item.source.rsplit(" / ", 1)[-1]
                 self.resumes.attach(cid, filename=name, path=item.file_path, size=size, text=item.text)
-                Pipeline(self.engine, queue=self.queue, now=self.now).resume_arrived(cid)  # a resume screen
+                pipeline.resume_arrived(cid)  # queues a resume screen when they are at one
             self.batches.mark_ingested(batch_id, item.id or 0, cid)
             (result.added if new else result.updated).append(cid)
         self.audit.record(who, "intake_ingest", "intake_batch", batch_id, added=result.added,

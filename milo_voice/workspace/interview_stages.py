@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
 
-from milo_voice.stages.types import BUILT, NEEDS_ASSISTANT, NEEDS_SMS, STAGE_TITLES, StageSpec
+from milo_voice.stages.types import NEEDS_ASSISTANT, NEEDS_SMS, StageSpec
 from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import InterviewStage, StageKind
 
@@ -31,10 +31,6 @@ def check(stages: Sequence[StageSpec]) -> tuple[StageSpec, ...]:
         raise Invalid("an interview has one voice/video stage: its questions are the interview's questions")
     if kinds and kinds.count(StageKind.RESUME) and kinds[0] is not StageKind.RESUME:
         raise Invalid("a resume screen comes first: it runs the moment a resume arrives")
-    for spec in stages:
-        if spec.kind not in BUILT:
-            raise Invalid(f"{STAGE_TITLES[spec.kind]} stages cannot be added yet: this server does not "
-                          "run them (see docs/stages.md)")
     return tuple(stages)
 
 

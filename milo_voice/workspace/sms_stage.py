@@ -146,7 +146,3 @@ class SmsStages(Repo):
             interview = session.get(Interview, candidate.interview_id)
         return (interview.role or interview.title) if interview else "the role"
 
-
-def thread(answers: dict[str, Any]) -> list[dict[str, Any]]:
-    """The stored conversation as the profile shows it (speaker, text, time)."""
-    return list((answers or {}).get(KEY, {}).get("turns", []))
