@@ -144,3 +144,16 @@ def test_without_an_assistant_the_stage_cannot_be_published(admin: TestClient, s
     editor = admin.get(f"/app/interviews/{draft.slug}/stages")
     assert "cannot be published on this server yet" in editor.text  # a draft may be edited: it says why
     assert "MILO_ASSESSMENT_LLM_BASE_URL" in editor.text
+
+
+def test_the_chat_refuses_garbage_and_closed_links(
+    assisted: Settings, store: SessionStore, token: str
+) -> None:
+    with TestClient(create_app(assisted, store.engine)) as client:
+        client.get(f"/i/{token}")
+        bad = client.post(
+            f"/i/{token}/assessment/chat", content=b"{not json", headers={"content-type": "application/json"}
+        )
+        assert bad.status_code == 400 and "JSON" in bad.json()["error"]
+        assert client.post(f"/i/{token}/assessment/chat", json={"text": 5}).status_code == 400
+        assert client.post("/i/no-such-token/assessment/chat", json={"text": "hi"}).status_code == 404

@@ -342,3 +342,34 @@ def test_a_candidate_without_a_resume_uploads_it_at_the_resume_screen(
         StageStatus.NOT_PASSED.value,
     )
     assert 'name="resume"' not in client.get(f"/i/{candidate.token}").text  # screened: no second upload
+
+
+def test_candidate_posts_refuse_oversized_bodies_and_garbage_while_arriving(
+    client: TestClient, store: SessionStore, slug: str
+) -> None:
+    from milo_voice.web.resume_candidate import MAX_RESUME_BYTES
+    from milo_voice.web.stage_candidate import MAX_FORM_BYTES
+
+    resume_first = Candidates(store.engine).add(slug=slug, name="Big File", email="big@example.org")
+    huge = b"%PDF-1.4\n" + b"0" * (MAX_RESUME_BYTES + 1)
+    refused = client.post(
+        f"/i/{resume_first.token}/resume", files={"resume": ("cv.pdf", huge, "application/pdf")}
+    )
+    assert refused.status_code == 400 and "too large" in refused.text
+    assert Resumes(store.engine).get(resume_first.id or 0) is None  # nothing kept
+
+    at_form = with_resume(store, slug, "Form Filler", GOOD_RESUME)
+    assert screen(store, at_form)
+    token = Candidates(store.engine).get(at_form)[0].token
+    big = client.post(
+        f"/i/{token}/form", files={"cv": ("a.bin", b"0" * (MAX_FORM_BYTES + 1))}, data={"authorised": "Yes"}
+    )
+    assert big.status_code == 400 and "too large" in big.text
+    garbage = client.post(
+        f"/i/{token}/form",
+        content=b"--x\r\nnot multipart",
+        headers={"content-type": "multipart/form-data; boundary=y"},
+    )
+    assert garbage.status_code in (200, 400)  # read as an empty form: the questions come back with errors
+    still, _ = Candidates(store.engine).get(at_form)  # nothing judged: still invited to the form
+    assert (still.stage_kind, still.status) == ("form", CandidateStatus.INVITED.value)
