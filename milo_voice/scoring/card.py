@@ -62,6 +62,21 @@ def overall(questions: Sequence[QuestionResult]) -> float | None:
     return round(total / weight, 1) if weight else None
 
 
+def _question_input(
+    question: ScriptedQuestion, rubric: QuestionRubric, transcript: Transcript
+) -> QuestionInput:
+    """What a scorer sees of `question`: the answers' text, and their word timings for cutting quotes."""
+    answers = transcript.answers(question.position)
+    return QuestionInput(
+        position=question.position,
+        question=question.text,
+        rubric=rubric,
+        answers=tuple(u.text for u in answers),
+        asked=tuple(u.text for u in transcript.asked(question.position)),
+        answer_words=tuple(u.words for u in answers),
+    )
+
+
 async def score_transcript(
     scorer: Scorer,
     questions: Sequence[ScriptedQuestion],
@@ -76,14 +91,7 @@ async def score_transcript(
     for question in questions:
         if question.rubric is None:
             continue
-        answers = transcript.answers(question.position)
-        item = QuestionInput(
-            position=question.position,
-            question=question.text,
-            rubric=question.rubric,
-            answers=tuple(u.text for u in answers),
-            asked=tuple(u.text for u in transcript.asked(question.position)),
-        )
+        item = _question_input(question, question.rubric, transcript)
         fingerprints.append(scorer.fingerprint(item))
         judgements = {j.criterion_id: j for j in await scorer.judge(item)}
         criteria = [
@@ -94,7 +102,7 @@ async def score_transcript(
                 position=question.position,
                 question=question.text,
                 rubric_version=question.rubric.version,
-                answered=bool(answers),
+                answered=bool(item.answers),
                 criteria=criteria,
             )
         )

@@ -18,6 +18,7 @@ from milo_voice.scoring.result import OFFLINE, OFFLINE_LABEL, Judgement
 from milo_voice.scoring.rubric import Criterion, CriterionKind
 from milo_voice.scoring.scorer import QuestionInput
 from milo_voice.scoring.sentences import quote_pieces
+from milo_voice.scoring.transcript import TimedWord
 
 QUESTION_WORD_WEIGHT = 0.5
 """Weight of an anchor word that the question also contains (0.5 beat 1.0 and 0 on the bench)."""
@@ -66,18 +67,24 @@ def best_coverage(answer: str, targets: list[str], question: str = "") -> Covera
     return max(results, key=lambda c: c.value, default=Coverage(0.0, (), (), False))
 
 
-def sentences(answers: tuple[str, ...]) -> list[str]:
+def sentences(answers: tuple[str, ...], timings: tuple[tuple[TimedWord, ...], ...] = ()) -> list[str]:
     """The answer turns cut into quotable pieces: sentences on real boundaries (never inside a number or
-    after an abbreviation), long ones cut into clauses of at most `MAX_QUOTE_WORDS` words; each a
-    verbatim substring of its turn."""
-    return [piece for answer in answers for piece in quote_pieces(answer)]
+    after an abbreviation), long ones cut at the pauses the turn's word `timings` (parallel to `answers`,
+    may be empty) show, then into clauses of at most `MAX_QUOTE_WORDS` words; each verbatim in its turn."""
+    return [
+        piece
+        for i, answer in enumerate(answers)
+        for piece in quote_pieces(answer, timings[i] if i < len(timings) else ())
+    ]
 
 
-def evidence(answers: tuple[str, ...], words: tuple[str, ...]) -> tuple[str, ...]:
+def evidence(
+    answers: tuple[str, ...], words: tuple[str, ...], timings: tuple[tuple[TimedWord, ...], ...] = ()
+) -> tuple[str, ...]:
     """Up to `MAX_QUOTES` sentences that contain the most of `words`, in spoken order."""
     wanted = {terms.stem(w) for w in words}
     ranked = []
-    for order, sentence in enumerate(sentences(answers)):
+    for order, sentence in enumerate(sentences(answers, timings)):
         hits = len(wanted & set(terms.content_terms(sentence)))
         if hits:
             ranked.append((-hits, order, sentence))
@@ -127,7 +134,7 @@ class OfflineScorer:
         )
         if cov.negation_mismatch:
             rationale += " One of the two is negated and the other is not, so it may say the opposite."
-        quotes = evidence(question.answers, cov.found)
+        quotes = evidence(question.answers, cov.found, question.answer_words)
         if criterion.kind is CriterionKind.PASS_FAIL:
             passed = cov.value >= PASS_COVERAGE
             verdict = "passes" if passed else "does not pass"
@@ -143,14 +150,16 @@ class OfflineScorer:
         if required is None:
             cov = coverage(" ".join(question.answers), criterion.required_answer)
             passed = cov.value >= PASS_COVERAGE and not cov.negation_mismatch
-            quotes = evidence(question.answers, cov.found) or tuple(sentences(question.answers)[:1])
+            quotes = evidence(question.answers, cov.found, question.answer_words) or tuple(
+                sentences(question.answers, question.answer_words)[:1]
+            )
             negated = " and negates it" if cov.negation_mismatch else ""
             rationale = (
                 f"Offline word match: {wants}; the answer uses {_listing(cov.found)}, "
                 f"misses {_listing(cov.missing)}{negated}."
             )
             return Judgement(criterion.id, None, passed, rationale, quotes)
-        for sentence in sentences(question.answers):
+        for sentence in sentences(question.answers, question.answer_words):
             said = terms.polarity(sentence)
             if said is not None:
                 word = "yes" if said else "no"

@@ -1,7 +1,8 @@
 """The seam between a scoring run and whoever judges the answers: the offline scorer or an LLM.
 
 A scorer sees one question at a time: its text as asked, its rubric, and the candidate's answer
-turns (text only: no audio, no timing), and proposes a `Judgement` per criterion.
+turns (text; no audio, and word timings only to cut quotes at pauses), and proposes a `Judgement`
+per criterion.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Protocol
 
 from milo_voice.scoring.result import Judgement
 from milo_voice.scoring.rubric import QuestionRubric
+from milo_voice.scoring.transcript import TimedWord
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,9 @@ class QuestionInput:
     """The candidate's answer turns (follow-up answers included), stored transcript text, in order."""
     asked: tuple[str, ...] = ()
     """What the interviewer actually said for this question (question and follow-ups)."""
+    answer_words: tuple[tuple[TimedWord, ...], ...] = ()
+    """The word timings of each of `answers` (parallel to it; an empty tuple where unknown), used only
+    to cut quotes at pauses. Never part of a fingerprint: the same text scores the same."""
 
 
 class Scorer(Protocol):
