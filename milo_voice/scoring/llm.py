@@ -3,14 +3,18 @@
 The model gets the question, its rubric and the candidate's answer text, never audio or timing,
 and must answer with JSON matching `RESPONSE_SCHEMA`: per criterion a score or verdict, a short
 rationale and verbatim quotes. Its quotes are verified afterwards (`card.py`): the model is never
-trusted to quote. A reply that is not valid JSON leaves the criteria undecided (flagged for a
-person); a server that cannot be reached raises `EngineUnavailable`, so the job is retried.
+trusted to quote. A reply that does not fit the schema is sent back with what is wrong, at most
+`SCHEMA_ATTEMPTS` times in all, then leaves the criteria undecided (flagged for a person). With a
+`cross_check` scorer (the offline one), a score that differs from its score by `DISAGREEMENT_POINTS`
+or more is flagged for review. A server that cannot be reached raises `EngineUnavailable`, so the
+job is retried.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from typing import Any
 
 from openai import APIConnectionError, APIStatusError, APITimeoutError, AsyncOpenAI
@@ -19,7 +23,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from milo_voice.errors import EngineUnavailable
 from milo_voice.scoring.result import LLM, Judgement
-from milo_voice.scoring.scorer import QuestionInput
+from milo_voice.scoring.rubric import CriterionKind
+from milo_voice.scoring.scorer import QuestionInput, Scorer
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +34,11 @@ llama-cpp-python's server takes it (it turns the schema into a grammar)."""
 MAX_ANSWER_CHARS = 6000
 """Only this many characters of the candidate's answers go into one prompt."""
 MAX_REPLY_TOKENS = 1000
+SCHEMA_ATTEMPTS = 3
+"""Completions asked per question when the reply does not fit the schema (the error is sent back)."""
+DISAGREEMENT_POINTS = 2
+"""A scored criterion is flagged for review when the LLM and the offline scorer differ by this many
+points (of 1-5) or more."""
 """Cap on the model's reply: enough for a few criteria with quotes; stops a model that rambles."""
 
 SYSTEM_PROMPT = """You grade one answer from a job interview against a rubric written by the recruiter.
@@ -105,19 +115,28 @@ def user_prompt(question: QuestionInput) -> str:
 
 def parse_reply(content: str, question: QuestionInput) -> list[Judgement]:
     """The model's JSON as judgements; anything unreadable leaves the criterion undecided."""
+    parsed = read_reply(content, question)
+    if isinstance(parsed, str):
+        note = f"The model's reply was not the JSON asked for ({parsed}); a person must score this."
+        return [Judgement(c.id, None, None, note) for c in question.rubric.criteria]
+    return parsed
+
+
+def read_reply(content: str, question: QuestionInput) -> list[Judgement] | str:
+    """The judgements, or what is wrong with the reply (sent back to the model on a retry)."""
     try:
         reply = _Reply.model_validate_json(_strip_fences(content))
     except ValidationError as exc:
         log.info("scoring.llm_bad_json", extra={"position": question.position, "errors": exc.error_count()})
-        note = "The model's reply was not the JSON asked for; a person must score this."
-        return [Judgement(c.id, None, None, note) for c in question.rubric.criteria]
+        return f"not valid JSON for the schema: {exc.errors()[0]['msg'] if exc.errors() else exc}"
     by_id = {item.id: item for item in reply.criteria}
     judgements = []
     for criterion in question.rubric.criteria:
         item = by_id.get(criterion.id)
         if item is None:
-            judgements.append(Judgement(criterion.id, None, None, "The model did not judge this criterion."))
-            continue
+            return f"criterion {criterion.id!r} is missing"
+        if item.score is not None and criterion.kind is CriterionKind.SCORED and not 1 <= item.score <= 5:
+            return f"criterion {criterion.id!r} has score {item.score}; expected an integer 1-5 or null"
         quotes = tuple(q.strip() for q in item.quotes if q.strip())[:5]
         judgements.append(Judgement(criterion.id, item.score, item.passed, item.rationale, quotes))
     return judgements
@@ -144,12 +163,18 @@ class LlmScorer:
         timeout: float = 60.0,
         json_mode: str = "json_schema",
         client: AsyncOpenAI | None = None,
+        schema_attempts: int = SCHEMA_ATTEMPTS,
+        cross_check: Scorer | None = None,
+        disagreement: int = DISAGREEMENT_POINTS,
     ) -> None:
         if json_mode not in JSON_MODES:
             raise ValueError(f"json_mode={json_mode!r}: expected one of {JSON_MODES}")
         self.model = model
         self.label = f"LLM scorer ({model})"
         self.json_mode = json_mode
+        self.schema_attempts = max(1, schema_attempts)
+        self.cross_check = cross_check
+        self.disagreement = disagreement
         self._client = client or AsyncOpenAI(
             base_url=base_url, api_key=api_key or "none", timeout=timeout, max_retries=0
         )
@@ -179,10 +204,29 @@ class LlmScorer:
         )
 
     async def judge(self, question: QuestionInput) -> list[Judgement]:
+        messages = self.messages(question)
+        problem = ""
+        for attempt in range(1, self.schema_attempts + 1):
+            content = await self._complete(messages)
+            parsed = read_reply(content, question)
+            if not isinstance(parsed, str):
+                return await self._cross_checked(question, parsed)
+            problem = parsed
+            where = {"position": question.position, "attempt": attempt, "why": problem}
+            log.info("scoring.llm_retry", extra=where)
+            messages = [
+                *messages,
+                {"role": "assistant", "content": content[:2000]},
+                {"role": "user", "content": f"That reply was rejected: {problem}. Reply with JSON only."},
+            ]
+        note = f"The model's reply was not the JSON asked for ({problem}); a person must score this."
+        return [Judgement(c.id, None, None, note) for c in question.rubric.criteria]
+
+    async def _complete(self, messages: list[ChatCompletionMessageParam]) -> str:
         try:
             completion = await self._client.chat.completions.create(  # type: ignore[call-overload]
                 model=self.model,
-                messages=self.messages(question),
+                messages=messages,
                 temperature=0.0,
                 max_tokens=MAX_REPLY_TOKENS,
                 response_format=self.response_format(),
@@ -193,4 +237,29 @@ class LlmScorer:
             retryable = exc.status_code >= 500 or exc.status_code == 429
             raise EngineUnavailable(f"LLM scorer: HTTP {exc.status_code}", retryable=retryable) from exc
         content = completion.choices[0].message.content if completion.choices else None
-        return parse_reply(content or "", question)
+        return content or ""
+
+    async def _cross_checked(self, question: QuestionInput, judgements: list[Judgement]) -> list[Judgement]:
+        """Flag a scored criterion when the offline scorer's score is `disagreement` points or more away."""
+        if self.cross_check is None:
+            return judgements
+        offline = {j.criterion_id: j for j in await self.cross_check.judge(question)}
+        scored = {c.id for c in question.rubric.criteria if c.kind is CriterionKind.SCORED}
+        checked = []
+        for judgement in judgements:
+            other = offline.get(judgement.criterion_id)
+            if (
+                other is not None
+                and judgement.score is not None
+                and other.score is not None
+                and judgement.criterion_id in scored
+                and abs(judgement.score - other.score) >= self.disagreement
+            ):
+                why = (
+                    f"the LLM gave {judgement.score}/5 and the offline scorer {other.score}/5 "
+                    f"(they differ by {self.disagreement} or more): a person should check"
+                )
+                log.info("scoring.llm_disagrees", extra={"position": question.position, "why": why})
+                judgement = replace(judgement, review=why)
+            checked.append(judgement)
+        return checked

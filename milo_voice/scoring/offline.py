@@ -11,60 +11,21 @@ The rationale lists the words found and missing, so a recruiter can check every 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 from milo_voice.scoring import terms
-from milo_voice.scoring.result import OFFLINE, OFFLINE_LABEL, Judgement
+from milo_voice.scoring.meaning import PASS_CHANCE, MeaningReader, Reading, default_reader, score_of
+from milo_voice.scoring.result import OFFLINE, OFFLINE_LABEL, OFFLINE_WORDS_LABEL, Judgement
 from milo_voice.scoring.rubric import Criterion, CriterionKind
 from milo_voice.scoring.scorer import QuestionInput
 from milo_voice.scoring.sentences import quote_pieces
 from milo_voice.scoring.transcript import TimedWord
+from milo_voice.scoring.word_match import coverage
 
-QUESTION_WORD_WEIGHT = 0.5
-"""Weight of an anchor word that the question also contains (0.5 beat 1.0 and 0 on the bench)."""
-NEGATION_PENALTY = 0.7
-"""Coverage is multiplied by this when answer and anchor disagree on negation."""
 PASS_COVERAGE = 0.5
 """A pass/fail criterion (or a phrase dealbreaker) passes at this coverage or above."""
 MAX_QUOTES = 2
-
-
-@dataclass(frozen=True, slots=True)
-class Coverage:
-    """How much of a target text an answer covers, and which words did it."""
-
-    value: float
-    """0..1."""
-    found: tuple[str, ...]
-    missing: tuple[str, ...]
-    negation_mismatch: bool
-
-
-def coverage(answer: str, target: str, question: str = "") -> Coverage:
-    """Weighted share of `target`'s content words present in `answer` (see the module docstring)."""
-    wanted = terms.content_terms(target)
-    if not wanted:
-        return Coverage(0.0, (), (), False)
-    have = terms.content_terms(answer)
-    asked = terms.content_terms(question)
-    weights = {s: (QUESTION_WORD_WEIGHT if s in asked else 1.0) for s in wanted}
-    found = [s for s in wanted if s in have]
-    value = sum(weights[s] for s in found) / sum(weights.values())
-    mismatch = bool(answer.strip()) and terms.is_negated(answer) != terms.is_negated(target)
-    if mismatch:
-        value *= NEGATION_PENALTY
-    return Coverage(
-        value=value,
-        found=tuple(wanted[s] for s in found),
-        missing=tuple(wanted[s] for s in wanted if s not in have),
-        negation_mismatch=mismatch,
-    )
-
-
-def best_coverage(answer: str, targets: list[str], question: str = "") -> Coverage:
-    """The best coverage over several acceptable targets (e.g. alternative reference answers)."""
-    results = [coverage(answer, t, question) for t in targets if t.strip()]
-    return max(results, key=lambda c: c.value, default=Coverage(0.0, (), (), False))
+QUOTE_SIMILARITY = 0.35
+"""A piece with no description word is quoted when its meaning is at least this close (cosine)."""
 
 
 def sentences(answers: tuple[str, ...], timings: tuple[tuple[TimedWord, ...], ...] = ()) -> list[str]:
@@ -92,16 +53,54 @@ def evidence(
     return tuple(sentence for _, _, sentence in sorted(chosen, key=lambda r: r[1]))
 
 
+def chosen_quotes(pieces: list[str], reading: Reading) -> tuple[str, ...]:
+    """Up to `MAX_QUOTES` pieces that carry the evidence, in spoken order: those using the most
+    description words, then those closest in meaning. A piece is already the shortest natural unit
+    (sentence, phrase between pauses, or clause; verbatim, at most `MAX_QUOTE_WORDS` words): it is not
+    narrowed further, since a quote cut mid-phrase reads worse ("listen, acknowledge..." for "I listen,
+    acknowledge...")."""
+    wanted = {terms.stem(w) for w in reading.words.found}
+    ranked = []
+    for order, piece in enumerate(pieces):
+        hits = len(wanted & set(terms.content_terms(piece)))
+        similar = reading.piece_similarity[order] if order < len(reading.piece_similarity) else 0.0
+        if hits or similar >= QUOTE_SIMILARITY:
+            ranked.append((-hits, -round(similar, 4), order, piece))
+    chosen = sorted(sorted(ranked)[:MAX_QUOTES], key=lambda r: r[2])
+    return tuple(piece for _, _, _, piece in chosen)
+
+
+def explain(reading: Reading) -> str:
+    """The rationale a recruiter reads: the words found and missing, the meaning match, the chance."""
+    words = reading.words
+    total = len(words.found) + len(words.missing)
+    text = (
+        f"Offline reading: the answer uses {len(words.found)} of {total} key words of the full-marks "
+        f"description ({_listing(words.found)}); missing: {_listing(words.missing)}."
+    )
+    if words.negation_mismatch:
+        text += " One of the two is negated and the other is not, so it may say the opposite."
+    if reading.meaning is not None and reading.points is not None:
+        text += (
+            f" Meaning match {reading.meaning:.2f} (sentence similarity) and points covered "
+            f"{reading.points:.2f} (each point's best match in the answer)."
+        )
+    return text + f" Estimated chance a grader gives full marks: {reading.chance:.0%}."
+
+
 def _listing(words: tuple[str, ...]) -> str:
     return ", ".join(f'"{w}"' for w in words) or "none"
 
 
 class OfflineScorer:
-    """Deterministic rubric scoring by word matching. Labelled "offline" wherever it is shown."""
+    """Deterministic rubric scoring by words and meaning (meaning.py). Labelled "offline" wherever shown."""
 
     name = OFFLINE
-    label = OFFLINE_LABEL
     model = ""
+
+    def __init__(self, reader: MeaningReader | None = None) -> None:
+        self.reader = reader if reader is not None else default_reader()
+        self.label = OFFLINE_LABEL if self.reader.embedder is not None else OFFLINE_WORDS_LABEL
 
     def fingerprint(self, question: QuestionInput) -> str:
         return json.dumps(
@@ -126,23 +125,19 @@ class OfflineScorer:
             return Judgement(criterion.id, 1, passed, "No answer was given to this question.")
         if criterion.kind is CriterionKind.DEALBREAKER:
             return self._dealbreaker(question, criterion)
-        cov = coverage(answer, criterion.target, question.question)
-        total = len(cov.found) + len(cov.missing)
-        rationale = (
-            f"Offline word match: the answer uses {len(cov.found)} of {total} key words of the "
-            f"full-marks description ({_listing(cov.found)}); missing: {_listing(cov.missing)}."
-        )
-        if cov.negation_mismatch:
-            rationale += " One of the two is negated and the other is not, so it may say the opposite."
-        quotes = evidence(question.answers, cov.found, question.answer_words)
+        pieces = sentences(question.answers, question.answer_words)
+        reading = self.reader.read(pieces, criterion.target, question.question)
+        rationale = explain(reading)
+        quotes = chosen_quotes(pieces, reading)
         if criterion.kind is CriterionKind.PASS_FAIL:
-            passed = cov.value >= PASS_COVERAGE
+            passed = reading.chance >= PASS_CHANCE
             verdict = "passes" if passed else "does not pass"
-            rationale += f" Coverage {cov.value:.0%} {verdict} (threshold {PASS_COVERAGE:.0%})."
-            return Judgement(criterion.id, 5 if passed else 1, passed, rationale, quotes)
-        score = 1 + round(4 * cov.value)
-        rationale += f" Coverage {cov.value:.0%} gives {score}/5."
-        return Judgement(criterion.id, score, None, rationale, quotes)
+            rationale += f" {verdict.capitalize()} (passes at {PASS_CHANCE:.0%})."
+            score = 5 if passed else 1
+            return Judgement(criterion.id, score, passed, rationale, quotes, reading.review_reason)
+        score = score_of(reading.chance)
+        rationale += f" That gives {score}/5."
+        return Judgement(criterion.id, score, None, rationale, quotes, reading.review_reason)
 
     def _dealbreaker(self, question: QuestionInput, criterion: Criterion) -> Judgement:
         required = terms.yes_no(criterion.required_answer)

@@ -17,7 +17,7 @@ from fpdf.enums import XPos, YPos
 
 from milo_voice.scoring.report import ReportData, clock
 from milo_voice.scoring.result import CriterionResult, ScoreCard
-from milo_voice.scoring.rubric import CriterionKind
+from milo_voice.scoring.rubric import BAND_MEANINGS, CriterionKind
 from milo_voice.scoring.transcript_formats import speaker_name
 
 log = logging.getLogger(__name__)
@@ -117,7 +117,12 @@ def _scores(pdf: _Pdf, data: ReportData) -> None:
         pdf.para("Not scored yet.")
     else:
         overall = f"{card.overall:.0f}/100" if card.overall is not None else "no overall score"
-        pdf.para(f"Overall: {overall}  Band: {BAND_NAMES.get(card.band, card.band)}", size=12, bold=True)
+        flag = "  (needs review)" if card.needs_review else ""
+        band = BAND_NAMES.get(card.band, card.band)
+        pdf.para(f"Overall: {overall}  Band: {band}{flag}", size=12, bold=True)
+        if card.band in BAND_MEANINGS:
+            pdf.para(f"{band}: {BAND_MEANINGS[card.band]} (Great >= {card.bands.great:g}, Good >= "
+                     f"{card.bands.good:g} of 100; what a band means: docs/scoring.md)")  # fmt: skip
         pdf.para(f"Scored by: {card.scorer_label}")
         pdf.para(f"Scored at {card.created_at:%Y-%m-%d %H:%M} UTC; input hash {card.prompt_hash[:16]}")
         if data.earlier_runs:

@@ -16,7 +16,8 @@ from milo_voice.scoring.rubric import Bands, CriterionKind
 
 OFFLINE = "offline"
 LLM = "llm"
-OFFLINE_LABEL = "Offline scorer (word matching against the rubric; no AI model)"
+OFFLINE_LABEL = "Offline scorer (words and meaning matched against the rubric by a small local model; no LLM)"
+OFFLINE_WORDS_LABEL = "Offline scorer (word matching only: the meaning model is missing; no LLM)"
 """How the offline scorer is named wherever a score is shown, so nobody mistakes it for a model."""
 
 
@@ -31,6 +32,8 @@ class Judgement:
     """Pass/fail and dealbreaker criteria: the verdict; None when undecided."""
     rationale: str
     quotes: tuple[str, ...] = ()
+    review: str = ""
+    """Why the scorer itself is unsure (e.g. words and meaning disagree): the result is flagged."""
 
 
 class CriterionResult(BaseModel):

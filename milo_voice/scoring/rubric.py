@@ -114,6 +114,14 @@ class Bands(BaseModel):
         return "good" if overall >= self.good else "bad"
 
 
+BAND_MEANINGS = {
+    "great": "calibrated: a human grader would most likely give full marks",
+    "good": "calibrated: uncertain, check the evidence",
+    "bad": "calibrated: full marks are unlikely",
+}
+"""What a band says, the same on every rubric (measured precision per band: docs/scoring.md)."""
+
+
 def slug_id(name: str) -> str:
     """A criterion id made from its name ("Explains the trade-off" -> "explains_the_trade_off")."""
     return re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")[:40] or "criterion"

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 from milo_voice.errors import ConfigError, EngineUnavailable
@@ -28,6 +29,7 @@ from milo_voice.scoring.card import score_transcript
 from milo_voice.scoring.job_table import JobTable
 from milo_voice.scoring.jobs import Handler, JobQueue, LocalQueue, Worker
 from milo_voice.scoring.llm import JSON_MODES, LlmScorer
+from milo_voice.scoring.meaning import reader_for
 from milo_voice.scoring.offline import OfflineScorer
 from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.rubric import Bands
@@ -64,13 +66,14 @@ def check_settings(settings: Settings) -> None:
 
 def make_scorer(settings: Settings) -> Scorer:
     if settings.scorer != "llm":
-        return OfflineScorer()
+        return OfflineScorer(reader_for(Path(settings.models_dir)))
     return LlmScorer(
         base_url=settings.scoring_llm_base_url or settings.llm_base_url,
         model=settings.scoring_llm_model or settings.llm_model,
         api_key=str(settings.llm_api_key),
         timeout=settings.scoring_timeout,
         json_mode=settings.scoring_json_mode,
+        cross_check=OfflineScorer(reader_for(Path(settings.models_dir))),
     )
 
 
@@ -156,7 +159,8 @@ class ScoringService:
             if not final or chosen.name == "offline":
                 raise
             log.warning("scoring.llm_gave_way", extra={"session_id": session_id})
-            card = await score_transcript(OfflineScorer(), questions, transcript, bands=self.bands)
+            offline = OfflineScorer(reader_for(Path(self.settings.models_dir)))
+            card = await score_transcript(offline, questions, transcript, bands=self.bands)
             reason = f"the LLM scorer was unavailable ({exc}); the offline scorer was used instead"
             return card.model_copy(
                 update={"needs_review": True, "review_reasons": [reason, *card.review_reasons]}

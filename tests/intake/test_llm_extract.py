@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 
-from scoring.json_llm_server import JsonLlmServer
+from scorer.json_llm_server import JsonLlmServer
 
 from milo_voice.intake.contact_fields import extract_contacts
 from milo_voice.intake.llm_extract import LLM_CONFIDENCE, LlmExtractor, found_in

@@ -4,7 +4,7 @@ first interview an overall score (and their first profile shows it)."""
 from __future__ import annotations
 
 from helpers import run
-from scoring.scoring_builders import build_session
+from scorer.scoring_builders import build_session
 
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.script import demo_script

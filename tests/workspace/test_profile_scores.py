@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from helpers import run  # tests/helpers.py
-from scoring.scoring_builders import build_session  # tests/scoring/scoring_builders.py
+from scorer.scoring_builders import build_session  # tests/scorer/scoring_builders.py
 from starlette.testclient import TestClient
 
 from milo_voice.calls.session_store import SessionStore
@@ -234,8 +234,11 @@ def test_rubric_editing_and_quote_seeking_in_a_real_browser(server: Settings, tm
                 with ThreadPoolExecutor(1) as pool:  # Playwright's sync API owns this thread's loop
                     pool.submit(score_now, server, store, sid).result(timeout=60)
 
+                card = ScoringStore(store.engine).latest_card(sid)
+                assert card is not None and card.overall is not None and card.overall >= 75  # Great
                 page.goto(f"/app/candidates/{candidate.id}")
-                expect(page.locator("#score-overall")).to_have_text("100/100")
+                expect(page.locator("#score-overall")).to_have_text(f"{card.overall:.0f}/100")
+                expect(page.locator("#band-meaning")).to_contain_text("calibrated")
                 expect(page.locator("#scorer")).to_contain_text(OFFLINE_BADGE)
                 quote = page.locator("#scores blockquote.quote").first
                 expect(quote).to_contain_text("<script>alert('x')</script> soup & bread")  # shown as text

@@ -9,7 +9,7 @@ import io
 import json
 import zipfile
 
-from scoring.scoring_builders import KNOCKOUT_ANSWERS, build_session, scored_session
+from scorer.scoring_builders import KNOCKOUT_ANSWERS, build_session, scored_session
 from starlette.testclient import TestClient
 
 from milo_voice.calls.session_store import SessionStore

@@ -3,7 +3,7 @@ signed-in users; a plain header, with no way into the workspace, for whoever hol
 
 from __future__ import annotations
 
-from scoring.scoring_builders import scored_session
+from scorer.scoring_builders import scored_session
 from starlette.testclient import TestClient
 
 from milo_voice.calls.session_store import SessionStore

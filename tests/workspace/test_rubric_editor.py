@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from helpers import run  # tests/helpers.py
-from scoring.scoring_builders import build_session  # tests/scoring/scoring_builders.py
+from scorer.scoring_builders import build_session  # tests/scorer/scoring_builders.py
 from starlette.testclient import TestClient
 
 from milo_voice.calls.session_store import SessionStore

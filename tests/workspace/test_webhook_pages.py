@@ -8,8 +8,8 @@ import re
 
 import pytest
 from helpers import run
-from scoring.scoring_builders import build_session
-from scoring.webhook_receiver import WebhookReceiver
+from scorer.scoring_builders import build_session
+from scorer.webhook_receiver import WebhookReceiver
 from starlette.testclient import TestClient
 
 from milo_voice.calls.session_store import SessionStore

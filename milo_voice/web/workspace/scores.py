@@ -15,13 +15,13 @@ from starlette.requests import Request
 
 from milo_voice.scoring.pdf import verdict as report_verdict
 from milo_voice.scoring.result import OFFLINE, CriterionResult, ScoreCard
-from milo_voice.scoring.rubric import CriterionKind
+from milo_voice.scoring.rubric import BAND_MEANINGS, CriterionKind
 from milo_voice.scoring.service import SCORE_JOB
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.store.tables import ScoreRecord
 from milo_voice.web.repos import repo
 
-OFFLINE_BADGE = "Offline scorer: deterministic word matching, no LLM"
+OFFLINE_BADGE = "Offline scorer: deterministic word and meaning matching (small local model), no LLM"
 """Shown beside every offline score: the issue asks that it is never mistaken for a model's."""
 KIND_LABELS = {
     CriterionKind.SCORED: "scored 1-5",
@@ -109,6 +109,10 @@ class ProfileScores:
     @property
     def badge(self) -> str:
         return OFFLINE_BADGE if self.offline else ""
+
+    @property
+    def band_meaning(self) -> str:
+        return BAND_MEANINGS.get(self.band, "")
 
 
 def verdict(result: CriterionResult) -> str:

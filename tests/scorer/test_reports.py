@@ -53,7 +53,7 @@ def test_the_pdf_renders_and_shows_scores_evidence_transcript_and_timing(
     assert "Zoë Ω. Przybył" in flat
     assert "KNOCKED OUT" in flat and "Right to work" in flat
     assert '"No, I would need a visa sponsor"' in flat
-    assert "Offline scorer" in flat and "no AI model" in flat
+    assert "Offline scorer" in flat and "no LLM" in flat
     assert "Timing diagnostics (context only, never scored)" in flat
     assert "Candidate: I listen, acknowledge the frustration and apologise." in flat
 
@@ -144,7 +144,7 @@ def test_the_web_report_and_downloads_need_the_unguessable_link(
     assert page.status_code == 200
     assert "&lt;b&gt;Ada&lt;/b&gt;" in page.text and "<b>Ada</b>" not in page.text
     assert "Knocked out" in page.text and "No, I would need a visa sponsor" in page.text
-    assert "no AI model" in page.text
+    assert "no LLM" in page.text
     assert client.get(f"/reports/{token}/report.pdf").content.startswith(b"%PDF-")
     assert client.get(f"/reports/{token}/report.pdf?sections=bogus").status_code == 400
     assert zipfile.ZipFile(io.BytesIO(client.get(f"/reports/{token}/package.zip").content)).testzip() is None

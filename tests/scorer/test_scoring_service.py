@@ -37,7 +37,7 @@ def test_a_finished_session_is_evaluating_until_its_job_runs_then_completed(
     assert run(runtime.worker.run_until_idle) == 1
     assert status(store, built.candidate_id) == CandidateStatus.COMPLETED
     card = ScoringStore(store.engine).latest_card(built.session_id)
-    assert card is not None and card.scorer == "offline" and "no AI model" in card.scorer_label
+    assert card is not None and card.scorer == "offline" and "no LLM" in card.scorer_label
     assert card.knockout is None and not card.needs_review
     assert card.overall is not None and card.overall >= 75 and card.band == "great"
     empathy = card.questions[1].criteria[0]
