@@ -28,9 +28,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from milo_voice.scoring.llm import LlmScorer  # noqa: E402
-from milo_voice.scoring.word_match import best_coverage  # noqa: E402
 from milo_voice.scoring.rubric import Criterion, QuestionRubric  # noqa: E402
 from milo_voice.scoring.scorer import QuestionInput  # noqa: E402
+from milo_voice.scoring.word_match import best_coverage  # noqa: E402
 
 DATA = REPO.parent / "shared" / "data" / "scoring" / "semeval2013_task7" / "items.jsonl"
 TFIDF_FLOORS = {
