@@ -7,6 +7,7 @@ import io
 import json
 import subprocess
 import zipfile
+from dataclasses import replace
 from pathlib import Path
 
 from scoring_builders import scored_session
@@ -54,8 +55,25 @@ def test_the_pdf_renders_and_shows_scores_evidence_transcript_and_timing(
     assert "KNOCKED OUT" in flat and "Right to work" in flat
     assert '"No, I would need a visa sponsor"' in flat
     assert "Offline scorer" in flat and "no LLM" in flat
+    card = data.card
+    assert card is not None and card.band
+    assert f"Band: {card.band.capitalize()}" in flat and "calibrated" in flat
+    assert ("(needs review)" in flat) == card.needs_review
     assert "Timing diagnostics (context only, never scored)" in flat
     assert "Candidate: I listen, acknowledge the frustration and apologise." in flat
+
+
+def test_a_flagged_card_says_needs_review_beside_its_band_in_the_pdf(
+    settings: Settings, store: SessionStore, tmp_path: Path
+) -> None:
+    session_id, _ = scored(settings, store)
+    data = gather(ScoringStore(store.engine), session_id)
+    assert data.card is not None and data.card.band
+    flags = {"needs_review": True, "review_reasons": ["words and meaning disagree"]}
+    flagged = data.card.model_copy(update=flags)
+    flat = " ".join(pdf_text(render_pdf(replace(data, card=flagged)), tmp_path).split())
+    assert f"Band: {flagged.band.capitalize()} (needs review)" in flat
+    assert "Needs human review: - words and meaning disagree" in flat
 
 
 def test_optional_sections_and_the_font_fallback(
