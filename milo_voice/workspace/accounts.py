@@ -19,6 +19,7 @@ from milo_voice.workspace import security
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 SESSION_SECRET = "session"
+WRONG_PASSWORD = "the current password is not right"
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,27 @@ class Accounts(Repo):
                 return None
             if security.needs_rehash(user.password_hash):
                 user.password_hash = security.hash_password(password)
+            return user
+
+    def user_id_for(self, email: str) -> int | None:
+        """The id of the account with this email, if there is one (for logs that must not hold emails)."""
+        with self.unit() as session:
+            return session.exec(select(AppUser.id).where(AppUser.email == email.strip().lower())).first()
+
+    def change_password(self, user_id: int, *, current: str, new: str) -> AppUser:
+        """Replace the user's password; `Invalid` if `current` is wrong or `new` is too weak or unchanged.
+        Ending the user's other sessions is the caller's part (`UserSessions.revoke_others`)."""
+        try:
+            security.check_password_strength(new)
+        except security.WeakPassword as exc:
+            raise Invalid(str(exc)) from None
+        if new == current:
+            raise Invalid("the new password is the same as the current one")
+        with self.unit() as session:
+            user = _user(session, user_id)
+            if not user.active or not security.verify_password(user.password_hash, current):
+                raise Invalid(WRONG_PASSWORD)
+            user.password_hash = security.hash_password(new)
             return user
 
     def set_role(self, user_id: int, role: str) -> AppUser:

@@ -19,7 +19,7 @@ from milo_voice.store.tables import Table
 from milo_voice.workspace.demo import Demo
 from milo_voice.workspace.interviews import Interviews
 
-HEAD = "0010"
+HEAD = "0011"
 """The newest revision; bump it with every new migration."""
 TABLES = {"interview", "question", "candidate", "interview_session", "turn", "timing_event"}
 TABLES |= {"phone_number", "phone_access_code", "phone_call"}
@@ -29,6 +29,7 @@ TABLES |= {"outreach_message", "outreach_event", "candidate_contact", "inbound_m
 TABLES |= {"outreach_template", "interview_outreach", "outreach_settings"}  # issue 16, migration 0008
 TABLES |= {"intake_batch", "intake_item", "candidate_resume", "ats_order", "intake_hook"}  # issue 17, 0009
 TABLES |= {"interview_stage", "candidate_stage"}  # issue 18, 0010
+TABLES |= {"user_session"}  # issue 20, 0011
 
 
 def sqlite_url(tmp_path: Path) -> str:

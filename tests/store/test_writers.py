@@ -34,6 +34,7 @@ WRITERS: dict[str, str] = {
     "invite": f"{WORKSPACE}.accounts",
     "api_key": f"{WORKSPACE}.accounts",
     "app_secret": f"{WORKSPACE}.accounts",
+    "user_session": f"{WORKSPACE}.user_sessions",
     "audit_event": f"{WORKSPACE}.audit",
     # what a call stores as it runs
     "interview_session": "milo_voice.calls.session_store",

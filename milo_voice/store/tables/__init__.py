@@ -6,7 +6,15 @@ and the migrated schema disagree. Timestamps are timezone-aware UTC. Importing t
 registers every table on `Table.metadata` (what Alembic's env compares against).
 """
 
-from milo_voice.store.tables.accounts import ApiKey, AppSecret, AppUser, AuditEvent, Invite, UserRole
+from milo_voice.store.tables.accounts import (
+    ApiKey,
+    AppSecret,
+    AppUser,
+    AuditEvent,
+    Invite,
+    UserRole,
+    UserSession,
+)
 from milo_voice.store.tables.base import NAMING_CONVENTION, Table, UTCDateTime, utc_now
 from milo_voice.store.tables.candidates import (
     Candidate,
@@ -106,6 +114,7 @@ __all__ = [
     "Turn",
     "UTCDateTime",
     "UserRole",
+    "UserSession",
     "WebhookDelivery",
     "WebhookEndpoint",
     "Word",

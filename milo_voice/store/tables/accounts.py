@@ -95,3 +95,22 @@ class AppSecret(Table, table=True):
 
     name: str = Field(sa_type=String(50), primary_key=True)
     value: str = Field(sa_type=String(200), repr=False)
+
+
+class UserSession(Table, table=True):
+    """A signed-in browser (issue 20, migration 0011). The cookie carries a random session id; only its
+    SHA-256 is stored, so a copy of the database signs nobody in. A request's session is live while
+    `revoked_at` is empty (logout and password changes set it) and `last_seen_at` is recent."""
+
+    __tablename__ = "user_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(sa_type=String(64), unique=True, repr=False)
+    user_id: int = Field(foreign_key="app_user.id", index=True, ondelete="CASCADE")
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    last_seen_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime, index=True)
+    """Refreshed at most once a minute by requests; the idle timeout counts from it."""
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    user_agent: str = Field(default="", sa_type=String(200))
+    address: str = Field(default="", sa_type=String(100))
+    """The client address at sign-in (for the user's own list of sessions; never logged)."""

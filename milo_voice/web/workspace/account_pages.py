@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -9,10 +11,24 @@ from starlette.routing import BaseRoute, Route
 
 from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.store.tables import UserRole
-from milo_voice.web.workspace.auth import page, public_form, signed_in, start_session, who
+from milo_voice.web.workspace.auth import (
+    client_address,
+    end_session,
+    login_throttle,
+    page,
+    public_form,
+    session_id,
+    signed_in,
+    start_session,
+    user_sessions,
+    who,
+)
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
-from milo_voice.workspace.accounts import principal
+from milo_voice.workspace.accounts import WRONG_PASSWORD, principal
+from milo_voice.workspace.login_throttle import Refusal
+
+log = logging.getLogger(__name__)
 
 
 def _safe_next(target: str) -> str:
@@ -20,8 +36,34 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/app/") and not target.startswith("//") else "/app/interviews"
 
 
+TOO_MANY = ("Too many failed sign-ins {whom}. Nothing was checked this time; wait {wait} and try again. "
+            "If you forgot your password, ask an admin of your team.")
+WHOM = {"account": "for this account", "address": "from your network"}
+
+
+def _wait(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return f"{seconds} seconds" if seconds < 60 else f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
+async def _log_refusal(request: Request, email: str, refusal: Refusal, event: str) -> None:
+    """Log a refused or locking sign-in: the reason and the account's id, never its email or address."""
+    uid = await run_in_threadpool(workspace(request).accounts.user_id_for, email)
+    log.warning(event, extra={"reason": refusal.reason, "user_id": uid if uid is not None else "unknown",
+                              "retry_after_s": refusal.retry_after})
+
+
+def _too_many(request: Request, template: str, context: dict[str, object], refusal: Refusal) -> Response:
+    """429 with Retry-After (seconds) and the page saying why and for how long."""
+    error = TOO_MANY.format(whom=WHOM[refusal.reason], wait=_wait(refusal.retry_after))
+    response = render(request, template, {**context, "error": error}, 429)
+    response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
 @public_form
 async def login(request: Request) -> Response:
+    """Sign in. A throttled attempt (see `login_throttle`) gets 429 before its password is looked at."""
     ws = workspace(request)
     if request.method == "GET":
         if await signed_in(request) is not None:
@@ -29,17 +71,22 @@ async def login(request: Request) -> Response:
         return render(request, "login.html", {"next": request.query_params.get("next", ""), "email": ""})
     form = await request.form()
     email, password = str(form.get("email", "")), str(form.get("password", ""))
+    context: dict[str, object] = {"next": form.get("next", ""), "email": email}
+    throttle, address = login_throttle(request), client_address(request)
+    refusal = throttle.check(email, address)
+    if refusal is not None:
+        await _log_refusal(request, email, refusal, "login_refused")
+        return _too_many(request, "login.html", context, refusal)
     user = await run_in_threadpool(ws.accounts.authenticate, email, password)
     if user is None:
         await run_in_threadpool(ws.audit.record, None, "login_failed", "user", email.strip().lower()[:100])
-        return render(
-            request,
-            "login.html",
-            {"next": form.get("next", ""), "email": email, "error": "Wrong email or password."},
-            status=401,
-        )
+        locked = throttle.failed(email, address)
+        if locked is not None:
+            await _log_refusal(request, email, locked, "login_locked")
+        return render(request, "login.html", {**context, "error": "Wrong email or password."}, status=401)
+    throttle.succeeded(email)
     me = principal(user)
-    start_session(request, me, user.session_version)
+    await start_session(request, me, user.session_version)
     await run_in_threadpool(ws.audit.record, me, "login", "user", me.user_id)
     return RedirectResponse(_safe_next(str(form.get("next", ""))), status_code=303)
 
@@ -48,8 +95,37 @@ async def login(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     me = who(request)
     await run_in_threadpool(workspace(request).audit.record, me, "logout", "user", me.user_id)
-    request.session.clear()
+    await end_session(request)
     return RedirectResponse("/app/login", status_code=303)
+
+
+@page()
+async def change_password(request: Request) -> Response:
+    """Change one's own password: the current one is checked (and throttled like a sign-in), and every
+    other session of the user is revoked; this browser stays signed in."""
+    ws, me = workspace(request), who(request)
+    if request.method == "GET":
+        return render(request, "password.html", {})
+    form = await request.form()
+    current, new = str(form.get("current", "")), str(form.get("new", ""))
+    if new != str(form.get("repeat", "")):
+        return render(request, "password.html", {"error": "The new passwords do not match."}, 400)
+    throttle, address = login_throttle(request), client_address(request)
+    refusal = throttle.check(me.email, address)
+    if refusal is not None:
+        await _log_refusal(request, me.email, refusal, "password_change_refused")
+        return _too_many(request, "password.html", {}, refusal)
+    try:
+        await run_in_threadpool(lambda: ws.accounts.change_password(me.user_id, current=current, new=new))
+    except Invalid as exc:
+        if str(exc) == WRONG_PASSWORD:
+            throttle.failed(me.email, address)
+        return render(request, "password.html", {"error": str(exc)[:1].upper() + str(exc)[1:] + "."}, 400)
+    throttle.succeeded(me.email)
+    sessions, keep = user_sessions(request), session_id(request)
+    ended = await run_in_threadpool(lambda: sessions.revoke_others(me.user_id, keep=keep))
+    await run_in_threadpool(ws.audit.record, me, "change_password", "user", me.user_id, sessions_ended=ended)
+    return render(request, "password.html", {"changed": True, "sessions_ended": ended})
 
 
 @public_form
@@ -82,7 +158,7 @@ async def accept_invite(request: Request) -> Response:
             request, "invite.html", {"invite": invite, "email": email, "name": name, "error": str(exc)}, 400
         )
     me = principal(user)
-    start_session(request, me, user.session_version)
+    await start_session(request, me, user.session_version)
     await run_in_threadpool(ws.audit.record, me, "join", "user", me.user_id, role=user.role, invite=invite.id)
     return RedirectResponse("/app/interviews", status_code=303)
 
@@ -196,6 +272,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/login", login, methods=["GET", "POST"]),
         Route("/logout", logout, methods=["POST"]),
+        Route("/account/password", change_password, methods=["GET", "POST"]),
         Route("/invite/{token}", accept_invite, methods=["GET", "POST"]),
         Route("/team", team),
         Route("/team/invites", create_invite, methods=["POST"]),

@@ -2,17 +2,26 @@
 
 Pages: a signed cookie (Starlette `SessionMiddleware`, itsdangerous) holds the user id, the
 user's `session_version` (bumped on role change or deactivation, which signs them out
-everywhere) and a CSRF token. The cookie is HttpOnly, SameSite=Lax, limited to /app, Secure when
-the public URL is https, and expires after `session_hours` without a request (each request
-re-signs it). Every POST must carry the session's CSRF token (`csrf.py`) in a `csrf_token` field;
-a missing or wrong one is a 403 page and nothing is changed. The API uses no cookies, only
-`Authorization: Bearer <key>`, so it needs no CSRF token.
+everywhere), a server-side session id and a CSRF token. The cookie is HttpOnly, SameSite=Lax,
+limited to /app, Secure when the public URL is https, and expires after `session_hours` without a
+request (each request re-signs it). The session id names a `user_session` row
+(`workspace/user_sessions.py`): every request checks it is live (not revoked, not idle for
+`session_hours`, its user active at the same version), so logging out or changing the password
+ends a session at once even if a copy of its cookie survives. Every POST must carry the session's
+CSRF token (`csrf.py`) in a `csrf_token` field; a missing or wrong one is a 403 page and nothing is
+changed. The API uses no cookies, only `Authorization: Bearer <key>`, so it needs no CSRF token.
+
+Failed sign-ins are throttled per account and per client address (`workspace/login_throttle.py`,
+one throttle per app on `app.state.login_throttle`, driven by the app's clock). The client address
+is the ASGI client host: uvicorn replaces it with X-Forwarded-For only for connections from
+FORWARDED_ALLOW_IPS (default 127.0.0.1 and ::1); nothing here reads forwarded headers itself.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from functools import wraps
 from urllib.parse import quote, urlsplit
 
@@ -30,6 +39,8 @@ from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
 from milo_voice.workspace import security
 from milo_voice.workspace.accounts import Principal, principal
+from milo_voice.workspace.login_throttle import LoginThrottle
+from milo_voice.workspace.user_sessions import UserSessions
 
 COOKIE = "milo_session"
 Handler = Callable[[Request], Awaitable[Response]]
@@ -62,22 +73,66 @@ class LazySessions:
         await (self.inner or self.app)(scope, receive, send)
 
 
+def user_sessions(request: Request) -> UserSessions:
+    """The app's server-side sessions, over its engine and clock (made once, kept on `app.state`)."""
+    state = request.app.state
+    found: UserSessions | None = getattr(state, "user_sessions", None)
+    if found is None:
+        found = state.user_sessions = UserSessions(state.engine, now=state.now)
+    return found
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    """The app's login throttle (in memory, one per app), on the app's clock unless a test set its own."""
+    state = request.app.state
+    found: LoginThrottle | None = getattr(state, "login_throttle", None)
+    if found is None:
+        found = state.login_throttle = LoginThrottle(lambda: state.now().timestamp())
+    return found
+
+
+def client_address(request: Request) -> str:
+    """The ASGI client host (what uvicorn saw, or took from a trusted proxy's X-Forwarded-For)."""
+    return request.client.host if request.client is not None else ""
+
+
 async def signed_in(request: Request) -> Principal | None:
-    uid, version = request.session.get("uid"), request.session.get("sv")
-    if not isinstance(uid, int) or not isinstance(version, int):
+    uid, version, sid = request.session.get("uid"), request.session.get("sv"), request.session.get("sid")
+    if not isinstance(uid, int) or not isinstance(version, int) or not isinstance(sid, str):
         return None
-    user = await run_in_threadpool(workspace(request).accounts.session_user, uid, version)
+    idle = timedelta(hours=workspace(request).settings.session_hours)
+    sessions = user_sessions(request)
+    user = await run_in_threadpool(lambda: sessions.live(sid, user_id=uid, version=version, idle=idle))
     if user is None:
-        request.session.pop("uid", None)
+        for key in ("uid", "sid"):
+            request.session.pop(key, None)
         return None
     request.session["t"] = int(time.time())  # re-signs the cookie: the idle timeout restarts
     return principal(user)
 
 
-def start_session(request: Request, who: Principal, version: int) -> None:
-    """Sign in: a fresh session (new CSRF token) so a cookie planted before login is worth nothing."""
+async def start_session(request: Request, who: Principal, version: int) -> None:
+    """Sign in: a fresh session (new server-side id, new CSRF token) so a cookie planted before login
+    is worth nothing."""
+    agent, address = request.headers.get("user-agent", ""), client_address(request)
+    sessions = user_sessions(request)
+    sid = await run_in_threadpool(lambda: sessions.open(who.user_id, user_agent=agent, address=address))
     request.session.clear()
-    request.session.update({"uid": who.user_id, "sv": version, "csrf": security.new_token()})
+    request.session.update({"uid": who.user_id, "sv": version, "sid": sid, "csrf": security.new_token()})
+
+
+async def end_session(request: Request) -> None:
+    """Sign out: revoke the server-side session (a copy of its cookie becomes worthless), empty the cookie."""
+    sid = request.session.get("sid")
+    if isinstance(sid, str):
+        await run_in_threadpool(user_sessions(request).revoke, sid)
+    request.session.clear()
+
+
+def session_id(request: Request) -> str:
+    """The server-side session id of this signed-in request ("" if none)."""
+    sid = request.session.get("sid")
+    return sid if isinstance(sid, str) else ""
 
 
 SIGN_IN = {"back_url": "/app/login", "back_label": "Sign in"}
