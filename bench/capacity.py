@@ -68,6 +68,10 @@ STAGGER = 0.37
 """Seconds between call starts within a round, so calls do not move in lockstep."""
 
 
+
+BENCH_ENV = {**os.environ, "MILO_LOG_LEVEL": "WARNING", "MILO_TWILIO_ALLOW_UNSIGNED": "true"}
+"""The benches' own loopback server: quiet, and its fake Twilio caller does not sign (development only)."""
+
 def serve(args: argparse.Namespace) -> None:
     """The server process: the real app with eagerly loaded models."""
     import uvicorn
@@ -245,7 +249,7 @@ def main() -> int:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen([sys.executable, __file__, "--serve", "--db", db, "--rec", str(tmp / "rec"),
-                               "--port", str(port)], env={**os.environ, "MILO_LOG_LEVEL": "WARNING"})
+                               "--port", str(port)], env=BENCH_ENV)
     base, ws = f"http://127.0.0.1:{port}", f"ws://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120

@@ -109,6 +109,10 @@ class HeardCall:
     wall_s: float = 0.0
 
 
+
+BENCH_ENV = {**os.environ, "MILO_LOG_LEVEL": "WARNING", "MILO_TWILIO_ALLOW_UNSIGNED": "true"}
+"""The benches' own loopback server: quiet, and its fake Twilio caller does not sign (development only)."""
+
 def event_dicts(rows: list[Any]) -> list[dict[str, Any]]:
     return [{"name": r.name, "t": float(r.media_time), "data": dict(r.data or {})} for r in rows]
 
@@ -227,7 +231,7 @@ def app_server(db: str, rec: Path) -> Iterator[str]:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     server = subprocess.Popen([sys.executable, __file__, "--serve", "--db", db, "--rec", str(rec),
-                               "--port", str(port)], env={**os.environ, "MILO_LOG_LEVEL": "WARNING"})
+                               "--port", str(port)], env=BENCH_ENV)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 180

@@ -102,11 +102,13 @@ class Settings:
     twilio_account_sid: str = ""
     """Twilio account SID (AC...), for outbound calls. Empty: no outbound calls."""
     twilio_auth_token: Secret = field(default_factory=lambda: Secret(""))
-    """Twilio auth token. When set, webhooks must carry a valid X-Twilio-Signature (else 403)."""
+    """Twilio auth token. Webhooks must carry a valid X-Twilio-Signature (else 403); unset: refused."""
     twilio_api_url: str = "https://api.twilio.com"
     """Base URL of Twilio's REST API (a test points it at a loopback fake)."""
     twilio_caller_id: str = ""
     """Twilio number (E.164) that outbound calls come from."""
+    twilio_allow_unsigned: bool = False
+    """Development only: accept the voice webhook unsigned while MILO_TWILIO_AUTH_TOKEN is unset."""
     # Recruiter workspace (issue 5)
     session_secret: Secret = field(default_factory=lambda: Secret(""))
     """Key that signs recruiter session cookies; empty: a random one made once and kept in the database."""
@@ -142,6 +144,8 @@ class Settings:
     """Seconds before the first retry of a failed job; doubled after each further failure."""
     webhook_timeout: float = 10.0
     """Seconds a webhook receiver gets to answer one delivery."""
+    webhook_allow_private_targets: bool = False
+    """Let webhook URLs reach loopback, private, link-local or reserved addresses (refused by default)."""
     # Analytics (issue 14)
     cpu_price_per_hour: float = 0.05
     """USD one CPU-hour costs, to price the speech compute of interviews on the analytics pages."""

@@ -32,6 +32,7 @@ def settings(tmp_path: Path) -> Settings:
         recordings_dir=tmp_path / "recordings",
         models_dir=REPO / "models",
         uploads_dir=tmp_path / "uploads",
+        webhook_allow_private_targets=True,  # the webhook receivers of the tests listen on 127.0.0.1
     )
 
 

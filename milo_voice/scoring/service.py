@@ -171,7 +171,8 @@ class ScoringService:
                 await close()
 
     async def deliver_webhook(self, job: Job, final: bool) -> None:
-        await webhooks.deliver(self.store, job, final=final, request_timeout=self.settings.webhook_timeout)
+        await webhooks.deliver(self.store, job, final=final, request_timeout=self.settings.webhook_timeout,
+                               allow_private=self.settings.webhook_allow_private_targets)
 
 
 @dataclass

@@ -9,11 +9,15 @@ Each delivery POSTs one JSON body with these headers:
   later with a fresh timestamp; receivers should refuse timestamps older than a few minutes.
 
 Deliveries run as durable jobs (`jobs.py`): a non-2xx answer or a network error is retried with
-exponential backoff, and every attempt is written to the delivery log.
+exponential backoff, and every attempt is written to the delivery log. The endpoint's host is
+resolved again before each attempt (`webhook_targets.py`): a URL that now reaches a loopback, private,
+link-local or reserved address is not sent to; that delivery fails at once, with the reason, and
+is not retried (DNS that does not answer is retried like a receiver that is down).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -22,12 +26,13 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
 from milo_voice.scoring.jobs import JobQueue
 from milo_voice.scoring.store import ScoringStore
+from milo_voice.scoring.webhook_targets import check_target
 from milo_voice.store.tables import Job
 
 log = logging.getLogger(__name__)
@@ -100,9 +105,12 @@ async def deliver(
     *,
     final: bool,
     request_timeout: float,
+    allow_private: bool = False,
     now: Callable[[], float] = time.time,
 ) -> None:
-    """One attempt at the delivery named by `job`; raises `DeliveryFailed` if it did not get through."""
+    """One attempt at the delivery named by `job`; raises `DeliveryFailed` if it did not get through.
+    A target refused by `check_target` fails the delivery for good (no retry); `allow_private` is
+    `MILO_WEBHOOK_ALLOW_PRIVATE_TARGETS`."""
     delivery_id = int(job.payload["delivery_id"])
     delivery = store.delivery(delivery_id)
     if delivery is None:
@@ -111,6 +119,15 @@ async def deliver(
     if endpoint is None or not endpoint.active:
         store.record_attempt(delivery_id, status="failed", response_status=None, error="endpoint inactive")
         return
+    target = await asyncio.to_thread(check_target, endpoint.url, allow_private=allow_private)
+    if target.refused:
+        store.record_attempt(delivery_id, status="failed", response_status=None,
+                             error=f"refused: {target.refused}"[:500])
+        log.warning("webhook.target_refused",
+                    extra={"delivery_id": delivery_id, "endpoint_id": endpoint.id, "reason": target.refused})
+        return
+    if target.unresolved:
+        _retry_later(store, delivery_id, final, target.unresolved)
     body = delivery.body.encode()
     stamp = int(now())
     headers = {
@@ -133,6 +150,13 @@ async def deliver(
         store.record_attempt(delivery_id, status="delivered", response_status=status, error=None)
         log.info("webhook.delivered", extra={"delivery_id": delivery_id, "status": status})
         return
+    _retry_later(store, delivery_id, final, error, status)
+
+
+def _retry_later(
+    store: ScoringStore, delivery_id: int, final: bool, error: str, status: int | None = None
+) -> NoReturn:
+    """Log a failed attempt and raise `DeliveryFailed`, so the job is retried (unless it was the last)."""
     store.record_attempt(
         delivery_id, status="failed" if final else "pending", response_status=status, error=error
     )

@@ -4,7 +4,10 @@
 phone number), opens a call row with a one-time ticket, and answers `<Connect><Stream>` with the
 ticket as a `<Parameter>`. `/phone/stream` claims the ticket, asks for a keypad access code if the
 caller is still unknown, then runs the interview (`calls/phone/call.py`). The ticket is what
-authenticates the stream: only Twilio saw it, in the answer to a (signed) webhook.
+authenticates the stream: only Twilio saw it, in the answer to a signed webhook. Without
+`MILO_TWILIO_AUTH_TOKEN` the voice webhook is refused (403) unless `MILO_TWILIO_ALLOW_UNSIGNED`
+(development only) lets it through; one CallSid gets one ticket (a replayed webhook hears a goodbye),
+and a ticket is claimed once.
 `POST /phone/status` takes Twilio's StatusCallback (CallSid, CallStatus, CallDuration) and stores the
 call's progress; it needs `MILO_TWILIO_AUTH_TOKEN`, since an unsigned status report proves nothing.
 """
@@ -25,6 +28,7 @@ from milo_voice.calls.phone.twilio_rest import connect_stream, say_and_hang_up, 
 from milo_voice.errors import ProtocolViolation, TransportClosed
 from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
 from milo_voice.settings import Settings
+from milo_voice.store.db import DbEngine
 from milo_voice.web.repos import repo, sessions
 from milo_voice.web.twilio_form import signed_form
 
@@ -32,6 +36,8 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_NUMBER = "Sorry, this number is not connected to an interview. Goodbye."
 EXPIRED_CALL = "Sorry, this call can no longer be connected to your interview. Goodbye."
+NO_TOKEN = ("MILO_TWILIO_AUTH_TOKEN is unset, so X-Twilio-Signature cannot be verified; set it "
+            "(or MILO_TWILIO_ALLOW_UNSIGNED=true, development only)")
 STATUS_REASONS = {
     "busy": "the line was busy",
     "no-answer": "nobody answered",
@@ -77,14 +83,31 @@ def _twiml(body: str) -> Response:
     return Response(body, media_type="application/xml")
 
 
+def _unsigned_refusal(request: Request, settings: Settings) -> Response | None:
+    """The 403 for a voice webhook that cannot be verified (no auth token), unless development allows it."""
+    if str(settings.twilio_auth_token):
+        return None
+    if settings.twilio_allow_unsigned:
+        log.warning("phone.unsigned_webhook_accepted",
+                    extra={"path": request.url.path, "setting": "MILO_TWILIO_ALLOW_UNSIGNED=true"})
+        return None
+    log.error("phone.unsigned_webhook_refused", extra={"path": request.url.path, "reason": NO_TOKEN})
+    return Response(f"refused: {NO_TOKEN}", status_code=403, media_type="text/plain")
+
+
 async def voice(request: Request) -> Response:
     settings: Settings = request.app.state.settings
     phones = repo(request, PhoneStore)
+    refused = _unsigned_refusal(request, settings)
+    if refused is not None:
+        return refused
     params = await signed_form(request, settings, area="phone", token_required=False)
     if isinstance(params, Response):
         return params
     fields = dict(params)
     call_sid, caller, called = fields.get("CallSid", ""), fields.get("From", ""), fields.get("To", "")
+    if not call_sid:
+        return Response("CallSid is required", status_code=400, media_type="text/plain")
     outbound = request.query_params.get("outbound")
     if outbound:
         call = await run_in_threadpool(phones.call_by_ticket, outbound)
@@ -98,10 +121,14 @@ async def voice(request: Request) -> Response:
             log.info("phone.unknown_number")
             return _twiml(say_and_hang_up(UNKNOWN_NUMBER))
         candidate = await run_in_threadpool(phones.candidate_by_phone, interview_id, caller)
-        _, ticket = await run_in_threadpool(lambda: phones.open_call(
-            direction="inbound", interview_id=interview_id, candidate_id=candidate.id if candidate else None,
+        opened = await run_in_threadpool(lambda: phones.open_call_once(
+            interview_id=interview_id, candidate_id=candidate.id if candidate else None,
             call_sid=call_sid, from_number=caller, to_number=called, status=fields.get("CallStatus", ""),
         ))
+        if opened is None:  # a replayed (or repeated) webhook: the call already has its one ticket
+            log.warning("phone.repeated_call_sid", extra={"call_sid": call_sid})
+            return _twiml(say_and_hang_up(EXPIRED_CALL))
+        ticket = opened[1]
         log.info("phone.inbound_call", extra={"call_id": call_sid, "known_caller": candidate is not None})
     return _twiml(connect_stream(stream_url(settings.base_url), {"ticket": ticket}))
 
@@ -157,6 +184,26 @@ async def call_status(request: Request) -> Response:
     log.info("phone.call_status", extra={"phone_call_id": row.id, "call_sid": sid, "reported": status,
                                          "status": row.status, "duration_s": row.duration_s})
     return Response(status_code=204)
+
+
+def log_webhook_posture(settings: Settings, engine: DbEngine) -> None:
+    """At start-up: say loudly when Twilio webhooks are accepted unsigned, and as an error when numbers
+    are mapped but calls to them will be refused for want of an auth token (blocking: reads the numbers)."""
+    if str(settings.twilio_auth_token):
+        if settings.twilio_allow_unsigned:
+            log.warning("serve.twilio_allow_unsigned_ignored",
+                        extra={"reason": "MILO_TWILIO_AUTH_TOKEN is set: every webhook is verified"})
+        return
+    mapped = len(PhoneStore(engine).numbers())
+    if settings.twilio_allow_unsigned:
+        log.warning("serve.TWILIO_WEBHOOKS_UNSIGNED", extra={
+            "mapped_numbers": mapped, "setting": "MILO_TWILIO_ALLOW_UNSIGNED=true",
+            "risk": "DEVELOPMENT ONLY: anyone who can reach /phone/voice and knows a mapped number and a "
+                    "candidate's phone number can take that candidate's interview"})
+    elif mapped:
+        log.error("serve.phone_webhooks_unverifiable", extra={
+            "mapped_numbers": mapped, "reason": "MILO_TWILIO_AUTH_TOKEN is unset: calls to the mapped "
+                                                "numbers are refused (403) until it is set"})
 
 
 def routes() -> list[BaseRoute]:

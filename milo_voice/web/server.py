@@ -14,6 +14,7 @@ from milo_voice.outreach.compose import worker_from
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.web.app import create_app
+from milo_voice.web.phone import log_webhook_posture
 from milo_voice.workspace import public_url
 from milo_voice.workspace.background import build_worker
 from milo_voice.workspace.candidates import Candidates
@@ -39,6 +40,7 @@ def serve(settings: Settings) -> int:
     _, candidate = Demo(engine).seed()
     print(f"milo-voice: demo interview ready. Candidate link: {settings.base_url}/i/{candidate.token}")
     warn_if_links_unreachable(settings)
+    log_webhook_posture(settings, engine)
     runtime = LazyRuntime(settings, load_runtime(settings))  # fail fast, naming a missing model package
     app = create_app(settings, engine, runtime)
     scoring = build_worker(settings, engine)

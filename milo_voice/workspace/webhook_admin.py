@@ -4,7 +4,8 @@ The scoring area owns sending (`scoring/webhooks.py`: signing, retries, the `web
 rows); this repository adds what a settings page needs: every endpoint with its delivery counts,
 enable / disable, delete, and a page of one endpoint's log with the time of the next retry (read
 from the delivery's queued job). The webhook tables have one writer, `ScoringStore`: the changes
-made here are checked here and written there.
+made here are checked here and written there. A URL whose host is (or resolves to) a non-public
+address is refused when saved (`check_reachable`), and again before each delivery.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from sqlmodel import col, func, select
 
 from milo_voice.scoring.store import ScoringStore
+from milo_voice.scoring.webhook_targets import check_target
 from milo_voice.scoring.webhooks import EVENTS, JOB_KIND, new_secret
 from milo_voice.store.repo import Invalid, NotFound, Repo
 from milo_voice.store.tables import Job, JobStatus, WebhookDelivery, WebhookEndpoint
@@ -44,6 +46,16 @@ def check_url(raw: str) -> str:
     except ValueError:
         raise Invalid("The URL's port is not a number.") from None
     return url
+
+
+def check_reachable(url: str, *, allow_private: bool) -> None:
+    """`Invalid` when the URL's host is (or resolves to) a loopback, private, link-local or other
+    non-public address, or does not resolve; unless `allow_private`."""
+    target = check_target(url, allow_private=allow_private)
+    if target.refused:
+        raise Invalid(f"This URL is refused: {target.refused}.")
+    if target.unresolved:
+        raise Invalid(f"This URL cannot be used: {target.unresolved}. Check the host name.")
 
 
 def check_events(chosen: Iterable[str]) -> list[str]:
@@ -119,10 +131,14 @@ class WebhookAdmin(Repo):
             raise NotFound(f"webhook endpoint {endpoint_id} does not exist")
         return row
 
-    def create(self, url: str, events: Iterable[str]) -> tuple[WebhookEndpoint, str]:
-        """A new active endpoint with a server-made secret; returns it and the secret (shown once)."""
+    def create(
+        self, url: str, events: Iterable[str], *, allow_private: bool = False
+    ) -> tuple[WebhookEndpoint, str]:
+        """A new active endpoint with a server-made secret; returns it and the secret (shown once).
+        Blocking: resolves the URL's host (`check_target`; `allow_private` is the operator's setting)."""
         secret = new_secret()
         checked_url, checked_events = check_url(url), check_events(events)
+        check_reachable(checked_url, allow_private=allow_private)
         return self._scoring().add_endpoint(checked_url, secret, checked_events), secret
 
     def set_active(self, endpoint_id: int, active: bool) -> None:

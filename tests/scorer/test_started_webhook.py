@@ -39,6 +39,7 @@ def test_a_simulated_session_announces_its_start_before_its_completion(tmp_path:
         database_url=f"sqlite:///{tmp_path / 'milo.db'}",
         recordings_dir=tmp_path / "rec",
         models_dir=REPO / "models",
+        webhook_allow_private_targets=True,  # the receiver listens on 127.0.0.1
     )
     migrate(settings.database_url)
     store = SessionStore(create_engine(settings.database_url))

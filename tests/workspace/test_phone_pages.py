@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from fakes.twilio_rest import CALL_SID, FakeTwilioRest
+from fakes.twilio_webhook import signed
 from starlette.testclient import TestClient
 
 from milo_voice.calls.phone.access import CandidatePhone
@@ -35,6 +36,7 @@ PAGE = "/app/settings/phone"
 PUBLIC = "https://milo.example.com"
 NUMBER = "+14155550100"
 CANDIDATE_PHONE = "+1 415 555 0199"
+WEBHOOK_TOKEN = "twilio-auth-token"
 
 
 def published(store: SessionStore, title: str = "Barista") -> str:
@@ -72,8 +74,16 @@ def last_call(store: SessionStore, cid: int) -> PhoneCall:
     return row
 
 
+def twilio_voice(settings: Settings, store: SessionStore, form: dict[str, str]) -> httpx.Response:
+    """Twilio's voice webhook, signed as Twilio signs it, to the app deployed at `PUBLIC`."""
+    live = settings.with_overrides(public_url=PUBLIC, twilio_auth_token=Secret(WEBHOOK_TOKEN))
+    with TestClient(create_app(live, store.engine)) as twilio:
+        return twilio.post("/phone/voice", data=form,
+                           headers=signed(WEBHOOK_TOKEN, f"{PUBLIC}/phone/voice", form))
+
+
 def test_an_admin_maps_a_number_and_the_inbound_lookup_finds_it(
-    admin: TestClient, store: SessionStore
+    admin: TestClient, store: SessionStore, settings: Settings
 ) -> None:
     slug = published(store)
     candidate = Candidates(store.engine).add(slug=slug, name="Cam", phone="(415) 555-0199")
@@ -89,7 +99,7 @@ def test_an_admin_maps_a_number_and_the_inbound_lookup_finds_it(
     # Twilio's voice webhook for a call to that number: the lookup finds the interview and the caller
     form = {"CallSid": "CA1", "AccountSid": "AC1", "From": "+14155550199", "To": NUMBER,
             "CallStatus": "ringing"}
-    twiml = admin.post("/phone/voice", data=form)
+    twiml = twilio_voice(settings, store, form)
     ticket = re.search(r'name="ticket" value="([^"]+)"', twiml.text)
     assert twiml.status_code == 200 and "<Connect><Stream" in twiml.text and ticket
     call = PhoneStore(store.engine).call_by_ticket(ticket.group(1))
@@ -103,7 +113,7 @@ def test_an_admin_maps_a_number_and_the_inbound_lookup_finds_it(
     removed = admin.post(f"{PAGE}/remove", data={"csrf_token": form_token(admin, PAGE), "number": NUMBER},
                          follow_redirects=False)
     assert removed.status_code == 303 and "No numbers yet" in admin.get(PAGE).text
-    assert "not connected to an interview" in admin.post("/phone/voice", data=form).text
+    assert "not connected to an interview" in twilio_voice(settings, store, form | {"CallSid": "CA2"}).text
 
 
 def test_viewers_see_the_code_but_cannot_map_numbers_or_call(

@@ -205,6 +205,36 @@ class PhoneStore(Repo):
             assert row.id is not None
             return row.id, ticket
 
+    def open_call_once(
+        self, *, call_sid: str, interview_id: int, candidate_id: int | None, from_number: str = "",
+        to_number: str = "", status: str = "",
+    ) -> tuple[int, str] | None:
+        """An inbound call row and its ticket, or None when a call with this CallSid already exists (a
+        replayed webhook must not mint a second ticket). Checked after the insert too, so two requests
+        racing with the same CallSid cannot both win (at most one does); without a unique index on
+        `phone_call.call_sid` this costs one extra query."""
+        if not call_sid or self.call_by_sid(call_sid) is not None:
+            return None
+        call_id, ticket = self.open_call(
+            direction="inbound", interview_id=interview_id, candidate_id=candidate_id, call_sid=call_sid[:64],
+            from_number=from_number, to_number=to_number, status=status,
+        )
+        with self.unit() as session:
+            others = session.exec(
+                select(PhoneCall.id).where(PhoneCall.call_sid == call_sid[:64], col(PhoneCall.id) != call_id)
+            ).first()
+            if others is None:
+                return call_id, ticket
+            session.execute(delete(PhoneCall).where(col(PhoneCall.id) == call_id))
+        return None
+
+    def call_by_sid(self, call_sid: str) -> PhoneCall | None:
+        """The oldest call with Twilio's CallSid, if any."""
+        with self.unit() as session:
+            return session.exec(
+                select(PhoneCall).where(PhoneCall.call_sid == call_sid[:64]).order_by(col(PhoneCall.id))
+            ).first()
+
     def call_by_ticket(self, ticket: str) -> PhoneCall | None:
         """The call a ticket belongs to, claimed or not (the outbound webhook looks it up)."""
         with self.unit() as session:

@@ -64,7 +64,8 @@ async def create_endpoint(request: Request) -> Response:
     form = await request.form()
     url, chosen = str(form.get("url", "")), [str(e) for e in form.getlist("events")]
     try:
-        row, secret = await run_in_threadpool(_admin(request).create, url, chosen)
+        allow, admin = request.app.state.settings.webhook_allow_private_targets, _admin(request)
+        row, secret = await run_in_threadpool(lambda: admin.create(url, chosen, allow_private=allow))
     except Invalid as exc:
         return await _list(request, 400, error=str(exc), url=url, chosen=chosen)
     await run_in_threadpool(

@@ -16,6 +16,7 @@ import pytest
 from conftest import REPO
 from fakes.loopback import ServerThread
 from fakes.twilio_caller import CallLog, FakeTwilioCall
+from fakes.twilio_webhook import signed, voice_form
 from phone_harness import ANSWERS, SCRIPT, caller_answer, recording_exists, reference, words
 from workspace.support import PASSWORD, csrf_of
 
@@ -24,7 +25,7 @@ from milo_voice.calls.phone.numbers import PhoneStore
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.speaker import clauses
 from milo_voice.media.recorder import probe_duration
-from milo_voice.settings import Settings
+from milo_voice.settings import Secret, Settings
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.store.tables import Turn
 from milo_voice.web.app import create_app
@@ -34,6 +35,7 @@ from milo_voice.workspace.interviews import Interviews
 
 NUMBER = "+15005550006"
 CALLER = "+14155550100"
+TOKEN = "phone-e2e-auth-token"
 
 
 @dataclass
@@ -57,7 +59,8 @@ def phone(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Iterato
     tmp = tmp_path_factory.mktemp("phone")
     server = ServerThread()
     settings = Settings(database_url=f"sqlite:///{tmp / 'milo.db'}", recordings_dir=tmp / "rec",
-                        models_dir=REPO / "models", public_url=server.base_url)
+                        models_dir=REPO / "models", public_url=server.base_url,
+                        twilio_auth_token=Secret(TOKEN))
     migrate(settings.database_url)
     store = SessionStore(create_engine(settings.database_url))
     interview_id = Interviews(store.engine).add_script(SCRIPT, slug="phone")
@@ -69,10 +72,11 @@ def phone(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Iterato
 
 
 def dial(phone: Phone, caller: str, to: str = NUMBER) -> str:
-    """Twilio's voice webhook for an inbound call; returns the stream ticket from the TwiML."""
-    form = {"CallSid": "CA00000000000000000000000000000001", "From": caller, "To": to,
-            "Direction": "inbound", "CallStatus": "ringing"}
-    response = httpx.post(f"{phone.server.base_url}/phone/voice", data=form)
+    """Twilio's voice webhook for an inbound call (a new CallSid, signed with the settings' auth token);
+    returns the stream ticket from the TwiML."""
+    url = f"{phone.server.base_url}/phone/voice"
+    form = voice_form(caller, to)
+    response = httpx.post(url, data=form, headers=signed(str(phone.settings.twilio_auth_token), url, form))
     assert response.status_code == 200
     assert f'<Stream url="{phone.server.ws_url}/phone/stream">' in response.text
     return response.text.split('name="ticket" value="')[1].split('"')[0]

@@ -29,7 +29,7 @@ from conftest import REPO, SPEECH, manifest
 from fakes.loopback import ServerThread
 from fakes.twilio_caller import TICK, CallerAnswer, CallLog
 from phone_harness import words
-from test_phone_e2e import Phone, call, dial, session_of
+from test_phone_e2e import TOKEN, Phone, call, dial, session_of
 
 from milo_voice.calls.engines import LazyRuntime, Runtime, load_runtime
 from milo_voice.calls.phone.numbers import PhoneStore
@@ -38,7 +38,7 @@ from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.media import mulaw
 from milo_voice.media.pcm import read_wav
-from milo_voice.settings import Settings
+from milo_voice.settings import Secret, Settings
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.web.app import create_app
 from milo_voice.workspace.candidates import Candidates
@@ -137,7 +137,8 @@ def phone(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Iterato
     tmp = tmp_path_factory.mktemp("phone-hesitation")
     server = ServerThread()
     settings = Settings(database_url=f"sqlite:///{tmp / 'milo.db'}", recordings_dir=tmp / "rec",
-                        models_dir=REPO / "models", public_url=server.base_url)
+                        models_dir=REPO / "models", public_url=server.base_url,
+                        twilio_auth_token=Secret(TOKEN))
     migrate(settings.database_url)
     store = SessionStore(create_engine(settings.database_url))
     phones = PhoneStore(store.engine)

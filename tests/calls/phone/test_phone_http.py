@@ -12,6 +12,7 @@ from xml.etree import ElementTree
 import httpx
 import pytest
 from fakes.twilio_rest import FakeTwilioRest
+from fakes.twilio_webhook import signed
 from phone_harness import SCRIPT
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
@@ -27,6 +28,7 @@ from milo_voice.workspace.interviews import Interviews
 
 NUMBER = "+15005550006"
 PUBLIC = "https://milo.example.com"
+TOKEN = "s3cret"
 
 
 def expected_signature(token: str, data: str) -> str:
@@ -66,13 +68,18 @@ def test_numbers_normalise_and_match_with_or_without_country_code() -> None:
 
 
 def app_for(settings: Settings, store: SessionStore) -> TestClient:
-    return TestClient(create_app(settings, store.engine))
+    """The app as deployed behind `PUBLIC`, with an auth token: webhooks are signed like Twilio's."""
+    live = settings.with_overrides(public_url=PUBLIC, twilio_auth_token=Secret(TOKEN))
+    return TestClient(create_app(live, store.engine))
 
 
 def voice(client: TestClient, caller: str, *, to: str = NUMBER, headers: dict[str, str] | None = None,
           query: str = "") -> httpx.Response:
+    """Twilio's voice webhook, signed with `TOKEN` unless `headers` are given."""
     form = {"CallSid": "CA1", "AccountSid": "AC1", "From": caller, "To": to, "Direction": "inbound"}
-    return client.post(f"/phone/voice{query}", data=form, headers=headers or {})
+    if headers is None:
+        headers = signed(TOKEN, f"{PUBLIC}/phone/voice{query}", form)
+    return client.post(f"/phone/voice{query}", data=form, headers=headers)
 
 
 def parse_twiml(text: str) -> ElementTree.Element:
@@ -122,7 +129,7 @@ def test_signed_webhooks_are_checked_when_an_auth_token_is_set(
     interview_id = Interviews(store.engine).add_script(SCRIPT, slug="phone")
     PhoneStore(store.engine).add_number(NUMBER, interview_id)
     client = app_for(settings, store)
-    assert voice(client, "+14155550100").status_code == 403
+    assert voice(client, "+14155550100", headers={}).status_code == 403
     assert voice(client, "+14155550100", headers={"X-Twilio-Signature": "bm9wZQ=="}).status_code == 403
     form = {"CallSid": "CA1", "AccountSid": "AC1", "From": "+14155550100", "To": NUMBER,
             "Direction": "inbound"}
@@ -182,8 +189,7 @@ def test_an_outbound_call_goes_through_twilios_rest_api(settings: Settings, stor
         assert row is not None and row.call_sid == sid and row.direction == "outbound"
         # when the candidate answers, Twilio fetches that URL: the TwiML streams with the same ticket
         query = sent["Url"][len(f"{PUBLIC}/phone/voice"):]
-        twiml = parse_twiml(voice(app_for(settings.with_overrides(twilio_auth_token=Secret("")), store),
-                                  NUMBER, to="+14155550199", query=query).text)
+        twiml = parse_twiml(voice(app_for(settings, store), NUMBER, to="+14155550199", query=query).text)
         param = twiml.find("Connect/Stream/Parameter")
         assert param is not None and param.get("value") == query.split("=", 1)[1]
         fake.refuse = True
