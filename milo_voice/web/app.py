@@ -28,6 +28,7 @@ from milo_voice.store.repo import Clock
 from milo_voice.store.tables import utc_now
 from milo_voice.web import ats, candidate, intake_hook, outreach, phone, reports, rtc, workspace
 from milo_voice.web.body_limit import BodyLimit
+from milo_voice.web.security_headers import SecurityHeaders
 
 TEMPLATES = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=str(TEMPLATES))
@@ -53,7 +54,11 @@ def create_app(
     routes += reports.routes()
     routes += intake_hook.routes()
     routes += ats.routes()
-    app = Starlette(routes=routes, middleware=[Middleware(BodyLimit)])
+    middleware = [  # outermost first: a 413 from BodyLimit gets the security headers too
+        Middleware(SecurityHeaders, https=settings.base_url.startswith("https://")),
+        Middleware(BodyLimit, settings=settings),
+    ]
+    app = Starlette(routes=routes, middleware=middleware)
     app.state.settings = settings
     app.state.engine = engine
     app.state.now = now

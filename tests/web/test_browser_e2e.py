@@ -28,6 +28,7 @@ from conftest import REPO, SPEECH
 from fakes.llm_server import free_port
 from helpers import words
 from playwright.sync_api import Page, sync_playwright
+from workspace.test_browser import wait_until
 
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.script import ACKNOWLEDGEMENTS, AnswerShape, InterviewScript, Question
@@ -162,7 +163,7 @@ def run_interview(page: Page, base: str, token: str) -> list[str]:
     page.wait_for_selector("#indicator.listening", timeout=30_000)
     captions = page.locator("#captions p").all_inner_texts()
     # the level meter follows the microphone: quiet room noise first, then the first answer
-    page.wait_for_function("document.getElementById('level').value > 0.3", timeout=30_000)
+    wait_until(page, "document.getElementById('level').value > 0.3", timeout=30_000)  # CSP: no eval
     page.wait_for_url(f"{base}/i/{token}/thanks", timeout=150_000)
     assert "Thank you" in page.content()
     return captions

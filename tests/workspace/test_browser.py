@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -47,6 +48,15 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs Debian chromium"),
 ]
+
+
+def wait_until(page: Any, expression: str, timeout: float = 15_000) -> None:
+    """`page.wait_for_function` without its in-page `eval`, which the app's Content-Security-Policy
+    forbids (no 'unsafe-eval'); `page.evaluate` goes through the DevTools protocol, outside CSP."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {timeout / 1000:.0f} s: {expression}"
+        time.sleep(0.05)
 
 
 def free_port() -> int:
@@ -181,6 +191,9 @@ def test_admin_creates_shares_and_reviews_in_a_real_browser(server: Settings, tm
             context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
             page = context.new_page()
             page.set_default_timeout(15_000)
+            refused: list[str] = []  # Chromium logs every Content-Security-Policy violation to the console
+            csp = "Content Security Policy"
+            page.on("console", lambda m: refused.extend([m.text] if csp in m.text else []))
 
             page.goto("/app/interviews")
             expect(page).to_have_url(f"{base}/app/login?next=%2Fapp%2Finterviews")
@@ -225,14 +238,21 @@ def test_admin_creates_shares_and_reviews_in_a_real_browser(server: Settings, tm
             lines = page.locator("#transcript .line")
             assert lines.count() >= 4
             page.evaluate("document.getElementById('player').play()")
-            page.wait_for_function("document.getElementById('player').currentTime > 0.5")
+            wait_until(page, "document.getElementById('player').currentTime > 0.5")
             answer = page.locator("#transcript .line.candidate").first
             start = float(answer.get_attribute("data-start") or "nan")
             answer.click()
-            page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {start}) < 1.0")
+            wait_until(page, f"Math.abs(document.getElementById('player').currentTime - {start}) < 1.0")
             expect(answer).to_have_class("line candidate current")
             page.evaluate("document.getElementById('player').pause()")
             page.screenshot(path=shots / "candidate-profile.png", full_page=True)
+            page.click(".report-links >> text=web")  # the report page runs an inline script (allowed by hash)
+            seek = page.locator("#transcript button.seek").last
+            at = float(seek.get_attribute("data-t") or "nan")
+            seek.click()
+            wait_until(page, f"Math.abs(document.getElementById('recording').currentTime - {at}) < 1.0")
+            page.evaluate("document.getElementById('recording').pause()")
+            page.go_back()
 
             page.goto("/app/candidates")
             expect(page.locator("#candidates")).to_contain_text("Completed")
@@ -244,6 +264,7 @@ def test_admin_creates_shares_and_reviews_in_a_real_browser(server: Settings, tm
             page.click("main >> text=Analytics")  # not the top bar's workspace tab
             expect(page.locator(".tile").first).to_contain_text("1")
             page.screenshot(path=shots / "analytics.png", full_page=True)
+            assert refused == [], refused
 
             anonymous = browser.new_context(base_url=base).new_page()
             anonymous.goto(f"/app/candidates/{candidate_id}")

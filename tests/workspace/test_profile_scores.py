@@ -245,8 +245,8 @@ def test_rubric_editing_and_quote_seeking_in_a_real_browser(server: Settings, tm
                 start = float(quote.get_attribute("data-start") or "nan")
                 assert page.evaluate("document.getElementById('player').currentTime") == 0
                 quote.click()
-                page.wait_for_function(
-                    f"Math.abs(document.getElementById('player').currentTime - {start}) < 1.0"
+                test_browser.wait_until(  # not wait_for_function: its in-page eval is refused by the CSP
+                    page, f"Math.abs(document.getElementById('player').currentTime - {start}) < 1.0"
                 )
                 page.evaluate("document.getElementById('player').pause()")
                 page.screenshot(path=shots / "profile-scores.png", full_page=True)
