@@ -260,3 +260,31 @@ def test_no_bench_module_shadows_a_test_folder() -> None:
     folders = {p.name for p in (repo / "tests").iterdir() if p.is_dir()}
     modules = {p.stem for p in (repo / "bench").glob("*.py")}
     assert not folders & modules, f"rename these bench modules: {sorted(folders & modules)}"
+
+
+SELF_IDENTIFICATION = (
+    "milo_voice.store.tables.self_identification",
+    "milo_voice.store.tables.SelfIdentification",
+    "milo_voice.store.tables.Sex",
+    "milo_voice.store.tables.RaceEthnicity",
+    "milo_voice.workspace.self_identification",
+)
+"""The voluntary self-identification (issue 20 item 4): its table, its categories and its writer."""
+READ_BY_THE_AUDIT_ONLY = (
+    "milo_voice.store.tables",  # registers every table for Alembic
+    "milo_voice.store.tables.self_identification",
+    "milo_voice.workspace.self_identification",  # the writer
+    "milo_voice.workspace.bias_audit",  # the aggregate audit
+)
+
+
+def test_only_the_audit_and_the_writer_import_self_identification(edges: list[Edge]) -> None:
+    """Scorers, reviewer pages, exports and the API never see what a candidate self-identified."""
+    bad = sorted({str(e) for e in edges if within(e.imported, *SELF_IDENTIFICATION)
+                  and e.importer not in READ_BY_THE_AUDIT_ONLY})
+    assert bad == [], "self-identification is for the bias audit only (docs/bias_audit.md)"
+    assert forbidden(edges, ("milo_voice.scoring",), SELF_IDENTIFICATION) == []
+    # nor indirectly: scoring reaches neither the writer nor the audit (the tables package registers the
+    # table class for Alembic, which every importer of `milo_voice.store.tables` reaches by name only)
+    readers = ("milo_voice.workspace.self_identification", "milo_voice.workspace.bias_audit")
+    assert sorted(m for m in closure(edges, "milo_voice.scoring") if within(m, *readers)) == []

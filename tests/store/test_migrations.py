@@ -19,7 +19,7 @@ from milo_voice.store.tables import Table
 from milo_voice.workspace.demo import Demo
 from milo_voice.workspace.interviews import Interviews
 
-HEAD = "0011"
+HEAD = "0012"
 """The newest revision; bump it with every new migration."""
 TABLES = {"interview", "question", "candidate", "interview_session", "turn", "timing_event"}
 TABLES |= {"phone_number", "phone_access_code", "phone_call"}
@@ -30,6 +30,7 @@ TABLES |= {"outreach_template", "interview_outreach", "outreach_settings"}  # is
 TABLES |= {"intake_batch", "intake_item", "candidate_resume", "ats_order", "intake_hook"}  # issue 17, 0009
 TABLES |= {"interview_stage", "candidate_stage"}  # issue 18, 0010
 TABLES |= {"user_session"}  # issue 20, 0011
+TABLES |= {"self_identification"}  # issue 20 item 4, 0012
 
 
 def sqlite_url(tmp_path: Path) -> str:

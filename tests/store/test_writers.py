@@ -36,6 +36,7 @@ WRITERS: dict[str, str] = {
     "app_secret": f"{WORKSPACE}.accounts",
     "user_session": f"{WORKSPACE}.user_sessions",
     "audit_event": f"{WORKSPACE}.audit",
+    "self_identification": f"{WORKSPACE}.self_identification",
     # what a call stores as it runs
     "interview_session": "milo_voice.calls.session_store",
     "turn": "milo_voice.calls.session_store",

@@ -54,6 +54,7 @@ from milo_voice.store.tables.scoring import (
     WebhookDelivery,
     WebhookEndpoint,
 )
+from milo_voice.store.tables.self_identification import RaceEthnicity, SelfIdentification, Sex
 from milo_voice.store.tables.sessions import (
     Channel,
     InterviewSession,
@@ -103,9 +104,12 @@ __all__ = [
     "PhoneCall",
     "PhoneNumber",
     "Question",
+    "RaceEthnicity",
     "ReportLink",
     "ScoreRecord",
+    "SelfIdentification",
     "SessionStatus",
+    "Sex",
     "Speaker",
     "StageKind",
     "StageStatus",
