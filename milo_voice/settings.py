@@ -146,6 +146,10 @@ class Settings:
     """Seconds a webhook receiver gets to answer one delivery."""
     webhook_allow_private_targets: bool = False
     """Let webhook URLs reach loopback, private, link-local or reserved addresses (refused by default)."""
+    live_calls_per_address: int = 2
+    """Browser interviews one client address may hold open at once (a household, a shared office)."""
+    offers_per_minute: int = 10
+    """WebRTC offers one client address may send a minute (reconnects included)."""
     # Analytics (issue 14)
     cpu_price_per_hour: float = 0.05
     """USD one CPU-hour costs, to price the speech compute of interviews on the analytics pages."""
@@ -230,7 +234,7 @@ class Settings:
             raise ConfigError(
                 f"MILO_DEFAULT_REGION={self.default_region!r}: expected an ISO country code, e.g. US or GB")
         for name in ("asr_threads", "asr_workers", "tts_workers", "asr_beam_size", "intake_max_upload_mb",
-                     "intake_max_csv_mb"):
+                     "intake_max_csv_mb", "live_calls_per_address", "offers_per_minute"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"MILO_{name.upper()}={getattr(self, name)}: expected >= 1")
 

@@ -22,6 +22,7 @@ from milo_voice.settings import Settings
 from milo_voice.store.tables import Candidate, CandidateSource, CandidateStatus
 from milo_voice.web.assessment_candidate import routes as assessment_routes
 from milo_voice.web.branding import BrandedInterviews
+from milo_voice.web.candidate_limits import client_host, log_refusal, public_limits, too_many_page
 from milo_voice.web.repos import repo
 from milo_voice.web.resume_candidate import submit_resume
 from milo_voice.web.rtc import live_calls
@@ -91,7 +92,8 @@ async def thanks_page(request: Request) -> Response:
 
 
 async def share_page(request: Request) -> Response:
-    """GET: ask for name and email. POST: create the candidate and send them to their own link."""
+    """GET: ask for name and email. POST: create the candidate and send them to their own link, unless
+    this address or this link made too many candidates lately (429, see `candidate_limits.py`)."""
     interviews = repo(request, BrandedInterviews)
     slug = request.path_params["slug"]
     interview_id = await run_in_threadpool(interviews.published_id, slug)
@@ -101,10 +103,19 @@ async def share_page(request: Request) -> Response:
     values = {"name": "", "email": ""}
     errors: list[str] = []
     if request.method == "POST":
+        limits, host, link = public_limits(request), client_host(request), f"interview:{interview_id}"
+        refusal = limits.signup_check(host, link)  # before the form is read
+        if refusal is not None:
+            log_refusal("share", refusal, interview_id=interview_id)
+            return too_many_page(request, templates, refusal, script)
         form = await request.form(max_files=0, max_fields=10)
         values = {key: str(form.get(key, "")).strip() for key in values}
         errors = _check_applicant(values["name"], values["email"])
         if not errors:
+            refusal = limits.signup(host, link)  # counted only when a candidate is about to be made
+            if refusal is not None:
+                log_refusal("share", refusal, interview_id=interview_id)
+                return too_many_page(request, templates, refusal, script)
             name, email = values["name"], values["email"]
             candidate = await run_in_threadpool(
                 lambda: repo(request, Candidates).enrol(interview_id=interview_id, name=name, email=email,

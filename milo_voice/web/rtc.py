@@ -1,6 +1,7 @@
 """Browser call signalling and the live calls of this process: offer -> answer, end, resume.
 
-POST /api/rtc/{token}/offer answers an SDP offer (JSON `{sdp, type: "offer", consent: true}`). The
+POST /api/rtc/{token}/offer answers an SDP offer (JSON `{sdp, type: "offer", consent: true}`), within
+the per-address limits of `candidate_limits.py` (offers a minute, live calls at once). The
 first offer of a link starts a call (`calls/webrtc.py`): once the peer connects, the interview runs on its
 `WebRtcTransport`. While that call lives, another offer from the same link swaps the peer in
 place (a reload, a dropped network) and the same `InterviewSession` goes on: same question, same
@@ -27,6 +28,7 @@ from milo_voice.errors import ProtocolViolation
 from milo_voice.media.transports.webrtc import WebRtcTransport
 from milo_voice.media.transports.webrtc_offer import parse_offer
 from milo_voice.settings import Settings
+from milo_voice.web.candidate_limits import client_host, log_refusal, public_limits, too_many_json
 from milo_voice.web.repos import repo, sessions
 from milo_voice.workspace.candidates import Candidates
 
@@ -69,8 +71,14 @@ END_WAIT = 10.0
 
 
 async def offer(request: Request) -> Response:
+    """Answer an offer. Rate-limited per client address before anything else (`candidate_limits.py`):
+    too many offers a minute, or a new call while the address holds too many live ones, is a 429."""
     settings: Settings = request.app.state.settings
-    token = request.path_params["token"]
+    token, host, limits = request.path_params["token"], client_host(request), public_limits(request)
+    refusal = limits.offer(host)  # before the link is looked up or the body read
+    if refusal is not None:
+        log_refusal("rtc_offer", refusal)
+        return too_many_json(refusal)
     found = await run_in_threadpool(repo(request, Candidates).link, token)
     if found is None or found[0].id is None:
         return _error(404, "This interview link is not valid.")
@@ -91,6 +99,10 @@ async def offer(request: Request) -> Response:
         if call is None:
             if not state.open:
                 return _error(410, state.message)
+            refusal = limits.start_call(host, token)  # before the transport is built
+            if refusal is not None:
+                log_refusal("rtc_offer", refusal, candidate_id=candidate.id)
+                return too_many_json(refusal)
             transport = WebRtcTransport(
                 ice_servers=settings.ice_server_list, resume_window=settings.resume_window
             )
@@ -100,13 +112,19 @@ async def offer(request: Request) -> Response:
             answer = await call.transport.accept(description)
         except ProtocolViolation as exc:
             if fresh:
+                limits.end_call(host, token)
                 await call.transport.close()
             return _error(400, str(exc))
+        except BaseException:
+            if fresh:
+                limits.end_call(host, token)  # no call was started: its place is free again
+            raise
         if fresh:
             calls.by_token[token] = call
             runtime, store = request.app.state.runtime.get, sessions(request)
             call.task = asyncio.ensure_future(run_call(
                 calls, call, settings=settings, runtime=runtime, store=store))
+            call.task.add_done_callback(lambda _: limits.end_call(host, token))
     log.info("rtc.offer_answered", extra={"candidate_id": candidate.id, "resumed": int(not fresh)})
     return JSONResponse({"sdp": answer.sdp, "type": answer.type, "resumed": not fresh})
 

@@ -40,6 +40,10 @@ class Principal:
         return f"{self.email} (API key {self.via_key})" if self.via_key else self.email
 
 
+class InviteEmailMismatch(Invalid):
+    """An invite made out to one email address was used to create the account of another."""
+
+
 def principal(user: AppUser, via_key: str = "") -> Principal:
     assert user.id is not None
     return Principal(user.id, user.email, UserRole(user.role), via_key)
@@ -155,7 +159,9 @@ class Accounts(Repo):
     # Invites
 
     def create_invite(self, *, created_by: int, role: str, email: str = "", days: float) -> str:
-        """A new single-use invite; returns its token (shown once, stored as a hash)."""
+        """A new single-use invite; returns its token (shown once, stored as a hash). An invite made out
+        to an email address can be accepted only with that address (`accept_invite`)."""
+        email = normalise_email(email) if email.strip() else ""
         token = security.new_token()
         now = self.now()
         with self.unit() as session:
@@ -163,7 +169,7 @@ class Accounts(Repo):
                 Invite(
                     token_hash=security.digest(token),
                     role=parse_role(role).value,
-                    email=email.strip()[:320],
+                    email=email,
                     created_by=created_by,
                     created_at=now,
                     expires_at=now + timedelta(days=days),
@@ -180,10 +186,20 @@ class Accounts(Repo):
         return invite
 
     def accept_invite(self, token: str, *, email: str, password: str, name: str = "") -> AppUser:
-        """Create the invitee's account with the invite's role and use the invite up."""
+        """Create the invitee's account with the invite's role and use the invite up. An invite made out
+        to an address creates the account of that address only: a blank `email` means that address, any
+        other raises `Invalid` (`InviteEmailMismatch`) and the invite stays open. An invite without an
+        address (made before invites were bound, or by `create_invite` without one) takes any."""
         invite = self.open_invite(token)
         if invite is None:
             raise NotFound("this invite link is not valid any more")
+        invited = invite.email.strip().lower()
+        if invited and email.strip() and email.strip().lower() != invited:
+            raise InviteEmailMismatch(
+                f"this invite is for {invited}: create the account with that address, "
+                "or ask an admin of your team to invite the address you want to use"
+            )
+        email = invited or email
         user = self.create_user(email=email, password=password, role=invite.role, name=name)
         with self.unit() as session:
             row = session.get(Invite, invite.id)

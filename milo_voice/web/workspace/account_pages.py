@@ -25,7 +25,7 @@ from milo_voice.web.workspace.auth import (
 )
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.services import workspace
-from milo_voice.workspace.accounts import WRONG_PASSWORD, principal
+from milo_voice.workspace.accounts import WRONG_PASSWORD, InviteEmailMismatch, principal
 from milo_voice.workspace.login_throttle import Refusal
 
 log = logging.getLogger(__name__)
@@ -39,6 +39,8 @@ def _safe_next(target: str) -> str:
 TOO_MANY = ("Too many failed sign-ins {whom}. Nothing was checked this time; wait {wait} and try again. "
             "If you forgot your password, ask an admin of your team.")
 WHOM = {"account": "for this account", "address": "from your network"}
+NO_INVITE_EMAIL = ("Enter the email address of the person you invite: only that address can accept the "
+                   "invite.")
 
 
 def _wait(seconds: int) -> str:
@@ -154,9 +156,11 @@ async def accept_invite(request: Request) -> Response:
             )
         )
     except (Invalid, NotFound) as exc:
-        return render(
-            request, "invite.html", {"invite": invite, "email": email, "name": name, "error": str(exc)}, 400
-        )
+        if isinstance(exc, InviteEmailMismatch):
+            log.warning("invite_email_mismatch", extra={"invite_id": invite.id})
+        error = str(exc)[:1].upper() + str(exc)[1:] + "."
+        context = {"invite": invite, "email": email, "name": name, "error": error}
+        return render(request, "invite.html", context, 400)
     me = principal(user)
     await start_session(request, me, user.session_version)
     await run_in_threadpool(ws.audit.record, me, "join", "user", me.user_id, role=user.role, invite=invite.id)
@@ -183,6 +187,8 @@ async def team(request: Request) -> Response:
 async def create_invite(request: Request) -> Response:
     ws = workspace(request)
     form = await request.form()
+    if not str(form.get("email", "")).strip():
+        return await _team(request, error=NO_INVITE_EMAIL)
     try:
         token = await run_in_threadpool(
             lambda: ws.accounts.create_invite(
