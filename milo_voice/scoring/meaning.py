@@ -26,6 +26,7 @@ import functools
 import logging
 import math
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -115,17 +116,20 @@ class MeaningReader:
     def __init__(self, embedder: Embedder | None) -> None:
         self.embedder = embedder
         self._targets: OrderedDict[str, Encoded] = OrderedDict()
+        self._lock = threading.Lock()
 
     def _target(self, text: str) -> Encoded:
         assert self.embedder is not None
-        found = self._targets.get(text)
-        if found is None:
-            found = self.embedder.run([text])[0]
+        with self._lock:  # scorers run in worker threads; the cache is shared
+            found = self._targets.get(text)
+            if found is not None:
+                self._targets.move_to_end(text)
+                return found
+        found = self.embedder.run([text])[0]
+        with self._lock:
             self._targets[text] = found
             if len(self._targets) > CACHE_SIZE:
                 self._targets.popitem(last=False)
-        else:
-            self._targets.move_to_end(text)
         return found
 
     def read(self, pieces: Sequence[str], target: str, question: str = "") -> Reading:

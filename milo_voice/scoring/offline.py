@@ -10,6 +10,7 @@ The rationale lists the words found and missing, so a recruiter can check every 
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from milo_voice.scoring import terms
@@ -114,7 +115,9 @@ class OfflineScorer:
         )
 
     async def judge(self, question: QuestionInput) -> list[Judgement]:
-        return [self.judge_criterion(question, c) for c in question.rubric.criteria]
+        """Off the event loop: the meaning model is CPU work (a few ms per answer, ~0.3 s to load)."""
+        criteria = question.rubric.criteria
+        return await asyncio.to_thread(lambda: [self.judge_criterion(question, c) for c in criteria])
 
     def judge_criterion(self, question: QuestionInput, criterion: Criterion) -> Judgement:
         answer = " ".join(question.answers)
