@@ -19,7 +19,7 @@ from milo_voice.store.tables import Table
 from milo_voice.workspace.demo import Demo
 from milo_voice.workspace.interviews import Interviews
 
-HEAD = "0012"
+HEAD = "0013"
 """The newest revision; bump it with every new migration."""
 TABLES = {"interview", "question", "candidate", "interview_session", "turn", "timing_event"}
 TABLES |= {"phone_number", "phone_access_code", "phone_call"}
@@ -31,6 +31,8 @@ TABLES |= {"intake_batch", "intake_item", "candidate_resume", "ats_order", "inta
 TABLES |= {"interview_stage", "candidate_stage"}  # issue 18, 0010
 TABLES |= {"user_session"}  # issue 20, 0011
 TABLES |= {"self_identification"}  # issue 20 item 4, 0012
+TABLES |= {"privacy_notice", "consent_record", "compliance_settings", "erasure_request"}  # issue 20, 0013
+TABLES |= {"erasure_tombstone", "accommodation"}  # issue 20, 0013
 
 
 def sqlite_url(tmp_path: Path) -> str:
@@ -97,6 +99,38 @@ def test_downgrade_to_base_and_upgrade_again(tmp_path: Path) -> None:
     assert table_names(url) == {"alembic_version"}
     migrate(url)
     assert schema_diff(url) == []
+
+
+def test_0013_keeps_the_oldest_row_of_a_replayed_call_sid_and_then_refuses_a_second(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path)
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            command.upgrade(alembic_config(connection=connection), "0012")
+            connection.commit()
+        interview_id, _ = Demo(engine).seed()
+        insert = sa.text(
+            "INSERT INTO phone_call (call_sid, direction, from_number, to_number, interview_id, ticket_hash,"
+            " created_at, status, status_detail) VALUES (:sid, 'inbound', '', '', :iv, :ticket,"
+            " '2026-12-01 10:00:00', '', '')"
+        )
+        with engine.begin() as connection:
+            for n, sid in enumerate(["CA1", "CA1", "", "", "CA2", "CA1"]):
+                connection.execute(insert, {"sid": sid, "iv": interview_id, "ticket": f"t{n}"})
+        migrate(url)
+        with engine.connect() as connection:
+            query = "SELECT id, call_sid, status_detail FROM phone_call ORDER BY id"
+            rows = connection.execute(sa.text(query))
+            assert [(r[1], r[2]) for r in rows] == [
+                ("CA1", ""), ("", "replayed CallSid CA1"), ("", ""), ("", ""), ("CA2", ""),
+                ("", "replayed CallSid CA1"),
+            ]
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as connection:
+            connection.execute(insert, {"sid": "CA2", "iv": interview_id, "ticket": "t9"})
+        with engine.begin() as connection:
+            connection.execute(insert, {"sid": "", "iv": interview_id, "ticket": "t10"})
+    finally:
+        engine.dispose()
 
 
 def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:

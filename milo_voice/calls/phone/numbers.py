@@ -210,23 +210,17 @@ class PhoneStore(Repo):
         to_number: str = "", status: str = "",
     ) -> tuple[int, str] | None:
         """An inbound call row and its ticket, or None when a call with this CallSid already exists (a
-        replayed webhook must not mint a second ticket). Checked after the insert too, so two requests
-        racing with the same CallSid cannot both win (at most one does); without a unique index on
-        `phone_call.call_sid` this costs one extra query."""
+        replayed webhook must not mint a second ticket). The unique index on `phone_call.call_sid`
+        (migration 0013) settles two requests racing with the same CallSid: the second insert fails."""
         if not call_sid or self.call_by_sid(call_sid) is not None:
             return None
-        call_id, ticket = self.open_call(
-            direction="inbound", interview_id=interview_id, candidate_id=candidate_id, call_sid=call_sid[:64],
-            from_number=from_number, to_number=to_number, status=status,
-        )
-        with self.unit() as session:
-            others = session.exec(
-                select(PhoneCall.id).where(PhoneCall.call_sid == call_sid[:64], col(PhoneCall.id) != call_id)
-            ).first()
-            if others is None:
-                return call_id, ticket
-            session.execute(delete(PhoneCall).where(col(PhoneCall.id) == call_id))
-        return None
+        try:
+            return self.open_call(
+                direction="inbound", interview_id=interview_id, candidate_id=candidate_id,
+                call_sid=call_sid[:64], from_number=from_number, to_number=to_number, status=status,
+            )
+        except IntegrityError:
+            return None
 
     def call_by_sid(self, call_sid: str) -> PhoneCall | None:
         """The oldest call with Twilio's CallSid, if any."""

@@ -25,6 +25,17 @@ from milo_voice.store.tables.candidates import (
     CandidateStatus,
     StageStatus,
 )
+from milo_voice.store.tables.compliance import (
+    Accommodation,
+    AccommodationStatus,
+    ComplianceSettings,
+    ConsentChannel,
+    ConsentRecord,
+    ErasureRequest,
+    ErasureStatus,
+    ErasureTombstone,
+    PrivacyNotice,
+)
 from milo_voice.store.tables.intake import (
     AtsOrder,
     BatchStatus,
@@ -67,6 +78,8 @@ from milo_voice.store.tables.sessions import (
 
 __all__ = [
     "NAMING_CONVENTION",
+    "Accommodation",
+    "AccommodationStatus",
     "ApiKey",
     "AppSecret",
     "AppUser",
@@ -82,6 +95,12 @@ __all__ = [
     "CandidateStage",
     "CandidateStatus",
     "Channel",
+    "ComplianceSettings",
+    "ConsentChannel",
+    "ConsentRecord",
+    "ErasureRequest",
+    "ErasureStatus",
+    "ErasureTombstone",
     "InboundMessage",
     "IntakeBatch",
     "IntakeHook",
@@ -103,6 +122,7 @@ __all__ = [
     "PhoneAccessCode",
     "PhoneCall",
     "PhoneNumber",
+    "PrivacyNotice",
     "Question",
     "RaceEthnicity",
     "ReportLink",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, String
+from sqlalchemy import Index, Integer, String, text
 from sqlmodel import Field
 
 from milo_voice.store.tables.base import Table, UTCDateTime, utc_now
@@ -41,9 +41,16 @@ class PhoneCall(Table, table=True):
     Only the SHA-256 of the ticket is stored. `candidate_id` stays None until the caller is identified."""
 
     __tablename__ = "phone_call"
+    __table_args__ = (
+        # One row per CallSid (a replayed webhook gets no second ticket); "" (not known yet) may repeat.
+        Index(
+            "uq_phone_call_call_sid", "call_sid", unique=True,
+            sqlite_where=text("call_sid != ''"), postgresql_where=text("call_sid != ''"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    call_sid: str = Field(default="", sa_type=String(64), index=True)
+    call_sid: str = Field(default="", sa_type=String(64))
     direction: str = Field(sa_type=String(20))
     """inbound or outbound."""
     from_number: str = Field(default="", sa_type=String(40))
