@@ -64,16 +64,21 @@ def check_settings(settings: Settings) -> None:
         raise ConfigError("MILO_JOB_MAX_ATTEMPTS must be >= 1 and MILO_JOB_BACKOFF >= 0")
 
 
+def offline_scorer(settings: Settings) -> OfflineScorer:
+    """The offline scorer over the configured models directory (MILO_MODELS_DIR)."""
+    return OfflineScorer(reader_for(Path(settings.models_dir)))
+
+
 def make_scorer(settings: Settings) -> Scorer:
     if settings.scorer != "llm":
-        return OfflineScorer(reader_for(Path(settings.models_dir)))
+        return offline_scorer(settings)
     return LlmScorer(
         base_url=settings.scoring_llm_base_url or settings.llm_base_url,
         model=settings.scoring_llm_model or settings.llm_model,
         api_key=str(settings.llm_api_key),
         timeout=settings.scoring_timeout,
         json_mode=settings.scoring_json_mode,
-        cross_check=OfflineScorer(reader_for(Path(settings.models_dir))),
+        cross_check=offline_scorer(settings),
     )
 
 
@@ -159,7 +164,7 @@ class ScoringService:
             if not final or chosen.name == "offline":
                 raise
             log.warning("scoring.llm_gave_way", extra={"session_id": session_id})
-            offline = OfflineScorer(reader_for(Path(self.settings.models_dir)))
+            offline = offline_scorer(self.settings)
             card = await score_transcript(offline, questions, transcript, bands=self.bands)
             reason = f"the LLM scorer was unavailable ({exc}); the offline scorer was used instead"
             return card.model_copy(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -28,6 +28,9 @@ class TargetCheck:
 
     refused: str = ""
     unresolved: str = ""
+    address: str = ""
+    """The checked address to connect to (`pinned`), so a second DNS answer cannot differ (rebinding);
+    empty when nothing was resolved (private targets allowed)."""
 
     @property
     def ok(self) -> bool:
@@ -92,4 +95,28 @@ def check_target(url: str, *, allow_private: bool) -> TargetCheck:
                 refused=f"{shown} is not a public address ({kind}); webhooks go to public "
                 "addresses only (MILO_WEBHOOK_ALLOW_PRIVATE_TARGETS allows others)"
             )
-    return TargetCheck()
+    return TargetCheck(address=str(addresses[0]))
+
+
+@dataclass(frozen=True, slots=True)
+class PinnedRequest:
+    """A request to `url` that connects to an address already checked, not to a second DNS answer:
+    the URL names the address, `Host` names the host, and TLS checks the certificate against the host
+    (httpx's `sni_hostname` request extension sets the name TLS sends and verifies)."""
+
+    url: str
+    headers: dict[str, str]
+    extensions: dict[str, str]
+
+
+def pinned(url: str, address: str) -> PinnedRequest:
+    """`url` pinned to `address` (see `PinnedRequest`); unchanged when there is no address to pin."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if not address or not host or host == address:
+        return PinnedRequest(url, {}, {})
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    literal = f"[{address}]" if ":" in address else address
+    netloc = (userinfo + "@" if userinfo else "") + literal + (f":{parts.port}" if parts.port else "")
+    extensions = {"sni_hostname": host} if parts.scheme.lower() == "https" else {}
+    return PinnedRequest(urlunsplit(parts._replace(netloc=netloc)), {"Host": hostport}, extensions)

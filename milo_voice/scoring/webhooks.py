@@ -32,7 +32,7 @@ import httpx
 
 from milo_voice.scoring.jobs import JobQueue
 from milo_voice.scoring.store import ScoringStore
-from milo_voice.scoring.webhook_targets import check_target
+from milo_voice.scoring.webhook_targets import check_target, pinned
 from milo_voice.store.tables import Job
 
 log = logging.getLogger(__name__)
@@ -141,7 +141,9 @@ async def deliver(
     status: int | None = None
     try:
         async with httpx.AsyncClient(timeout=request_timeout, follow_redirects=False) as client:
-            response = await client.post(endpoint.url, content=body, headers=headers)
+            request = pinned(endpoint.url, target.address)
+            response = await client.post(request.url, content=body, headers=headers | request.headers,
+                                         extensions=request.extensions)
         status = response.status_code
         error = None if 200 <= status < 300 else f"HTTP {status}"
     except httpx.HTTPError as exc:

@@ -9,9 +9,8 @@ from dataclasses import replace
 
 from milo_voice.errors import EngineUnavailable
 from milo_voice.outreach.sms_channel import SmsConfig
-from milo_voice.scoring.offline import OfflineScorer
 from milo_voice.scoring.scorer import Scorer
-from milo_voice.scoring.service import make_scorer
+from milo_voice.scoring.service import make_scorer, offline_scorer
 from milo_voice.settings import Settings
 from milo_voice.stages.assistant import Assistant
 from milo_voice.stages.types import StageOutcome, StageSpec
@@ -49,7 +48,7 @@ async def judged(settings: Settings, run: Callable[[Scorer], Awaitable[StageOutc
         if scorer.name == "offline":
             raise
         log.warning("stages.llm_gave_way", extra={"error": str(exc)})
-        outcome = await run(OfflineScorer())
+        outcome = await run(offline_scorer(settings))
         return replace(outcome, reason=f"the LLM scorer was unavailable, scored offline: {outcome.reason}")
     finally:
         close = getattr(scorer, "aclose", None)

@@ -15,6 +15,7 @@ import socket
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from helpers import run
 from scorer.webhook_receiver import WebhookReceiver
@@ -182,3 +183,65 @@ def test_an_unresolvable_host_is_refused_on_save_and_retried_at_delivery(
     delivery = scoring.delivery(delivery_id)
     assert delivery is not None and delivery.status == "pending", "DNS may be back later: retried"
     assert "could not be resolved" in (delivery.error or "")
+
+
+def rebinding_dns(first: str, then: str) -> Any:
+    """A name that answers `first` to the first lookup and `then` to every later one (DNS rebinding)."""
+    answers: list[str] = []
+
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        answers.append(first if not answers else then)
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[-1], port))]
+
+    return getaddrinfo
+
+
+def test_a_name_that_rebinds_to_loopback_after_the_check_gets_no_delivery(
+    strict: Settings, store: SessionStore, receiver: WebhookReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The check sees a public address; a second lookup (the HTTP client's own) would say 127.0.0.1.
+    The delivery connects to the checked address (unreachable here), so the loopback receiver hears
+    nothing; without the pin it got the signed event."""
+    port = receiver.url.split(":")[2].split("/")[0]
+    monkeypatch.setattr(webhook_targets.socket, "getaddrinfo", rebinding_dns("93.184.216.34", "127.0.0.1"))
+    scoring = ScoringStore(store.engine)
+    url = f"http://rebind.example.com:{port}/hook"
+    endpoint = scoring.add_endpoint(url, "whsec_test", ["interview.started"])
+    runtime = build(strict.with_overrides(webhook_timeout=0.5, job_max_attempts=1), store.engine,
+                    Candidates(store.engine))
+    delivery_id = send_test_event(strict, store.engine, endpoint.id or 0)
+    assert run(runtime.worker.run_until_idle, timeout=30) == 1
+    assert receiver.received == []
+    delivery = scoring.delivery(delivery_id)
+    assert delivery is not None and delivery.status == "failed" and delivery.response_status is None
+
+
+@pytest.mark.parametrize(
+    ("url", "address", "expected_url", "host", "sni"),
+    [
+        ("http://hooks.example.com:8080/in?a=1", "93.184.216.34", "http://93.184.216.34:8080/in?a=1",
+         "hooks.example.com:8080", None),
+        ("https://hooks.example.com/in", "2606:2800:220:1::1", "https://[2606:2800:220:1::1]/in",
+         "hooks.example.com", "hooks.example.com"),
+        ("https://u:p@hooks.example.com/in", "93.184.216.34", "https://u:p@93.184.216.34/in",
+         "hooks.example.com", "hooks.example.com"),
+    ],
+)
+def test_a_pinned_request_names_the_checked_address_and_keeps_the_host(
+    url: str, address: str, expected_url: str, host: str, sni: str | None
+) -> None:
+    request = webhook_targets.pinned(url, address)
+    assert request.url == expected_url and request.headers == {"Host": host}
+    assert request.extensions.get("sni_hostname") == sni
+    assert webhook_targets.pinned(url, "") == webhook_targets.PinnedRequest(url, {}, {})
+
+
+def test_a_pinned_request_reaches_the_address_with_the_host_header(receiver: WebhookReceiver) -> None:
+    port = receiver.url.split(":")[2].split("/")[0]
+    request = webhook_targets.pinned(f"http://hooks.example.com:{port}/hook", "127.0.0.1")
+    with httpx.Client() as client:
+        response = client.post(
+            request.url, content=b"{}", headers=request.headers, extensions=request.extensions
+        )
+    assert response.status_code == 401  # unsigned: the receiver answered, so the pin reached it
+    assert receiver.received[0].headers["host"] == f"hooks.example.com:{port}"
