@@ -100,14 +100,28 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         private = is_private(scope["path"])
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 message.setdefault("headers", [])
                 self.add(MutableHeaders(scope=message), private)
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            # Starlette's own 500 page is sent from outside every middleware, without these headers:
+            # answer here, then re-raise so the error is still logged (nothing else is sent).
+            if not started:
+                await send_with_headers(
+                    {"type": "http.response.start", "status": 500,
+                     "headers": [(b"content-type", b"text/plain; charset=utf-8")]}
+                )
+                await send({"type": "http.response.body", "body": b"Internal Server Error"})
+            raise
 
     def add(self, headers: MutableHeaders, private: bool) -> None:
         kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()

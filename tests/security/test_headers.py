@@ -164,3 +164,20 @@ def test_a_handlers_own_headers_are_kept_unless_they_would_let_personal_data_be_
     assert kept.headers.get_list("referrer-policy") == ["no-referrer"]
     assert client.get("/app/x", params={"cache": "private"}).headers.get_list("cache-control") == ["no-store"]
     assert client.get("/public", params={"cache": "max-age=60"}).headers["cache-control"] == "max-age=60"
+
+
+def test_an_unhandled_error_answers_500_with_the_headers_and_no_detail() -> None:
+    def broken(request: Request) -> Response:
+        raise RuntimeError("secret detail")
+
+    app = Starlette(
+        routes=[Route("/app/broken", broken)],
+        middleware=[Middleware(SecurityHeaders, https=False, script_hashes=[])],
+    )
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/app/broken")
+    assert response.status_code == 500 and "secret detail" not in response.text
+    assert response.headers["x-frame-options"] == "DENY" and response.headers["cache-control"] == "no-store"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    with TestClient(app) as client, pytest.raises(RuntimeError, match="secret detail"):
+        client.get("/app/broken")  # still raised after the answer: the server logs it
