@@ -1,4 +1,4 @@
-"""The `milo-voice` command: serve, models, simulate, migrate, recover, users, phone.
+"""The `milo-voice` command: serve, models, simulate, migrate, recover, backup, restore, users, phone.
 
 Settings come from `MILO_*` variables; a few flags override them for one run.
 """
@@ -31,6 +31,12 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--json", action="store_true", help="print the result as JSON")
     sub.add_parser("migrate", help="create or upgrade the database schema")
     sub.add_parser("recover", help="finalise recordings of sessions a crash left open")
+    backup = sub.add_parser("backup", help="write the database, recordings and uploads to one .tar.gz")
+    backup.add_argument("dest", nargs="?", type=Path, help="archive file or folder "
+                        "(default: milo-backup-<UTC time>.tar.gz here); see docs/backup.md")
+    restore = sub.add_parser("restore", help="verify a backup, restore it, migrate (stop the server first)")
+    restore.add_argument("archive", type=Path, help="a .tar.gz written by `milo-voice backup`")
+    restore.add_argument("--force", action="store_true", help="replace a database or folders that hold data")
     from milo_voice.calls.phone import numbers_cli
     from milo_voice.workspace import users_cli
 
@@ -76,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
             return numbers_cli.run(settings, args)
         if command == "recover":
             return _recover(settings)
+        if command in ("backup", "restore"):
+            return _backup_or_restore(settings, args)
         if command == "simulate":
             return asyncio.run(_simulate(settings, args.answers, args.manifest, as_json=args.json))
         if command == "serve":
@@ -110,6 +118,16 @@ def _recover(settings: Settings) -> int:
 
     for line in recover_sessions(_sessions(settings)):
         print(line)
+    return 0
+
+
+def _backup_or_restore(settings: Settings, args: argparse.Namespace) -> int:
+    from milo_voice.store import backup
+
+    if args.command == "backup":
+        print(backup.backup(settings, args.dest or Path(backup.default_archive_name())).summary())
+    else:
+        print(backup.restore(settings, args.archive, force=args.force).summary())
     return 0
 
 
