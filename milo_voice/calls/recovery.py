@@ -1,6 +1,8 @@
 """Finalises sessions a crashed or killed process left open: repairs and encodes their recordings.
 
-Run at server start and by `milo-voice recover`; nothing captured before the crash is lost.
+Run at server start and by `milo-voice recover`; nothing captured before the crash is lost. An answer
+that was going on keeps the text stored so far, still marked `PARTIAL` (cut off) for transcript views
+and scoring; its audio, including what came after that text, is in the recovered recording.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from milo_voice.calls.session_store import SessionStore
+from milo_voice.dialogue.session_types import PARTIAL
 from milo_voice.media.recorder import probe_duration, recover
 
 log = logging.getLogger(__name__)
@@ -24,13 +27,23 @@ def recover_sessions(store: SessionStore) -> Iterator[str]:
         directory = Path(row.recording_dir) if row.recording_dir else None
         recording = recover(directory) if directory is not None and directory.is_dir() else None
         duration = probe_duration(recording) if recording is not None else None
+        cut_off = store.close_partial_turns(session_id, duration)
+        error = ("process ended during the session; recording recovered" if recording else
+                 "process ended during the session; nothing was recorded")
+        if cut_off:
+            error += f"; {_answers(cut_off)} cut off (text up to the last pause kept, turn kind {PARTIAL})"
         store.end_session(
             session_id=session_id,
             status="interrupted",
             duration_s=duration,
             recording_path=str(recording) if recording else None,
-            error="process ended during the session; recording recovered" if recording else
-            "process ended during the session; nothing was recorded",
+            error=error,
         )
-        log.info("recovery.session_closed", extra={"session_id": session_id, "duration_s": duration})
-        yield f"session {session_id}: interrupted, recording {recording} ({duration or 0:.1f} s)"
+        log.info("recovery.session_closed",
+                 extra={"session_id": session_id, "duration_s": duration, "cut_off": cut_off})
+        yield (f"session {session_id}: interrupted, recording {recording} ({duration or 0:.1f} s)"
+               + (f", {_answers(cut_off)} cut off" if cut_off else ""))
+
+
+def _answers(count: int) -> str:
+    return f"{count} answer" if count == 1 else f"{count} answers"

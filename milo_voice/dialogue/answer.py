@@ -42,14 +42,15 @@ class Answer:
         expected_words: int = 0,
         patience: float = 1.0,
         rhythm: Rhythm | None = None,
+        on_text: Callable[[Answer], None] | None = None,
     ) -> None:
         self.start = listening_since
         """Media time of the answer buffer's first sample."""
         self.policy = TurnPolicy(params, listening_since=listening_since, expected_words=expected_words,
                                  patience=patience, rhythm=rhythm)
-        self.live = asr.live(on_decoded=lambda _: self.policy.on_text(self.live.text))
+        self.live = asr.live(on_decoded=lambda _: self._on_decoded())
         self.turn_index: int | None = None
-        """Turn index reserved when this answer first ended (set if it was resumed after a false end)."""
+        """Turn index, reserved when the answer first had live text to store or first ended."""
         self.resumed_chars = 0
         """Length of the live text when the answer was last resumed: what came after is new."""
         self.first_speech: float | None = None
@@ -63,6 +64,9 @@ class Answer:
         self._detector = detector
         self._detector_executor = detector_executor
         self._on_probability = on_probability
+        self._on_text = on_text
+        """Called after each live decode that added text (the session stores the answer so far)."""
+        self._reported = ""
         self._tasks: set[asyncio.Task[None]] = set()
 
     # -- audio -------------------------------------------------------------------------
@@ -103,6 +107,23 @@ class Answer:
         if self.policy.pause_started == edge.at and self.first_speech is not None:
             self.last_speech_end = edge.at
             self._spawn(self._analyse_pause(edge.at))
+
+    def _on_decoded(self) -> None:
+        text = self.live.text
+        self.policy.on_text(text)
+        if self._on_text is None or not text or text == self._reported:
+            return
+        self._reported = text
+        try:  # storing the text so far must never stop the answer's decodes
+            self._on_text(self)
+        except Exception:
+            log.exception("answer.on_text_failed")
+
+    def text_end(self) -> float:
+        """Media time where the speech the live text covers ends: the end of the last speech run in
+        the decoded audio (the answer's start before any decode)."""
+        covered = self.start + self.live.done_upto / SAMPLE_RATE
+        return max((b for _, b in self._runs if b <= covered + 1e-6), default=self.start)
 
     def speech_between(self, start: float, end: float) -> float:
         """Seconds of VAD speech between two media times."""

@@ -183,7 +183,7 @@ class InterviewSession:
             params=self.params,
             asr=self.engines.asr,
             detector=self.engines.detector,
-            detector_executor=self.engines.detector_executor,
+            detector_executor=self.engines.detector_executor, on_text=self.answers.progress,
             on_probability=lambda p, at: self.emit(ev.TURN_PROB, p=round(p, 3), pause_at=round(at, 3)),
             expected_words=self._expected_words(),
             patience=PATIENCE[self._question().shape],
@@ -293,7 +293,7 @@ class InterviewSession:
                   cue=policy.cue.value, words=policy.words, rhythm=round(self.rhythm.floor(self.params), 3),
                   undecoded_s=round(answer.undecoded_s(), 2), tail=" ".join(answer.live.text.split()[-6:]))
         self.answer = None
-        index = answer.turn_index if answer.turn_index is not None else self._next_turn_index()
+        index = self.answers.index_of(answer)  # reserved at its first live text, if it had any
         final = policy.capped(self.now)
         self._reply = asyncio.ensure_future(self._respond(answer, index, self.now, final))
 
@@ -381,7 +381,7 @@ class InterviewSession:
         self._commit_held()
         if self.answer is not None and self.answer.has_speech:
             answer, self.answer = self.answer, None
-            index = answer.turn_index if answer.turn_index is not None else self._next_turn_index()
+            index = self.answers.index_of(answer)
             try:  # the call ended mid-answer: keep what was said
                 text = await asyncio.wait_for(answer.finish_live(), floor.FINAL_DECODE_TIMEOUT)
             except (TimeoutError, asyncio.CancelledError):

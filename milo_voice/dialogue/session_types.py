@@ -13,6 +13,12 @@ from milo_voice.dialogue.planner import Line, MoveKind
 from milo_voice.dialogue.speaker import Synthesizer
 from milo_voice.media.types import Transcriber, Word
 
+PARTIAL = "partial"
+"""The kind of a candidate turn whose answer is still going on: the live text so far, stored as it
+grows (`SessionObserver.on_partial`). The finished turn replaces it under the same index (kind answer
+or request); one left with this kind was cut off by the process ending (SIGKILL, power loss), and
+`milo-voice recover` keeps it so marked."""
+
 
 @dataclass(frozen=True, slots=True)
 class TurnRecord:
@@ -21,7 +27,7 @@ class TurnRecord:
     index: int
     speaker: str
     kind: str
-    """greeting, question, follow_up, acknowledgement, closing, check_in, answer."""
+    """greeting, question, follow_up, acknowledgement, closing, check_in, answer, request, `PARTIAL`."""
     text: str
     start_s: float
     end_s: float
@@ -34,6 +40,10 @@ class TurnRecord:
 class SessionObserver(Protocol):
     def on_event(self, event: ev.TimedEvent) -> None: ...
     def on_turn(self, turn: TurnRecord) -> None: ...
+    def on_partial(self, turn: TurnRecord) -> None:
+        """An answer in progress, its live text so far (kind `PARTIAL`): reported after each live
+        decode that adds text; `on_turn` with the same index ends it."""
+        ...
     def on_transcript(self, index: int, text: str, words: tuple[Word, ...]) -> None: ...
 
 

@@ -1,5 +1,6 @@
-"""Each finished answer, handed to the session's observer: its turn at once (the live text), then
-its stored transcript once a whole-answer decode has run off the event loop."""
+"""Each answer, handed to the session's observer: while it goes on, its live text so far after each
+live decode (a turn of kind `PARTIAL`, so a crash keeps it); once finished, its turn at once (the
+live text), then its stored transcript once a whole-answer decode has run off the event loop."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.answer import Answer
-from milo_voice.dialogue.session_types import DialogueState, Engines, SessionObserver, TurnRecord
+from milo_voice.dialogue.session_types import PARTIAL, DialogueState, Engines, SessionObserver, TurnRecord
 from milo_voice.media.types import is_noise_text
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,27 @@ class StoredAnswers:
         self.engines = engines
         self.state = state
         self.emit = emit
+
+    def index_of(self, answer: Answer) -> int:
+        """The answer's turn index, reserved the first time it is asked for: at its first live text
+        (`progress`) or when its turn ends, whichever comes first."""
+        if answer.turn_index is None:
+            answer.turn_index = self.state.turn_index
+            self.state.turn_index += 1
+        return answer.turn_index
+
+    def progress(self, answer: Answer) -> None:
+        """The answer's live text grew: report the answer so far (an `Answer`'s `on_text`)."""
+        text = answer.live.text
+        if is_noise_text(text):  # nothing said yet ("you" in room noise): no turn, no index
+            return
+        state = self.state
+        start = answer.first_speech if answer.first_speech is not None else answer.start
+        self.observer.on_partial(TurnRecord(
+            self.index_of(answer), "candidate", PARTIAL, text, round(start, 3),
+            round(max(start, answer.text_end()), 3), state.question_index, state.prompt_is_follow_up,
+            live_text=text,
+        ))
 
     def store(self, answer: Answer, live_text: str, index: int, now: float, kind: str = "answer") -> None:
         state = self.state
