@@ -200,10 +200,14 @@ async def _listen(track: MediaStreamTrack, answerer: Answerer, log: PeerLog, zer
 
 
 async def _offer(pc: RTCPeerConnection, base: str, token: str) -> None:
-    """Signalling as the page does it: the SDP offer (with consent) to the link's offer route."""
+    """Signalling as the page does it: the SDP offer (with consent to the notice version the candidate
+    page shows) to the link's offer route."""
     await pc.setLocalDescription(await pc.createOffer())
-    offer = {"sdp": pc.localDescription.sdp, "type": "offer", "consent": True}
     async with httpx.AsyncClient(timeout=30) as client:
+        page = (await client.get(f"{base}/i/{token}")).text
+        config = json.loads(page.split('id="milo-config">', 1)[1].split("</script>", 1)[0])
+        offer = {"sdp": pc.localDescription.sdp, "type": "offer", "consent": True,
+                 "notice_version": config["noticeVersion"]}
         response = await client.post(f"{base}/api/rtc/{token}/offer", json=offer)
     if response.status_code != 200:
         raise RuntimeError(f"offer refused: {response.status_code} {response.text[:200]}")

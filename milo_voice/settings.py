@@ -33,6 +33,9 @@ class Settings:
 
     database_url: str = "sqlite:///milo.db"
     """SQLAlchemy URL. SQLite file by default; `postgresql+psycopg://...` for many servers."""
+    pg_bindir: str = ""
+    """Folder with `pg_dump` and `pg_restore` for backups of PostgreSQL; empty: the newest
+    /usr/lib/postgresql/*/bin, else PATH."""
     host: str = "127.0.0.1"
     """Interface the HTTP server binds to."""
     port: int = 8000
@@ -198,6 +201,9 @@ class Settings:
     intake_llm: bool = False
     """Also ask the LLM (MILO_SCORING_LLM_BASE_URL, else MILO_LLM_BASE_URL) for resume fields the offline
     extractor missed or doubted; a proposal is kept only if it is found in the resume's text."""
+    # Compliance (issue 20): the windows themselves are set on Settings > Retention (docs/compliance.md)
+    retention_interval_s: float = 3600.0
+    """Seconds between two retention sweeps (the first runs when the server starts)."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.vad_mode <= 3:
@@ -223,6 +229,8 @@ class Settings:
             raise ConfigError(f"MILO_CPU_PRICE_PER_HOUR={self.cpu_price_per_hour}: expected >= 0 (USD)")
         if self.minutes_per_screen <= 0:
             raise ConfigError(f"MILO_MINUTES_PER_SCREEN={self.minutes_per_screen}: expected > 0 minutes")
+        if self.retention_interval_s <= 0:
+            raise ConfigError(f"MILO_RETENTION_INTERVAL_S={self.retention_interval_s}: expected > 0 seconds")
         _check_channels(self)
         try:
             ZoneInfo(self.company_time_zone)

@@ -275,6 +275,9 @@ READ_BY_THE_AUDIT_ONLY = (
     "milo_voice.store.tables.self_identification",
     "milo_voice.workspace.self_identification",  # the writer
     "milo_voice.workspace.bias_audit",  # the aggregate audit
+    # the candidate's own form on their thank-you page: writes through the writer, shows nothing back
+    # (the admin page, web/workspace/bias_audit_pages.py, needs no entry: it reads the audit only)
+    "milo_voice.web.self_id_candidate",
 )
 
 
@@ -288,3 +291,35 @@ def test_only_the_audit_and_the_writer_import_self_identification(edges: list[Ed
     # table class for Alembic, which every importer of `milo_voice.store.tables` reaches by name only)
     readers = ("milo_voice.workspace.self_identification", "milo_voice.workspace.bias_audit")
     assert sorted(m for m in closure(edges, "milo_voice.scoring") if within(m, *readers)) == []
+
+
+ACCOMMODATION = (
+    "milo_voice.workspace.accommodations",
+    "milo_voice.store.tables.Accommodation",
+    "milo_voice.store.tables.AccommodationStatus",
+    "milo_voice.store.tables.compliance.Accommodation",
+    "milo_voice.store.tables.compliance.AccommodationStatus",
+)
+"""A candidate's accommodations (issue 20 item 5): its reader and writer, its table and statuses."""
+JUDGES = (
+    "milo_voice.scoring",
+    "milo_voice.stages",
+    "milo_voice.workspace.pipeline",
+    "milo_voice.workspace.voice_stage",
+    "milo_voice.workspace.resume_stage",
+    "milo_voice.workspace.sms_stage",
+    "milo_voice.workspace.stage_settings",
+    "milo_voice.workspace.written_interview",  # the written path is judged as a form, blind to why
+)
+"""Every module that scores answers or judges a stage."""
+
+
+def test_no_scorer_or_stage_judge_reads_accommodations(edges: list[Edge]) -> None:
+    """Extra time and the written path reach the interview, never whoever judges it (docs/compliance.md)."""
+    assert forbidden(edges, JUDGES, ACCOMMODATION) == []
+    # nor indirectly (the tables package registers every table class for Alembic, so only the reader and
+    # writer can be checked this way)
+    reached = set().union(*(closure(edges, judge) for judge in JUDGES))
+    assert sorted(m for m in reached if within(m, "milo_voice.workspace.accommodations")) == []
+    # the rule guards something real: the call path reads the accommodation for the turn-taking
+    assert any(e.importer == "milo_voice.calls.run" and e.imported in ACCOMMODATION for e in edges)

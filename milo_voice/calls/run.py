@@ -28,6 +28,7 @@ from milo_voice.media.types import Transport
 from milo_voice.media.vad import FrameVad, SpeechSegmenter
 from milo_voice.scoring.service import enqueue_scoring, notify_started
 from milo_voice.settings import Settings
+from milo_voice.workspace.accommodations import Accommodations
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.escalate import Escalations
 from milo_voice.workspace.interviews import Interviews
@@ -50,6 +51,17 @@ def turn_params_for(settings: Settings, script: InterviewScript) -> TurnParams:
     return server_turn_params(settings).with_patience(
         max_silence=script.max_silence, thinking_silence=script.thinking_silence
     )
+
+
+def turn_params_for_candidate(settings: Settings, store: SessionStore, script: InterviewScript,
+                              candidate_id: int) -> TurnParams:
+    """The turn-taking of this candidate's session (web and phone alike): the interview's, with the extra
+    time a person granted them (`workspace/accommodations.py`: every wait times their multiplier)."""
+    multiplier = Accommodations(store.engine, now=store.now).multiplier(candidate_id)
+    if multiplier != 1.0:
+        log.info("live.extra_time", extra={"candidate_id": candidate_id, "multiplier": multiplier,
+                                           "reason": "an accommodation a person granted"})
+    return turn_params_for(settings, script).extended(multiplier)
 
 
 def settings_record(settings: Settings, params: TurnParams) -> dict[str, object]:
@@ -93,7 +105,8 @@ async def run_session(
     loop = asyncio.get_running_loop()
     script = await loop.run_in_executor(None, _script, store, interview_id)
     await loop.run_in_executor(None, runtime.prepare, script)
-    params = turn_params_for(settings, script)
+    params = await loop.run_in_executor(None, turn_params_for_candidate, settings, store, script,
+                                        candidate_id)
     directory = settings.recordings_dir / f"session-{uuid.uuid4().hex[:12]}"
     session_id = await loop.run_in_executor(None, lambda: store.start_session(
         candidate_id=candidate_id, interview_id=interview_id, channel=channel,

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert
 from sqlmodel import col, select
 
 from milo_voice.dialogue.events import TimedEvent
+from milo_voice.dialogue.session_types import PARTIAL
 from milo_voice.store.repo import Repo, get_row, insert_row
 from milo_voice.store.session_rows import session_events, session_turns
 from milo_voice.store.tables import (
@@ -28,6 +30,7 @@ from milo_voice.store.tables import (
     Word,
 )
 from milo_voice.workspace.candidates import set_status
+from milo_voice.workspace.retention import RECORDING, TRANSCRIPT, with_mark
 
 AFTER_SESSION = {
     SessionStatus.COMPLETED: CandidateStatus.COMPLETED,
@@ -149,6 +152,40 @@ class SessionStore(Repo):
             )
             return insert_row(session, turn)
 
+    def update_turn(
+        self,
+        *,
+        turn_id: int,
+        kind: str,
+        text: str,
+        live_text: str,
+        start_s: float,
+        end_s: float,
+        question_position: int,
+        is_follow_up: bool,
+    ) -> None:
+        """Rewrite a turn stored while its answer went on (kind `PARTIAL`): its text so far grew, or the
+        answer finished (its words are the stored transcript's business: `update_turn_text`)."""
+        with self.unit() as session:
+            turn = get_row(session, Turn, turn_id)
+            turn.kind, turn.text, turn.live_text = kind, text, live_text
+            turn.start_s, turn.end_s = start_s, end_s
+            turn.question_position, turn.is_follow_up = question_position, is_follow_up
+
+    def close_partial_turns(self, session_id: int, duration_s: float | None) -> int:
+        """After a crash: the answers that were in progress keep their text so far and their kind
+        `PARTIAL` (cut off), placed within the recovered recording; returns how many there were."""
+        with self.unit() as session:
+            turns = session.exec(
+                select(Turn).where(Turn.session_id == session_id).where(Turn.kind == PARTIAL)
+            ).all()
+            for turn in turns:
+                turn.text = turn.text or turn.live_text
+                if duration_s is not None:  # the recorder flushes once a second: its tracks may be shorter
+                    turn.end_s = min(turn.end_s, duration_s)
+                turn.start_s = min(turn.start_s, turn.end_s)
+            return len(turns)
+
     def update_turn_text(self, *, turn_id: int, text: str, words: Sequence[Word]) -> None:
         """Replace a turn's stored transcript (the background whole-answer decode)."""
         with self.unit() as session:
@@ -182,3 +219,30 @@ class SessionStore(Repo):
         """A session's timing events in the order they were added."""
         with self.unit() as session:
             return session_events(session, session_id)
+
+    # Retention (`workspace.retention_sweep`): the files and the text go, the rows stay with a mark
+
+    def ended_before(self, cutoff: datetime) -> list[InterviewSession]:
+        """Sessions that ended before `cutoff`, oldest first (live ones never ended: never listed)."""
+        with self.unit() as session:
+            return list(session.exec(select(InterviewSession).where(col(InterviewSession.ended_at) < cutoff)
+                                     .order_by(col(InterviewSession.id))))
+
+    def mark_recording_removed(self, session_id: int, at: datetime) -> None:
+        """Retention removed the session's recording files: no final file; the mark in `settings`."""
+        with self.unit() as session:
+            row = get_row(session, InterviewSession, session_id)
+            row.recording_path = None
+            row.settings = with_mark(row.settings, RECORDING, at)
+
+    def forget_transcript(self, session_id: int, at: datetime) -> int:
+        """Blank the session's turns (text, live text, words; speakers and timings stay) and mark the
+        session; returns how many turns had any text."""
+        with self.unit() as session:
+            blanked = 0
+            for turn in session.exec(select(Turn).where(Turn.session_id == session_id)).all():
+                blanked += bool(turn.text or turn.live_text or turn.words)
+                turn.text, turn.live_text, turn.words = "", "", []
+            row = get_row(session, InterviewSession, session_id)
+            row.settings = with_mark(row.settings, TRANSCRIPT, at)
+            return blanked

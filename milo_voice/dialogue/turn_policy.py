@@ -96,6 +96,21 @@ class TurnParams:
             )
         return replace(self, **changes)
 
+    def extended(self, multiplier: float) -> TurnParams:
+        """These settings with extra time (a candidate's accommodation): every wait times `multiplier`
+        (>= 1; 1 changes nothing): the silences that end an answer, the thinking time before a check-in,
+        the rhythm cap and the longest answer. Thresholds and the noise rules stay as they are."""
+        if not multiplier >= 1.0 or multiplier == float("inf"):
+            raise ConfigError(f"extra time multiplier={multiplier}: expected a finite number >= 1")
+        if multiplier == 1.0:
+            return self
+        return replace(
+            self, min_silence=self.min_silence * multiplier, unsure_silence=self.unsure_silence * multiplier,
+            max_silence=self.max_silence * multiplier, closing_silence=self.closing_silence * multiplier,
+            rhythm_cap=self.rhythm_cap * multiplier, thinking_silence=self.thinking_silence * multiplier,
+            max_answer=self.max_answer * multiplier,
+        )
+
 
 RHYTHM_MIN_PAUSE = 0.5
 """Pauses shorter than this (s) are ordinary gaps between words, not a speaker's rhythm."""

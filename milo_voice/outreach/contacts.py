@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from milo_voice.outreach.types import ChannelName
@@ -109,6 +110,15 @@ class Contacts(Repo):
         with self.unit() as session:
             return list(session.exec(select(InboundMessage).where(InboundMessage.candidate_id == candidate_id)
                                      .order_by(col(InboundMessage.id).desc())))
+
+    def forget_inbound(self, cutoff: datetime) -> int:
+        """Retention (`workspace.retention_sweep`): blank the text of replies received before `cutoff`.
+        The row stays (number, keyword, time: the record of a STOP); returns how many had text."""
+        with self.unit() as session:
+            result = session.exec(  # type: ignore[call-overload]
+                update(InboundMessage).where(col(InboundMessage.received_at) < cutoff)
+                .where(InboundMessage.body != "").values(body=""))
+            return int(result.rowcount)
 
     def token_of(self, candidate_id: int) -> str:
         """The secret of the candidate's link (their unsubscribe page is keyed by it too)."""

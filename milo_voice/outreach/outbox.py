@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import and_, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -32,6 +32,9 @@ from milo_voice.store.tables import MessageStatus, OutreachEvent, OutreachMessag
 WAITING = (MessageStatus.SCHEDULED.value, MessageStatus.DEFERRED.value)
 HANDED = (MessageStatus.SENDING.value, MessageStatus.SENT.value, MessageStatus.DELIVERED.value)
 """States in which a message counts as sent for the policy's caps (a hand-over under way included)."""
+DONE = (MessageStatus.SENT.value, MessageStatus.DELIVERED.value, MessageStatus.FAILED.value,
+        MessageStatus.SUPPRESSED.value)
+"""States a message does not leave by itself (a late delivery report only moves sent to delivered)."""
 DELIVERY_STATES = {
     "queued": None, "accepted": None, "sending": None, "scheduled": None,
     "sent": MessageStatus.SENT, "delivered": MessageStatus.DELIVERED, "read": MessageStatus.DELIVERED,
@@ -182,6 +185,21 @@ class Outbox(Repo):
                     row.reason = str((detail or {}).get("error", state))
             _event(session, row.id, self.now(), f"provider:{state.lower()}", **(detail or {}))
             return row
+
+    def forget_bodies(self, cutoff: datetime) -> int:
+        """Retention (`workspace.retention_sweep`): blank the subject and bodies of messages done with
+        (sent, delivered, failed, suppressed) before `cutoff`: sent then, or due then if never sent.
+        Rows, statuses and events stay. Returns how many messages had text."""
+        sent, due = col(OutreachMessage.sent_at), col(OutreachMessage.due_at)
+        with self.unit() as session:
+            result = session.exec(  # type: ignore[call-overload]
+                update(OutreachMessage).where(col(OutreachMessage.status).in_(DONE))
+                .where(or_(sent < cutoff, and_(sent.is_(None), due < cutoff)))
+                .where(or_(OutreachMessage.subject != "", OutreachMessage.body_text != "",
+                           OutreachMessage.body_html != ""))
+                .values(subject="", body_text="", body_html="")
+            )
+            return int(result.rowcount)
 
     def _set(
         self, message_id: int, event: str, *, detail: dict[str, Any] | None = None, **values: Any

@@ -1,4 +1,5 @@
-"""The ZIP package of one interview: PDF, transcript (text, WebVTT), score JSON, media, metadata."""
+"""The ZIP package of one interview: PDF, transcript (text, WebVTT), score JSON, the candidate's consents
+with the notice texts they agreed to (`consent.json`), media, metadata."""
 
 from __future__ import annotations
 
@@ -31,45 +32,53 @@ def media_files(data: ReportData) -> list[Path]:
 
 
 def build_zip(data: ReportData) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        write_package(archive, data)
+    return buffer.getvalue()
+
+
+def write_package(archive: zipfile.ZipFile, data: ReportData, prefix: str = "") -> None:
+    """The package's files into `archive`, each name under `prefix` (the candidate's own download puts
+    one package per session under `sessions/<id>/`)."""
     files: dict[str, bytes] = {
         "report.pdf": render_pdf(data),
         "transcript.txt": as_text(data.transcript).encode(),
         "transcript.vtt": as_webvtt(data.transcript).encode(),
         "score.json": json.dumps(data.card.model_dump(mode="json") if data.card else None, indent=2).encode(),
     }
+    if data.consent is not None:
+        files["consent.json"] = json.dumps(data.consent.to_json(), indent=2, ensure_ascii=False).encode()
     media = media_files(data)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, content in files.items():
-            archive.writestr(name, content)
-        listed: dict[str, dict[str, Any]] = {
-            name: {"bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
-            for name, content in files.items()
-        }
-        for path in media:
-            name = f"media/{path.name}"
-            archive.write(path, name, compress_type=zipfile.ZIP_STORED)  # already compressed audio/video
-            listed[name] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
-        metadata = {
-            "session_id": data.session_id,
-            "interview": data.interview_title,
-            "role": data.role,
-            "candidate": {
-                "name": data.candidate_name,
-                "email": data.candidate_email,
-                "status": data.candidate_status,
-            },
-            "channel": data.channel,
-            "started_at": data.started_at.isoformat(),
-            "duration_s": data.duration_s,
-            "scorer": data.card.scorer if data.card else None,
-            "model": data.card.model if data.card else None,
-            "prompt_hash": data.card.prompt_hash if data.card else None,
-            "rubric_versions": data.card.rubric_versions if data.card else {},
-            "files": listed,
-        }
-        archive.writestr("metadata.json", json.dumps(metadata, indent=2, ensure_ascii=False))
-    return buffer.getvalue()
+    for name, content in files.items():
+        archive.writestr(prefix + name, content)
+    listed: dict[str, dict[str, Any]] = {
+        name: {"bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
+        for name, content in files.items()
+    }
+    for path in media:
+        name = f"media/{path.name}"
+        archive.write(path, prefix + name, compress_type=zipfile.ZIP_STORED)  # already compressed media
+        listed[name] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    metadata = {
+        "session_id": data.session_id,
+        "interview": data.interview_title,
+        "role": data.role,
+        "candidate": {
+            "name": data.candidate_name,
+            "email": data.candidate_email,
+            "status": data.candidate_status,
+        },
+        "channel": data.channel,
+        "started_at": data.started_at.isoformat(),
+        "duration_s": data.duration_s,
+        "scorer": data.card.scorer if data.card else None,
+        "model": data.card.model if data.card else None,
+        "prompt_hash": data.card.prompt_hash if data.card else None,
+        "rubric_versions": data.card.rubric_versions if data.card else {},
+        "files": listed,
+    }
+    archive.writestr(prefix + "metadata.json", json.dumps(metadata, indent=2, ensure_ascii=False))
 
 
 def _sha256(path: Path) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
+from milo_voice.scoring.consent_data import ConsentData, ConsentReader
 from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.scoring.transcript import CANDIDATE, Transcript, Utterance
@@ -55,6 +56,8 @@ class ReportData:
     recording_exists: bool = False
     """The final recording file is on disk (checked when the data was gathered)."""
     timing: tuple[AnswerTiming, ...] = ()
+    consent: ConsentData | None = None
+    """The candidate's consents and the notice texts they agreed to (the ZIP's `consent.json`)."""
 
 
 def answer_timing(transcript: Transcript) -> tuple[AnswerTiming, ...]:
@@ -110,6 +113,7 @@ def gather(store: ScoringStore, session_id: int) -> ReportData:
         questions=questions,
         timing=answer_timing(transcript),
         recording_exists=bool(recording and Path(recording).is_file()),
+        consent=ConsentReader(store.engine, now=store.now).consent_of(context.candidate.id or 0),
     )
 
 

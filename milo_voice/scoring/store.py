@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlmodel import Session, col, delete, select
 
@@ -144,6 +145,13 @@ class ScoringStore(Repo):
                     .order_by(col(ScoreRecord.id).desc())
                 )
             )
+
+    def delete_scores_before(self, cutoff: datetime) -> int:
+        """Retention (`workspace.retention_sweep`): delete the score runs made before `cutoff`, with
+        their cards and quoted evidence; how many there were."""
+        with self.unit() as session:
+            result = session.exec(delete(ScoreRecord).where(col(ScoreRecord.created_at) < cutoff))
+            return int(result.rowcount)
 
     def latest_card(self, session_id: int) -> ScoreCard | None:
         runs = self.scores(session_id)

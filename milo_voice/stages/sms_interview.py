@@ -3,7 +3,8 @@ follow-ups planned by the same planner as a voice interview. Pure and clock-driv
 `now` (timezone-aware) and returns the new state and the texts to send; the caller stores the state
 (JSON on the stage row) and sends the texts, in order.
 
-- `start`: the intro and question 1, in one text;
+- `start`: the intro and question 1, in one text (with the notice's line and link, when given: the
+  caller records the candidate's first reply as their consent to that notice version);
 - `reply`: the candidate's text is an answer; the planner follows up on a thin answer (its own text),
   or acknowledges and asks the next question (one text), or closes after the last question;
 - `tick`: one reminder when a prompt has waited `remind_after_hours`; the interview ends (no reply)
@@ -38,6 +39,8 @@ MAX_REMINDER = 480
 MAX_ANSWER = 2000
 """Characters of one candidate text that are kept (the rest is dropped)."""
 MIN_QUESTION_ROOM = 160
+MAX_NOTICE = 240
+"""Characters of the notice line in the first text (ours is ~150 and the link: it is not cut in practice)."""
 """In the first text, the intro is cut (rarely: a very long name or role) to leave the question this."""
 REMINDER = "Just a reminder: "
 GAVE_UP = (
@@ -79,6 +82,8 @@ class SmsState:
     finished: bool = False
     ended: str = ""
     """"" while open; completed, no_reply or opted_out."""
+    notice_version: int | None = None
+    """The notice version the first text linked to (None: it linked to none)."""
 
     def to_json(self) -> dict[str, Any]:
         """JSON-able form; times are ISO 8601 with their offset."""
@@ -89,7 +94,7 @@ class SmsState:
         ]
         return {"turns": turns, "question_index": self.question_index,
                 "follow_ups_asked": self.follow_ups_asked, "reminded": self.reminded,
-                "finished": self.finished, "ended": self.ended}
+                "finished": self.finished, "ended": self.ended, "notice_version": self.notice_version}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> SmsState:
@@ -102,8 +107,10 @@ class SmsState:
         ended = str(data.get("ended", ""))
         if ended and ended not in ENDINGS:
             raise MiloError(f"SMS interview state: unknown ending {ended!r}")
+        notice = data.get("notice_version")
         return cls(turns, int(data.get("question_index", 0)), int(data.get("follow_ups_asked", 0)),
-                   bool(data.get("reminded", False)), bool(data.get("finished", False)), ended)
+                   bool(data.get("reminded", False)), bool(data.get("finished", False)), ended,
+                   int(notice) if notice is not None else None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,19 +157,30 @@ def script_of(spec: SmsSpec) -> InterviewScript:
     return InterviewScript(title="SMS interview", questions=questions, greeting="", closing=spec.closing)
 
 
-def _opening(spec: SmsSpec, first_name: str, role: str) -> str:
-    """The intro (first name and role filled in) and question 1, a blank line apart, within `MAX_TEXT`."""
+def _opening(spec: SmsSpec, first_name: str, role: str, notice: str = "") -> str:
+    """The intro (first name and role filled in), the notice line and question 1, a blank line apart,
+    within `MAX_TEXT` (the intro is cut first)."""
     intro = spec.intro.replace("{first_name}", first_name.strip() or "there")
     intro = " ".join(intro.replace("{role}", role.strip() or "the role").split())
+    notice = f"\n\n{' '.join(notice.split())[:MAX_NOTICE]}" if notice.strip() else ""
     question = " ".join(spec.questions[0].text.split())
-    intro = _cut(intro, MAX_TEXT - 2 - min(len(question), MIN_QUESTION_ROOM))
-    return f"{intro}\n\n{_cut(question, MAX_TEXT - 2 - len(intro))}"
+    intro = _cut(intro, MAX_TEXT - 2 - len(notice) - min(len(question), MIN_QUESTION_ROOM))
+    return f"{intro}{notice}\n\n{_cut(question, MAX_TEXT - 2 - len(intro) - len(notice))}"
 
 
-def start(spec: SmsSpec, *, first_name: str, role: str, now: datetime) -> Step:
-    """The first text: the intro and question 1 (recorded as the question-1 prompt)."""
-    state, sent = _said(SmsState(), _opening(spec, first_name, role), _aware(now), "question", 0)
+def start(spec: SmsSpec, *, first_name: str, role: str, now: datetime, notice: str = "",
+          notice_version: int | None = None) -> Step:
+    """The first text: the intro, the notice line (`notice`, linking to `notice_version`) and question 1
+    (recorded as the question-1 prompt)."""
+    opening = _opening(spec, first_name, role, notice)
+    state, sent = _said(SmsState(notice_version=notice_version if notice else None), opening, _aware(now),
+                        "question", 0)
     return Step(state, (sent,))
+
+
+def first_reply(state: SmsState) -> bool:
+    """The candidate has not texted yet: their next text is the first reply (their consent to the notice)."""
+    return not any(t.speaker == CANDIDATE for t in state.turns)
 
 
 def _waiting(state: SmsState) -> SmsTurn | None:

@@ -27,7 +27,9 @@ from milo_voice.store.db import DbEngine
 from milo_voice.store.repo import Clock
 from milo_voice.store.tables import utc_now
 from milo_voice.web import ats, candidate, intake_hook, outreach, phone, reports, rtc, workspace
+from milo_voice.web.accommodation_candidate import routes as accommodation_routes
 from milo_voice.web.body_limit import BodyLimit
+from milo_voice.web.privacy_candidate import routes as privacy_routes
 from milo_voice.web.security_headers import SecurityHeaders
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -47,7 +49,9 @@ def create_app(
 ) -> Starlette:
     routes: list[BaseRoute] = []
     routes += foundation_routes()
+    routes += privacy_routes()  # first: /i/erase/{code} and /i/{token}/privacy/* (docs/compliance.md)
     routes += candidate.routes() + rtc.routes()  # before workspace's Mount("/api"), which takes all /api/*
+    routes += accommodation_routes()  # the accommodation request and the written path (/i/{token}/...)
     routes += workspace.routes()
     routes += phone.routes()
     routes += outreach.routes()

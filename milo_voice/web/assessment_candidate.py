@@ -7,7 +7,8 @@ and the box for the deliverable. JSON endpoints under /i/{token}/assessment:
 - `POST submit` {"text"}: the deliverable, judged (deliverable and guidance rubrics, quotes checked
   against the chat), and the candidate moved on; the page then shows the next step.
 Everything is stored on the candidate's stage row, so closing the page loses nothing: reopening the
-link resumes the session.
+link resumes the session. The page opens on the notice until the candidate has agreed to it (`notice.py`);
+the endpoints answer 409 to a candidate who never agreed to a notice.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from milo_voice.stages.assessment import Refused, Session
 from milo_voice.store.tables import CandidateStatus, StageKind
 from milo_voice.web.repos import repo
 from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.consent import Consents
 from milo_voice.workspace.pipeline import Pipeline, Place
 from milo_voice.workspace.stage_settings import assistant, judged
 
@@ -38,13 +40,14 @@ OPEN = (CandidateStatus.NEW.value, CandidateStatus.INVITED.value, CandidateStatu
 
 
 def assessment_page(request: Request, templates: Jinja2Templates, place: Place, script: Any,
-                    session: Session, progress: object) -> Response:
+                    session: Session, progress: object, minutes: int | None = None) -> Response:
+    """`minutes`: the time this candidate is told (the stage's, or more with an accommodation)."""
     spec = place.stage.assessment
     assert spec is not None
     token = place.candidate.token
     return templates.TemplateResponse(request, "candidate_assessment.html", {
         "script": script, "candidate": place.candidate, "progress": progress, "spec": spec,
-        "session": session, "turns": [t for t in session.turns],
+        "minutes": minutes or spec.minutes, "session": session, "turns": [t for t in session.turns],
         "urls": {"chat": f"/i/{token}/assessment/chat", "draft": f"/i/{token}/assessment/draft",
                  "submit": f"/i/{token}/assessment/submit", "next": f"/i/{token}"},
     })
@@ -68,6 +71,9 @@ async def _context(request: Request) -> tuple[Place, Session] | Response:
     if place.stage.kind is not StageKind.ASSESSMENT or candidate.status not in OPEN:
         closed = {"error": "This step is closed.", "next": f"/i/{candidate.token}"}
         return JSONResponse(closed, status_code=409)
+    if not await run_in_threadpool(repo(request, Consents).has_agreed, candidate.id or 0):
+        first = {"error": "Please read the notice and agree to it first.", "next": f"/i/{candidate.token}"}
+        return JSONResponse(first, status_code=409)
     return place, await session_of(request, place)
 
 

@@ -1,5 +1,6 @@
 """The candidate's pages: the interview page at /i/{token} (or the page of the stage the candidate is
-at: `stage_candidate.py`), the public share link /s/{slug}, the data notice and the thank-you page.
+at: `stage_candidate.py`), the public share link /s/{slug}, the data notice and the thank-you page
+(with the voluntary self-identification form for the bias audit: `self_id_candidate.py`).
 The live call itself is `rtc.py`; the page's behaviour is `static/candidate.js` (consent before any
 microphone access, device check, call, end).
 """
@@ -23,14 +24,19 @@ from milo_voice.store.tables import Candidate, CandidateSource, CandidateStatus
 from milo_voice.web.assessment_candidate import routes as assessment_routes
 from milo_voice.web.branding import BrandedInterviews
 from milo_voice.web.candidate_limits import client_host, log_refusal, public_limits, too_many_page
+from milo_voice.web.notice import current_notice
+from milo_voice.web.notice import routes as notice_routes
 from milo_voice.web.repos import repo
 from milo_voice.web.resume_candidate import submit_resume
 from milo_voice.web.rtc import live_calls
+from milo_voice.web.self_id_candidate import install as install_self_id
+from milo_voice.web.self_id_candidate import routes as self_id_routes
 from milo_voice.web.stage_candidate import stage_page, submit_form
 from milo_voice.workspace.candidates import Candidates
 
 WEB = Path(__file__).parent
 templates = Jinja2Templates(directory=str(WEB / "templates"))
+install_self_id(templates)  # the thank-you pages carry the voluntary self-identification form
 MAX_NAME = 200
 MAX_EMAIL = 320
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -58,16 +64,18 @@ async def interview_page(request: Request) -> Response:
         return templates.TemplateResponse(request, "candidate_message.html", {
             "title": "This interview is closed", "message": state.message, "script": script})
     await run_in_threadpool(_opened, request, candidate.id or 0)
+    notice = await current_notice(request)  # the text agreed to; its version goes with the offer
     config = {
         "offerUrl": f"/api/rtc/{token}/offer",
         "endUrl": f"/api/rtc/{token}/end",
         "thanksUrl": f"/i/{token}/thanks",
         "iceServers": settings.ice_server_list,
         "resumeWindow": settings.resume_window,
+        "noticeVersion": notice.version,
     }
     return templates.TemplateResponse(request, "candidate.html", {
         "candidate": candidate, "script": script, "config": config, "resumable": resumable,
-        "progress": progress,
+        "progress": progress, "notice": notice,
     })
 
 
@@ -157,10 +165,6 @@ async def resume_post(request: Request) -> Response:
     return found if isinstance(found, Response) else await submit_resume(request, templates, *found, None)
 
 
-async def notice_page(request: Request) -> Response:
-    return templates.TemplateResponse(request, "candidate_notice.html", {})
-
-
 def routes() -> list[BaseRoute]:
     return [
         Route("/i/{token}", interview_page),
@@ -168,7 +172,8 @@ def routes() -> list[BaseRoute]:
         Route("/i/{token}/form", form_post, methods=["POST"]),
         Route("/i/{token}/resume", resume_post, methods=["POST"]),
         *assessment_routes(),
+        *self_id_routes(templates),
         Route("/s/{slug}", share_page, methods=["GET", "POST"]),
-        Route("/notice", notice_page),
+        *notice_routes(templates),  # /notice, and the assessment's consent step
         Mount("/static", StaticFiles(directory=str(WEB / "static")), name="static"),
     ]

@@ -16,7 +16,7 @@ below. Blocking work (database, PDF, ZIP) runs in the thread pool.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -172,7 +172,10 @@ async def report_pdf(request: Request) -> Response:
 
 async def report_zip(request: Request) -> Response:
     data = await _linked_report(request)
-    return _not_found() if data is None else await zip_response(data)
+    if data is None:
+        return _not_found()
+    # Outside the team, a share link does not carry the consent records (their IP address and browser).
+    return await zip_response(replace(data, consent=None))
 
 
 async def report_json(request: Request) -> Response:

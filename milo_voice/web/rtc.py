@@ -1,13 +1,18 @@
 """Browser call signalling and the live calls of this process: offer -> answer, end, resume.
 
-POST /api/rtc/{token}/offer answers an SDP offer (JSON `{sdp, type: "offer", consent: true}`), within
-the per-address limits of `candidate_limits.py` (offers a minute, live calls at once). The
-first offer of a link starts a call (`calls/webrtc.py`): once the peer connects, the interview runs on its
-`WebRtcTransport`. While that call lives, another offer from the same link swaps the peer in
-place (a reload, a dropped network) and the same `InterviewSession` goes on: same question, same
-recording. The call ends when the interview completes, on POST /api/rtc/{token}/end or the page's
-end button, or `MILO_RESUME_WINDOW` seconds after its peer went away. Calls live in memory: a live
-interview stays on the process that holds its media (sticky routing when several run).
+POST /api/rtc/{token}/offer answers an SDP offer (JSON `{sdp, type: "offer", consent: true,
+notice_version: N}`), within the per-address limits of `candidate_limits.py` (offers a minute, live
+calls at once). The first offer of a link starts a call (`calls/webrtc.py`): once the peer connects,
+the interview runs on its `WebRtcTransport`. Starting a call is the candidate's consent: it is stored
+(channel web, the client's address and User-Agent, the notice version and its text's SHA-256) once
+the offer is accepted; an offer whose `notice_version` is not the current notice's (or is missing:
+we could not tell which text the candidate saw) is refused with 409 and records nothing.
+While that call lives, another offer from the same link swaps the peer in place (a reload, a dropped
+network) and the same `InterviewSession` goes on: same question, same recording, under the consent
+its start recorded (a reconnect is neither checked against the notice nor recorded again). The call
+ends when the interview completes, on POST /api/rtc/{token}/end or the page's end button, or
+`MILO_RESUME_WINDOW` seconds after its peer went away. Calls live in memory: a live interview stays
+on the process that holds its media (sticky routing when several run).
 """
 
 from __future__ import annotations
@@ -26,11 +31,14 @@ from starlette.routing import BaseRoute, Route
 from milo_voice.calls.webrtc import LiveCall, LiveCalls, run_call, wire
 from milo_voice.errors import ProtocolViolation
 from milo_voice.media.transports.webrtc import WebRtcTransport
-from milo_voice.media.transports.webrtc_offer import parse_offer
+from milo_voice.media.transports.webrtc_offer import RTCSessionDescription, parse_offer
 from milo_voice.settings import Settings
+from milo_voice.store.tables import ConsentChannel
+from milo_voice.web import notice as notices
 from milo_voice.web.candidate_limits import client_host, log_refusal, public_limits, too_many_json
 from milo_voice.web.repos import repo, sessions
 from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.consent import Notice, StaleNotice
 
 log = logging.getLogger(__name__)
 
@@ -86,19 +94,19 @@ async def offer(request: Request) -> Response:
     calls = live_calls(request.app)
     if not state.open and calls.live(token) is None:
         return _error(410, state.message)  # a closed link: nothing to negotiate
-    try:
-        body = await _json_body(request)
-        description = parse_offer(body)
-    except ProtocolViolation as exc:
-        return _error(400, str(exc))
-    if body.get("consent") is not True:
-        return _error(400, "The candidate has not agreed to the recording ('consent': true is required).")
+    parsed = await _parse(request)
+    if isinstance(parsed, Response):
+        return parsed
+    body, description = parsed
+    notice = await notices.current_notice(request)  # checked again, atomically, when the consent is stored
     async with calls.lock(token):
         call = calls.live(token)
         fresh = call is None
         if call is None:
             if not state.open:
                 return _error(410, state.message)
+            if not _agreed_to_current(body.get("notice_version"), notice, candidate.id):
+                return _error(409, notices.STALE)
             refusal = limits.start_call(host, token)  # before the transport is built
             if refusal is not None:
                 log_refusal("rtc_offer", refusal, candidate_id=candidate.id)
@@ -120,6 +128,9 @@ async def offer(request: Request) -> Response:
                 limits.end_call(host, token)  # no call was started: its place is free again
             raise
         if fresh:
+            refused = await _consent(request, call, notice, host)
+            if refused is not None:
+                return refused
             calls.by_token[token] = call
             runtime, store = request.app.state.runtime.get, sessions(request)
             call.task = asyncio.ensure_future(run_call(
@@ -127,6 +138,41 @@ async def offer(request: Request) -> Response:
             call.task.add_done_callback(lambda _: limits.end_call(host, token))
     log.info("rtc.offer_answered", extra={"candidate_id": candidate.id, "resumed": int(not fresh)})
     return JSONResponse({"sdp": answer.sdp, "type": answer.type, "resumed": not fresh})
+
+
+async def _parse(request: Request) -> tuple[dict[str, Any], RTCSessionDescription] | Response:
+    """The offer's JSON and session description, or the 400 that refuses it (consent is required)."""
+    try:
+        body = await _json_body(request)
+        description = parse_offer(body)
+    except ProtocolViolation as exc:
+        return _error(400, str(exc))
+    if body.get("consent") is not True:
+        return _error(400, "The candidate has not agreed to the recording ('consent': true is required).")
+    return body, description
+
+
+async def _consent(request: Request, call: LiveCall, notice: Notice, host: str) -> Response | None:
+    """Store the consent that starting this call gives; if it cannot be stored, the call does not start
+    (its place and peer are released) and the answer is the 409 of a changed notice, or the error."""
+    try:
+        await notices.record(request, call.candidate_id, ConsentChannel.WEB, notice)
+    except BaseException as exc:
+        public_limits(request).end_call(host, call.token)
+        await call.transport.close()
+        if isinstance(exc, StaleNotice):  # the notice changed while the offer was answered
+            return _error(409, notices.STALE)
+        raise
+    return None
+
+
+def _agreed_to_current(sent: object, notice: Notice, candidate_id: int) -> bool:
+    """The offer names the current notice version (a JSON integer; `true` is not 1); else it is logged."""
+    same = isinstance(sent, int) and not isinstance(sent, bool) and sent == notice.version
+    if not same:
+        log.info("rtc.stale_notice", extra={"candidate_id": candidate_id, "current": notice.version,
+                                            "sent": str(sent)[:20]})
+    return same
 
 
 async def end(request: Request) -> Response:

@@ -8,6 +8,7 @@ import logging
 import uvicorn
 
 from milo_voice.calls.engines import LazyRuntime, load_runtime
+from milo_voice.calls.phone.call import prerender_notice
 from milo_voice.calls.recovery import recover_sessions
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.outreach.compose import worker_from
@@ -19,6 +20,8 @@ from milo_voice.workspace import public_url
 from milo_voice.workspace.background import build_worker
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.demo import Demo
+from milo_voice.workspace.retention_sweep import RetentionSweep
+from milo_voice.workspace.retention_worker import RetentionWorker
 from milo_voice.workspace.sms_stage import SmsStages
 
 log = logging.getLogger(__name__)
@@ -41,7 +44,9 @@ def serve(settings: Settings) -> int:
     print(f"milo-voice: demo interview ready. Candidate link: {settings.base_url}/i/{candidate.token}")
     warn_if_links_unreachable(settings)
     log_webhook_posture(settings, engine)
-    runtime = LazyRuntime(settings, load_runtime(settings))  # fail fast, naming a missing model package
+    loaded = load_runtime(settings)  # fail fast, naming a missing model package
+    prerender_notice(settings, loaded)  # what every phone call hears first, ready before the first call
+    runtime = LazyRuntime(settings, loaded)
     app = create_app(settings, engine, runtime)
     scoring = build_worker(settings, engine)
     requeued = scoring.start()  # jobs a crash left running run again
@@ -57,11 +62,15 @@ def serve(settings: Settings) -> int:
     else:
         print("milo-voice: candidate outreach off (set MILO_SMTP_HOST and/or MILO_SMS_FROM: "
               "docs/outreach.md)")
+    retention = RetentionWorker(RetentionSweep(engine, SessionStore(engine)).run,
+                                interval=settings.retention_interval_s)
+    retention.start()  # off the event loop; windows from Settings > Retention (none: keep everything)
     print(f"milo-voice: recruiter workspace at {settings.base_url}/app "
           "(first admin: milo-voice users create)")
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
     finally:
+        retention.stop()
         if outreach is not None:
             outreach.stop()
         scoring.stop()

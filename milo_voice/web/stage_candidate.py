@@ -4,6 +4,8 @@
 the hiring team, the stage's knock-out message, or the voice interview (the page of `candidate.py`).
 `POST /i/{token}/form` receives a form (multipart, capped while it arrives; files to disk), keeps
 what was typed when an answer is invalid, and otherwise judges it and moves the candidate on.
+Until the candidate has agreed to the current notice, a form and the resume upload carry it with a
+required box, and an assessment opens on a consent step (`notice.py`): nothing is kept before that.
 """
 
 from __future__ import annotations
@@ -26,10 +28,13 @@ from milo_voice.settings import Settings
 from milo_voice.stages.form import UploadedFile, judge_form, parse_answers, visible_fields
 from milo_voice.store.repo import Invalid
 from milo_voice.store.tables import Candidate, CandidateStatus, StageKind
+from milo_voice.web import notice as notices
 from milo_voice.web.assessment_candidate import assessment_page, session_of
 from milo_voice.web.repos import repo
 from milo_voice.web.resume_candidate import upload_page
 from milo_voice.web.workspace.uploads import UploadTooLarge, capped_stream
+from milo_voice.web.written_candidate import told_minutes, written_page
+from milo_voice.workspace.consent import Notice
 from milo_voice.workspace.pipeline import Pipeline, Place
 from milo_voice.workspace.stage_settings import judged
 
@@ -85,35 +90,43 @@ async def _page(
     if status in (CandidateStatus.COMPLETED, CandidateStatus.SHORTLISTED, CandidateStatus.DISMISSED):
         return templates.TemplateResponse(request, "candidate_thanks.html",
                                           {"script": script, "already": True, "progress": progress})
-    if spec.kind is StageKind.VOICE:
-        return None
+    if spec.kind is StageKind.VOICE:  # a candidate granted the written path answers it as a form
+        return await written_page(request, templates, place, script)
     waiting = spec.kind is StageKind.RESUME and status is not CandidateStatus.EVALUATING
     if waiting and await run_in_threadpool(repo(request, Resumes).get, place.candidate.id or 0) is None:
-        return upload_page(request, templates, place, script, progress)
+        notice = await notices.needed(request, place.candidate.id or 0)
+        return upload_page(request, templates, place, script, progress, notice=notice)
     if spec.kind is StageKind.RESUME or status is CandidateStatus.EVALUATING:
         title, text = WAITING.get(spec.kind, WAITING[StageKind.FORM])
         return _message(templates, request, script, title, text, progress=progress)
     if spec.kind is StageKind.FORM:
         row = await run_in_threadpool(repo(request, Pipeline).start_stage, place.candidate.id or 0)
-        return _form(request, templates, place, script, dict(row.answers), {})
+        notice = await notices.needed(request, place.candidate.id or 0)
+        return _form(request, templates, place, script, dict(row.answers), {}, notice)
     if spec.kind is StageKind.ASSESSMENT:
+        notice = await notices.needed(request, place.candidate.id or 0)
+        if notice is not None:  # the consent step first: the session starts once they agreed
+            return notices.gate_page(request, templates, place.candidate.token, script, progress, notice)
         session = await session_of(request, place)
-        return assessment_page(request, templates, place, script, session, progress)
+        minutes = await told_minutes(request, place, spec.assessment.minutes if spec.assessment else 0)
+        return assessment_page(request, templates, place, script, session, progress, minutes)
     return _message(templates, request, script, "Not available yet",
                     "This step is not available yet. The hiring team will be in touch.", progress=progress)
 
 
 def _form(request: Request, templates: Jinja2Templates, place: Place, script: Any, answers: dict[str, Any],
-          errors: dict[str, str]) -> Response:
+          errors: dict[str, str], notice: Notice | None = None, notice_error: str = "",
+          status: int | None = None) -> Response:
+    """The form; with `notice` (not agreed to yet), the notice and its box before the questions."""
     spec = place.stage
     assert spec.form is not None
     return templates.TemplateResponse(request, "candidate_form.html", {
         "script": script, "candidate": place.candidate, "stage_name": spec.name, "step": place.step,
         "steps": len(place.stages), "intro": spec.form.intro, "fields": visible_fields(spec.form, answers),
         "all_fields": spec.form.fields, "answers": answers,
-        "errors": errors, "csrf": "",
+        "errors": errors, "csrf": "", "notice": notice, "notice_error": notice_error,
         "action": f"/i/{place.candidate.token}/form", "progress": None,
-    }, status_code=400 if errors else 200)
+    }, status_code=status or (400 if errors else 200))
 
 
 async def submit_form(request: Request, templates: Jinja2Templates, candidate: Candidate,
@@ -132,6 +145,13 @@ async def submit_form(request: Request, templates: Jinja2Templates, candidate: C
     except Invalid as exc:
         return _message(templates, request, script, "Your answers could not be sent", str(exc), 400)
     parsed = parse_answers(spec.form, fields, files)
+    agreement = await notices.form_agreement(request, candidate.id or 0, fields)
+    if agreement is not notices.Agreement.AGREED:  # nothing is kept: what was typed is shown again
+        await run_in_threadpool(_discard, files)
+        message, status = notices.refusal(agreement)
+        notice = await notices.current_notice(request)
+        return _form(request, templates, place, script, parsed.answers, parsed.errors, notice, message,
+                     status)
     await run_in_threadpool(pipeline.save_answers, candidate.id or 0, parsed.answers)
     if parsed.errors:
         return _form(request, templates, place, script, parsed.answers, parsed.errors)
@@ -181,6 +201,11 @@ def _save(posted: list[tuple[str, UploadFile]], folder: Path) -> dict[str, Uploa
         files[key] = UploadedFile(name=(value.filename or "")[:200], size=target.stat().st_size,
                                   path=str(target), content_type=value.content_type or "")
     return files
+
+
+def _discard(files: dict[str, UploadedFile]) -> None:
+    for file in files.values():
+        Path(file.path).unlink(missing_ok=True)
 
 
 def _fields(items: list[tuple[str, Any]]) -> dict[str, list[str]]:

@@ -58,6 +58,11 @@ class Escalations(Repo):
         self._raise(candidate_id, flag)
         return flag
 
+    def raise_flag(self, candidate_id: int, flag: Flag) -> None:
+        """A request made through a form (an accommodation, `workspace/accommodations.py`): queue the
+        candidate for a person and email the admins, as for a line in an interview."""
+        self._raise(candidate_id, flag)
+
     def _raise(self, candidate_id: int, flag: Flag, session_id: int | None = None) -> None:
         contacts = Contacts(self.engine, now=self.now)
         newly = contacts.flag(candidate_id, flag.kind.value, flag.reason, self.now())

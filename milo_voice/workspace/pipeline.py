@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -31,6 +32,7 @@ from milo_voice.workspace import interview_stages
 from milo_voice.workspace.attempts import HUMAN
 from milo_voice.workspace.audit import Audit, Principal
 from milo_voice.workspace.candidates import enter_stage, set_status
+from milo_voice.workspace.retention import ANSWERS, MARK, REMOVED_REASON, SCORES, with_mark
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +202,35 @@ class Pipeline(Repo):
             return False
         self._queue_resume(candidate_id)
         return True
+
+
+    # -- retention (`workspace.retention_sweep`): the result stays, its text goes ---------------
+
+    def forget_answers(self, cutoff: datetime) -> int:
+        """Empty the answers (what the candidate typed or texted) of stages finished before `cutoff`,
+        with the mark in `detail`; returns how many stages had answers."""
+        at, changed = self.now(), 0
+        with self.unit() as session:
+            for row in session.exec(select(CandidateStage).where(col(CandidateStage.finished_at) < cutoff)):
+                if row.answers:
+                    row.answers, row.detail = {}, with_mark(row.detail, ANSWERS, at)
+                    changed += 1
+        return changed
+
+    def forget_scores(self, cutoff: datetime) -> int:
+        """Remove the score, quoted evidence, judgement (`detail`) and reason of stages finished before
+        `cutoff`; the status (the decision) stays. Returns how many stages had any."""
+        at, changed = self.now(), 0
+        with self.unit() as session:
+            for row in session.exec(select(CandidateStage).where(col(CandidateStage.finished_at) < cutoff)):
+                marks = {k: v for k, v in row.detail.items() if k == MARK}
+                if row.score is None and not row.evidence and marks == row.detail and row.reason in (
+                        "", REMOVED_REASON):
+                    continue
+                row.score, row.evidence, row.reason = None, [], REMOVED_REASON
+                row.detail = with_mark(marks, SCORES, at)
+                changed += 1
+        return changed
 
 
 def _row(

@@ -2,10 +2,13 @@
 outbox, the inbound webhook and the pipeline.
 
 - `round(now)` runs with every outreach round: it opens the interview of each candidate who reached
-  an SMS stage (their first text: the intro and question 1), sends a reminder or closes an interview
+  an SMS stage (their first text: the intro, a line linking to the current notice version, and
+  question 1), sends a reminder or closes an interview
   that waited too long (the stage's own times), and judges each interview that ended;
 - `inbound(candidate_id, text)` is called by the inbound webhook: a text from a candidate in an SMS
-  interview is their answer (not a message for a person), and the next question is queued;
+  interview is their answer (not a message for a person), and the next question is queued; their first
+  reply is also their consent to the notice version the first text linked to (stored, channel sms,
+  with their number);
 - `stopped(candidate_id)`: STOP ends the interview at once; nothing more is sent, and a person decides.
 Messages go through the outbox (kind `sms_interview`), so quiet hours and opt-outs apply and every
 message is on the candidate's message log. The conversation is stored as JSON on the stage row, turn
@@ -30,7 +33,8 @@ from milo_voice.stages import sms_interview
 from milo_voice.stages.sms_interview import SmsState
 from milo_voice.stages.types import StageOutcome
 from milo_voice.store.repo import Repo
-from milo_voice.store.tables import Candidate, Interview, StageKind
+from milo_voice.store.tables import Candidate, ConsentChannel, Interview, StageKind
+from milo_voice.workspace.consent import Consents, Notices, sms_notice
 from milo_voice.workspace.pipeline import OPEN, Pipeline, Place
 from milo_voice.workspace.stage_settings import judged
 
@@ -78,8 +82,11 @@ class SmsStages(Repo):
             if not e164(place.candidate.phone):
                 self._judge(place, None, "no mobile number to text: a person decides")
                 return 0
+            base = self.settings.base_url
+            notice = Notices(self.engine, now=self.now).current(base)
             step = sms_interview.start(
-                spec, first_name=first_name(place.candidate.name), role=self._role(place.candidate), now=now
+                spec, first_name=first_name(place.candidate.name), role=self._role(place.candidate), now=now,
+                notice=sms_notice(base, notice.version), notice_version=notice.version,
             )
             self.pipeline.start_stage(cid)
         else:
@@ -93,9 +100,22 @@ class SmsStages(Repo):
         state = self._state(place) if place.stage.kind is StageKind.SMS else None
         if state is None or state.finished or place.candidate.status not in OPEN or place.stage.sms is None:
             return False
+        if text.strip() and sms_interview.first_reply(state) and state.notice_version is not None:
+            self._consented(place, state.notice_version)
         step = sms_interview.reply(place.stage.sms, state, text, now)
         self._apply(place, step.state, step.send, now)
         return True
+
+    def _consented(self, place: Place, version: int) -> None:
+        """The first reply to the text that linked to notice `version`: the candidate's consent to it."""
+        notice = Notices(self.engine, now=self.now).get(version, self.settings.base_url)
+        if notice is None:
+            log.warning("stages.sms.notice_unknown", extra={"candidate_id": place.candidate.id,
+                                                            "notice_version": version})
+            return
+        Consents(self.engine, now=self.now).record_consent(
+            place.candidate.id or 0, ConsentChannel.SMS, e164(place.candidate.phone), "", notice,
+            require_current=False)
 
     def stopped(self, candidate_id: int, now: datetime | None = None) -> bool:
         """STOP from the candidate: their SMS interview (if any) ends now, and nothing more is sent."""

@@ -109,10 +109,13 @@ def test_the_zip_holds_pdf_transcripts_json_media_and_metadata(
         "transcript.txt",
         "transcript.vtt",
         "score.json",
+        "consent.json",
         "metadata.json",
         "media/recording.ogg",
         "media/video.webm",
     }
+    consent = json.loads(archive.read("consent.json"))  # this candidate agreed to nothing (yet)
+    assert consent["consents"] == [] and consent["notices"] == []
     assert archive.read("report.pdf").startswith(b"%PDF-")
     vtt = archive.read("transcript.vtt").decode()
     assert vtt.startswith("WEBVTT\n") and "<v Candidate>No, I would need a visa sponsor." in vtt

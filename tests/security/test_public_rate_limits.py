@@ -37,7 +37,8 @@ SCRIPT = InterviewScript(
     greeting="Welcome, and thanks for applying to Acme.",
     questions=(Question("What does a good shift look like?", AnswerShape.EXPLANATION),),
 )
-OFFER = {"sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "type": "offer", "consent": True}
+OFFER = {"sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n", "type": "offer", "consent": True,
+         "notice_version": 0}  # the built-in notice, the one a fresh workspace shows
 LOGGER = "milo_voice.web.candidate_limits"
 
 

@@ -37,6 +37,15 @@ WRITERS: dict[str, str] = {
     "user_session": f"{WORKSPACE}.user_sessions",
     "audit_event": f"{WORKSPACE}.audit",
     "self_identification": f"{WORKSPACE}.self_identification",
+    "compliance_settings": f"{WORKSPACE}.retention_store",
+    "privacy_notice": f"{WORKSPACE}.consent",
+    "consent_record": f"{WORKSPACE}.consent",
+    # erasure (issue 20 item 3): requests and tombstones. The eraser also deletes rows of every table that
+    # holds a candidate's data, through SQLAlchemy Core over Table.metadata (no table class), so this map
+    # does not see it: the one sanctioned exception (workspace/erasure.py, workspace/personal_data.py).
+    "erasure_request": f"{WORKSPACE}.erasure_requests",
+    "accommodation": f"{WORKSPACE}.accommodations",
+    "erasure_tombstone": f"{WORKSPACE}.erasure",
     # what a call stores as it runs
     "interview_session": "milo_voice.calls.session_store",
     "turn": "milo_voice.calls.session_store",

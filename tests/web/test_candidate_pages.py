@@ -114,7 +114,7 @@ def test_a_completed_candidate_sees_the_thank_you_page_and_cannot_start_again(
         (json.dumps({"sdp": "v=0\r\nm=audio 9 RTP/AVP 0\r\n", "type": "offer"}).encode(), 400, "agreed"),
         (json.dumps({"sdp": "junk", "type": "offer", "consent": True}).encode(), 400, "session description"),
         (json.dumps({"sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nnonsense\r\n", "type": "offer",
-                     "consent": True}).encode(), 400, "unusable SDP"),
+                     "consent": True, "notice_version": 0}).encode(), 400, "unusable SDP"),
     ],
 )
 def test_bad_offers_get_a_clear_400_and_start_nothing(

@@ -72,6 +72,10 @@ def test_a_full_session_is_stored_judged_and_resumable(
     token: str,
 ) -> None:
     with TestClient(create_app(assisted, store.engine)) as client:
+        gate = client.get(f"/i/{token}")  # the notice first: the session starts once the candidate agreed
+        assert "Order 1182" not in gate.text and 'name="notice.agree"' in gate.text
+        assert client.post(f"/i/{token}/assessment/chat", json={"text": "hi"}).status_code == 409
+        client.post(f"/i/{token}/notice", data={"notice.agree": "yes", "notice.version": "0"})
         page = client.get(f"/i/{token}")
         assert page.status_code == 200 and "Step 1 of 2" in page.text and "Order 1182" in page.text
         sent = client.post(
@@ -150,6 +154,7 @@ def test_the_chat_refuses_garbage_and_closed_links(
     assisted: Settings, store: SessionStore, token: str
 ) -> None:
     with TestClient(create_app(assisted, store.engine)) as client:
+        client.post(f"/i/{token}/notice", data={"notice.agree": "yes", "notice.version": "0"})
         client.get(f"/i/{token}")
         bad = client.post(
             f"/i/{token}/assessment/chat", content=b"{not json", headers={"content-type": "application/json"}

@@ -110,6 +110,8 @@ def test_a_candidate_fills_a_form_on_a_phone(tmp_path: Path) -> None:
                 width = page.evaluate("() => document.documentElement.scrollWidth")
                 assert width <= PHONE["width"], f"the form scrolls sideways on a phone: {width}px"
 
+                expect(page.locator("#notice-text")).to_contain_text("An AI conducts this interview")
+                page.check("#notice-agree")  # the first submit carries the notice's box
                 page.click("button[type=submit]")  # nothing answered: the required ones say so
                 expect(page.locator("#form-errors")).to_be_visible()
                 expect(page.locator("#q-name [role=alert]")).to_have_text("Please answer this question.")
@@ -207,6 +209,8 @@ def test_an_llm_assessment_in_the_browser(tmp_path: Path) -> None:
                     ).new_page()
                     page.set_default_timeout(120_000)
                     page.goto(f"/i/{candidate.token}")
+                    page.check("#notice-agree")  # the notice first, then the task
+                    page.click("#notice-continue")
                     expect(page.locator("#task")).to_contain_text("order 1182")
                     page.fill("#chat-input", prompt)
                     page.click("#chat-send")

@@ -95,6 +95,9 @@ RUBRIC = QuestionRubric(
     )
 )
 
+AGREE = {"notice.agree": "yes", "notice.version": "0"}
+"""The notice's box on a browser stage's first submit (the built-in notice: version 0)."""
+
 
 @pytest.fixture
 def slug(store: SessionStore) -> str:
@@ -169,7 +172,7 @@ def test_three_stages_end_to_end(
     assert "Step 2 of 3" in form_page.text and 'name="authorised"' in form_page.text
     bad = client.post(
         f"/i/{held.token}/form",
-        data={"authorised": "No", "weekends": "No", "years": "3"},
+        data={"authorised": "No", "weekends": "No", "years": "3", **AGREE},  # the first submit: the notice
         follow_redirects=False,
     )
     assert bad.status_code == 303
@@ -183,7 +186,7 @@ def test_three_stages_end_to_end(
 
     # Mira: a wrong answer first keeps what she typed; then the form passes and she reaches the voice stage
     retry = client.post(
-        f"/i/{moved.token}/form", data={"authorised": "Yes", "weekends": "Yes", "years": "many"}
+        f"/i/{moved.token}/form", data={"authorised": "Yes", "weekends": "Yes", "years": "many", **AGREE}
     )
     assert retry.status_code == 400 and "Please enter a number between 0 and 60." in retry.text
     assert "Please choose" not in retry.text and 'value="many"' not in retry.text
@@ -324,7 +327,8 @@ def test_a_candidate_without_a_resume_uploads_it_at_the_resume_screen(
     page = client.get(f"/i/{candidate.token}")
     assert page.status_code == 200 and 'name="resume"' in page.text and "Step 1 of 3" in page.text
     fake = client.post(
-        f"/i/{candidate.token}/resume", files={"resume": ("cv.pdf", b"not a pdf at all", "application/pdf")}
+        f"/i/{candidate.token}/resume", files={"resume": ("cv.pdf", b"not a pdf at all", "application/pdf")},
+        data=AGREE,  # the first submit carries the notice's box
     )
     assert fake.status_code == 400 and "We could not use that file" in fake.text
     pdf = (REPO.parent / "shared" / "data" / "resumes" / "cv_dev_01.pdf").read_bytes()

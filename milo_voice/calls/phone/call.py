@@ -1,8 +1,14 @@
 """One phone call, from a claimed ticket to the end of its interview.
 
-The stream's ticket names the call row (and the candidate, if the caller's number did); an
-unknown caller keys an access code first. Then the interview runs on the Twilio transport like
-any other call. Knows nothing of HTTP: `web/phone.py` accepts the websocket and hands over.
+The stream's ticket names the call row (and the candidate, if the caller's number did). The first
+thing every call hears is the spoken notice (`workspace.consent.spoken_notice`: that the call is
+recorded and transcribed, that the interviewer is an AI, that a person reviews the automatic scores,
+where the full notice is); staying on the line to its end is the caller's consent. An unknown caller
+then keys an access code. Once the candidate is known and their link is open, the consent is stored
+(channel phone, the candidate's number, the current notice version and its text's SHA-256) and the
+interview runs on the Twilio transport like any other call, its recording starting with the greeting.
+A caller who hangs up during the notice gets no interview and no consent. Knows nothing of HTTP:
+`web/phone.py` accepts the websocket and hands over.
 """
 
 from __future__ import annotations
@@ -20,7 +26,10 @@ from milo_voice.calls.run import run_session
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
 from milo_voice.settings import Settings
+from milo_voice.store.tables import ConsentChannel, PhoneCall
 from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.consent import REASONS, Consents, Notice, Notices, spoken_notice
+from milo_voice.workspace.interviews import Interviews
 
 log = logging.getLogger(__name__)
 
@@ -37,14 +46,15 @@ async def run_phone_call(settings: Settings, runtime: Callable[[], Awaitable[Run
     call_id = call.id
     await asyncio.to_thread(lambda: phones.update_call(call_id, call_sid=transport.call_id))
     engines = await runtime()
+    notice = await _notice_heard(settings, store, engines, transport, call)
+    if notice is None:
+        return
     candidate_id = call.candidate_id
     if candidate_id is None:
         candidate_id = await _identify(transport, engines, phones, call.interview_id)
         if candidate_id is None:
             return
         await asyncio.to_thread(lambda: phones.update_call(call_id, candidate_id=candidate_id))
-        await transport.clear()
-        transport.restart_clock()
     state = await asyncio.to_thread(Candidates(store.engine, now=store.now).link_state, candidate_id)
     if not state.open:  # the same attempt rules as the browser link (workspace/attempts.py)
         log.info("phone.link_closed", extra={"candidate_id": candidate_id, "reason": state.reason})
@@ -52,6 +62,9 @@ async def run_phone_call(settings: Settings, runtime: Callable[[], Awaitable[Run
         await keypad.say_goodbye(transport, _speaker(engines), state.message + " Goodbye.")
         await transport.close()
         return
+    await asyncio.to_thread(_consented, store, call, candidate_id, notice)
+    await transport.clear()
+    transport.restart_clock()  # the recording starts with the greeting, not the notice or the keypad
     loop = asyncio.get_running_loop()
 
     def started(session_id: int) -> None:
@@ -61,6 +74,36 @@ async def run_phone_call(settings: Settings, runtime: Callable[[], Awaitable[Run
                                 interview_id=call.interview_id, channel="phone", on_started=started)
     log.info("phone.call_ended", extra={"session_id": outcome.session_id, "status": outcome.status,
                                         "ended_by": transport.ended_by})
+
+
+async def _notice_heard(settings: Settings, store: SessionStore, runtime: Runtime,
+                        transport: TwilioStreamTransport, call: PhoneCall) -> Notice | None:
+    """Play the spoken notice to its end; the notice it stands for, or None if the caller hung up first.
+    The interview's fixed lines are rendered meanwhile, so the greeting follows the notice at once."""
+    notice = await asyncio.to_thread(Notices(store.engine, now=store.now).current, settings.base_url)
+    text = spoken_notice(settings.base_url)
+    script = await asyncio.to_thread(Interviews(store.engine, now=store.now).script, call.interview_id)
+    await asyncio.to_thread(runtime.tts.prerender, [text])  # rendered once per server into the TTS cache
+    warm = asyncio.ensure_future(asyncio.to_thread(runtime.prepare, script))
+    heard = await keypad.say_to_end(transport, _speaker(runtime), text)
+    await warm
+    if not heard:
+        log.info("phone.notice_not_heard", extra={"phone_call_id": call.id, "notice_version": notice.version})
+        return None
+    return notice
+
+
+def prerender_notice(settings: Settings, runtime: Runtime) -> None:
+    """Render the spoken notice into the TTS cache (blocking; at start-up, so no caller waits for it)."""
+    runtime.tts.prerender([spoken_notice(settings.base_url)])
+
+
+def _consented(store: SessionStore, call: PhoneCall, candidate_id: int, notice: Notice) -> None:
+    """The caller stayed on the line past the notice: store it with the candidate's number."""
+    number = call.to_number if call.direction == "outbound" else call.from_number
+    Consents(store.engine, now=store.now).record_consent(
+        candidate_id, ConsentChannel.PHONE, number, "", notice, require_current=False,
+        reason=f"{REASONS[ConsentChannel.PHONE]} (phone call {call.id})")
 
 
 async def _identify(transport: TwilioStreamTransport, runtime: Runtime, phones: PhoneStore,

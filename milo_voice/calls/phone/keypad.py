@@ -69,8 +69,17 @@ async def identify(
 
 async def say_goodbye(line: KeypadLine, speak: Speak, text: str) -> None:
     """Say `text` to its end (or until the caller hangs up): the last thing a call hears."""
+    await say_to_end(line, speak, text)
+
+
+async def say_to_end(line: KeypadLine, speak: Speak, text: str) -> bool:
+    """Say `text` and wait until the caller has heard all of it: True, or False if the call ended first.
+    Keys pressed meanwhile do not stop it and are dropped (they are not an access code)."""
     await _say(line, speak, text)
     await _wait_or_end(line, line.drained())
+    while not line.digits.empty():
+        line.digits.get_nowait()
+    return not line.ended.is_set()
 
 
 async def read_code(line: KeypadLine, time_limit: float) -> str:

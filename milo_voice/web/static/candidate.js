@@ -149,7 +149,9 @@
     var response = await fetch(config.offerUrl, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ sdp: peer.localDescription.sdp, type: "offer", consent: true })
+      // the notice version the page showed: an offer for a notice that has changed since is refused (409)
+      body: JSON.stringify({ sdp: peer.localDescription.sdp, type: "offer", consent: true,
+                             notice_version: config.noticeVersion })
     });
     var body = await response.json().catch(function () { return {}; });
     if (!response.ok) { throw new Error(body.error || ("the server answered " + response.status)); }

@@ -12,22 +12,27 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from milo_voice.web.workspace import (
+    accommodation_pages,
     account_pages,
     analytics_pages,
     api,
     ats_pages,
+    bias_audit_pages,
     candidate_pages,
+    erasure_pages,
     escalation_pages,
     intake_api,
     intake_pages,
     interview_pages,
     message_pages,
+    notice_pages,
     outreach_pages,
     outreach_settings_pages,
     phone_pages,
     places_pages,
     profile_pages,
     report_pages,
+    retention_pages,
     stage_pages,
     webhook_pages,
 )
@@ -52,12 +57,17 @@ def page_routes() -> list[BaseRoute]:
         *analytics_pages.routes(),
         *candidate_pages.routes(),
         *escalation_pages.routes(),
+        *accommodation_pages.routes(),
         *profile_pages.routes(),
+        *erasure_pages.routes(),
         *message_pages.routes(),
         *report_pages.routes(),
         *webhook_pages.routes(),
+        *notice_pages.routes(),
         *phone_pages.routes(),
         *outreach_settings_pages.routes(),
+        *retention_pages.routes(),
+        *bias_audit_pages.routes(),
     ]
 
 

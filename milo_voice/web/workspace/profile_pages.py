@@ -18,9 +18,11 @@ from milo_voice.intake.resumes import Resumes
 from milo_voice.outreach.contacts import Contacts
 from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.web.repos import repo
+from milo_voice.web.workspace.accommodation_pages import accommodation_context
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.escalation_pages import profile_context
 from milo_voice.web.workspace.message_pages import messages_context
+from milo_voice.web.workspace.notice_pages import consent_context
 from milo_voice.web.workspace.render import render
 from milo_voice.web.workspace.scores import scores_for
 from milo_voice.web.workspace.services import workspace
@@ -83,6 +85,8 @@ async def profile(request: Request) -> Response:
     context.update(profile_context(await run_in_threadpool(repo(request, Contacts).get, cid)))
     context.update(await messages_context(request, cid))
     context.update(await stages_context(request, cid))
+    context.update(await consent_context(request, cid))
+    context.update(await accommodation_context(request, cid))
     return render(request, "profile.html", context)
 
 

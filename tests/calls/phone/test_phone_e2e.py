@@ -31,6 +31,7 @@ from milo_voice.store.tables import Turn
 from milo_voice.web.app import create_app
 from milo_voice.workspace.accounts import Accounts
 from milo_voice.workspace.candidates import Candidates
+from milo_voice.workspace.consent import Consents, spoken_notice
 from milo_voice.workspace.interviews import Interviews
 
 NUMBER = "+15005550006"
@@ -45,6 +46,7 @@ class Phone:
     store: SessionStore
     phones: PhoneStore
     interview_id: int
+    runtime: Runtime
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +69,7 @@ def phone(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Iterato
     phones = PhoneStore(store.engine)
     phones.add_number(NUMBER, interview_id)
     server.start(create_app(settings, store.engine, LazyRuntime(settings, runtime)))
-    yield Phone(server, settings, store, phones, interview_id)
+    yield Phone(server, settings, store, phones, interview_id, runtime)
     server.stop()
 
 
@@ -79,10 +81,18 @@ def dial(phone: Phone, caller: str, to: str = NUMBER) -> str:
     response = httpx.post(url, data=form, headers=signed(str(phone.settings.twilio_auth_token), url, form))
     assert response.status_code == 200
     assert f'<Stream url="{phone.server.ws_url}/phone/stream">' in response.text
-    return response.text.split('name="ticket" value="')[1].split('"')[0]
+    ticket = response.text.split('name="ticket" value="')[1].split('"')[0]
+    CALL_SIDS[ticket] = form["CallSid"]
+    return ticket
+
+
+CALL_SIDS: dict[str, str] = {}
+"""Ticket -> the CallSid its webhook had: the stream's `start` names the same call, as Twilio's does
+(one row per CallSid: a second call presenting another call's CallSid is refused)."""
 
 
 def call(phone: Phone, ticket: str, fake: dict[str, object], seconds: float) -> CallLog:
+    fake = {"call_sid": CALL_SIDS[ticket], **fake}
     caller = FakeTwilioCall(f"{phone.server.ws_url}/phone/stream", parameters={"ticket": ticket}, **fake)  # type: ignore[arg-type]
 
     async def go() -> CallLog:
@@ -101,6 +111,15 @@ def session_of(phone: Phone, ticket: str) -> tuple[int, list[Turn]]:
             break
         asyncio.run(asyncio.sleep(0.1))
     return row.session_id, phone.store.turns(row.session_id)
+
+
+def notice_seconds(phone: Phone) -> float:
+    """How long the spoken notice every call hears first lasts (from the TTS cache the server filled),
+    in whole 20 ms frames as the line plays it."""
+    audio = phone.runtime.tts.get(spoken_notice(phone.settings.base_url))
+    if audio is None:
+        audio = phone.runtime.tts.render(spoken_notice(phone.settings.base_url))
+    return -(-len(audio) // 320) * 0.02
 
 
 def map_in_the_settings_page(phone: Phone, number: str) -> None:
@@ -139,9 +158,12 @@ def test_a_known_caller_completes_the_interview_on_a_number_mapped_in_the_ui(pho
     assert [t.question_position for t in answers] == [0, 1]
     hypothesis = " ".join(words(t.text) for t in answers)
     assert jiwer.wer(" ".join(reference(a) for a in ANSWERS), hypothesis) < 0.25
-    # the caller heard every interviewer turn the server stored, for as long as it stored them
+    # the caller heard the spoken notice, then every interviewer turn the server stored, for as long as
+    # it stored them (the recording starts with the greeting)
     spoken = sum(t.end_s - t.start_s for t in turns if t.speaker == "interviewer")
-    assert abs(log.heard_seconds - spoken) < 1.0
+    assert abs(log.heard_seconds - notice_seconds(phone) - spoken) < 1.0
+    [consent] = Consents(phone.store.engine).consents_of(candidate.id or 0)
+    assert (consent.channel, consent.address, consent.notice_version) == ("phone", CALLER, 0)
     assert recording_exists(session.recording_path)
     assert abs(probe_duration(session.recording_path or "") - (session.duration_s or 0)) < 0.1
     assert (session.duration_s or 0) >= max(t.end_s for t in turns)
@@ -155,8 +177,9 @@ def test_talking_over_the_interviewer_clears_it_and_a_keypad_code_identifies_the
     code = phone.phones.access_code(candidate.id or 0)
     ticket = dial(phone, "+447700900123")  # nobody has this number: the keypad step runs
     answer = caller_answer(ANSWERS[0], talk_over=0.2)  # its speech starts 1.2 s into the greeting
-    fake = {"answers": [answer], "dtmf": code + "#", "dtmf_after_heard": 1.0, "hangup": "drop"}
-    fake["hangup_at"] = 40.0
+    notice_s = notice_seconds(phone)  # the spoken notice is heard first
+    fake = {"answers": [answer], "dtmf": code + "#", "dtmf_after_heard": notice_s + 1.0, "hangup": "drop"}
+    fake["hangup_at"] = 40.0 + notice_s
     log = call(phone, ticket, fake, 120)
     row = phone.phones.call_by_ticket(ticket)
     assert row is not None and row.candidate_id == candidate.id
@@ -193,7 +216,10 @@ def test_a_stop_mid_answer_keeps_what_was_said(phone: Phone) -> None:
     assert len(said) == 1 and len(words(said[0].text).split()) >= 5
     assert said[0].end_s <= log.duration + 0.1
     assert recording_exists(session.recording_path)
-    assert probe_duration(session.recording_path or "") >= log.answers[0].start + 5.0
+    # the recording starts with the greeting, after the spoken notice: on the caller's clock, at the first
+    # frame heard after the notice's frames
+    greeting_at = log.heard[round(notice_seconds(phone) / 0.02)][0]
+    assert probe_duration(session.recording_path or "") >= log.answers[0].start - greeting_at + 5.0
 
 
 @pytest.mark.e2e
@@ -210,3 +236,17 @@ def test_a_shortlisted_candidate_who_calls_hears_that_the_interview_is_closed(ph
     assert log.close_code == 1000 and log.heard_seconds > 3.0  # the closed message, to its end
     assert phone.store.session_ids_with_status("live") == []
     assert candidates.get(candidate.id)[0].status == "shortlisted"
+
+
+@pytest.mark.e2e
+def test_a_caller_who_hangs_up_during_the_notice_gets_no_interview_and_no_consent(phone: Phone) -> None:
+    candidate = Candidates(phone.store.engine).enrol(
+        interview_id=phone.interview_id, name="Early leaver", phone="+14155550122")
+    ticket = dial(phone, "+14155550122")
+    log = call(phone, ticket, {"answers": [], "hangup_at": 4.0}, 30)
+    assert 0 < log.heard_seconds < notice_seconds(phone)
+    for _ in range(20):  # the server notices the hang-up
+        asyncio.run(asyncio.sleep(0.1))
+    row = phone.phones.call_by_ticket(ticket)
+    assert row is not None and row.session_id is None
+    assert Consents(phone.store.engine).consents_of(candidate.id or 0) == []

@@ -149,7 +149,7 @@ def phone(tmp_path_factory: pytest.TempPathFactory, runtime: Runtime) -> Iterato
         phones.add_number(number, interview_id)
         first = first or interview_id
     server.start(create_app(settings, store.engine, LazyRuntime(settings, runtime)))
-    yield Phone(server, settings, store, phones, first)
+    yield Phone(server, settings, store, phones, first, runtime)
     server.stop()
 
 
