@@ -116,7 +116,7 @@ def _sessions(settings: Settings):  # type: ignore[no-untyped-def]
 def _recover(settings: Settings) -> int:
     from milo_voice.calls.recovery import recover_sessions
 
-    for line in recover_sessions(_sessions(settings)):
+    for line in recover_sessions(_sessions(settings), settings):
         print(line)
     return 0
 

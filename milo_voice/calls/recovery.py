@@ -1,8 +1,11 @@
 """Finalises sessions a crashed or killed process left open: repairs and encodes their recordings.
 
-Run at server start and by `milo-voice recover`; nothing captured before the crash is lost. An answer
-that was going on keeps the text stored so far, still marked `PARTIAL` (cut off) for transcript views
-and scoring; its audio, including what came after that text, is in the recovered recording.
+Run at server start and by `milo-voice recover`; nothing captured before the crash is lost. With an
+object store configured (MILO_STORAGE_URL) it then uploads every ended session's recording still on
+disk: the ones it just recovered, and those whose upload failed before (`calls.recording_upload`).
+An answer that was going on keeps the text stored so far, still marked `PARTIAL` (cut off) for
+transcript views and scoring; its audio, including what came after that text, is in the recovered
+recording.
 """
 
 from __future__ import annotations
@@ -11,15 +14,19 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
+from milo_voice.calls.recording_upload import upload_pending
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.session_types import PARTIAL
 from milo_voice.media.recorder import probe_duration, recover
+from milo_voice.settings import Settings
+from milo_voice.store.recordings import recordings_for
 
 log = logging.getLogger(__name__)
 
 
-def recover_sessions(store: SessionStore) -> Iterator[str]:
-    """Close every session still marked live; yields one line per session for the operator."""
+def recover_sessions(store: SessionStore, settings: Settings | None = None) -> Iterator[str]:
+    """Close every session still marked live, then (given `settings` that name an object store) upload
+    the recordings still on disk; yields one line per session for the operator."""
     for session_id in store.session_ids_with_status("live"):
         row = store.get_session(session_id)
         if row is None:
@@ -43,6 +50,8 @@ def recover_sessions(store: SessionStore) -> Iterator[str]:
                  extra={"session_id": session_id, "duration_s": duration, "cut_off": cut_off})
         yield (f"session {session_id}: interrupted, recording {recording} ({duration or 0:.1f} s)"
                + (f", {_answers(cut_off)} cut off" if cut_off else ""))
+    if settings is not None and settings.storage_url:
+        yield from upload_pending(recordings_for(settings), store)
 
 
 def _answers(count: int) -> str:

@@ -116,6 +116,26 @@ class SessionStore(Repo):
             ).all()
         return [i for i in ids if i is not None]
 
+    # Recording storage (`calls.recording_upload`, docs/storage.md)
+
+    def local_recordings(self) -> list[int]:
+        """Ids of ended sessions whose final recording is still a local file (not an `s3://` URI), oldest
+        first: what is still to upload once an object store is configured."""
+        with self.unit() as session:
+            ids = session.exec(
+                select(InterviewSession.id)
+                .where(InterviewSession.status != SessionStatus.LIVE.value)
+                .where(col(InterviewSession.recording_path).is_not(None))
+                .where(col(InterviewSession.recording_path).not_like("s3://%"))
+                .order_by(col(InterviewSession.id))
+            ).all()
+        return [i for i in ids if i is not None]
+
+    def set_recording_path(self, session_id: int, recording_path: str) -> None:
+        """The session's final recording moved (uploaded): where it is now."""
+        with self.unit() as session:
+            get_row(session, InterviewSession, session_id).recording_path = recording_path
+
     # Turns and timing events
 
     def add_turn(

@@ -1,11 +1,13 @@
 """The ZIP package of one interview: PDF, transcript (text, WebVTT), score JSON, the candidate's consents
-with the notice texts they agreed to (`consent.json`), media, metadata."""
+with the notice texts they agreed to (`consent.json`), media, metadata. The media are streamed from
+wherever they are (`store.recordings`: this disk, or the object store for an uploaded session)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -13,32 +15,26 @@ from typing import Any
 from milo_voice.scoring.pdf import render_pdf
 from milo_voice.scoring.report import ReportData
 from milo_voice.scoring.transcript_formats import as_text, as_webvtt
-
-MEDIA_SUFFIXES = frozenset({".ogg", ".opus", ".wav", ".webm", ".mp4", ".mkv", ".mp3", ".m4a"})
-
-
-def media_files(data: ReportData) -> list[Path]:
-    """The session's audio and video files: the final recording and any media in its folder."""
-    found: list[Path] = []
-    if data.recording_path and Path(data.recording_path).is_file():
-        found.append(Path(data.recording_path))
-    folder = Path(data.recording_dir)
-    if folder.is_dir():
-        found += sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in MEDIA_SUFFIXES)
-    unique: dict[Path, Path] = {}
-    for path in found:
-        unique.setdefault(path.resolve(), path)
-    return list(unique.values())
+from milo_voice.store.recordings import MEDIA_SUFFIXES as MEDIA_SUFFIXES
+from milo_voice.store.recordings import Media, Recordings
 
 
-def build_zip(data: ReportData) -> bytes:
+def media_files(data: ReportData, recordings: Recordings | None = None) -> list[Media]:
+    """The session's audio and video files: the final recording and any media in its folder (from the
+    object store when the session was uploaded: `recordings` must then be the configured one)."""
+    return (recordings or Recordings(Path(data.recording_dir))).media(data.recording_dir, data.recording_path)
+
+
+def build_zip(data: ReportData, recordings: Recordings | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        write_package(archive, data)
+        write_package(archive, data, recordings=recordings)
     return buffer.getvalue()
 
 
-def write_package(archive: zipfile.ZipFile, data: ReportData, prefix: str = "") -> None:
+def write_package(
+    archive: zipfile.ZipFile, data: ReportData, prefix: str = "", recordings: Recordings | None = None
+) -> None:
     """The package's files into `archive`, each name under `prefix` (the candidate's own download puts
     one package per session under `sessions/<id>/`)."""
     files: dict[str, bytes] = {
@@ -49,17 +45,16 @@ def write_package(archive: zipfile.ZipFile, data: ReportData, prefix: str = "") 
     }
     if data.consent is not None:
         files["consent.json"] = json.dumps(data.consent.to_json(), indent=2, ensure_ascii=False).encode()
-    media = media_files(data)
+    media = media_files(data, recordings)
     for name, content in files.items():
         archive.writestr(prefix + name, content)
     listed: dict[str, dict[str, Any]] = {
         name: {"bytes": len(content), "sha256": hashlib.sha256(content).hexdigest()}
         for name, content in files.items()
     }
-    for path in media:
-        name = f"media/{path.name}"
-        archive.write(path, prefix + name, compress_type=zipfile.ZIP_STORED)  # already compressed media
-        listed[name] = {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    for item in media:
+        name = f"media/{item.name}"
+        listed[name] = _write_media(archive, prefix + name, item)
     metadata = {
         "session_id": data.session_id,
         "interview": data.interview_title,
@@ -81,9 +76,14 @@ def write_package(archive: zipfile.ZipFile, data: ReportData, prefix: str = "") 
     archive.writestr(prefix + "metadata.json", json.dumps(metadata, indent=2, ensure_ascii=False))
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+def _write_media(archive: zipfile.ZipFile, name: str, item: Media) -> dict[str, Any]:
+    """Stream one media file into the archive, stored as is (already compressed); its size and sha256."""
+    info = zipfile.ZipInfo(name, date_time=time.localtime()[:6])
+    info.compress_type, info.file_size = zipfile.ZIP_STORED, item.size
+    digest, written = hashlib.sha256(), 0
+    with archive.open(info, "w", force_zip64=item.size >= zipfile.ZIP64_LIMIT) as out:
+        for block in item.chunks():
+            out.write(block)
             digest.update(block)
-    return digest.hexdigest()
+            written += len(block)
+    return {"bytes": written, "sha256": digest.hexdigest()}

@@ -14,6 +14,7 @@ from milo_voice.scoring.consent_data import ConsentData, ConsentReader
 from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.scoring.transcript import CANDIDATE, Transcript, Utterance
+from milo_voice.store.recordings import in_store
 
 LONG_PAUSE = 2.0
 """Seconds of silence between two words that the timing table counts as a long pause."""
@@ -54,7 +55,8 @@ class ReportData:
     """Older scoring runs of this session that are kept (re-scoring never deletes)."""
     questions: dict[int, str] = field(default_factory=dict)
     recording_exists: bool = False
-    """The final recording file is on disk (checked when the data was gathered)."""
+    """The final recording file is on disk (checked when the data was gathered), or was uploaded to the
+    object store (the row names it there only once the upload was checked)."""
     timing: tuple[AnswerTiming, ...] = ()
     consent: ConsentData | None = None
     """The candidate's consents and the notice texts they agreed to (the ZIP's `consent.json`)."""
@@ -112,7 +114,7 @@ def gather(store: ScoringStore, session_id: int) -> ReportData:
         earlier_runs=max(len(runs) - 1, 0),
         questions=questions,
         timing=answer_timing(transcript),
-        recording_exists=bool(recording and Path(recording).is_file()),
+        recording_exists=in_store(recording) or bool(recording and Path(recording).is_file()),
         consent=ConsentReader(store.engine, now=store.now).consent_of(context.candidate.id or 0),
     )
 

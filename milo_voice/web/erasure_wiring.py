@@ -7,6 +7,7 @@ from __future__ import annotations
 from starlette.requests import HTTPConnection
 
 from milo_voice.calls.speech_cache import speech_paths
+from milo_voice.store.recordings import recordings_for
 from milo_voice.workspace.data_export import DataExport
 from milo_voice.workspace.erasure import Eraser
 from milo_voice.workspace.personal_files import Dirs
@@ -20,4 +21,4 @@ def eraser(conn: HTTPConnection) -> Eraser:
 def data_export(conn: HTTPConnection) -> DataExport:
     state = conn.app.state
     dirs = Dirs(state.settings.recordings_dir, state.settings.uploads_dir)
-    return DataExport(state.engine, dirs=dirs, now=state.now)
+    return DataExport(state.engine, dirs=dirs, now=state.now, recordings=recordings_for(state.settings))

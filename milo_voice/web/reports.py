@@ -22,7 +22,7 @@ from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute, Route
 from starlette.templating import Jinja2Templates
 
@@ -31,7 +31,9 @@ from milo_voice.scoring.package import build_zip
 from milo_voice.scoring.pdf import SECTIONS, render_pdf, verdict
 from milo_voice.scoring.report import ReportData, clock, gather
 from milo_voice.scoring.store import ScoringStore
+from milo_voice.store.recordings import Recordings
 from milo_voice.store.tables import ReportLink
+from milo_voice.web.recording_stream import recording_stream, recordings_of
 from milo_voice.web.repos import repo
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -96,8 +98,9 @@ async def pdf_response(request: Request, data: ReportData) -> Response:
     return download(pdf, "application/pdf", f"report-{data.session_id}.pdf")
 
 
-async def zip_response(data: ReportData) -> Response:
-    package = await run_in_threadpool(build_zip, data)
+async def zip_response(data: ReportData, recordings: Recordings | None = None) -> Response:
+    """The ZIP; `recordings` (the server's) reads the media of an uploaded session from the store."""
+    package = await run_in_threadpool(build_zip, data, recordings)
     return download(package, "application/zip", f"interview-{data.session_id}.zip")
 
 
@@ -107,10 +110,11 @@ def score_response(data: ReportData) -> Response:
     return Response(data.card.model_dump_json(indent=2), media_type="application/json")
 
 
-def recording_response(data: ReportData) -> Response:
+async def recording_response(request: Request, data: ReportData) -> Response:
+    """The recording, from the disk or the object store, honouring Range (`web.recording_stream`)."""
     if not data.recording_path or not data.recording_exists:
         return PlainTextResponse("This session has no recording.", status_code=404)
-    return FileResponse(data.recording_path, headers={"Cache-Control": "private"})
+    return await recording_stream(request, data.recording_path)
 
 
 async def export_response(
@@ -175,7 +179,7 @@ async def report_zip(request: Request) -> Response:
     if data is None:
         return _not_found()
     # Outside the team, a share link does not carry the consent records (their IP address and browser).
-    return await zip_response(replace(data, consent=None))
+    return await zip_response(replace(data, consent=None), recordings_of(request))
 
 
 async def report_json(request: Request) -> Response:
@@ -185,7 +189,7 @@ async def report_json(request: Request) -> Response:
 
 async def report_recording(request: Request) -> Response:
     data = await _linked_report(request)
-    return _not_found() if data is None else recording_response(data)
+    return _not_found() if data is None else await recording_response(request, data)
 
 
 async def candidates_export(request: Request) -> Response:

@@ -34,6 +34,7 @@ from milo_voice.intake import upload_files
 from milo_voice.scoring.package import write_package
 from milo_voice.scoring.report import gather
 from milo_voice.scoring.store import ScoringStore
+from milo_voice.store.recordings import Recordings
 from milo_voice.store.repo import Repo
 from milo_voice.workspace.interviews import Interviews
 from milo_voice.workspace.personal_data import Holdings, collect
@@ -127,9 +128,9 @@ def _uploads(held: Holdings, dirs: Dirs) -> list[tuple[str, Path]]:
 
 
 class DataExport(Repo):
-    def __init__(self, engine: Any, *, dirs: Dirs, **kw: Any) -> None:
+    def __init__(self, engine: Any, *, dirs: Dirs, recordings: Recordings | None = None, **kw: Any) -> None:
         super().__init__(engine, **kw)
-        self.dirs = dirs
+        self.dirs, self.recordings = dirs, recordings
 
     def write(self, candidate_id: int, target: Path) -> Exported:
         """The candidate's ZIP at `target` (NotFound: no such candidate)."""
@@ -148,7 +149,8 @@ class DataExport(Repo):
             }
             archive.writestr("profile.json", _json(profile))
             for session_id in held.ids("interview_session"):
-                write_package(archive, gather(store, session_id), prefix=f"sessions/{session_id}/")
+                data = gather(store, session_id)
+                write_package(archive, data, prefix=f"sessions/{session_id}/", recordings=self.recordings)
             archive.writestr("messages.txt", _messages(held))
             for table in tables:
                 rows = [_clean(table, row) for row in held.rows[table]]

@@ -29,6 +29,7 @@ from sqlmodel import Session, col, select
 
 from milo_voice.dialogue.speaker import clauses
 from milo_voice.settings import Settings
+from milo_voice.store.recordings import recordings_for
 from milo_voice.store.repo import Invalid, Repo, insert_row
 from milo_voice.store.tables import ErasureTombstone, SessionStatus
 from milo_voice.workspace.accounts import Principal
@@ -42,6 +43,7 @@ from milo_voice.workspace.personal_files import (
     LocalFiles,
     Removal,
     SpeechPaths,
+    StoredFiles,
     files_of,
     remove_all,
 )
@@ -96,6 +98,8 @@ class Eraser(Repo):
     def for_settings(
         cls, engine: Any, settings: Settings, speech: SpeechPaths | None = None, **kw: Any
     ) -> Eraser:
+        if settings.storage_url:  # uploaded recordings are erased from the object store too
+            kw.setdefault("files", StoredFiles(recordings_for(settings)))
         return cls(engine, dirs=Dirs(settings.recordings_dir, settings.uploads_dir), speech=speech, **kw)
 
     def erase(

@@ -14,9 +14,11 @@
 - the cached TTS audio of the interviewer's personal lines (`personal_data.spoken_lines`), mapped to
   cache files by the caller (`SpeechPaths`: the cache belongs to the calls room).
 
-`FileStore` is the seam: `remove(path)` deletes one file or folder and says how many bytes went. Today
-`LocalFiles` is the only store; object storage (issue 21) plugs in as another `FileStore`, with paths
-becoming its keys. A removal that fails is retried (`ATTEMPTS`) and then reported, never dropped:
+`FileStore` is the seam: `remove(path)` deletes one file or folder and says how many bytes went.
+`LocalFiles` removes from this disk; with an object store configured (MILO_STORAGE_URL, issue 21,
+docs/storage.md) the eraser uses `StoredFiles`, which also deletes the objects whose keys are the path
+relative to MILO_RECORDINGS_DIR (an uploaded session's folder is listed even when its local copy is
+gone). A removal that fails is retried (`ATTEMPTS`) and then reported, never dropped:
 the eraser keeps the paths still to remove in the tombstone and tries again on the next erasure.
 """
 
@@ -32,6 +34,7 @@ from typing import Protocol
 
 from milo_voice.intake import upload_files
 from milo_voice.scoring.package import MEDIA_SUFFIXES
+from milo_voice.store.recordings import Recordings, in_store
 from milo_voice.store.tables.intake import BatchStatus
 from milo_voice.workspace.personal_data import Holdings
 
@@ -75,6 +78,23 @@ class LocalFiles:
             shutil.rmtree(path)
             return size
         return 0
+
+
+class StoredFiles:
+    """Files on this disk and, for paths under MILO_RECORDINGS_DIR, their objects in the store (a folder's
+    key is a prefix). A store that refuses raises `StorageError`, an OSError: retried like a disk's."""
+
+    def __init__(self, recordings: Recordings, local: FileStore | None = None) -> None:
+        self.recordings, self.local = recordings, local or LocalFiles()
+
+    def remove(self, path: Path) -> int:
+        size = self.local.remove(path)
+        key, objects = self.recordings.key(path), self.recordings.objects
+        if key is None or objects is None:
+            return size
+        for info in objects.list_prefix(key + "/"):
+            size += objects.delete(info.key)
+        return size + objects.delete(key)
 
 
 @dataclass
@@ -123,7 +143,8 @@ def _unsafe(path: Path, dirs: Dirs) -> bool:
 def _recordings(held: Holdings, dirs: Dirs) -> list[Path]:
     out: list[Path] = []
     for session in held.sessions:
-        final = Path(session["recording_path"]) if session["recording_path"] else None
+        stored = in_store(session["recording_path"])  # its objects go with the folder (`StoredFiles`)
+        final = Path(session["recording_path"]) if session["recording_path"] and not stored else None
         folder = Path(session["recording_dir"]) if session["recording_dir"] else None
         whole = (
             folder is not None
@@ -161,8 +182,13 @@ def _uploads(held: Holdings, dirs: Dirs) -> list[Path]:
 def files_of(held: Holdings, dirs: Dirs, speech: Sequence[Path] = ()) -> list[Path]:
     """Every file and folder of the candidate that exists now, each once (a folder before its files)."""
     seen: dict[Path, Path] = {}
+    uploaded = {
+        Path(s["recording_dir"])
+        for s in held.sessions
+        if s["recording_dir"] and in_store(s["recording_path"])
+    }
     for path in [*_recordings(held, dirs), *_uploads(held, dirs), *speech]:
-        if path.exists() or path.is_symlink():
+        if path.exists() or path.is_symlink() or path in uploaded:
             seen.setdefault(path.resolve(), path)
     folders = [p for p in seen if p.is_dir()]
     return [

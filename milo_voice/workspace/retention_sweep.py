@@ -6,7 +6,8 @@ step only touches data that still holds something, so a second run on the same c
 nothing more. What each window removes (rows are kept, so decisions and timings stay):
 
 - recordings: the session's audio and video files (the final recording, the crash-safe tracks, a
-  half-written encode, camera videos; `session_media`); the session row stays, `recording_path`
+  half-written encode, camera videos; `session_media`), on disk and, for an uploaded session, in the
+  object store (`store.recordings`, docs/storage.md); the session row stays, `recording_path`
   emptied and `settings["retention"]["recording"]` set to when;
 - transcripts: the text, live text and word timings of the session's turns (marked the same way,
   `"transcript"`); the answers of finished stages (form answers, SMS and assessment conversations);
@@ -32,6 +33,7 @@ from sqlalchemy.engine import Engine
 from milo_voice.outreach.contacts import Contacts
 from milo_voice.outreach.outbox import Outbox
 from milo_voice.scoring.store import ScoringStore
+from milo_voice.store.recordings import Recordings
 from milo_voice.store.repo import Clock
 from milo_voice.store.tables import InterviewSession, utc_now
 from milo_voice.workspace.audit import Audit
@@ -82,10 +84,13 @@ def session_media(recording_dir: str, recording_path: str | None) -> list[Path]:
     return list(found.values())
 
 
-def remove_session_media(recording_dir: str, recording_path: str | None) -> tuple[int, int]:
-    """Delete the session's media files, then its folder if that left it empty; (files, bytes).
-    An `OSError` (a file that cannot be deleted) propagates: the session is tried again next round."""
-    files, size = 0, 0
+def remove_session_media(
+    recording_dir: str, recording_path: str | None, recordings: Recordings | None = None
+) -> tuple[int, int]:
+    """Delete the session's media files, then its folder if that left it empty; (files, bytes); with
+    `recordings` that upload, its objects in the store too. An `OSError` (a file that cannot be deleted,
+    a store that refuses: `StorageError`) propagates: the session is tried again next round."""
+    files, size = recordings.remove_stored(recording_dir, recording_path) if recordings else (0, 0)
     for path in session_media(recording_dir, recording_path):
         length = path.stat().st_size
         path.unlink(missing_ok=True)
@@ -99,8 +104,15 @@ def remove_session_media(recording_dir: str, recording_path: str | None) -> tupl
 class RetentionSweep:
     """One sweep over the database and the recordings, on an injectable clock."""
 
-    def __init__(self, engine: Engine, sessions: SessionRecords, *, now: Clock = utc_now) -> None:
-        self.now, self.sessions = now, sessions
+    def __init__(
+        self,
+        engine: Engine,
+        sessions: SessionRecords,
+        *,
+        now: Clock = utc_now,
+        recordings: Recordings | None = None,
+    ) -> None:
+        self.now, self.sessions, self.recordings = now, sessions, recordings
         self.windows = RetentionSettings(engine, now=now)
         self.scores = ScoringStore(engine, now=now)
         self.pipeline = Pipeline(engine, now=now)
@@ -163,7 +175,7 @@ class RetentionSweep:
         counts = {"sessions": 0, "files": 0, "bytes": 0}
         for row in self._due_sessions(now, policy, Category.RECORDINGS, RECORDING):
             try:
-                files, size = remove_session_media(row.recording_dir, row.recording_path)
+                files, size = remove_session_media(row.recording_dir, row.recording_path, self.recordings)
             except OSError as exc:
                 log.warning(
                     "retention.recording_not_removed",

@@ -1,8 +1,8 @@
 """The candidate profile: recording with the transcript in sync, answers per question, timing
 diagnostics, scores when the scoring area has stored them, notes, ratings and decisions.
 
-Viewing a profile is itself audited. The recording is served with HTTP Range support (Starlette's
-`FileResponse`), which browsers need to seek in an audio file without downloading all of it.
+Viewing a profile is itself audited. The recording is served with HTTP Range support, from the disk or
+the object store (`web.recording_stream`), which browsers need to seek without downloading all of it.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from pathlib import Path
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from milo_voice.intake.resumes import Resumes
 from milo_voice.outreach.contacts import Contacts
+from milo_voice.store.recordings import in_store
 from milo_voice.store.repo import Invalid, NotFound
+from milo_voice.web.recording_stream import recording_stream
 from milo_voice.web.repos import repo
 from milo_voice.web.workspace.accommodation_pages import accommodation_context
 from milo_voice.web.workspace.auth import page, who
@@ -33,7 +35,8 @@ from milo_voice.workspace.review import lines_of, sections
 
 
 def _has_file(path: str | None) -> bool:
-    return bool(path) and Path(str(path)).is_file()
+    """A recording on this disk, or uploaded to the object store (docs/storage.md)."""
+    return in_store(path) or (bool(path) and Path(str(path)).is_file())
 
 
 @page()
@@ -97,8 +100,7 @@ async def recording(request: Request) -> Response:
     row = await run_in_threadpool(ws.review.session, sid)
     if row.candidate_id != cid or not await run_in_threadpool(_has_file, row.recording_path):
         return PlainTextResponse("no recording for this session", status_code=404)
-    assert row.recording_path is not None
-    return FileResponse(row.recording_path, media_type="audio/ogg", headers={"Cache-Control": "private"})
+    return await recording_stream(request, row.recording_path, media_type="audio/ogg")
 
 
 @page()

@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 from milo_voice.scoring.report import ReportData
 from milo_voice.store.repo import NotFound
 from milo_voice.web import reports
+from milo_voice.web.recording_stream import recordings_of
 from milo_voice.web.repos import repo
 from milo_voice.web.workspace.auth import page, who
 from milo_voice.web.workspace.csrf import csrf_token
@@ -84,7 +85,8 @@ async def report_pdf(request: Request) -> Response:
 
 @page()
 async def report_zip(request: Request) -> Response:
-    return await reports.zip_response(await _report(request, "download", format="zip"))
+    data = await _report(request, "download", format="zip")
+    return await reports.zip_response(data, recordings_of(request))
 
 
 @page()
