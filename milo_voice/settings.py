@@ -204,6 +204,24 @@ class Settings:
     # Compliance (issue 20): the windows themselves are set on Settings > Retention (docs/compliance.md)
     retention_interval_s: float = 3600.0
     """Seconds between two retention sweeps (the first runs when the server starts)."""
+    # Recording storage (issue 21, docs/storage.md): sessions record to MILO_RECORDINGS_DIR, then upload
+    storage_url: str = ""
+    """Where finished recordings go: `s3://bucket/prefix` (any S3-compatible store); empty: local disk."""
+    s3_endpoint_url: str = ""
+    """The S3-compatible service's URL (e.g. http://minio:9000); empty: AWS S3 itself."""
+    s3_region: str = "us-east-1"
+    """Region the requests are signed for (most S3-compatible servers accept us-east-1)."""
+    s3_access_key_id: str = ""
+    """Access key id; empty: boto3's own lookup (AWS_* variables, ~/.aws, an instance role)."""
+    s3_secret_access_key: Secret = field(default_factory=lambda: Secret(""))
+    """Secret access key, with MILO_S3_ACCESS_KEY_ID."""
+    # Operations (issue 21, docs/deploy.md)
+    max_live_calls: int = 12
+    """Live calls (browser and phone) this node takes; at it /readyz is 503 and new calls are refused."""
+    drain_timeout_s: float = 600.0
+    """Seconds SIGTERM lets live calls finish (no new ones taken) before the server ends them and stops."""
+    metrics_token: Secret = field(default_factory=lambda: Secret(""))
+    """Bearer token that /metrics requires; empty: /metrics answers loopback clients only."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.vad_mode <= 3:
@@ -229,8 +247,12 @@ class Settings:
             raise ConfigError(f"MILO_CPU_PRICE_PER_HOUR={self.cpu_price_per_hour}: expected >= 0 (USD)")
         if self.minutes_per_screen <= 0:
             raise ConfigError(f"MILO_MINUTES_PER_SCREEN={self.minutes_per_screen}: expected > 0 minutes")
+        if self.drain_timeout_s < 0:
+            raise ConfigError(f"MILO_DRAIN_TIMEOUT_S={self.drain_timeout_s}: expected >= 0 seconds")
         if self.retention_interval_s <= 0:
             raise ConfigError(f"MILO_RETENTION_INTERVAL_S={self.retention_interval_s}: expected > 0 seconds")
+        if self.storage_url and not re.fullmatch(r"s3://[^/\s]+(/\S*)?", self.storage_url):
+            raise ConfigError(f"MILO_STORAGE_URL={self.storage_url!r}: expected s3://bucket or s3://bucket/prefix")
         _check_channels(self)
         try:
             ZoneInfo(self.company_time_zone)
@@ -242,7 +264,7 @@ class Settings:
             raise ConfigError(
                 f"MILO_DEFAULT_REGION={self.default_region!r}: expected an ISO country code, e.g. US or GB")
         for name in ("asr_threads", "asr_workers", "tts_workers", "asr_beam_size", "intake_max_upload_mb",
-                     "intake_max_csv_mb", "live_calls_per_address", "offers_per_minute"):
+                     "intake_max_csv_mb", "live_calls_per_address", "offers_per_minute", "max_live_calls"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"MILO_{name.upper()}={getattr(self, name)}: expected >= 1")
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from milo_voice.calls.pools import TimedPool
 from milo_voice.dialogue.fallback import FallbackPlanner
 from milo_voice.dialogue.llm_planner import LlmPlanner
 from milo_voice.dialogue.planner import OfflinePlanner, Planner
@@ -64,9 +65,9 @@ def load_runtime(settings: Settings) -> Runtime:
         detector = None
     engine, engine_id = make_tts(settings)
     tts = TtsCache(settings.models_dir / "tts-cache", engine, engine_id)
-    asr_pool = ThreadPoolExecutor(settings.asr_workers, thread_name_prefix="asr")
-    tts_pool = ThreadPoolExecutor(settings.tts_workers, thread_name_prefix="tts")
-    turn_pool = ThreadPoolExecutor(1, thread_name_prefix="turn")
+    asr_pool = TimedPool("asr", settings.asr_workers)  # each job's wait: milo_pool_wait_seconds
+    tts_pool = TimedPool("tts", settings.tts_workers)
+    turn_pool = TimedPool("turn", 1)
     engines = Engines(WhisperTranscriber(asr, asr_pool), tts, tts_pool, detector, turn_pool)
     return Runtime(settings, engines, tts, (asr_pool, tts_pool, turn_pool), asr)
 

@@ -18,16 +18,20 @@ from pathlib import Path
 
 from milo_voice.calls.engines import Runtime, make_planner
 from milo_voice.calls.persist import SessionWriter
+from milo_voice.calls.recording_upload import upload_after_session
+from milo_voice.calls.reply_timing import TimedObserver, observe_channel
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import InterviewScript
 from milo_voice.dialogue.session import InterviewSession
+from milo_voice.dialogue.session_types import SessionObserver
 from milo_voice.dialogue.turn_policy import TurnParams
 from milo_voice.media.recorder import Recorder
 from milo_voice.media.types import Transport
 from milo_voice.media.vad import FrameVad, SpeechSegmenter
 from milo_voice.scoring.service import enqueue_scoring, notify_started
 from milo_voice.settings import Settings
+from milo_voice.store.recordings import recordings_for
 from milo_voice.workspace.accommodations import Accommodations
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.escalate import Escalations
@@ -120,7 +124,8 @@ async def run_session(
         log.exception("live.notify_started_failed", extra={"session_id": session_id})
     recorder = Recorder(directory)
     writer = SessionWriter(store, session_id)
-    session = _interview(settings, runtime, script, transport, recorder, writer, params)
+    timed = TimedObserver(writer, observe_channel(channel))  # live dead air and latency: /metrics
+    session = _interview(settings, runtime, script, transport, recorder, timed, params)
     flusher = asyncio.ensure_future(_flush_periodically(recorder))
     completed, error = False, None
     try:
@@ -137,7 +142,7 @@ async def run_session(
 
 
 def _interview(settings: Settings, runtime: Runtime, script: InterviewScript, transport: Transport,
-               recorder: Recorder, writer: SessionWriter, params: TurnParams) -> InterviewSession:
+               recorder: Recorder, writer: SessionObserver, params: TurnParams) -> InterviewSession:
     """The dialogue session, with a planner whose timing events land in that session's log."""
     holder: list[InterviewSession] = []
     planner = make_planner(
@@ -189,6 +194,8 @@ async def _finish(settings: Settings, store: SessionStore, transport: Transport,
         await transport.close()
     except Exception:  # closing a dead peer must not hide the outcome
         log.exception("live.transport_close_failed", extra={"session_id": session_id})
+    if recording is not None and settings.storage_url:  # after the close: a camera video is finished too
+        await loop.run_in_executor(None, upload_after_session, recordings_for(settings), store, session_id)
     return recording
 
 

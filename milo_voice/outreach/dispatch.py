@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
 
+from milo_voice import observability as metrics
 from milo_voice.errors import EngineUnavailable
 from milo_voice.outreach.outbox import Outbox, rendered
 from milo_voice.outreach.types import Channel, ChannelName, Decision, Receipt, Rendered, Verdict
@@ -83,6 +84,7 @@ def _hand_over(outbox: Outbox, channels: Mapping[ChannelName, Channel], message:
     channel = channels.get(ChannelName(message.channel))
     if channel is None:
         outbox.mark_failed(message.id, f"{message.channel} is not configured on this server")
+        metrics.MESSAGES_FAILED.labels(message.channel).inc()
         done.failed += 1
         return
     try:
@@ -91,6 +93,7 @@ def _hand_over(outbox: Outbox, channels: Mapping[ChannelName, Channel], message:
         _after_failure(outbox, message, exc, done)
         return
     outbox.mark_sent(message.id, receipt)
+    metrics.MESSAGES_SENT.labels(message.channel).inc()
     log.info("outreach.sent", extra={"message_id": message.id, "candidate_id": message.candidate_id,
                                      "channel": message.channel, "kind": message.kind,
                                      "provider_id": receipt.provider_id})
@@ -110,6 +113,7 @@ def _after_failure(
         done.retried += 1
     else:
         outbox.mark_failed(message.id, str(exc))
+        metrics.MESSAGES_FAILED.labels(message.channel).inc()
         log.error("outreach.failed", extra={"message_id": message.id, "attempts": attempt, "error": str(exc)})
         done.failed += 1
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 
 from milo_voice.store.repo import Repo
@@ -105,6 +105,12 @@ class JobTable(Repo):
     def get(self, job_id: int) -> Job | None:
         with self.unit() as session:
             return session.get(Job, job_id)
+
+    def depth(self) -> list[tuple[str, str, int]]:
+        """(kind, status, count) of every job in the table: the queue's depth and its failures."""
+        with self.unit() as session:
+            rows = session.execute(select(Job.kind, Job.status, func.count()).group_by(Job.kind, Job.status))
+            return [(str(kind), str(status), int(count)) for kind, status, count in rows]
 
     def all(self, kind: str | None = None) -> list[Job]:
         with self.unit() as session:

@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from milo_voice import observability as metrics
 from milo_voice.errors import EngineUnavailable
 from milo_voice.scoring.job_table import JobTable
 from milo_voice.store.tables import Job
@@ -146,6 +147,7 @@ class Worker:
         handler = self.handlers.get(job.kind)
         if handler is None:
             self.table.fail(job_id, f"no handler for job kind {job.kind!r}")
+            metrics.JOB_FAILURES.labels(job.kind).inc()
             return "failed"
         try:
             await handler(job, final)
@@ -155,6 +157,7 @@ class Worker:
             if final or not retryable:
                 log.exception("jobs.failed", extra={"job_id": job_id, "kind": job.kind})
                 self.table.fail(job_id, error)
+                metrics.JOB_FAILURES.labels(job.kind).inc()
                 return "failed"
             else:
                 delay = self.backoff_for(job.attempts)

@@ -26,7 +26,7 @@ from milo_voice.settings import Settings
 from milo_voice.store.db import DbEngine
 from milo_voice.store.repo import Clock
 from milo_voice.store.tables import utc_now
-from milo_voice.web import ats, candidate, intake_hook, outreach, phone, reports, rtc, workspace
+from milo_voice.web import ats, candidate, intake_hook, operations, outreach, phone, reports, rtc, workspace
 from milo_voice.web.accommodation_candidate import routes as accommodation_routes
 from milo_voice.web.body_limit import BodyLimit
 from milo_voice.web.privacy_candidate import routes as privacy_routes
@@ -41,7 +41,7 @@ async def health(request: Request) -> Response:
 
 
 def foundation_routes() -> list[BaseRoute]:
-    return [Route("/healthz", health)]
+    return [Route("/healthz", health), *operations.routes()]  # liveness; readiness, metrics (issue 21)
 
 
 def create_app(

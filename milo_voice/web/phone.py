@@ -7,7 +7,8 @@ caller is still unknown, then runs the interview (`calls/phone/call.py`). The ti
 authenticates the stream: only Twilio saw it, in the answer to a signed webhook. Without
 `MILO_TWILIO_AUTH_TOKEN` the voice webhook is refused (403) unless `MILO_TWILIO_ALLOW_UNSIGNED`
 (development only) lets it through; one CallSid gets one ticket (a replayed webhook hears a goodbye),
-and a ticket is claimed once.
+and a ticket is claimed once. On a node that is full or draining (`web/operations.py`) the voice webhook
+says the line is busy and hangs up, before any row is written; a stream already connected always runs.
 `POST /phone/status` takes Twilio's StatusCallback (CallSid, CallStatus, CallDuration) and stores the
 call's progress; it needs `MILO_TWILIO_AUTH_TOKEN`, since an unsigned status report proves nothing.
 """
@@ -29,6 +30,7 @@ from milo_voice.errors import ProtocolViolation, TransportClosed
 from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
 from milo_voice.settings import Settings
 from milo_voice.store.db import DbEngine
+from milo_voice.web.operations import capacity
 from milo_voice.web.repos import repo, sessions
 from milo_voice.web.twilio_form import signed_form
 
@@ -36,6 +38,8 @@ log = logging.getLogger(__name__)
 
 UNKNOWN_NUMBER = "Sorry, this number is not connected to an interview. Goodbye."
 EXPIRED_CALL = "Sorry, this call can no longer be connected to your interview. Goodbye."
+BUSY_LINE = ("Sorry, the line is busy: every interviewer is taken right now. Please call again in a few "
+             "minutes. Goodbye.")
 NO_TOKEN = ("MILO_TWILIO_AUTH_TOKEN is unset, so X-Twilio-Signature cannot be verified; set it "
             "(or MILO_TWILIO_ALLOW_UNSIGNED=true, development only)")
 STATUS_REASONS = {
@@ -108,6 +112,8 @@ async def voice(request: Request) -> Response:
     call_sid, caller, called = fields.get("CallSid", ""), fields.get("From", ""), fields.get("To", "")
     if not call_sid:
         return Response("CallSid is required", status_code=400, media_type="text/plain")
+    if capacity(request.app).refuse("phone") is not None:  # full or draining: before any row is written
+        return _twiml(say_and_hang_up(BUSY_LINE))
     outbound = request.query_params.get("outbound")
     if outbound:
         call = await run_in_threadpool(phones.call_by_ticket, outbound)
@@ -143,8 +149,9 @@ async def stream(websocket: WebSocket) -> None:
         return
     try:
         state = websocket.app.state
-        await run_phone_call(state.settings, state.runtime.get, sessions(websocket), transport,
-                             start.custom_parameters.get("ticket", ""))
+        with capacity(websocket.app).holding("phone", transport.close):  # never refused: its webhook was not
+            await run_phone_call(state.settings, state.runtime.get, sessions(websocket), transport,
+                                 start.custom_parameters.get("ticket", ""))
     finally:
         await transport.close()
 

@@ -12,7 +12,9 @@ network) and the same `InterviewSession` goes on: same question, same recording,
 its start recorded (a reconnect is neither checked against the notice nor recorded again). The call
 ends when the interview completes, on POST /api/rtc/{token}/end or the page's end button, or
 `MILO_RESUME_WINDOW` seconds after its peer went away. Calls live in memory: a live interview stays
-on the process that holds its media (sticky routing when several run).
+on the process that holds its media (sticky routing when several run). A new call (never a reconnect)
+on a node that is full (`MILO_MAX_LIVE_CALLS`) or draining (SIGTERM) gets 503 with Retry-After
+(`web/operations.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from starlette.applications import Starlette
@@ -36,6 +39,7 @@ from milo_voice.settings import Settings
 from milo_voice.store.tables import ConsentChannel
 from milo_voice.web import notice as notices
 from milo_voice.web.candidate_limits import client_host, log_refusal, public_limits, too_many_json
+from milo_voice.web.operations import capacity, refused_json
 from milo_voice.web.repos import repo, sessions
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.consent import Notice, StaleNotice
@@ -107,6 +111,9 @@ async def offer(request: Request) -> Response:
                 return _error(410, state.message)
             if not _agreed_to_current(body.get("notice_version"), notice, candidate.id):
                 return _error(409, notices.STALE)
+            busy = capacity(request.app).refuse("web")  # node full or draining: a reconnect never is
+            if busy is not None:
+                return refused_json(busy)
             refusal = limits.start_call(host, token)  # before the transport is built
             if refusal is not None:
                 log_refusal("rtc_offer", refusal, candidate_id=candidate.id)
@@ -116,26 +123,23 @@ async def offer(request: Request) -> Response:
             )
             call = LiveCall(token, candidate.id, candidate.interview_id, transport)
             wire(call)
+            capacity(request.app).enter("web", _ender(call), key=id(call))  # live until its task ends
         try:
             answer = await call.transport.accept(description)
         except ProtocolViolation as exc:
             if fresh:
-                limits.end_call(host, token)
+                _release(request, host, call)
                 await call.transport.close()
             return _error(400, str(exc))
         except BaseException:
             if fresh:
-                limits.end_call(host, token)  # no call was started: its place is free again
+                _release(request, host, call)  # no call was started: its place is free again
             raise
         if fresh:
             refused = await _consent(request, call, notice, host)
             if refused is not None:
                 return refused
-            calls.by_token[token] = call
-            runtime, store = request.app.state.runtime.get, sessions(request)
-            call.task = asyncio.ensure_future(run_call(
-                calls, call, settings=settings, runtime=runtime, store=store))
-            call.task.add_done_callback(lambda _: limits.end_call(host, token))
+            _start(request, calls, call, host)
     log.info("rtc.offer_answered", extra={"candidate_id": candidate.id, "resumed": int(not fresh)})
     return JSONResponse({"sdp": answer.sdp, "type": answer.type, "resumed": not fresh})
 
@@ -158,12 +162,38 @@ async def _consent(request: Request, call: LiveCall, notice: Notice, host: str) 
     try:
         await notices.record(request, call.candidate_id, ConsentChannel.WEB, notice)
     except BaseException as exc:
-        public_limits(request).end_call(host, call.token)
+        _release(request, host, call)
         await call.transport.close()
         if isinstance(exc, StaleNotice):  # the notice changed while the offer was answered
             return _error(409, notices.STALE)
         raise
     return None
+
+
+def _start(request: Request, calls: LiveCalls, call: LiveCall, host: str) -> None:
+    """Register the call and run its interview; its end frees its places (per address, on the node)."""
+    calls.by_token[call.token] = call
+    runtime, store = request.app.state.runtime.get, sessions(request)
+    call.task = asyncio.ensure_future(run_call(
+        calls, call, settings=request.app.state.settings, runtime=runtime, store=store))
+    call.task.add_done_callback(lambda _: _release(request, host, call))
+
+
+def _release(request: Request, host: str, call: LiveCall) -> None:
+    """The call is over (or never started): its place per address and on the node are free again."""
+    public_limits(request).end_call(host, call.token)
+    capacity(request.app).leave(id(call))
+
+
+def _ender(call: LiveCall) -> Callable[[], Awaitable[None]]:
+    """Ends the call as the end button does (the drain's deadline): its session stores its end."""
+
+    async def end_call() -> None:
+        await call.transport.close()
+        if call.task is not None:
+            await asyncio.wait({call.task}, timeout=END_WAIT)
+
+    return end_call
 
 
 def _agreed_to_current(sent: object, notice: Notice, candidate_id: int) -> bool:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import logging
 
-import uvicorn
-
 from milo_voice.calls.engines import LazyRuntime, load_runtime
 from milo_voice.calls.phone.call import prerender_notice
 from milo_voice.calls.recovery import recover_sessions
@@ -14,7 +12,10 @@ from milo_voice.calls.session_store import SessionStore
 from milo_voice.outreach.compose import worker_from
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
+from milo_voice.store.recordings import recordings_for
+from milo_voice.web import drain_server
 from milo_voice.web.app import create_app
+from milo_voice.web.operations import capacity
 from milo_voice.web.phone import log_webhook_posture
 from milo_voice.workspace import public_url
 from milo_voice.workspace.background import build_worker
@@ -38,7 +39,7 @@ def warn_if_links_unreachable(settings: Settings) -> bool:
 def serve(settings: Settings) -> int:
     migrate(settings.database_url)
     engine = create_engine(settings.database_url)
-    for line in recover_sessions(SessionStore(engine)):
+    for line in recover_sessions(SessionStore(engine), settings):  # and uploads what is left (storage.md)
         print(line)
     _, candidate = Demo(engine).seed()
     print(f"milo-voice: demo interview ready. Candidate link: {settings.base_url}/i/{candidate.token}")
@@ -62,13 +63,13 @@ def serve(settings: Settings) -> int:
     else:
         print("milo-voice: candidate outreach off (set MILO_SMTP_HOST and/or MILO_SMS_FROM: "
               "docs/outreach.md)")
-    retention = RetentionWorker(RetentionSweep(engine, SessionStore(engine)).run,
-                                interval=settings.retention_interval_s)
+    sweep = RetentionSweep(engine, SessionStore(engine), recordings=recordings_for(settings))  # + the store
+    retention = RetentionWorker(sweep.run, interval=settings.retention_interval_s)
     retention.start()  # off the event loop; windows from Settings > Retention (none: keep everything)
     print(f"milo-voice: recruiter workspace at {settings.base_url}/app "
           "(first admin: milo-voice users create)")
     try:
-        uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning")
+        drain_server.run(app, capacity(app), host=settings.host, port=settings.port)  # SIGTERM drains
     finally:
         retention.stop()
         if outreach is not None:
