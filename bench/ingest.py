@@ -6,9 +6,14 @@ For each PDF of the folder (default ../shared/data/resumes, `--dir`) with an ent
 
 - name: right when equal ignoring case and whitespace;
 - email: the returned email is one of the candidate's emails (case-insensitive);
-- phone: the returned phone is one of the candidate's phones, compared by national significant
-  number (digits after the country code, or after the trunk 0 of a national form; masked
-  characters ignored), so "+48512514831" matches "0048 512 514 831";
+- phone: the returned phone is one of the candidate's phones. Where the truth fixes the country (the
+  manifest entry has a `country`, or the true number is printed with "+"), the full international
+  number must match: the returned value read with its own country code, or, printed without one,
+  in the truth's country ("+1 313 405 7678" is not the Colombian 313 405 7678; "348 7131298" is the
+  Italian +39 348 713 1298). Otherwise, and always with `--phone-match digits` (the rule before
+  2026-12-05), the national significant number is compared (digits after the country code, or after
+  the trunk 0 of a national form; masked characters ignored), so "+48512514831" matches
+  "0048 512 514 831". The digit-only figure is also printed on its own line;
 - location (fuzzy): one string contains the other, or difflib's ratio >= 0.6 (case-insensitive);
 - false email / false phone: an email (phone) returned where the truth has none, or not among the
   truth's values; counted for the chosen value and, separately, for every value of the lists;
@@ -55,6 +60,7 @@ import phonenumbers
 
 from milo_voice.intake import contact_layout
 from milo_voice.intake.contact_fields import extract_contacts
+from milo_voice.intake.contact_lexicon import COUNTRY_REGIONS
 from milo_voice.intake.document_text import UnreadableDocument, read_document
 from milo_voice.intake.extract import BY_OCR, NO_TEXT, extract_resume, has_text
 from milo_voice.intake.extraction_types import Contacts, Extraction
@@ -91,35 +97,76 @@ def phone_key(printed: str) -> str:
     return re.sub(r"\D", "", compact).lstrip("0")
 
 
+PHONE_MATCH = "e164"
+"""How phones are compared: "e164" (the full number where the truth fixes the country) or "digits"."""
+
+
+def _e164(printed: str, region: str) -> str:
+    """The E.164 form of a phone as printed: by its own country code, else in `region` ("" if neither)."""
+    compact = re.sub(r"[^\d+]", "", printed.replace("(+", "+").strip())
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if not compact.startswith("+") and not region:
+        return ""
+    try:
+        number = phonenumbers.parse(compact, None if compact.startswith("+") else region)
+    except phonenumbers.NumberParseException:
+        return ""
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def truth_region(truth: Truth) -> str:
+    """The region of the manifest's `country` ("Germany/Ukraine" -> DE), "" when none or unknown."""
+    country = (truth.get("country") or "").split("/")[0].strip().lower()
+    return COUNTRY_REGIONS.get(country, "")
+
+
+def same_phone(got: str, want: str, region: str, match: str = PHONE_MATCH) -> bool:
+    wanted = _e164(want, region) if match == "e164" else ""
+    if not wanted:
+        return bool(phone_key(got)) and phone_key(got) == phone_key(want)
+    own_region = region or phonenumbers.region_code_for_number(phonenumbers.parse(wanted, None)) or ""
+    return _e164(got, own_region) == wanted
+
+
 def same_place(got: str, want: str) -> bool:
     a, b = " ".join(got.split()).casefold(), " ".join(want.split()).casefold()
     return bool(a and b) and (a in b or b in a or difflib.SequenceMatcher(None, a, b).ratio() >= 0.6)
 
 
-def score(contacts: Contacts | None, truth: Truth) -> Outcome:
+def score(contacts: Contacts | None, truth: Truth, phone_match: str | None = None) -> Outcome:
     """Per field: "right", "wrong", "missed" (truth has it, nothing returned), "false" (returned, truth
-    has none), "none" (neither); plus the false values of the email and phone lists."""
+    has none), "none" (neither); plus the false values of the email and phone lists, and "phone_digits"
+    (the phone by national digits only, whatever `phone_match`)."""
+    match = phone_match or PHONE_MATCH
     emails = [e.casefold() for e in truth["emails"]]
-    phones = {phone_key(p) for p in truth["phones"]} - {""}
+    phones = [p for p in truth["phones"] if phone_key(p)]
+    region = truth_region(truth)
+
+    def phone_right(value: str, how: str = match) -> bool:
+        return any(same_phone(value, want, region, how) for want in phones)
+
     checks: dict[str, tuple[bool, Callable[[str], bool]]] = {
         "name": (bool(truth["name"]), lambda v: same_name(v, truth["name"])),
         "email": (bool(emails), lambda v: v.casefold() in emails),
-        "phone": (bool(phones), lambda v: phone_key(v) in phones),
+        "phone": (bool(phones), phone_right),
+        "phone_digits": (bool(phones), lambda v: phone_right(v, "digits")),
         "location": (bool(truth["location"]), lambda v: same_place(v, truth["location"] or "")),
     }
     out: Outcome = {}
     for field, (has, right) in checks.items():
-        value = getattr(contacts, field).value if contacts else ""
+        value = getattr(contacts, field.removesuffix("_digits")).value if contacts else ""
         if not value:
             out[field] = "missed" if has else "none"
         elif not has:
             out[field] = "false"
         else:
             out[field] = "right" if right(value) else "wrong"
-        out[f"{field}_value"] = value
-        out[f"{field}_confidence"] = getattr(contacts, field).confidence if contacts else 0.0
+        if field in FIELDS:
+            out[f"{field}_value"] = value
+            out[f"{field}_confidence"] = getattr(contacts, field).confidence if contacts else 0.0
     out["false_in_emails"] = [e for e in (contacts.emails if contacts else ()) if e.casefold() not in emails]
-    out["false_in_phones"] = [p for p in (contacts.phones if contacts else ()) if phone_key(p) not in phones]
+    out["false_in_phones"] = [p for p in (contacts.phones if contacts else ()) if not phone_right(p)]
     return out
 
 
@@ -160,7 +207,7 @@ def throughput(files: Sequence[tuple[Path, bytes, Truth | None]], region: str, p
 def summary(outcomes: Sequence[Outcome], scanned: Sequence[bool]) -> dict[str, Any]:
     text_layer = [o for o, s in zip(outcomes, scanned, strict=True) if not s]
     result: dict[str, Any] = {"resumes": len(outcomes), "with_text_layer": len(text_layer)}
-    for field in FIELDS:
+    for field in (*FIELDS, "phone_digits"):
         for label, group in (("all", outcomes), ("text_layer", text_layer)):
             has = [o for o in group if o[field] in ("right", "wrong", "missed")]
             right = sum(o[field] == "right" for o in has)
@@ -184,6 +231,7 @@ def print_summary(title: str, s: dict[str, Any]) -> None:
     for field in ("name", "email", "phone"):
         print(f"  {field:9} right in {ratio(s[f'{field}_all']):>14} of the resumes that contain it;"
               f" {ratio(s[f'{field}_text_layer']):>14} of those with a text layer")
+    print(f"  {'':9} (phone by national digits only, any country code: {ratio(s['phone_digits_all'])})")
     print(f"  {'location':9} fuzzy-right in {ratio(s['location_all'])}; "
           f"{ratio(s['location_text_layer'])} with a text layer; "
           f"returned where absent or wrong {ratio(s['location_false'])}")
@@ -286,7 +334,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--modes", default="plain,layout", help="pypdf extraction modes to compare")
     parser.add_argument("--no-loo", action="store_true", help="skip the leave-one-file-out check")
     parser.add_argument("--json", type=Path, default=OUT / "ingest.json")
+    parser.add_argument("--phone-match", choices=("e164", "digits"), default="e164",
+                        help="e164: full numbers where the truth fixes the country; digits: national digits")
     args = parser.parse_args(argv)
+    global PHONE_MATCH
+    PHONE_MATCH = args.phone_match
     files = load(args.dir, args.manifest or args.dir / "manifest.jsonl")
     scored = [(p, d, t) for p, d, t in files if t is not None]
     if not files:

@@ -10,24 +10,19 @@ modules `contact_email`, `contact_phone`, `contact_name` and `contact_location`.
 
 from __future__ import annotations
 
-import collections
-from collections.abc import Sequence
-
 import phonenumbers
 
-from milo_voice.intake.contact_email import EmailHit, email_guess, email_hits, own_emails
+from milo_voice.intake.contact_email import email_guess, email_hits, own_emails
 from milo_voice.intake.contact_layout import Layout
-from milo_voice.intake.contact_lexicon import COUNTRIES, COUNTRY_RE, GENERIC_TLDS, SCRIPT_REGIONS
 from milo_voice.intake.contact_location import location_guess
 from milo_voice.intake.contact_name import name_guess
 from milo_voice.intake.contact_phone import own_phones, phone_guess, phone_hits, phone_value
+from milo_voice.intake.contact_region import region_hints
 from milo_voice.intake.extraction_types import Contacts, FieldGuess
 
-SCRIPT_MIN_CHARS = 20
-"""Characters of a script (kana, Cyrillic, ...) that make its country a hint for national numbers."""
 
-
-def extract_contacts(text: str, *, default_region: str = "US") -> Contacts:
+def extract_contacts(text: str, *, default_region: str = "US", ocr: bool = False) -> Contacts:
+    """`ocr`: the text was read by OCR (headings may be misspelt, so heading-like lines are no name)."""
     region = default_region.upper()
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"unknown phone region {default_region!r}")
@@ -42,7 +37,7 @@ def extract_contacts(text: str, *, default_region: str = "US") -> Contacts:
     block_ids = {line.index for line in block}
     phones = own_phones(hits, block_ids, layout.first_page())
     return Contacts(
-        name=name_guess(layout, block, [hit.value for hit in emails]),
+        name=name_guess(layout, block, [hit.value for hit in emails], ocr=ocr),
         email=email_guess(emails, email_doubt, block_ids),
         phone=phone_guess(phones, region, masked),
         location=location_guess(layout, block),
@@ -54,31 +49,3 @@ def extract_contacts(text: str, *, default_region: str = "US") -> Contacts:
 def _nothing() -> Contacts:
     missing = FieldGuess.missing("no text")
     return Contacts(missing, missing, missing, missing, (), ())
-
-
-def region_hints(layout: Layout, emails: Sequence[EmailHit], default_region: str) -> list[tuple[str, str]]:
-    """Regions to read national numbers in, the default first, each with why it is a candidate."""
-    hints: list[tuple[str, str]] = [(default_region, "")]
-    for hit in emails:
-        tld = hit.value.rsplit(".", 1)[-1].lower()
-        region = "GB" if tld == "uk" else tld.upper()
-        if len(tld) == 2 and tld not in GENERIC_TLDS and region in phonenumbers.SUPPORTED_REGIONS:
-            hints.append((region, f"from the email's .{tld} domain"))
-    first_page = "\n".join(line.text for line in layout.lines if line.page == layout.first_page())
-    named = collections.Counter(COUNTRIES[m.group().lower()] for m in COUNTRY_RE.finditer(first_page))
-    hints += [(region, "from a country named on page 1") for region, _ in named.most_common()]
-    for chars, region, why in SCRIPT_REGIONS:
-        if _script_count(first_page, chars) >= SCRIPT_MIN_CHARS:
-            hints.append((region, f"from the {why} of the resume"))
-    seen: set[str] = set()
-    unique = []
-    for region, why in hints:
-        if region not in seen:
-            seen.add(region)
-            unique.append((region, why))
-    return unique
-
-
-def _script_count(text: str, chars: str) -> int:
-    low, high = chars.split("-")
-    return sum(1 for ch in text if low <= ch <= high)

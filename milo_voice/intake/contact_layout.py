@@ -14,11 +14,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from milo_voice.intake.contact_lexicon import (
-    CONTACT_HEADING_WORDS,
+    CONTACT_HEADING_FOLDED,
+    EXCLUDED_HEADING_FOLDED,
     EXCLUDED_HEADING_WORDS,
     HEADING_CORE,
-    HEADING_MODIFIERS,
+    HEADING_CORE_FOLDED,
+    HEADING_MODIFIERS_FOLDED,
+    TITLE_HEADING_FOLDED,
     TITLE_HEADING_WORDS,
+    fold_word,
 )
 
 TOP_LINES = 12
@@ -91,6 +95,10 @@ class Layout:
 
     @classmethod
     def of(cls, text: str) -> Layout:
+        """The lines of `text`, NFKC-normalised first: compatibility forms print as their plain letter
+        (Kangxi radicals that browsers' PDFs write for CJK ideographs, full-width Latin and digits,
+        ligatures such as "ﬁ", no-break spaces); the rules below only ever see the plain forms."""
+        text = unicodedata.normalize("NFKC", text)
         lines: list[Line] = []
         for page, page_text in enumerate(text.split(PAGE_BREAK)):
             for raw in page_text.splitlines():
@@ -171,20 +179,23 @@ def heading_kind(text: str) -> str:
     if not stripped or len(stripped) > 48 or any(ch.isdigit() for ch in stripped) or "@" in stripped:
         return ""
     if _is_cjk_heading(stripped):
-        return "title" if "".join(stripped.split()) in TITLE_HEADING_WORDS else "other"
-    words = [w.strip(".'’") for w in words_of(stripped)]
+        compact = "".join(stripped.split())
+        if compact in TITLE_HEADING_WORDS:
+            return "title"
+        return "excluded" if compact in EXCLUDED_HEADING_WORDS else "other"
+    words = [fold_word(w.strip(".'’")) for w in words_of(stripped)]
     if not words or len(words) > 5:
         return ""
-    if not all(w in HEADING_CORE or w in HEADING_MODIFIERS for w in words):
+    if not all(w in HEADING_CORE_FOLDED or w in HEADING_MODIFIERS_FOLDED for w in words):
         return ""
-    if not any(w in HEADING_CORE for w in words):
+    if not any(w in HEADING_CORE_FOLDED for w in words):
         return ""
-    if any(w in TITLE_HEADING_WORDS for w in words) and all(
-            w in TITLE_HEADING_WORDS or w in HEADING_MODIFIERS for w in words):
+    if any(w in TITLE_HEADING_FOLDED for w in words) and all(
+            w in TITLE_HEADING_FOLDED or w in HEADING_MODIFIERS_FOLDED for w in words):
         return "title"
-    if any(w in EXCLUDED_HEADING_WORDS for w in words):
+    if any(w in EXCLUDED_HEADING_FOLDED for w in words):
         return "excluded"
-    if any(w in CONTACT_HEADING_WORDS for w in words):
+    if any(w in CONTACT_HEADING_FOLDED for w in words):
         return "contact"
     return "other"
 

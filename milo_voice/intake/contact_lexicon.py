@@ -5,6 +5,7 @@ country names. General vocabulary of resumes in a few languages, not tuned to an
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from phonenumbers.geodata.locale import LOCALE_DATA
 
@@ -29,17 +30,22 @@ expérience expériences formation compétences langues loisirs coordonnées
 experiencia educación formación habilidades idiomas perfil contacto datos
 резюме образование опыт навыки контакты языки себе проекты достижения сертификаты данные
 профиль интересы курсы публикации рекомендации
+reference referee références referencias referências referenze referanslar referencje 推荐人 证明人
+programs programmes tools
+deneyim eğitim beceriler yetenekler diller hakkımda iletişim projeler sertifikalar programlar
 履歴書 職務経歴書 学歴 職歴 資格 免許 志望動機 简历 个人简历 教育背景 工作经历 项目经历 技能 이력서 학력 경력
 """)
 HEADING_MODIFIERS = _words("""
 work professional personal technical academic key core selected career other additional relevant
 research me extracurricular volunteer soft hard computer language teaching and & of or in my the
 scientific industry employment recent further summary experience related
+bilgiler bilgileri bilgilerim kişisel ve
 zu meiner persönliche besondere berufliche beruflicher werdegang praktische tätigkeiten
 centres d'intérêt professionnelle laboral personales работы о личные ключевые
 """)
 CONTACT_HEADING_WORDS = _words("""
 contact contacts details information kontakt person daten coordonnées contacto datos контакты данные
+iletişim
 """)
 TITLE_HEADING_WORDS = _words("""
 curriculum vitae resume résumé cv lebenslauf резюме 履歴書 职务经历 简历 个人简历 이력서 biodata bio-data
@@ -48,8 +54,28 @@ curriculum vitae resume résumé cv lebenslauf резюме 履歴書 职务经�
 EXCLUDED_HEADING_WORDS = _words("""
 publications publication papers references referees presentations talks patents
 veröffentlichungen referenzen публикации рекомендации
+reference referee références referencias referências referenze referanslar referencje 推荐人 证明人
 """)
 """Sections whose emails and phones are other people's (co-authors, referees)."""
+
+_UNFOLDED = str.maketrans({"ı": "i", "ł": "l", "ø": "o", "đ": "d", "ß": "ss", "æ": "ae", "œ": "oe"})
+
+
+def fold_word(word: str) -> str:
+    """A heading word without its accents and special letters ("EĞİTİM" and OCR's "EGITIM" -> "egitim"):
+    OCR and some fonts lose them, and a heading is still a heading."""
+    decomposed = unicodedata.normalize("NFKD", word.lower().translate(_UNFOLDED))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _folded(words: frozenset[str]) -> frozenset[str]:
+    return words | frozenset(fold_word(w) for w in words)
+
+
+HEADING_CORE_FOLDED, HEADING_MODIFIERS_FOLDED = _folded(HEADING_CORE), _folded(HEADING_MODIFIERS)
+CONTACT_HEADING_FOLDED = _folded(CONTACT_HEADING_WORDS)
+EXCLUDED_HEADING_FOLDED = _folded(EXCLUDED_HEADING_WORDS)
+TITLE_HEADING_FOLDED = _folded(TITLE_HEADING_WORDS)
 
 # -- field labels --------------------------------------------------------------------------------
 
@@ -180,3 +206,31 @@ SCRIPT_REGIONS: tuple[tuple[str, str, str], ...] = (
     ("\u0590-\u05ff", "IL", "Hebrew script"),
     ("\u0e00-\u0e7f", "TH", "Thai script"),
 )
+
+
+def _country_regions() -> dict[str, str]:
+    """Country name (lower-cased, any language libphonenumber's geocoder carries) -> its region code,
+    for names that belong to one region only."""
+    regions: dict[str, set[str]] = {}
+    for region, by_language in LOCALE_DATA.items():
+        for name in by_language.values():
+            if not name.startswith("*"):
+                regions.setdefault(name.lower(), set()).add(region)
+    for name, region in COUNTRIES.items():
+        regions.setdefault(name, set()).add(region)
+    return {name: next(iter(found)) for name, found in regions.items() if len(found) == 1}
+
+
+COUNTRY_REGIONS = _country_regions()
+"""Only where a whole item of the contact block is a country ("Bogotá, Colombia", "Panamá, ..."): some
+country names are also given names."""
+MAIL_PROVIDER_REGIONS: dict[str, str] = {
+    "qq.com": "CN", "foxmail.com": "CN", "163.com": "CN", "126.com": "CN", "yeah.net": "CN",
+    "139.com": "CN", "sina.com": "CN", "sohu.com": "CN", "aliyun.com": "CN",
+    "naver.com": "KR", "daum.net": "KR", "hanmail.net": "KR", "kakao.com": "KR", "nate.com": "KR",
+    "yandex.com": "RU", "rambler.ru": "RU", "rediffmail.com": "IN",
+}
+"""National email providers under a generic domain: their users are mostly of one country."""
+ACADEMIC_SLDS = _words("ac edu gov com org net co")
+"""Second-level domains under a country code ("unal.edu.co", "x.com.br"): the country is meant, even
+where the country code alone is generic (.co)."""

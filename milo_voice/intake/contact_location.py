@@ -64,6 +64,8 @@ def _city_region(text: str) -> bool:
     if not 2 <= len(parts) <= 4 or any(not p or len(p.split()) > 4 or any(c.isdigit() for c in p)
                                        for p in parts[:-1]):
         return False
+    if _country_first(parts):
+        return True
     words = " ".join(p for p in parts if not _POSTCODE.fullmatch(p)).split()
     if not all(w[0].isupper() or w.lower() in _PLACE_CONNECTORS for w in words):
         return False
@@ -73,6 +75,17 @@ def _city_region(text: str) -> bool:
         parts = parts[:-1]  # "Sunderland, MA, 01375": the postcode printed after the state
     last = parts[-1]
     return bool(COUNTRY_RE.fullmatch(last)) or _is_state(last) or last.lower() in COUNTRY_NAMES
+
+
+def _country_first(parts: Sequence[str]) -> bool:
+    """ "Perú, Santa anita, Los Pinos": a country (any language libphonenumber names), then districts,
+    each a capitalised item of at most 4 words with no digits (the country vouches for the line)."""
+    if parts[0].lower() not in COUNTRY_NAMES:
+        return False
+    rest = parts[1:]
+    if any(w.lower().strip(".") in TITLE_WORDS for p in rest for w in p.split()):
+        return False
+    return all(p[0].isupper() and len(p.split()) <= 4 and not any(c.isdigit() for c in p) for p in rest)
 
 
 def _is_state(text: str) -> bool:
@@ -146,6 +159,11 @@ def _labelled(lines: Sequence[Line], layout: Layout) -> str:
         match = LOCATION_LABELLED.match(line.text)
         if not match:
             continue
+        if not match.group("value").strip(" :：-–—"):
+            value = _below_bare_label(layout, line)
+            if value:
+                return value
+            continue
         value = _part(segments(match.group("value"))[0]) if segments(match.group("value")) else ""
         if not value or EMAIL_LABEL.match(value) or (any(c.isdigit() for c in value) and len(value) < 5):
             continue
@@ -153,6 +171,20 @@ def _labelled(lines: Sequence[Line], layout: Layout) -> str:
             value = f"{value} {layout.lines[line.index + 1].text}"
         return _wrapped(layout, line, value, match.group("value").rstrip().endswith(","))
     return ""
+
+
+def _below_bare_label(layout: Layout, line: Line) -> str:
+    """The value under a label printed alone ("Address:" / "Hill Road 4, Kisumu"), as forms and text
+    boxes print it; not another label's line, an email or a phone."""
+    if line.index + 1 >= len(layout.lines):
+        return ""
+    below = layout.lines[line.index + 1]
+    parts = segments(below.text) if below.page == line.page else []
+    value = _part(parts[0]) if parts else ""
+    labelled = LOCATION_LABELLED.match(below.text) or EMAIL_LABEL.match(value) or PHONE_LABEL.match(value)
+    if not value or labelled or "@" in value or sum(c.isdigit() for c in value) >= 7 or len(value) > 80:
+        return ""
+    return value
 
 
 def _wrapped(layout: Layout, line: Line, value: str, open_end: bool) -> str:

@@ -11,12 +11,15 @@ capitalisation. Scripts without case (CJK) are read from a label, or, for Chines
 line of 2-4 characters among the first three of page 1 with the email or phone just below (doubted).
 A name the email spells in full outranks an unvouched first line (often a city or a title); far from
 the contact block only such a name counts. A form's family-name label ("Apellidos", "Last name") next
-to its name label completes the name.
+to its name label completes the name. "SURNAME, Given Given." counts when the email contains one of
+its words, in the printed order (comma kept). A name printed twice in a row is given once, and it,
+or a name whose line lost characters, is flagged; on OCR'd pages a line with a heading word is no name.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +36,7 @@ from milo_voice.intake.contact_layout import (
 from milo_voice.intake.contact_lexicon import (
     CJK_NOT_NAME_ENDINGS,
     COUNTRY_RE,
+    HEADING_CORE,
     HONORIFICS,
     NAME_LABELLED,
     NAME_PARTICLES,
@@ -149,7 +153,7 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
     joined: set[int] = set()
     for line in [*block, *page]:
         parts = segments(_clean(line.text, icons)) if line.index not in joined else []
-        tokens = name_tokens(parts[0]) if parts else None
+        tokens = (name_tokens(parts[0]) or surname_first(parts[0], locals_)) if parts else None
         if not tokens:
             continue
         longer = _join_next_line(layout, line, tokens, locals_)
@@ -190,6 +194,8 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
     extra = name_tokens(parts[0]) if below.page == line.page and parts else None
     if not extra or len(tokens) + len(extra) > 4 or extra[0].isupper() != tokens[0].isupper():
         return tokens
+    if [t.lower() for t in extra] == [t.lower() for t in tokens]:
+        return tokens  # the same name printed twice (a text box and its copy), not a longer name
     return tokens + extra if _support(extra, locals_) == len(extra) else tokens
 
 
@@ -245,18 +251,25 @@ def _cjk_first_line(layout: Layout) -> str:
     return ""
 
 
-def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str]) -> FieldGuess:
+def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
+               ocr: bool = False) -> FieldGuess:
     locals_ = [fold(e.split("@")[0]) for e in emails]
     page = [line for line in layout.lines if line.page == layout.first_page()][:40]
     labelled = _labelled(layout, [*block, *page])
     if labelled:
-        return FieldGuess(normal_case(labelled), 0.9, "")
+        return _doubted(FieldGuess(normal_case(labelled), 0.9, ""), page)
     found = sorted(_candidates(layout, block, locals_), key=lambda c: -c.score)
+    if ocr:
+        found = [c for c in found if not ocr_heading(c.text)]
     if not found:
         cjk = _cjk_first_line(layout)
         if cjk:
             return FieldGuess(cjk, 0.7, "name in Chinese or Korean script read from the top lines (no label)")
         return FieldGuess.missing("no name found at the top of the resume")
+    return _doubted(_ranked(found, block), page)
+
+
+def _ranked(found: Sequence[NameCandidate], block: Sequence[Line]) -> FieldGuess:
     best = found[0]
     rivals = [c for c in found[1:] if c.text.lower() != best.text.lower() and len(c.text.split()) >= 2
               and c.score >= best.score - 0.15]
@@ -272,3 +285,61 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str]) -> 
     if best.score < 1.0:
         return FieldGuess(best.text, 0.7, "name is not among the first lines of page 1")
     return FieldGuess(best.text, 0.95 if best.support else 0.9, "")
+
+
+DOUBTED_NAME = 0.6
+
+
+def _doubted(guess: FieldGuess, page: Sequence[Line]) -> FieldGuess:
+    """A name that repeats itself ("Ann Lee Ann Lee") is given once; it, and a name whose line lost
+    characters (a symbol code point glued to its letters, as a PDF's odd font mapping leaves them),
+    is flagged for the reviewer."""
+    words = guess.value.split()
+    half = len(words) // 2
+    lowered = [w.lower() for w in words]
+    if half and len(words) % 2 == 0 and lowered[:half] == lowered[half:]:
+        why = "the name is printed twice in a row; check it"
+        return FieldGuess(" ".join(words[:half]), DOUBTED_NAME, why)
+    if guess.value and any(_lost_characters(line.text) for line in page if words[-1] in line.text):
+        why = "characters that are not letters were dropped from the name's line; check the name"
+        return FieldGuess(guess.value, min(guess.confidence, DOUBTED_NAME), why)
+    return guess
+
+
+def _lost_characters(text: str) -> bool:
+    """A symbol (an icon, a private-use or unassigned code point) between two letters, or glued before a
+    letter of a script without capitals: not how icons are printed, so the font mapping lost a letter."""
+    for i, ch in enumerate(text):
+        if unicodedata.category(ch) not in _SYMBOLS:
+            continue
+        after = text[i + 1:i + 2]
+        before = text[i - 1:i] if i else ""
+        if after.isalpha() and (before.isalpha() or not (after.isupper() or after.islower())):
+            return True
+    return False
+
+
+_SYMBOLS = ("So", "Co", "Cn")
+def ocr_heading(text: str) -> bool:
+    """On an OCR'd page: any word of a section heading ("... PROGRAMS", "Skills") makes the line no name
+    (OCR reads a column's headings before the name and may misread the other words of the heading)."""
+    return any(w.lower() in HEADING_CORE for w in text.split())
+
+
+_SURNAME_FIRST = re.compile(
+    r"^(?P<surname>[^\W\d_][^\W\d_'’\-]+(?:[ '’\-][^\W\d_]+)?),\s*(?P<given>[^,]+?)\.?$")
+
+
+def surname_first(segment: str, locals_: Sequence[str]) -> list[str] | None:
+    """ "GARCÍA LOPEZ, Ana Maria." -> ["GARCÍA", "LOPEZ,", "Ana", "Maria"] (printed order kept, comma
+    included): a family name in capitals, a comma, capitalised given names, when the candidate's email
+    contains at least one of the words (else a "City, Region" line reads the same)."""
+    match = _SURNAME_FIRST.match(segment.strip())
+    if not match or not match.group("surname").isupper():
+        return None
+    surname, given = name_tokens(match.group("surname")), name_tokens(match.group("given"))
+    if not surname or not given or len(surname) + len(given) > 5:
+        return None
+    if _support([*surname, *given], locals_) == 0:
+        return None
+    return [*surname[:-1], surname[-1] + ",", *given]

@@ -1,11 +1,13 @@
 """Phone numbers: found with phonenumbers' PhoneNumberMatcher, checked, normalised to E.164.
 
 A number printed with a country code (``+48``, ``(+82)``, ``0048``) is read as such. A national
-number is read with the company's default region; if it is not a valid number there, the regions
-the document hints at are tried (the email's country domain, countries named on page 1, the script
-of the text: kana -> JP, Cyrillic -> RU, ...). A number valid nowhere is kept as printed, with a
-low confidence, only where the resume vouches for it: a label such as "Tel.", "Mobile", "電話", or
-an item of its own in the contact block ("123-456-7890 | jake@su.edu", a line of its own).
+number is read in the first region of `contact_region.region_hints` where it is valid: the country
+the contact block names and the email's country domain before the company's default region, then
+the script of the text (kana -> JP, Cyrillic -> RU, ...) and countries named on page 1; a +1 default
+is left out when the document points elsewhere and nowhere to North America. A number valid
+nowhere is kept as printed, with a low confidence, only where the resume vouches for it: a label
+such as "Tel.", "Mobile", "電話", or an item of its own in the contact block ("123-456-7890 |
+jake@su.edu", a line of its own).
 
 Never phones: dates and year ranges (2019-2021, 01.02.2020), ORCID ids, DOIs, ISBNs, anything
 inside a URL or an email address, Japanese postal codes (〒100-0001), numbers under 7 digits,

@@ -141,6 +141,7 @@ def _pages_text(reader: PdfReader, mode: ExtractionMode) -> DocumentText:
 # -- DOCX --------------------------------------------------------------------------------------
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0"
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
 
@@ -179,18 +180,34 @@ def _read_xml(archive: zipfile.ZipFile, name: str) -> ElementTree.Element:
 
 
 def _paragraphs(root: ElementTree.Element) -> str:
-    lines = []
-    for paragraph in root.iter(f"{_W}p"):
-        pieces = []
-        for node in paragraph.iter():
-            if node.tag == f"{_W}t" and node.text:
-                pieces.append(node.text)
-            elif node.tag == f"{_W}tab":
-                pieces.append("\t")
-            elif node.tag in (f"{_W}br", f"{_W}cr"):
-                pieces.append("\n")
-        lines.append("".join(pieces))
+    """One line per paragraph, in document order. A text box's paragraphs (``w:txbxContent`` inside a
+    paragraph's drawing) are lines of their own after the paragraph that anchors it, each read once:
+    the VML copy Word stores for old readers (``mc:AlternateContent`` -> ``mc:Fallback``) is skipped."""
+    lines: list[str] = []
+    body = root.find(f"{_W}body")
+    _walk(root if body is None else body, lines, None)
     return "\n".join(lines).strip("\n")
+
+
+def _walk(node: ElementTree.Element, lines: list[str], pieces: list[str] | None) -> None:
+    """Collect text into `pieces` (the current paragraph), starting a new line at each ``w:p``."""
+    for child in node:
+        tag = child.tag
+        if tag == _MC_FALLBACK:
+            continue
+        if tag == f"{_W}p":
+            own: list[str] = []
+            at = len(lines)
+            _walk(child, lines, own)
+            lines.insert(at, "".join(own))  # the anchoring paragraph, before its text boxes' lines
+        elif tag == f"{_W}t":
+            if child.text and pieces is not None:
+                pieces.append(child.text)
+        elif tag in (f"{_W}tab", f"{_W}br", f"{_W}cr"):
+            if pieces is not None:
+                pieces.append("\t" if tag == f"{_W}tab" else "\n")
+        else:
+            _walk(child, lines, pieces)
 
 
 def _docx_pages(archive: zipfile.ZipFile, names: set[str]) -> int:

@@ -35,7 +35,7 @@ def extract_resume(data: bytes, filename: str, *, default_region: str = "US") ->
         text = clean_ocr(ocr_pdf(data)) if document.kind == "pdf" else ""
         if not has_text(text):
             return Extraction(None, document.text, document.pages, NO_TEXT)
-        contacts = _doubted(extract_contacts(text, default_region=default_region))
+        contacts = _doubted(extract_contacts(text, default_region=default_region, ocr=True))
         return Extraction(contacts, text, document.pages, BY_OCR)
     contacts = extract_contacts(document.text, default_region=default_region)
     return Extraction(contacts, document.text, document.pages, "")

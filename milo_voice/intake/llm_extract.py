@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import unicodedata
 from dataclasses import replace
 from typing import Any
 
@@ -110,4 +111,5 @@ def found_in(field: str, value: str, text: str, region: str = "US") -> bool:
         wanted = e164(value, region)
         return bool(wanted) and any(e164(run, region) == wanted for run in PHONE_RUN.findall(text))
     squeeze = re.compile(r"\s+")
+    value, text = unicodedata.normalize("NFKC", value), unicodedata.normalize("NFKC", text)  # as the fields
     return squeeze.sub(" ", value).strip().casefold() in squeeze.sub(" ", text).casefold()
