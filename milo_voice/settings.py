@@ -145,6 +145,8 @@ class Settings:
     """Attempts of a background job (scoring, webhook delivery) before it is marked failed."""
     job_backoff: float = 5.0
     """Seconds before the first retry of a failed job; doubled after each further failure."""
+    job_queue: str = "auto"
+    """`auto` (Procrastinate on PostgreSQL, the embedded job table on SQLite), `procrastinate` or `table`."""
     webhook_timeout: float = 10.0
     """Seconds a webhook receiver gets to answer one delivery."""
     webhook_allow_private_targets: bool = False

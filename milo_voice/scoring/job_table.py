@@ -22,12 +22,15 @@ MAX_ERROR_CHARS = 2000
 class JobTable(Repo):
     """The one writer of the `job` table."""
 
-    def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0.0) -> int:
-        """A new queued job, runnable `delay` seconds from now."""
+    def enqueue(
+        self, kind: str, payload: dict[str, Any], *, delay: float = 0.0, run_after: datetime | None = None
+    ) -> int:
+        """A new queued job, runnable at `run_after` (else `delay` seconds from now)."""
         now = self.now()
         with self.unit() as session:
             job = Job(
-                kind=kind, payload=dict(payload), run_after=now + timedelta(seconds=delay), created_at=now
+                kind=kind, payload=dict(payload), run_after=run_after or now + timedelta(seconds=delay),
+                created_at=now,
             )
             session.add(job)
             session.flush()
@@ -57,6 +60,46 @@ class JobTable(Repo):
                     session.refresh(job)
                     return job
         return None
+
+    def claim_id(self, job_id: int) -> Job | None:
+        """Mark this queued job running (attempts counted) and return it; None when it is not queued
+        (done, failed, running elsewhere, or erased): a queue library's duplicate delivery runs nothing."""
+        with self.unit() as session:
+            won = session.execute(
+                update(Job)
+                .where(col(Job.id) == job_id, col(Job.status) == JobStatus.QUEUED.value)
+                .values(status=JobStatus.RUNNING.value, started_at=self.now(), attempts=Job.attempts + 1)
+            )
+            if won.rowcount != 1:  # type: ignore[attr-defined]
+                return None
+            return session.get(Job, job_id)
+
+    def requeue(self, job_ids: list[int]) -> None:
+        """These jobs, if running, back to the queue, runnable now (a stalled worker's jobs); one that
+        finished before its worker died stays finished."""
+        if job_ids:
+            with self.unit() as session:
+                session.execute(
+                    update(Job).where(col(Job.id).in_(job_ids), col(Job.status) == JobStatus.RUNNING.value)
+                    .values(status=JobStatus.QUEUED.value, run_after=self.now())
+                )
+
+    def failed(self, limit: int = 100) -> list[Job]:
+        """Jobs that failed for good, newest first: the dead-letter list."""
+        with self.unit() as session:
+            return list(session.exec(
+                select(Job).where(Job.status == JobStatus.FAILED.value)
+                .order_by(col(Job.finished_at).desc(), col(Job.id).desc()).limit(limit)
+            ))
+
+    def retry_failed(self, job_id: int) -> bool:
+        """A failed job queued again, runnable now, for one more (final) attempt; False if not failed."""
+        with self.unit() as session:
+            done = session.execute(
+                update(Job).where(col(Job.id) == job_id, col(Job.status) == JobStatus.FAILED.value)
+                .values(status=JobStatus.QUEUED.value, run_after=self.now(), finished_at=None)
+            )
+            return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
     def finish(self, job_id: int) -> None:
         self._set(job_id, status=JobStatus.DONE.value, finished_at=self.now(), error=None)

@@ -5,8 +5,8 @@ worker of this process. `Worker` is one thread with its own event loop that runs
 at a time, so scoring never competes with live audio on the server's loop (blocking database
 calls there are fine). On start it re-queues jobs a crashed process left running. A failed job
 is retried with exponential backoff; `EngineUnavailable(retryable=False)` or the last attempt
-marks it failed. Moving to an established queue later means another `JobQueue` and worker;
-the handlers stay as they are.
+marks it failed. `run_job` decides a job's outcome for this worker and for the Procrastinate
+backend alike (`milo_voice.scoring.queue`), so a handler is written once.
 """
 
 from __future__ import annotations
@@ -42,19 +42,73 @@ def wake_local_workers() -> None:
 
 
 class JobQueue(Protocol):
-    def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0.0) -> int: ...
+    def enqueue(
+        self, kind: str, payload: dict[str, Any], *, delay: float = 0.0, run_after: datetime | None = None
+    ) -> int:
+        """Queue a job of `kind` (a registered handler's name), runnable at `run_after` or `delay`
+        seconds from now; returns the `job` row's id."""
+        ...
 
 
 class LocalQueue:
     """The embedded queue: the durable `job` table, worked by this process's `Worker`."""
 
+    backend = "table"
+
     def __init__(self, table: JobTable) -> None:
         self.table = table
 
-    def enqueue(self, kind: str, payload: dict[str, Any], *, delay: float = 0.0) -> int:
-        job_id = self.table.enqueue(kind, payload, delay=delay)
+    def enqueue(
+        self, kind: str, payload: dict[str, Any], *, delay: float = 0.0, run_after: datetime | None = None
+    ) -> int:
+        job_id = self.table.enqueue(kind, payload, delay=delay, run_after=run_after)
         wake_local_workers()
         return job_id
+
+    def failed(self, limit: int = 100) -> list[Job]:
+        """The dead-letter list: jobs that failed for good, newest first."""
+        return self.table.failed(limit)
+
+    def retry(self, job_id: int) -> bool:
+        """One more (final) attempt of a failed job, now; False when it is not failed."""
+        retried = self.table.retry_failed(job_id)
+        wake_local_workers()
+        return retried
+
+
+def backoff_for(backoff: float, attempts: int) -> float:
+    """Seconds before the next try after `attempts` failed ones: backoff, 2x, 4x, ..."""
+    return float(backoff * 2.0 ** max(attempts - 1, 0))
+
+
+async def run_job(
+    table: JobTable, handlers: Mapping[str, Handler], job: Job, *, max_attempts: int, backoff: float
+) -> str:
+    """Run one claimed job and settle its row: "done", "retry" (queued again after the backoff) or
+    "failed". The one place a job's outcome is decided, whichever queue delivered it."""
+    job_id = job.id or 0
+    final = job.attempts >= max_attempts
+    handler = handlers.get(job.kind)
+    if handler is None:
+        table.fail(job_id, f"no handler for job kind {job.kind!r}")
+        metrics.JOB_FAILURES.labels(job.kind).inc()
+        return "failed"
+    try:
+        await handler(job, final)
+    except Exception as exc:  # a job's root: keep the error on the job, retry or give up
+        error = f"{type(exc).__name__}: {exc}"
+        retryable = not (isinstance(exc, EngineUnavailable) and not exc.retryable)
+        if final or not retryable:
+            log.exception("jobs.failed", extra={"job_id": job_id, "kind": job.kind})
+            table.fail(job_id, error)
+            metrics.JOB_FAILURES.labels(job.kind).inc()
+            return "failed"
+        delay = backoff_for(backoff, job.attempts)
+        log.info("jobs.retry", extra={"job_id": job_id, "kind": job.kind, "delay_s": delay})
+        table.retry(job_id, error, delay=delay)
+        return "retry"
+    table.finish(job_id)
+    return "done"
 
 
 class Worker:
@@ -82,7 +136,7 @@ class Worker:
 
     def backoff_for(self, attempts: int) -> float:
         """Seconds before the next try after `attempts` failed ones: backoff, 2x, 4x, ..."""
-        return float(self.backoff * 2.0 ** max(attempts - 1, 0))
+        return backoff_for(self.backoff, attempts)
 
     def wake(self) -> None:
         self._wakeup.set()
@@ -143,29 +197,8 @@ class Worker:
         return True
 
     async def _run_job(self, job: Job, job_id: int) -> str:
-        final = job.attempts >= self.max_attempts
-        handler = self.handlers.get(job.kind)
-        if handler is None:
-            self.table.fail(job_id, f"no handler for job kind {job.kind!r}")
-            metrics.JOB_FAILURES.labels(job.kind).inc()
-            return "failed"
-        try:
-            await handler(job, final)
-        except Exception as exc:  # a job's root: keep the error on the job, retry or give up
-            error = f"{type(exc).__name__}: {exc}"
-            retryable = not (isinstance(exc, EngineUnavailable) and not exc.retryable)
-            if final or not retryable:
-                log.exception("jobs.failed", extra={"job_id": job_id, "kind": job.kind})
-                self.table.fail(job_id, error)
-                metrics.JOB_FAILURES.labels(job.kind).inc()
-                return "failed"
-            else:
-                delay = self.backoff_for(job.attempts)
-                log.info("jobs.retry", extra={"job_id": job_id, "kind": job.kind, "delay_s": delay})
-                self.table.retry(job_id, error, delay=delay)
-                return "retry"
-        self.table.finish(job_id)
-        return "done"
+        return await run_job(self.table, self.handlers, job, max_attempts=self.max_attempts,
+                             backoff=self.backoff)
 
     async def run_until_idle(self, limit: int = 1000) -> int:
         """Run due jobs until none is due (tests, CLI); returns how many ran."""

@@ -26,11 +26,11 @@ from typing import Any, Protocol
 from milo_voice.errors import ConfigError, EngineUnavailable
 from milo_voice.scoring import webhooks
 from milo_voice.scoring.card import score_transcript
-from milo_voice.scoring.job_table import JobTable
-from milo_voice.scoring.jobs import Handler, JobQueue, LocalQueue, Worker
+from milo_voice.scoring.jobs import Handler, JobQueue
 from milo_voice.scoring.llm import JSON_MODES, LlmScorer
 from milo_voice.scoring.meaning import reader_for
 from milo_voice.scoring.offline import OfflineScorer
+from milo_voice.scoring.queue import Runner, backend_for, close_queues, queue_for, worker_for
 from milo_voice.scoring.result import ScoreCard
 from milo_voice.scoring.rubric import Bands
 from milo_voice.scoring.scorer import Scorer
@@ -62,6 +62,7 @@ def check_settings(settings: Settings) -> None:
         )
     if settings.job_max_attempts < 1 or settings.job_backoff < 0:
         raise ConfigError("MILO_JOB_MAX_ATTEMPTS must be >= 1 and MILO_JOB_BACKOFF >= 0")
+    backend_for(settings)  # MILO_JOB_QUEUE
 
 
 def offline_scorer(settings: Settings) -> OfflineScorer:
@@ -185,52 +186,48 @@ class ScoringRuntime:
     """The service plus its worker, as the server runs them."""
 
     service: ScoringService
-    worker: Worker
+    worker: Runner
 
     def start(self) -> list[int]:
         return self.worker.start()
 
     def stop(self) -> None:
         self.worker.stop()
+        close_queues()
 
 
 def build(
     settings: Settings, engine: DbEngine, candidates: CandidateStatuses,
     more_handlers: Mapping[str, Handler] | None = None,
 ) -> ScoringRuntime:
-    """Wire the scoring area over `engine`: store, durable queue, worker with its two handlers.
+    """Wire the scoring area over `engine`: store, durable queue, worker with its two handlers
+    (the queue and worker of MILO_JOB_QUEUE: `milo_voice.scoring.queue`).
 
     `candidates` writes candidate status (the workspace's `Candidates` over the same engine);
     `more_handlers` are the other rooms' job kinds (intake, ATS), run by the same worker."""
     check_settings(settings)
-    table = JobTable(engine)
-    service = ScoringService(settings, ScoringStore(engine), LocalQueue(table), candidates)
-    worker = Worker(
-        table,
-        {SCORE_JOB: service.score_session, webhooks.JOB_KIND: service.deliver_webhook,
-         **(more_handlers or {})},
-        max_attempts=settings.job_max_attempts,
-        backoff=settings.job_backoff,
-    )
-    return ScoringRuntime(service, worker)
+    service = ScoringService(settings, ScoringStore(engine), queue_for(settings, engine), candidates)
+    handlers = {SCORE_JOB: service.score_session, webhooks.JOB_KIND: service.deliver_webhook,
+                **(more_handlers or {})}
+    return ScoringRuntime(service, worker_for(settings, engine, handlers))
 
 
 def enqueue_scoring(
     settings: Settings, engine: DbEngine, session_id: int, *, candidates: CandidateStatuses
 ) -> int:
     """The one call a session runner needs when a session ends (any process on the same database)."""
-    service = ScoringService(settings, ScoringStore(engine), LocalQueue(JobTable(engine)), candidates)
+    service = ScoringService(settings, ScoringStore(engine), queue_for(settings, engine), candidates)
     return service.enqueue_scoring(session_id)
 
 
 def notify_started(settings: Settings, engine: DbEngine, session_id: int) -> None:
     """The one call a session runner needs once the session row exists: `interview.started`."""
-    _notify_started(ScoringStore(engine), LocalQueue(JobTable(engine)), session_id)
+    _notify_started(ScoringStore(engine), queue_for(settings, engine), session_id)
 
 
 def send_test_event(settings: Settings, engine: DbEngine, endpoint_id: int) -> int:
     """A test delivery to one endpoint (the webhooks page's button); returns the delivery id."""
-    return _send_test(ScoringStore(engine), LocalQueue(JobTable(engine)), endpoint_id)
+    return _send_test(ScoringStore(engine), queue_for(settings, engine), endpoint_id)
 
 
 def _notify_started(store: ScoringStore, queue: JobQueue, session_id: int) -> None:

@@ -90,6 +90,8 @@ def migrate(url: str) -> None:
                 connection.commit()
             command.upgrade(alembic_config(connection=connection), "head")
             connection.commit()
+            if connection.dialect.name == "postgresql":
+                apply_job_queue_schema(connection)
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
@@ -97,6 +99,31 @@ def migrate(url: str) -> None:
     finally:
         engine.dispose()
     log.info("db.migrated", extra={"backend": engine.dialect.name})
+
+
+QUEUE_TABLE_PREFIX = "procrastinate_"
+"""Procrastinate's own tables (the PostgreSQL job queue, docs/deploy.md): its schema, not our models."""
+
+
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Alembic's autogenerate filter: it leaves Procrastinate's tables alone (`apply_job_queue_schema`)."""
+    return not (type_ == "table" and (name or "").startswith(QUEUE_TABLE_PREFIX))
+
+
+def apply_job_queue_schema(connection: sa.Connection) -> bool:
+    """Create Procrastinate's tables and functions from the SQL its package ships, once (they are
+    there: nothing to do); True when created. Upgrading Procrastinate across a schema change is its
+    own migrations' job (docs/deploy.md, Job queue)."""
+    connection.exec_driver_sql("SELECT pg_advisory_xact_lock(2121)")  # two nodes migrating at once
+    if connection.exec_driver_sql("SELECT to_regclass('procrastinate_jobs')").scalar() is not None:
+        connection.commit()
+        return False
+    from procrastinate.schema import SchemaManager
+
+    connection.execution_options(no_parameters=True).exec_driver_sql(SchemaManager.get_schema())
+    connection.commit()
+    log.info("db.job_queue_schema_applied")
+    return True
 
 
 @contextmanager

@@ -10,6 +10,7 @@ from milo_voice.calls.phone.call import prerender_notice
 from milo_voice.calls.recovery import recover_sessions
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.outreach.compose import worker_from
+from milo_voice.scoring.queue import backend_for
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.store.recordings import recordings_for
@@ -50,7 +51,8 @@ def serve(settings: Settings) -> int:
     runtime = LazyRuntime(settings, loaded)
     app = create_app(settings, engine, runtime)
     scoring = build_worker(settings, engine)
-    requeued = scoring.start()  # jobs a crash left running run again
+    requeued = scoring.start()  # jobs a crash left running (a dead worker's, on Procrastinate) run again
+    print(f"milo-voice: background jobs on {backend_for(settings)} (MILO_JOB_QUEUE; docs/deploy.md)")
     if requeued:
         print(f"milo-voice: {len(requeued)} background job(s) from before the restart queued again")
     candidates = Candidates(engine)

@@ -1,5 +1,5 @@
 """The server's background worker: scoring and webhooks, and the other rooms' job kinds (reading
-upload batches; ATS results), on one durable job table (`milo_voice.scoring.jobs`)."""
+upload batches; ATS results), on the job queue MILO_JOB_QUEUE names (`milo_voice.scoring.queue`)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from milo_voice.intake.batches import IntakeBatches
 from milo_voice.intake.llm_extract import LlmExtractor
 from milo_voice.intake.reading import READ_JOB, BatchReader
 from milo_voice.intake.resumes import Resumes
-from milo_voice.scoring.job_table import JobTable
-from milo_voice.scoring.jobs import Handler, LocalQueue
+from milo_voice.scoring.jobs import Handler
+from milo_voice.scoring.queue import queue_for
 from milo_voice.scoring.service import ScoringRuntime
 from milo_voice.scoring.service import build as build_scoring
 from milo_voice.settings import Settings
@@ -56,7 +56,7 @@ def intake_handlers(settings: Settings, engine: DbEngine) -> dict[str, Handler]:
 def build_worker(settings: Settings, engine: DbEngine) -> ScoringRuntime:
     """What `milo-voice serve` runs in the background (start it; stop it on shutdown). A candidate
     scored to completed or knocked out also has their result queued for the ATS that sent them."""
-    queue = LocalQueue(JobTable(engine))
+    queue = queue_for(settings, engine)
     ats = Ats(engine, settings, queue)
     pipeline = Pipeline(engine, queue=queue)
     statuses = StagedStatuses(AnnouncingStatuses(Candidates(engine), ats), pipeline)

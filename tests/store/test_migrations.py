@@ -14,7 +14,15 @@ from alembic.script import ScriptDirectory
 from postgres import postgres_url  # noqa: F401  (fixture)
 
 from milo_voice.dialogue.script import demo_script
-from milo_voice.store.db import SQLITE_BUSY_TIMEOUT_MS, alembic_config, create_engine, engine_url, migrate
+from milo_voice.store.db import (
+    QUEUE_TABLE_PREFIX,
+    SQLITE_BUSY_TIMEOUT_MS,
+    alembic_config,
+    create_engine,
+    engine_url,
+    include_name,
+    migrate,
+)
 from milo_voice.store.tables import Table
 from milo_voice.workspace.demo import Demo
 from milo_voice.workspace.interviews import Interviews
@@ -44,7 +52,9 @@ def schema_diff(url: str) -> list[Any]:
     engine = create_engine(url)
     try:
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_name": include_name}
+            )
             return list(compare_metadata(context, Table.metadata))
     finally:
         engine.dispose()
@@ -165,5 +175,9 @@ def test_offline_mode_prints_the_postgresql_ddl(capsys: pytest.CaptureFixture[st
 @pytest.mark.postgres
 def test_migrated_postgres_matches_the_models(postgres_url: str) -> None:  # noqa: F811
     migrate(postgres_url)
-    assert table_names(postgres_url) == TABLES | {"alembic_version"}
+    names = table_names(postgres_url)
+    assert {n for n in names if not n.startswith(QUEUE_TABLE_PREFIX)} == TABLES | {"alembic_version"}
+    assert {"procrastinate_jobs", "procrastinate_events", "procrastinate_workers"} <= names  # the job queue
     assert schema_diff(postgres_url) == []
+    migrate(postgres_url)  # again: the job queue's schema is there, not applied twice
+    assert table_names(postgres_url) == names

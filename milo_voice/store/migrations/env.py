@@ -11,7 +11,7 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from milo_voice.store.db import create_engine, engine_url
+from milo_voice.store.db import create_engine, engine_url, include_name
 from milo_voice.store.tables import Table, UTCDateTime
 
 config = context.config
@@ -26,6 +26,7 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
 
 options: dict[str, Any] = {
     "target_metadata": Table.metadata,
+    "include_name": include_name,
     "render_as_batch": True,  # SQLite alters tables by copying them; batch mode does that for us
     "compare_type": True,
     "render_item": render_item,

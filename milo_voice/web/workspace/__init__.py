@@ -24,6 +24,7 @@ from milo_voice.web.workspace import (
     intake_api,
     intake_pages,
     interview_pages,
+    job_pages,
     message_pages,
     notice_pages,
     outreach_pages,
@@ -67,6 +68,7 @@ def page_routes() -> list[BaseRoute]:
         *phone_pages.routes(),
         *outreach_settings_pages.routes(),
         *retention_pages.routes(),
+        *job_pages.routes(),
         *bias_audit_pages.routes(),
     ]
 

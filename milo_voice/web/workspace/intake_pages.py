@@ -18,8 +18,7 @@ from starlette.routing import BaseRoute, Route
 from milo_voice.intake import csv_reader, upload_files
 from milo_voice.intake.hooks import IntakeHooks
 from milo_voice.intake.resumes import Resumes
-from milo_voice.scoring.job_table import JobTable
-from milo_voice.scoring.jobs import LocalQueue
+from milo_voice.scoring.queue import queue_for
 from milo_voice.store.repo import Invalid, NotFound
 from milo_voice.store.tables import BatchStatus, UserRole
 from milo_voice.web.repos import repo
@@ -36,7 +35,7 @@ FIELD_LABELS = {"name": "Full name", "first_name": "First name", "last_name": "L
 def intake(request: Request) -> Intake:
     settings = workspace(request).settings
     state = request.app.state
-    return Intake(state.engine, LocalQueue(JobTable(state.engine)), root=settings.uploads_dir,
+    return Intake(state.engine, queue_for(settings, state.engine), root=settings.uploads_dir,
                   region=settings.default_region, now=state.now)
 
 
