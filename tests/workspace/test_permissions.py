@@ -60,6 +60,7 @@ def concrete(path: str, world: dict[str, Any]) -> str:
         "batch_id": 1,
         "item_id": 1,
         "position": 0,
+        "job_id": 1,
     }
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: str(values[m.group(1)]), path)
 
