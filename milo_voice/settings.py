@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import socket
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -224,6 +225,17 @@ class Settings:
     """Seconds SIGTERM lets live calls finish (no new ones taken) before the server ends them and stops."""
     metrics_token: Secret = field(default_factory=lambda: Secret(""))
     """Bearer token that /metrics requires; empty: /metrics answers loopback clients only."""
+    # Several nodes on one database (issue 21 item 3, docs/deploy.md "Several nodes")
+    node_name: str = ""
+    """This node's name among the nodes of one database; empty: `<host name>-<MILO_PORT>`."""
+    node_url: str = ""
+    """Where the other nodes reach this one (forwarded browser offers); empty: http://MILO_HOST:MILO_PORT."""
+    node_public_url: str = ""
+    """Where Twilio's media stream reaches this node (its https address); empty: MILO_PUBLIC_URL."""
+    node_heartbeat_s: float = 2.0
+    """Seconds between two heartbeats of this node (its live calls, room, drain) in the database."""
+    node_stale_s: float = 10.0
+    """A node silent this long takes no new calls; after 3x this long its live calls are written off."""
 
     def __post_init__(self) -> None:
         if not 0 <= self.vad_mode <= 3:
@@ -251,6 +263,9 @@ class Settings:
             raise ConfigError(f"MILO_MINUTES_PER_SCREEN={self.minutes_per_screen}: expected > 0 minutes")
         if self.drain_timeout_s < 0:
             raise ConfigError(f"MILO_DRAIN_TIMEOUT_S={self.drain_timeout_s}: expected >= 0 seconds")
+        if not 0 < self.node_heartbeat_s < self.node_stale_s:
+            raise ConfigError(f"MILO_NODE_HEARTBEAT_S={self.node_heartbeat_s} / MILO_NODE_STALE_S="
+                              f"{self.node_stale_s}: expected 0 < heartbeat < stale")
         if self.retention_interval_s <= 0:
             raise ConfigError(f"MILO_RETENTION_INTERVAL_S={self.retention_interval_s}: expected > 0 seconds")
         if self.storage_url and not re.fullmatch(r"s3://[^/\s]+(/\S*)?", self.storage_url):
@@ -273,6 +288,19 @@ class Settings:
     @property
     def base_url(self) -> str:
         return self.public_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @property
+    def node(self) -> str:  # MILO_NODE_NAME, else the host name and port
+        return self.node_name or f"{socket.gethostname()}-{self.port}"
+
+    @property
+    def node_base_url(self) -> str:  # where the other nodes reach this one
+        return self.node_url.rstrip("/") or f"http://{self.host}:{self.port}"
+
+    @property
+    def node_stream_base(self) -> str:
+        """Where Twilio reaches this node's media websocket (http or https; turned into ws or wss)."""
+        return self.node_public_url.rstrip("/") or self.base_url
 
     @property
     def llm_enabled(self) -> bool:

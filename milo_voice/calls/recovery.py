@@ -25,9 +25,11 @@ log = logging.getLogger(__name__)
 
 
 def recover_sessions(store: SessionStore, settings: Settings | None = None) -> Iterator[str]:
-    """Close every session still marked live, then (given `settings` that name an object store) upload
-    the recordings still on disk; yields one line per session for the operator."""
-    for session_id in store.session_ids_with_status("live"):
+    """Close every session this node left live (all of them without `settings`), finish the recordings of
+    its sessions another node wrote off while it was down, then (given `settings` that name an object store)
+    upload the recordings still on disk; yields one line per session for the operator."""
+    nodes = None if settings is None else [settings.node, ""]  # another node's live sessions are its own
+    for session_id in store.session_ids_with_status("live", nodes):
         row = store.get_session(session_id)
         if row is None:
             continue
@@ -50,9 +52,26 @@ def recover_sessions(store: SessionStore, settings: Settings | None = None) -> I
                  extra={"session_id": session_id, "duration_s": duration, "cut_off": cut_off})
         yield (f"session {session_id}: interrupted, recording {recording} ({duration or 0:.1f} s)"
                + (f", {_answers(cut_off)} cut off" if cut_off else ""))
+    if settings is not None:
+        yield from _finish_written_off(store, settings.node)
     if settings is not None and settings.storage_url:
         yield from upload_pending(recordings_for(settings), store)
 
 
 def _answers(count: int) -> str:
     return f"{count} answer" if count == 1 else f"{count} answers"
+
+
+def _finish_written_off(store: SessionStore, node: str) -> Iterator[str]:
+    """Sessions another node ended while this one was down: their recordings are here; finish them."""
+    for row in store.written_off_here(node):
+        directory = Path(row.recording_dir) if row.recording_dir else None
+        if row.id is None or directory is None or not directory.is_dir():
+            continue
+        recording = recover(directory)
+        if recording is None:
+            continue
+        duration = probe_duration(recording)
+        store.set_recording(row.id, str(recording), duration)
+        log.info("recovery.written_off_recording", extra={"session_id": row.id, "duration_s": duration})
+        yield f"session {row.id}: recording recovered once this node was back, {recording} ({duration:.1f} s)"

@@ -17,20 +17,25 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from milo_voice.calls.engines import Runtime, make_planner
+from milo_voice.calls.live_mirror import LiveMirror, Rebuilt, drop
 from milo_voice.calls.persist import SessionWriter
 from milo_voice.calls.recording_upload import upload_after_session
 from milo_voice.calls.reply_timing import TimedObserver, observe_channel
 from milo_voice.calls.session_store import SessionStore
+from milo_voice.calls.takeover import Takeover, adopt
+from milo_voice.calls.timeline_offset import OffsetObserver, OffsetSink
 from milo_voice.dialogue import events as ev
+from milo_voice.dialogue.resume import ResumePoint
 from milo_voice.dialogue.script import InterviewScript
 from milo_voice.dialogue.session import InterviewSession
 from milo_voice.dialogue.session_types import SessionObserver
 from milo_voice.dialogue.turn_policy import TurnParams
 from milo_voice.media.recorder import Recorder
-from milo_voice.media.types import Transport
+from milo_voice.media.types import AudioChunk, RecordingSink, Transport
 from milo_voice.media.vad import FrameVad, SpeechSegmenter
 from milo_voice.scoring.service import enqueue_scoring, notify_started
 from milo_voice.settings import Settings
+from milo_voice.store.objects import StorageError
 from milo_voice.store.recordings import recordings_for
 from milo_voice.workspace.accommodations import Accommodations
 from milo_voice.workspace.candidates import Candidates
@@ -38,6 +43,10 @@ from milo_voice.workspace.escalate import Escalations
 from milo_voice.workspace.interviews import Interviews
 
 log = logging.getLogger(__name__)
+
+MIRROR_FLUSH_S = 0.5
+"""Seconds between two flushes (and mirrors to the object store) of a live recording when a store is
+configured: a node's death loses at most about this much audio of a call another node takes over."""
 
 
 def server_turn_params(settings: Settings) -> TurnParams:
@@ -100,11 +109,13 @@ async def run_session(
     interview_id: int,
     channel: str,
     on_started: Callable[[int], None] | None = None,
+    takeover: Takeover | None = None,
 ) -> SessionOutcome:
     """Run one interview to its end over `transport` and store it; never loses what was recorded.
 
     `on_started(session_id)` is called once the session row exists (channels use it to tell the
-    candidate's client which session it is in).
+    candidate's client which session it is in). With `takeover`, the session is a dead node's live one
+    and goes on where it was (`calls/takeover.py`) instead of a new one starting.
     """
     loop = asyncio.get_running_loop()
     script = await loop.run_in_executor(None, _script, store, interview_id)
@@ -112,21 +123,28 @@ async def run_session(
     params = await loop.run_in_executor(None, turn_params_for_candidate, settings, store, script,
                                         candidate_id)
     directory = settings.recordings_dir / f"session-{uuid.uuid4().hex[:12]}"
-    session_id = await loop.run_in_executor(None, lambda: store.start_session(
-        candidate_id=candidate_id, interview_id=interview_id, channel=channel,
-        recording_dir=str(directory), settings=settings_record(settings, params),
-    ))
+    opened = await loop.run_in_executor(None, lambda: _open(
+        settings, store, script, params, directory, takeover,
+        candidate_id=candidate_id, interview_id=interview_id, channel=channel))
+    session_id = opened.session_id
     if on_started is not None:
         on_started(session_id)
-    try:  # the interview.started webhook: a failure is logged and must never stop the interview
-        await loop.run_in_executor(None, notify_started, settings, store.engine, session_id)
-    except Exception:
-        log.exception("live.notify_started_failed", extra={"session_id": session_id})
-    recorder = Recorder(directory)
+    if takeover is None:
+        try:  # the interview.started webhook: a failure is logged and must never stop the interview
+            await loop.run_in_executor(None, notify_started, settings, store.engine, session_id)
+        except Exception:
+            log.exception("live.notify_started_failed", extra={"session_id": session_id})
+    mirrored = recordings_for(settings).objects is not None  # then flushed twice as often: see live_mirror
+    recorder = Recorder(directory, flush_every=MIRROR_FLUSH_S if mirrored else 1.0)
+    if opened.audio is not None:
+        await loop.run_in_executor(None, _prefill, recorder, opened.audio)
     writer = SessionWriter(store, session_id)
-    timed = TimedObserver(writer, observe_channel(channel))  # live dead air and latency: /metrics
-    session = _interview(settings, runtime, script, transport, recorder, timed, params)
-    flusher = asyncio.ensure_future(_flush_periodically(recorder))
+    shifted = OffsetObserver(writer, opened.offset_s) if opened.offset_s else writer
+    sink = OffsetSink(recorder, opened.offset_s) if opened.offset_s else recorder
+    timed = TimedObserver(shifted, observe_channel(channel))  # live dead air and latency: /metrics
+    session = _interview(settings, runtime, script, transport, sink, timed, params, opened.point)
+    mirror = _mirror(settings, opened, directory)
+    flusher = asyncio.ensure_future(_flush_periodically(recorder, mirror))
     completed, error = False, None
     try:
         completed = await session.run()
@@ -138,11 +156,66 @@ async def run_session(
         status = "completed" if completed else ("failed" if error else "interrupted")
         recording = await _finish(settings, store, transport, recorder, writer, session_id, status, error,
                                   session_cpu_s(session.state.asr_cpu_s))
+        if mirror is not None:
+            await loop.run_in_executor(None, _drop_mirror, settings, session_id)
     return SessionOutcome(session_id, status, writer, recording, recorder.duration)
 
 
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    session_id: int
+    point: ResumePoint | None = None
+    audio: Rebuilt | None = None
+    offset_s: float = 0.0
+    generation: int = 1
+
+
+def _open(settings: Settings, store: SessionStore, script: InterviewScript, params: TurnParams,
+          directory: Path, takeover: Takeover | None, *, candidate_id: int, interview_id: int,
+          channel: str) -> _Opened:
+    """A new session row, or the dead node's session adopted (blocking)."""
+    if takeover is not None:
+        adopted = adopt(store, recordings_for(settings).objects, takeover, node=settings.node, script=script,
+                        directory=directory)
+        return _Opened(adopted.session_id, adopted.point, adopted.audio, adopted.offset_s, adopted.generation)
+    return _Opened(store.start_session(
+        candidate_id=candidate_id, interview_id=interview_id, channel=channel, recording_dir=str(directory),
+        settings=settings_record(settings, params), node=settings.node))
+
+
+def _prefill(recorder: Recorder, audio: Rebuilt) -> None:
+    """The dead node's part of the recording, first on the timeline (blocking)."""
+    if audio.candidate:
+        recorder.write_candidate(AudioChunk(audio.candidate, audio.sample_rate, 0.0))
+    if audio.interviewer:
+        recorder.write_interviewer(AudioChunk(audio.interviewer, audio.sample_rate, 0.0))
+    recorder.flush()
+
+
+def _mirror(settings: Settings, opened: _Opened, directory: Path) -> LiveMirror | None:
+    """With an object store, the live recording is mirrored to it as it is flushed (another node can go
+    on); the part a dead node mirrored already (`opened.audio`) is not sent again."""
+    objects = recordings_for(settings).objects
+    if objects is None:
+        return None
+    audio = opened.audio
+    mirrored = (len(audio.candidate) // 2, len(audio.interviewer) // 2) if audio is not None else (0, 0)
+    return LiveMirror(objects, opened.session_id, opened.generation, directory, mirrored=mirrored)
+
+
+def _drop_mirror(settings: Settings, session_id: int) -> None:
+    objects = recordings_for(settings).objects
+    if objects is None:
+        return
+    try:
+        drop(objects, session_id)
+    except StorageError as exc:  # leftovers under live/ cost space only; logged for the operator
+        log.warning("live.mirror_drop_failed", extra={"session_id": session_id, "error": str(exc)})
+
+
 def _interview(settings: Settings, runtime: Runtime, script: InterviewScript, transport: Transport,
-               recorder: Recorder, writer: SessionObserver, params: TurnParams) -> InterviewSession:
+               recorder: RecordingSink, writer: SessionObserver, params: TurnParams,
+               resume: ResumePoint | None) -> InterviewSession:
     """The dialogue session, with a planner whose timing events land in that session's log."""
     holder: list[InterviewSession] = []
     planner = make_planner(
@@ -151,7 +224,7 @@ def _interview(settings: Settings, runtime: Runtime, script: InterviewScript, tr
         on_fallback=lambda reason: holder[0].emit(ev.PLAN_FALLBACK, reason=reason[:200]),
     )
     session = InterviewSession(script, transport, runtime.engines, planner, recorder, writer, params=params,
-                               vad=FrameVad(settings.vad_mode), segmenter=SpeechSegmenter())
+                               vad=FrameVad(settings.vad_mode), segmenter=SpeechSegmenter(), resume=resume)
     holder.append(session)
     return session
 
@@ -215,8 +288,13 @@ def _enqueue_scoring(settings: Settings, store: SessionStore, session_id: int) -
     return enqueue_scoring(settings, store.engine, session_id, candidates=candidates)
 
 
-async def _flush_periodically(recorder: Recorder) -> None:
+async def _flush_periodically(recorder: Recorder, mirror: LiveMirror | None) -> None:
+    """Flush the recording to disk on time; mirror it to the store beside, never holding the flushes up
+    (a slow store skips mirrors: the next one sends everything since)."""
     loop = asyncio.get_running_loop()
+    syncing: asyncio.Future[int] | None = None
     while True:
         await asyncio.sleep(recorder.flush_every)
         await loop.run_in_executor(None, recorder.flush)
+        if mirror is not None and (syncing is None or syncing.done()):
+            syncing = loop.run_in_executor(None, mirror.sync)  # never raises on a store's failure

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 from sqlmodel import col, select
 
 from milo_voice.dialogue.events import TimedEvent
@@ -42,6 +42,10 @@ closed page unless a retake is left); a session that failed on our side, or that
 after the process died (interrupted with an error), lets them try again."""
 
 
+WRITTEN_OFF = "node"
+"""How the error of a session ended by `write_off` begins ("node <name> stopped answering ...")."""
+
+
 class SessionStore(Repo):
     """Reads and writes of `interview_session`, `turn` and `timing_event`."""
 
@@ -53,8 +57,9 @@ class SessionStore(Repo):
         channel: str,
         recording_dir: str,
         settings: dict[str, Any],
+        node: str = "",
     ) -> int:
-        """A new live session; the candidate becomes in_progress. `settings` must be JSON-safe."""
+        """A new live session on `node`; the candidate becomes in_progress. `settings` must be JSON-safe."""
         with self.unit() as session:
             set_status(session, candidate_id, CandidateStatus.IN_PROGRESS)
             return insert_row(
@@ -67,6 +72,7 @@ class SessionStore(Repo):
                     started_at=self.now(),
                     recording_dir=recording_dir,
                     settings=dict(settings),
+                    node=node,
                 ),
             )
 
@@ -105,16 +111,76 @@ class SessionStore(Repo):
         with self.unit() as session:
             return session.get(InterviewSession, session_id)
 
-    def session_ids_with_status(self, status: str) -> list[int]:
-        """Ids of sessions in `status`, oldest first (e.g. "live" ones left behind by a crash)."""
+    def session_ids_with_status(self, status: str, nodes: Sequence[str] | None = None) -> list[int]:
+        """Ids of sessions in `status` (run by one of `nodes`, if given), oldest first (e.g. "live" ones left
+        behind by a crash of this node)."""
         wanted = SessionStatus(status)
+        query = select(InterviewSession.id).where(InterviewSession.status == wanted.value)
+        if nodes is not None:
+            query = query.where(col(InterviewSession.node).in_(list(nodes)))
         with self.unit() as session:
-            ids = session.exec(
-                select(InterviewSession.id)
-                .where(InterviewSession.status == wanted.value)
-                .order_by(col(InterviewSession.id))
-            ).all()
+            ids = session.exec(query.order_by(col(InterviewSession.id))).all()
         return [i for i in ids if i is not None]
+
+    def live_session_of(self, candidate_id: int) -> InterviewSession | None:
+        """The candidate's newest session still marked live (on whichever node), if any."""
+        with self.unit() as session:
+            return session.exec(
+                select(InterviewSession).where(InterviewSession.candidate_id == candidate_id)
+                .where(InterviewSession.status == SessionStatus.LIVE.value)
+                .order_by(col(InterviewSession.id).desc())).first()
+
+    def adopt_session(self, session_id: int, *, from_node: str, node: str, recording_dir: str) -> bool:
+        """`node` goes on with a live session `from_node` ran (that node died); False when it is no longer
+        live there (ended, or another node took it first): then it is not this node's."""
+        with self.unit() as session:
+            taken = session.execute(  # one statement: of two nodes taking it at once, one wins
+                update(InterviewSession).where(col(InterviewSession.id) == session_id)
+                .where(col(InterviewSession.status) == SessionStatus.LIVE.value)
+                .where(col(InterviewSession.node) == from_node)
+                .values(node=node, recording_dir=recording_dir)).rowcount
+            if taken != 1:
+                return False
+            row = get_row(session, InterviewSession, session_id)
+            row.settings = {**row.settings, "resumed": [*row.settings.get("resumed", []),
+                                                       {"from_node": from_node, "node": node,
+                                                        "at": self.now().isoformat()}]}
+            return True
+
+    def written_off_here(self, node: str) -> list[InterviewSession]:
+        """Sessions of `node` that another node ended when this one stopped answering (`write_off`) and
+        whose recording is still in this node's folder: what this node's recovery finishes."""
+        with self.unit() as session:
+            return list(session.exec(
+                select(InterviewSession).where(InterviewSession.node == node)
+                .where(InterviewSession.status == SessionStatus.INTERRUPTED.value)
+                .where(col(InterviewSession.recording_path).is_(None))
+                .where(col(InterviewSession.error).like(f"{WRITTEN_OFF}%"))
+                .order_by(col(InterviewSession.id))))
+
+    def write_off(self, node: str) -> list[int]:
+        """End the live sessions of a dead `node` as interrupted (its recordings are on its disk: its
+        recovery finishes them when it restarts); ids ended. The candidate moves on only if this was their
+        latest session (a call that went on elsewhere keeps its place)."""
+        ended: list[int] = []
+        for session_id in self.session_ids_with_status("live", [node]):
+            with self.unit() as session:
+                taken = session.execute(  # of two nodes writing it off at once, one does
+                    update(InterviewSession).where(col(InterviewSession.id) == session_id)
+                    .where(col(InterviewSession.status) == SessionStatus.LIVE.value)
+                    .where(col(InterviewSession.node) == node)
+                    .values(status=SessionStatus.INTERRUPTED.value, ended_at=self.now(),
+                            error=f"{WRITTEN_OFF} {node} stopped answering during the session")).rowcount
+                if taken != 1:
+                    continue
+                row = get_row(session, InterviewSession, session_id)
+                newer = session.exec(select(InterviewSession.id).where(
+                    InterviewSession.candidate_id == row.candidate_id).where(
+                    col(InterviewSession.id) > session_id)).first()
+                if newer is None:
+                    set_status(session, row.candidate_id, CandidateStatus.INVITED)
+            ended.append(session_id)
+        return ended
 
     # Recording storage (`calls.recording_upload`, docs/storage.md)
 
@@ -130,6 +196,14 @@ class SessionStore(Repo):
                 .order_by(col(InterviewSession.id))
             ).all()
         return [i for i in ids if i is not None]
+
+    def set_recording(self, session_id: int, recording_path: str, duration_s: float | None, *,
+                      recording_dir: str | None = None) -> None:
+        """A session ended without its recording (written off) has it now (in `recording_dir`, if given)."""
+        with self.unit() as session:
+            row = get_row(session, InterviewSession, session_id)
+            row.recording_path, row.duration_s = recording_path, duration_s
+            row.recording_dir = recording_dir if recording_dir is not None else row.recording_dir
 
     def set_recording_path(self, session_id: int, recording_path: str) -> None:
         """The session's final recording moved (uploaded): where it is now."""

@@ -18,6 +18,7 @@ from typing import Any
 from milo_voice.calls.engines import Runtime
 from milo_voice.calls.run import run_session
 from milo_voice.calls.session_store import SessionStore
+from milo_voice.calls.takeover import Takeover
 from milo_voice.media.transports.webrtc import WebRtcTransport
 from milo_voice.settings import Settings
 from milo_voice.store.tables import Speaker
@@ -44,6 +45,8 @@ class LiveCall:
     captions_sent: int = 0
     """Turns already looked at for captions (by index)."""
     helpers: set[asyncio.Task[Any]] = field(default_factory=set)
+    takeover: Takeover | None = None
+    """A dead node's live session this call goes on with (`calls/takeover.py`), else a new session."""
 
     def spawn(self, work: Any) -> None:
         task = asyncio.ensure_future(work)
@@ -106,7 +109,7 @@ async def run_call(calls: LiveCalls, call: LiveCall, *, settings: Settings,
             outcome = await run_session(
                 settings, engines, store, call.transport,
                 candidate_id=call.candidate_id, interview_id=call.interview_id, channel="webrtc",
-                on_started=_on_started(store, call),
+                on_started=_on_started(store, call), takeover=call.takeover,
             )
         finally:
             captions.cancel()
@@ -135,10 +138,19 @@ async def _record_video(store: SessionStore, call: LiveCall, session_id: int) ->
 
 
 async def _send_captions(store: SessionStore, call: LiveCall) -> None:
-    """Send each interviewer line to the page once it has been played (the stored, heard text)."""
+    """Send each interviewer line to the page once it has been played (the stored, heard text), and a ping
+    every second: a page that hears nothing for a few seconds knows the node is gone and reconnects."""
+    skip_earlier = call.takeover is not None  # the lines the dead node's page showed are not shown again
     while True:
         await asyncio.sleep(CAPTION_POLL)
+        call.transport.send_control({"type": "ping"})
         if call.session_id is None:
+            continue
+        if skip_earlier:
+            skip_earlier = False
+            earlier = await asyncio.to_thread(store.turns, call.session_id)
+            call.captions_sent = earlier[-1].index + 1 if earlier else 0
+            continue
             continue
         turns = await asyncio.to_thread(store.turns, call.session_id)
         for turn in turns:

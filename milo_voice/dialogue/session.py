@@ -18,6 +18,7 @@ from milo_voice.dialogue import floor
 from milo_voice.dialogue.answer import Answer
 from milo_voice.dialogue.planner import Line, MoveKind, PlanContext, Planner, word_count
 from milo_voice.dialogue.playout_log import PlayoutLog
+from milo_voice.dialogue.resume import ResumePoint, first_state, opening_lines
 from milo_voice.dialogue.script import (
     CHECK_IN_LINES,
     MIN_WORDS,
@@ -27,7 +28,7 @@ from milo_voice.dialogue.script import (
     InterviewScript,
     Question,
 )
-from milo_voice.dialogue.session_types import DialogueState, Engines, HeldAnswer, SessionObserver, TurnRecord
+from milo_voice.dialogue.session_types import Engines, HeldAnswer, SessionObserver, TurnRecord
 from milo_voice.dialogue.speaker import Speaker
 from milo_voice.dialogue.stored_answers import StoredAnswers
 from milo_voice.dialogue.text_cues import Request, request_kind
@@ -59,6 +60,7 @@ class InterviewSession:
         vad: VoiceActivity,
         segmenter: SpeechSegments,
         clock: Callable[[], float] = time.monotonic,
+        resume: ResumePoint | None = None,
     ) -> None:
         self.script = script
         self.transport = transport
@@ -70,7 +72,8 @@ class InterviewSession:
         self.clock = clock
         self.vad = vad
         self.segmenter = segmenter
-        self.state = DialogueState()
+        self.state = first_state(script, resume)
+        self._opening = opening_lines(script, resume)
         self.now = 0.0
         self.completed = False
         self.answer: Answer | None = None
@@ -109,12 +112,7 @@ class InterviewSession:
     async def run(self) -> bool:
         """Run to the end; True when the interview completed, False when the call ended early."""
         self.emit(ev.SESSION_START)
-        self.state.prompt_text = self.script.questions[0].text
-        opening = [
-            Line(self.script.greeting, MoveKind.NEXT_QUESTION, 0, "script"),
-            Line(self.script.questions[0].text, MoveKind.NEXT_QUESTION, 0, "script", is_prompt=True),
-        ]
-        self._reply = asyncio.ensure_future(self.speaker.say_lines(opening))
+        self._reply = asyncio.ensure_future(self.speaker.say_lines(self._opening))
         try:
             async for chunk in self.transport.inbound():
                 self._on_frame(chunk)

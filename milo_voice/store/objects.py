@@ -49,6 +49,14 @@ class ObjectStore(Protocol):
         """Store the file at `path` under `key` (replacing one there); its size once stored."""
         ...
 
+    def put_bytes(self, key: str, data: bytes) -> int:
+        """Store `data` under `key` (replacing one there, atomically); the bytes written."""
+        ...
+
+    def read_all(self, key: str) -> bytes:
+        """The whole object (`ObjectMissing` when there is none); for small objects only."""
+        ...
+
     def read_range(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
         """The object's bytes from `start`, `length` of them (None: to the end), in pieces."""
         ...
@@ -96,6 +104,20 @@ class LocalObjects:
         shutil.copyfile(path, part)
         os.replace(part, target)
         return target.stat().st_size
+
+    def put_bytes(self, key: str, data: bytes) -> int:
+        target = self.path(key)
+        part = target.with_name(target.name + ".part")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            part.write_bytes(data)
+            os.replace(part, target)
+        except OSError as exc:
+            raise StorageError(f"cannot store {key} at {target}: {exc}; check MILO_RECORDINGS_DIR") from exc
+        return len(data)
+
+    def read_all(self, key: str) -> bytes:
+        return b"".join(self.read_range(key))
 
     def read_range(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
         path = self.path(key)

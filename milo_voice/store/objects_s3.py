@@ -100,6 +100,21 @@ class S3Objects:
             raise self._error("upload", name, exc) from exc
         return self.size(key)
 
+    def put_bytes(self, key: str, data: bytes) -> int:
+        name = self._name(key)
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=name, Body=data)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._error("upload", name, exc) from exc
+        return len(data)
+
+    def read_all(self, key: str) -> bytes:
+        name = self._name(key)
+        try:  # no Range header: an empty object reads as b"" rather than 416
+            return b"".join(_stream(self.client.get_object(Bucket=self.bucket, Key=name)["Body"]))
+        except (ClientError, BotoCoreError) as exc:  # also a connection broken mid-body
+            raise self._error("read", name, exc) from exc
+
     def read_range(self, key: str, start: int = 0, length: int | None = None) -> Iterator[bytes]:
         if length == 0:
             return iter(())

@@ -9,6 +9,8 @@ authenticates the stream: only Twilio saw it, in the answer to a signed webhook.
 (development only) lets it through; one CallSid gets one ticket (a replayed webhook hears a goodbye),
 and a ticket is claimed once. On a node that is full or draining (`web/operations.py`) the voice webhook
 says the line is busy and hangs up, before any row is written; a stream already connected always runs.
+With several nodes (`calls/cluster.py`) the webhook sends the stream to the node with the most room
+(MILO_NODE_PUBLIC_URL of that node) and holds its place; the line is busy only when every node is full.
 `POST /phone/status` takes Twilio's StatusCallback (CallSid, CallStatus, CallDuration) and stores the
 call's progress; it needs `MILO_TWILIO_AUTH_TOKEN`, since an unsigned status report proves nothing.
 """
@@ -23,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from milo_voice.calls.cluster import Cluster, phone_key
 from milo_voice.calls.phone.call import run_phone_call
 from milo_voice.calls.phone.numbers import PhoneStore
 from milo_voice.calls.phone.twilio_rest import connect_stream, say_and_hang_up, stream_url
@@ -30,6 +33,7 @@ from milo_voice.errors import ProtocolViolation, TransportClosed
 from milo_voice.media.transports.twilio import CLOSE_POLICY, TwilioStreamTransport
 from milo_voice.settings import Settings
 from milo_voice.store.db import DbEngine
+from milo_voice.web import node_routing as routing
 from milo_voice.web.operations import capacity
 from milo_voice.web.repos import repo, sessions
 from milo_voice.web.twilio_form import signed_form
@@ -112,7 +116,8 @@ async def voice(request: Request) -> Response:
     call_sid, caller, called = fields.get("CallSid", ""), fields.get("From", ""), fields.get("To", "")
     if not call_sid:
         return Response("CallSid is required", status_code=400, media_type="text/plain")
-    if capacity(request.app).refuse("phone") is not None:  # full or draining: before any row is written
+    nodes = routing.cluster(request.app)
+    if await _no_room(request, nodes):  # every node full or draining: before any row is written
         return _twiml(say_and_hang_up(BUSY_LINE))
     outbound = request.query_params.get("outbound")
     if outbound:
@@ -136,7 +141,26 @@ async def voice(request: Request) -> Response:
             return _twiml(say_and_hang_up(EXPIRED_CALL))
         ticket = opened[1]
         log.info("phone.inbound_call", extra={"call_id": call_sid, "known_caller": candidate is not None})
-    return _twiml(connect_stream(stream_url(settings.base_url), {"ticket": ticket}))
+    base = settings.base_url
+    if nodes is not None:  # the call's stream goes to the node with the most room (its place is held)
+        chosen = await run_in_threadpool(lambda: nodes.place(phone_key(ticket), "phone", claimed=False))
+        if chosen is None and await run_in_threadpool(nodes.registered):
+            log.warning("phone.no_room_after_all", extra={"call_sid": call_sid})
+            return _twiml(say_and_hang_up(BUSY_LINE))
+        base = chosen.stream_url if chosen is not None else base
+        log.info("phone.routed", extra={"call_sid": call_sid, "node": chosen.name if chosen else nodes.me})
+    return _twiml(connect_stream(stream_url(base), {"ticket": ticket}))
+
+
+async def _no_room(request: Request, nodes: Cluster | None) -> bool:
+    """No node takes a new call: this one alone decides without a cluster (or before its first heartbeat);
+    with one, every node is full or draining. Refusals are counted and logged here."""
+    if nodes is None or not await run_in_threadpool(nodes.registered):
+        return capacity(request.app).refuse("phone") is not None
+    if await run_in_threadpool(nodes.pick) is not None:
+        return False
+    log.warning("phone.every_node_busy", extra={"node": nodes.me})
+    return True
 
 
 async def stream(websocket: WebSocket) -> None:
@@ -147,13 +171,18 @@ async def stream(websocket: WebSocket) -> None:
     except (ProtocolViolation, TransportClosed):
         await transport.close(CLOSE_POLICY, transport.ended_by or "no stream")
         return
+    ticket = start.custom_parameters.get("ticket", "")
+    nodes = routing.cluster(websocket.app)
     try:
         state = websocket.app.state
+        if nodes is not None and ticket:  # the place the webhook held is this node's now
+            await run_in_threadpool(nodes.hold, phone_key(ticket), "phone")
         with capacity(websocket.app).holding("phone", transport.close):  # never refused: its webhook was not
-            await run_phone_call(state.settings, state.runtime.get, sessions(websocket), transport,
-                                 start.custom_parameters.get("ticket", ""))
+            await run_phone_call(state.settings, state.runtime.get, sessions(websocket), transport, ticket)
     finally:
         await transport.close()
+        if nodes is not None and ticket:
+            await run_in_threadpool(nodes.release, phone_key(ticket))
 
 
 def _status_detail(fields: dict[str, str]) -> str:

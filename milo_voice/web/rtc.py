@@ -12,7 +12,10 @@ network) and the same `InterviewSession` goes on: same question, same recording,
 its start recorded (a reconnect is neither checked against the notice nor recorded again). The call
 ends when the interview completes, on POST /api/rtc/{token}/end or the page's end button, or
 `MILO_RESUME_WINDOW` seconds after its peer went away. Calls live in memory: a live interview stays
-on the process that holds its media (sticky routing when several run). A new call (never a reconnect)
+on the process that holds its media. With several nodes (`web/node_routing.py`), an offer or end that
+reaches a node which does not hold the call is forwarded to the node that does (or, for a new call, to
+the node with the most room); when that node does not answer, this node takes the interview over and
+goes on at the current question (`calls/takeover.py`). A new call (never a reconnect)
 on a node that is full (`MILO_MAX_LIVE_CALLS`) or draining (SIGTERM) gets 503 with Retry-After
 (`web/operations.py`).
 """
@@ -31,16 +34,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from milo_voice.calls.cluster import web_key
+from milo_voice.calls.takeover import Takeover
 from milo_voice.calls.webrtc import LiveCall, LiveCalls, run_call, wire
 from milo_voice.errors import ProtocolViolation
 from milo_voice.media.transports.webrtc import WebRtcTransport
 from milo_voice.media.transports.webrtc_offer import RTCSessionDescription, parse_offer
 from milo_voice.settings import Settings
-from milo_voice.store.tables import ConsentChannel
+from milo_voice.store.tables import Candidate, ConsentChannel
+from milo_voice.web import node_routing as routing
 from milo_voice.web import notice as notices
 from milo_voice.web.candidate_limits import client_host, log_refusal, public_limits, too_many_json
 from milo_voice.web.operations import capacity, refused_json
 from milo_voice.web.repos import repo, sessions
+from milo_voice.workspace.attempts import LinkState
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.consent import Notice, StaleNotice
 
@@ -63,7 +70,7 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": message}, status_code=status)
 
 
-async def _json_body(request: Request) -> Any:
+async def _read_body(request: Request) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY_BYTES):
         raise ProtocolViolation(f"request body over {MAX_BODY_BYTES} bytes")
@@ -72,6 +79,10 @@ async def _json_body(request: Request) -> Any:
         raw += piece
         if len(raw) > MAX_BODY_BYTES:
             raise ProtocolViolation(f"request body over {MAX_BODY_BYTES} bytes")
+    return raw
+
+
+def _json(raw: bytes) -> Any:
     try:
         return json.loads(raw)
     except (ValueError, UnicodeDecodeError):
@@ -85,9 +96,10 @@ END_WAIT = 10.0
 async def offer(request: Request) -> Response:
     """Answer an offer. Rate-limited per client address before anything else (`candidate_limits.py`):
     too many offers a minute, or a new call while the address holds too many live ones, is a 429."""
-    settings: Settings = request.app.state.settings
-    token, host, limits = request.path_params["token"], client_host(request), public_limits(request)
-    refusal = limits.offer(host)  # before the link is looked up or the body read
+    token, limits = request.path_params["token"], public_limits(request)
+    vouched = await routing.vouched_client(request)  # forwarded by the node the proxy chose
+    host = vouched if vouched is not None else client_host(request)
+    refusal = None if vouched is not None else limits.offer(host)  # before the link or the body is read
     if refusal is not None:
         log_refusal("rtc_offer", refusal)
         return too_many_json(refusal)
@@ -96,9 +108,15 @@ async def offer(request: Request) -> Response:
         return _error(404, "This interview link is not valid.")
     candidate, state = found
     calls = live_calls(request.app)
-    if not state.open and calls.live(token) is None:
-        return _error(410, state.message)  # a closed link: nothing to negotiate
-    parsed = await _parse(request)
+    try:
+        raw = await _read_body(request)
+    except ProtocolViolation as exc:
+        return _error(400, str(exc))
+    takeover = None if calls.live(token) else await _where(request, candidate, state, raw, host,
+                                                            forwarded=vouched is not None)
+    if isinstance(takeover, Response):
+        return takeover
+    parsed = _parse(raw)
     if isinstance(parsed, Response):
         return parsed
     body, description = parsed
@@ -107,23 +125,14 @@ async def offer(request: Request) -> Response:
         call = calls.live(token)
         fresh = call is None
         if call is None:
-            if not state.open:
+            if not state.open and takeover is None:
                 return _error(410, state.message)
             if not _agreed_to_current(body.get("notice_version"), notice, candidate.id):
                 return _error(409, notices.STALE)
-            busy = capacity(request.app).refuse("web")  # node full or draining: a reconnect never is
-            if busy is not None:
-                return refused_json(busy)
-            refusal = limits.start_call(host, token)  # before the transport is built
-            if refusal is not None:
-                log_refusal("rtc_offer", refusal, candidate_id=candidate.id)
-                return too_many_json(refusal)
-            transport = WebRtcTransport(
-                ice_servers=settings.ice_server_list, resume_window=settings.resume_window
-            )
-            call = LiveCall(token, candidate.id, candidate.interview_id, transport)
-            wire(call)
-            capacity(request.app).enter("web", _ender(call), key=id(call))  # live until its task ends
+            made = _new_call(request, candidate, host, takeover)
+            if isinstance(made, Response):
+                return made
+            call = made
         try:
             answer = await call.transport.accept(description)
         except ProtocolViolation as exc:
@@ -136,18 +145,74 @@ async def offer(request: Request) -> Response:
                 _release(request, host, call)  # no call was started: its place is free again
             raise
         if fresh:
-            refused = await _consent(request, call, notice, host)
-            if refused is not None:
+            refused = await _consent(request, call, notice, host) if takeover is None else None
+            if refused is not None:  # a call going on elsewhere was consented to at its start
                 return refused
-            _start(request, calls, call, host)
-    log.info("rtc.offer_answered", extra={"candidate_id": candidate.id, "resumed": int(not fresh)})
-    return JSONResponse({"sdp": answer.sdp, "type": answer.type, "resumed": not fresh})
+            await _start(request, calls, call, host)
+    resumed = not fresh or takeover is not None
+    log.info("rtc.offer_answered", extra={"candidate_id": candidate.id, "resumed": int(resumed),
+                                          "taken_over": int(takeover is not None)})
+    return JSONResponse({"sdp": answer.sdp, "type": answer.type, "resumed": resumed})
 
 
-async def _parse(request: Request) -> tuple[dict[str, Any], RTCSessionDescription] | Response:
+async def _where(request: Request, candidate: Candidate, state: LinkState, raw: bytes, host: str, *,
+                 forwarded: bool) -> Response | Takeover | None:
+    """For an offer with no live call here: another node's answer (the node that holds the call, or one
+    with more room), the 410 of a closed link, or None (a new call here) or the dead node's session this
+    node goes on with."""
+    routed, unreachable = (None, "") if forwarded else await _route(request, candidate.token, raw, host)
+    if routed is not None:
+        return routed
+    takeover = await _takeover(request, candidate.id or 0, unreachable)
+    if not state.open and takeover is None:
+        return _error(410, state.message)  # a closed link: nothing to negotiate
+    return takeover
+
+
+async def _route(request: Request, token: str, raw: bytes, host: str) -> tuple[Response | None, str]:
+    """When several nodes serve: the answer of the node that holds this link's call (a reconnect), or of
+    the node with the most room (a new call); None to answer here (this node is that node, no other
+    answers, or there is no cluster), with the name of the holding node that could not be reached."""
+    nodes = routing.cluster(request.app)
+    if nodes is None:
+        return None, ""
+    owner = await run_in_threadpool(nodes.owner, web_key(token))
+    if owner is not None:
+        if owner.name == nodes.me:  # a row from before this node restarted: the call is gone
+            return None, ""
+        if owner.up(nodes.now(), nodes.stale_s):
+            answer = await routing.forward(request, owner, raw, host)
+            if answer is not None:
+                return answer, ""
+        log.warning("rtc.owner_unreachable", extra={"node": owner.name, "action": "answered here"})
+        return None, owner.name
+    chosen = await run_in_threadpool(nodes.pick)
+    if chosen is None or chosen.name == nodes.me:
+        return None, ""
+    return await routing.forward(request, chosen, raw, host), ""
+
+
+async def _takeover(request: Request, candidate_id: int, unreachable: str) -> Takeover | None:
+    """The candidate's live session on a node that is not up (or did not answer just now), to go on with
+    here; None when there is none (or no cluster)."""
+    nodes = routing.cluster(request.app)
+    if nodes is None:
+        return None
+    row = await run_in_threadpool(sessions(request).live_session_of, candidate_id)
+    if row is None or row.id is None or not row.node or row.node == nodes.me:
+        return None
+    owner = next((n for n in await run_in_threadpool(nodes.nodes) if n.name == row.node), None)
+    if owner is not None and owner.up(nodes.now(), nodes.stale_s) and owner.name != unreachable:
+        return None  # its node is up and answers: the session is not this node's to take
+    log.warning("rtc.takeover", extra={"candidate_id": candidate_id, "session_id": row.id,
+                                       "from_node": row.node, "reason": "its node does not answer"})
+    return Takeover(row.id, row.node)
+
+
+def _parse(raw: bytes) -> tuple[dict[str, Any], RTCSessionDescription] | Response:
     """The offer's JSON and session description, or the 400 that refuses it (consent is required)."""
     try:
-        body = await _json_body(request)
+        body = _json(raw)
         description = parse_offer(body)
     except ProtocolViolation as exc:
         return _error(400, str(exc))
@@ -170,19 +235,44 @@ async def _consent(request: Request, call: LiveCall, notice: Notice, host: str) 
     return None
 
 
-def _start(request: Request, calls: LiveCalls, call: LiveCall, host: str) -> None:
-    """Register the call and run its interview; its end frees its places (per address, on the node)."""
+def _new_call(request: Request, candidate: Candidate, host: str,
+              takeover: Takeover | None) -> LiveCall | Response:
+    """A new call's place on this node and for its address, and its transport; or the 503 or 429."""
+    settings: Settings = request.app.state.settings
+    busy = capacity(request.app).refuse("web")  # node full or draining: a reconnect never is
+    if busy is not None:
+        return refused_json(busy)
+    refusal = public_limits(request).start_call(host, candidate.token)  # before the transport is built
+    if refusal is not None:
+        log_refusal("rtc_offer", refusal, candidate_id=candidate.id)
+        return too_many_json(refusal)
+    transport = WebRtcTransport(ice_servers=settings.ice_server_list, resume_window=settings.resume_window)
+    call = LiveCall(candidate.token, candidate.id or 0, candidate.interview_id, transport, takeover=takeover)
+    wire(call)
+    capacity(request.app).enter("web", _ender(call), key=id(call))  # live until its task ends
+    return call
+
+
+async def _start(request: Request, calls: LiveCalls, call: LiveCall, host: str) -> None:
+    """Register the call and run its interview; its end frees its places (per address, on the node); with
+    several nodes, the others send this link's requests here from now on."""
     calls.by_token[call.token] = call
     runtime, store = request.app.state.runtime.get, sessions(request)
     call.task = asyncio.ensure_future(run_call(
         calls, call, settings=request.app.state.settings, runtime=runtime, store=store))
     call.task.add_done_callback(lambda _: _release(request, host, call))
+    nodes = routing.cluster(request.app)
+    if nodes is not None:
+        await run_in_threadpool(nodes.hold, web_key(call.token), "web", call.candidate_id)
 
 
 def _release(request: Request, host: str, call: LiveCall) -> None:
     """The call is over (or never started): its place per address and on the node are free again."""
     public_limits(request).end_call(host, call.token)
     capacity(request.app).leave(id(call))
+    nodes = routing.cluster(request.app)
+    if nodes is not None:
+        asyncio.get_running_loop().run_in_executor(None, nodes.release, web_key(call.token))
 
 
 def _ender(call: LiveCall) -> Callable[[], Awaitable[None]]:
@@ -211,6 +301,9 @@ async def end(request: Request) -> Response:
         return _error(404, "This interview link is not valid.")
     call = live_calls(request.app).live(token)
     if call is None:
+        elsewhere = await _end_elsewhere(request, token)
+        if elsewhere is not None:
+            return elsewhere
         return JSONResponse({"ended": False, "reason": "no live call on this link"})
     await call.transport.close()
     if call.task is not None:  # let the session store its end, so the next page shows the status
@@ -218,6 +311,17 @@ async def end(request: Request) -> Response:
         if not done:
             log.warning("rtc.end_not_settled", extra={"candidate_id": call.candidate_id})
     return JSONResponse({"ended": True})
+
+
+async def _end_elsewhere(request: Request, token: str) -> Response | None:
+    """The end of a call another node holds, forwarded to it (None: no other node holds one)."""
+    nodes = routing.cluster(request.app)
+    if nodes is None or await routing.vouched_client(request) is not None:
+        return None
+    owner = await run_in_threadpool(nodes.owner, web_key(token))
+    if owner is None or owner.name == nodes.me or not owner.up(nodes.now(), nodes.stale_s):
+        return None
+    return await routing.forward(request, owner, await request.body(), client_host(request))
 
 
 def routes() -> list[BaseRoute]:

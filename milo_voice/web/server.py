@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 
+from milo_voice.calls.cluster import Cluster
 from milo_voice.calls.engines import LazyRuntime, load_runtime
+from milo_voice.calls.heartbeat import NodeHeartbeat
 from milo_voice.calls.phone.call import prerender_notice
 from milo_voice.calls.recovery import recover_sessions
 from milo_voice.calls.session_store import SessionStore
@@ -70,9 +72,15 @@ def serve(settings: Settings) -> int:
     retention.start()  # off the event loop; windows from Settings > Retention (none: keep everything)
     print(f"milo-voice: recruiter workspace at {settings.base_url}/app "
           "(first admin: milo-voice users create)")
+    app.state.cluster = Cluster(engine, me=settings.node, stale_s=settings.node_stale_s)
+    heartbeat = NodeHeartbeat(app.state.cluster, SessionStore(engine), settings, capacity(app))
+    heartbeat.start()  # this node takes calls from the other nodes' routing from now on
+    print(f"milo-voice: node {settings.node} ({settings.node_base_url}); calls go to the node with the most "
+          "room (docs/deploy.md, Several nodes)")
     try:
         drain_server.run(app, capacity(app), host=settings.host, port=settings.port)  # SIGTERM drains
     finally:
+        heartbeat.stop()
         retention.stop()
         if outreach is not None:
             outreach.stop()

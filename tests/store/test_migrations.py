@@ -27,7 +27,7 @@ from milo_voice.store.tables import Table
 from milo_voice.workspace.demo import Demo
 from milo_voice.workspace.interviews import Interviews
 
-HEAD = "0013"
+HEAD = "0014"
 """The newest revision; bump it with every new migration."""
 TABLES = {"interview", "question", "candidate", "interview_session", "turn", "timing_event"}
 TABLES |= {"phone_number", "phone_access_code", "phone_call"}
@@ -41,6 +41,7 @@ TABLES |= {"user_session"}  # issue 20, 0011
 TABLES |= {"self_identification"}  # issue 20 item 4, 0012
 TABLES |= {"privacy_notice", "consent_record", "compliance_settings", "erasure_request"}  # issue 20, 0013
 TABLES |= {"erasure_tombstone", "accommodation"}  # issue 20, 0013
+TABLES |= {"serve_node", "live_call"}  # issue 21, 0014
 
 
 def sqlite_url(tmp_path: Path) -> str:

@@ -53,6 +53,9 @@ WRITERS: dict[str, str] = {
     "phone_number": "milo_voice.calls.phone.numbers",
     "phone_access_code": "milo_voice.calls.phone.numbers",
     "phone_call": "milo_voice.calls.phone.numbers",
+    # several nodes on one database (issue 21): heartbeats and the node each live call is on
+    "serve_node": "milo_voice.calls.cluster",
+    "live_call": "milo_voice.calls.cluster",
     # scoring: results, the job queue, webhooks and public report links
     "score": "milo_voice.scoring.store",
     "job": "milo_voice.scoring.job_table",

@@ -46,6 +46,7 @@ from milo_voice.store.tables.intake import (
     ItemStatus,
 )
 from milo_voice.store.tables.interviews import Interview, InterviewStage, InterviewStatus, Question, StageKind
+from milo_voice.store.tables.nodes import LiveCall, ServeNode
 from milo_voice.store.tables.outreach import (
     CandidateContact,
     InboundMessage,
@@ -114,6 +115,7 @@ __all__ = [
     "ItemStatus",
     "Job",
     "JobStatus",
+    "LiveCall",
     "MessageStatus",
     "OutreachEvent",
     "OutreachMessage",
@@ -128,6 +130,7 @@ __all__ = [
     "ReportLink",
     "ScoreRecord",
     "SelfIdentification",
+    "ServeNode",
     "SessionStatus",
     "Sex",
     "Speaker",

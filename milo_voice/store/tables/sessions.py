@@ -65,6 +65,9 @@ class InterviewSession(Table, table=True):
     settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     """The settings in force (JSON-safe values, no secrets)."""
     error: str | None = Field(default=None, sa_type=Text)
+    node: str = Field(default="", sa_type=String(100), index=True)
+    """The `serve` node that runs (ran) the session (MILO_NODE_NAME, migration 0014); its recovery is that
+    node's job. "" for sessions from before, and for simulations."""
 
 
 class Turn(Table, table=True):

@@ -13,6 +13,14 @@
   var ended = false;
   var lostSince = null;   // time the connection was lost, for the resume window
   var retryTimer = null;
+  var lastHeard = 0;      // when the server last sent anything on the control channel (it pings every second)
+  var SILENT_MS = 4000;   // that long without a word while connected: the server is gone (e.g. its node died)
+  setInterval(function () {
+    if (!ended && pc && pc.connectionState === "connected" && lastHeard && Date.now() - lastHeard > SILENT_MS) {
+      lastHeard = 0;
+      onLost();
+    }
+  }, 1000);
 
   function show(step) {
     ["consent", "check", "live"].forEach(function (name) { $("step-" + name).hidden = name !== step; });
@@ -124,7 +132,9 @@
     pc = peer;
     stream.getTracks().forEach(function (track) { peer.addTrack(track, stream); });
     channel = peer.createDataChannel("control");
+    lastHeard = 0;  // until the new channel's first message
     channel.onmessage = function (event) {
+      if (peer === pc) { lastHeard = Date.now(); }
       try { onMessage(JSON.parse(event.data)); } catch (err) { /* not ours: ignore */ }
     };
     peer.ontrack = function (event) {
@@ -167,12 +177,13 @@
       setError("The connection could not be restored. Reload this page to try again.");
       return;
     }
+    var first = Date.now() - lostSince < 1000;  // at once the first time, then every 2 s
     retryTimer = setTimeout(function () {
       connect().catch(function (err) {
         if (/completed|ended|not valid/i.test(err.message)) { finish(); return; }
         onLost();
       });
-    }, 2000);
+    }, first ? 300 : 2000);
   }
 
   function onMessage(message) {
