@@ -227,6 +227,8 @@ def fmt(value: float | None, scale: float = 1000.0) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--max", type=int, default=8, help="largest N to try (default 8)")
+    parser.add_argument("--rounds", help="only these N, comma-separated, all run (e.g. 1,12,16; start "
+                        "with 1: the single call every round's dead air is compared with)")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--rec", help=argparse.SUPPRESS)
@@ -267,18 +269,19 @@ def main() -> int:
         rounds: list[Round] = []
         single_p90: float | None = None
         best = 0
-        for n in range(1, args.max + 1):
+        chosen = [int(n) for n in args.rounds.split(",")] if args.rounds else range(1, args.max + 1)
+        for n in chosen:
             result = run_round(n, server.pid, base, ws, store, interview_id, answers)
             rounds.append(result)
-            if n == 1:
+            if single_p90 is None:
                 single_p90 = percentile(result.dead_air, 90)
             ok = result.sustained(single_p90)
             print(f"N={n}: completed {result.completed}/{n}, max gap {fmt(result.max_gap)} ms, "
                   f"lag {fmt(result.max_lag)} ms, dead air p90 {fmt(percentile(result.dead_air, 90))} ms, "
                   f"{'sustained' if ok else 'NOT sustained'}", flush=True)
-            if not ok:
+            if not ok and not args.rounds:
                 break
-            best = n
+            best = max(best, n) if ok else best
     finally:
         server.send_signal(signal.SIGINT)
         try:
