@@ -78,13 +78,16 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from milo_voice.calls.engines import LazyRuntime, load_runtime
+    from milo_voice.calls.phone.call import prerender_notice
     from milo_voice.web.app import create_app
 
     settings = Settings.from_env(os.environ).with_overrides(  # BENCH_ENV: unsigned webhooks, no door limit
         database_url=args.db, recordings_dir=Path(args.rec), models_dir=REPO / "models", port=args.port,
         public_url=f"http://127.0.0.1:{args.port}")
     store = SessionStore(create_engine(settings.database_url))
-    app = create_app(settings, store.engine, LazyRuntime(settings, load_runtime(settings)))
+    loaded = load_runtime(settings)
+    prerender_notice(settings, loaded)  # as `serve` does: the first call does not render it
+    app = create_app(settings, store.engine, LazyRuntime(settings, loaded))
     uvicorn.run(app, host="127.0.0.1", port=args.port, log_level="warning", lifespan="off")
 
 
