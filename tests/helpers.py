@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
@@ -70,3 +72,16 @@ def simulated_interview(
         return asyncio.run(simulate(settings, runtime, store, answers, interview_id=interview_id)), store
     finally:
         runtime.close()
+
+
+T0 = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class UtcClock:
+    """A UTC "now" that moves only when the test moves it (pass `lambda: clock.now` as a repo's clock)."""
+
+    now: datetime = T0
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)

@@ -46,8 +46,8 @@ class Cluster(Repo):
 
     # Heartbeats
 
-    def heartbeat(self, *, url: str, stream_url: str, live: int, max_live: int, draining: bool) -> None:
-        """Say this node is up, with its room; then write off what dead nodes left (`reap`)."""
+    def heartbeat(self, *, url: str, stream_url: str, live: int, max_live: int, draining: bool) -> list[str]:
+        """Say this node is up, with its room; then write off what dead nodes left (`reap`): their names."""
         now = self.now()
         with self.unit() as session:
             row = session.get(ServeNode, self.me)
@@ -56,7 +56,7 @@ class Cluster(Repo):
             row.url, row.stream_url, row.live_calls, row.max_live_calls = url, stream_url, live, max_live
             row.draining, row.heartbeat_at, row.stopped = draining, now, False
             session.add(row)
-        self.reap()
+        return self.reap()
 
     def starting(self) -> int:
         """At start: this node holds no call yet; rows under its name are from its previous life."""

@@ -32,9 +32,10 @@ class NodeHeartbeat:
     def beat(self) -> None:
         """One heartbeat, and the write-off of dead nodes' sessions (blocking)."""
         node = self.capacity
-        self.cluster.heartbeat(url=self.settings.node_base_url, stream_url=self.settings.node_stream_base,
-                               live=node.total, max_live=node.max_live, draining=not node.drain.may_accept())
-        for name in self.cluster.reap():
+        dead = self.cluster.heartbeat(
+            url=self.settings.node_base_url, stream_url=self.settings.node_stream_base, live=node.total,
+            max_live=node.max_live, draining=not node.drain.may_accept())
+        for name in dead:
             ended = self.sessions.write_off(name)
             if ended:
                 log.warning("cluster.sessions_written_off", extra={

@@ -99,6 +99,13 @@ class LiveMirror:
         self.seq = 0  # the next upload's sequence number
         self._sent = [2 * mirrored[0], 2 * mirrored[1]]  # bytes of each track already in the store
         self._lock = threading.Lock()
+        self._closed = False
+
+    def close(self) -> None:
+        """No upload after this one returns (it waits for one in flight): the session's mirror is about to
+        be deleted, and a late upload would leave an object behind. Blocking."""
+        with self._lock:
+            self._closed = True
 
     @property
     def sent_samples(self) -> tuple[int, int]:
@@ -111,7 +118,7 @@ class LiveMirror:
         StorageError. Blocking."""
         with self._lock:
             total = 0
-            while True:
+            while not self._closed:
                 pieces = [self._unsent(name, sent) for name, sent in zip(TRACKS, self._sent, strict=True)]
                 if not any(pieces):
                     return total
@@ -119,6 +126,7 @@ class LiveMirror:
                 if not uploaded:
                     return total
                 total += uploaded
+            return total
 
     def _unsent(self, name: str, sent: int) -> bytes:
         """Up to MAX_TRACK_BYTES of the track's whole samples after the first `sent` bytes (a missing

@@ -157,7 +157,7 @@ async def run_session(
         recording = await _finish(settings, store, transport, recorder, writer, session_id, status, error,
                                   session_cpu_s(session.state.asr_cpu_s))
         if mirror is not None:
-            await loop.run_in_executor(None, _drop_mirror, settings, session_id)
+            await loop.run_in_executor(None, _drop_mirror, mirror)
     return SessionOutcome(session_id, status, writer, recording, recorder.duration)
 
 
@@ -203,14 +203,13 @@ def _mirror(settings: Settings, opened: _Opened, directory: Path) -> LiveMirror 
     return LiveMirror(objects, opened.session_id, opened.generation, directory, mirrored=mirrored)
 
 
-def _drop_mirror(settings: Settings, session_id: int) -> None:
-    objects = recordings_for(settings).objects
-    if objects is None:
-        return
+def _drop_mirror(mirror: LiveMirror) -> None:
+    """The session ended: its mirror goes, after the upload in flight, if any (blocking)."""
+    mirror.close()
     try:
-        drop(objects, session_id)
+        drop(mirror.objects, mirror.session_id)
     except StorageError as exc:  # leftovers under live/ cost space only; logged for the operator
-        log.warning("live.mirror_drop_failed", extra={"session_id": session_id, "error": str(exc)})
+        log.warning("live.mirror_drop_failed", extra={"session_id": mirror.session_id, "error": str(exc)})
 
 
 def _interview(settings: Settings, runtime: Runtime, script: InterviewScript, transport: Transport,

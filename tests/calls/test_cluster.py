@@ -8,10 +8,11 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers import T0, UtcClock
 from postgres import postgres_url  # noqa: F401  (fixture)
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
@@ -23,18 +24,10 @@ from milo_voice.calls.node_choice import NodeLoad
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.store.tables import LiveCall, ServeNode
 
-T0 = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 STALE_S = 10.0
 
 
-@dataclass(slots=True)
-class Clock:
-    """A UTC "now" that moves only when the test moves it."""
-
-    now: datetime = T0
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+Clock = UtcClock
 
 
 @dataclass(slots=True)

@@ -9,11 +9,12 @@ import math
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import T0, UtcClock
 from sqlmodel import Session, select
 
 from milo_voice.calls.capacity import Capacity, Drain
@@ -29,7 +30,6 @@ from milo_voice.store.tables import InterviewSession, LiveCall, ServeNode
 from milo_voice.workspace.candidates import Candidates
 from milo_voice.workspace.demo import Demo
 
-T0 = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
 RECORDED_S = 2.0
 """Seconds of candidate audio in each recorder folder (the interviewer's track is shorter)."""
 ENCODER_SLACK_S = 0.1
@@ -37,12 +37,7 @@ ENCODER_SLACK_S = 0.1
 STALE_S = 10.0
 
 
-@dataclass(slots=True)
-class Clock:
-    now: datetime = T0
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
+Clock = UtcClock
 
 
 @dataclass(slots=True)
