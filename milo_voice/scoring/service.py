@@ -164,7 +164,7 @@ class ScoringService:
         except EngineUnavailable as exc:
             if not final or chosen.name == "offline":
                 raise
-            log.warning("scoring.llm_gave_way", extra={"session_id": session_id})
+            log.warning("scoring.llm_gave_way", extra={"session_id": session_id, "why": str(exc)})
             offline = offline_scorer(self.settings)
             card = await score_transcript(offline, questions, transcript, bands=self.bands)
             reason = f"the LLM scorer was unavailable ({exc}); the offline scorer was used instead"
