@@ -91,6 +91,15 @@ class Cluster(Repo):
         with self.unit() as session:
             return _loads(session)
 
+    def gone(self, name: str) -> bool:
+        """The node stopped cleanly or is dead (silent 3 x stale_s); False for a name never seen."""
+        now = self.now()
+        with self.unit() as session:
+            row = session.get(ServeNode, name)
+            if row is None:
+                return False
+            return row.stopped or (now - row.heartbeat_at).total_seconds() >= 3 * self.stale_s
+
     def pick(self) -> NodeLoad | None:
         """The node a new call would go to now (nothing written); None when none has room or this node is
         not registered (then the caller decides alone, as a lone node does)."""

@@ -15,6 +15,7 @@ from milo_voice.outreach.outbox import Outbox, rendered
 from milo_voice.outreach.planner import OutreachConfig
 from milo_voice.outreach.settings_store import OutreachSettingsStore
 from milo_voice.outreach.sms_channel import SmsChannel, SmsConfig
+from milo_voice.outreach.stranded import StrandedRule
 from milo_voice.outreach.types import Channel, ChannelName, MessageKind, Rendered, Verdict
 from milo_voice.outreach.worker import OutreachWorker
 from milo_voice.settings import Settings
@@ -74,9 +75,11 @@ def policy(contacts: Contacts, rules: guardrails.Rules | Callable[[], guardrails
 def worker_from(
     settings: Settings, engine: DbEngine, *, link_open: Callable[[int], bool] | None = None,
     before_plan: Callable[[datetime], object] | None = None,
+    node_gone: Callable[[str], bool] = lambda name: False,
 ) -> OutreachWorker | None:
     """The outreach worker, or None when no channel is configured (nothing could be sent).
-    `link_open` (the workspace's attempt rules) lets it remind a candidate who started to finish."""
+    `link_open` (the workspace's attempt rules) lets it remind a candidate who started to finish;
+    `node_gone` (the cluster's heartbeats) lets it settle what a dead node left in flight."""
     channels = channels_from(settings)
     if not channels:
         return None
@@ -92,5 +95,6 @@ def worker_from(
                             sender_name=settings.outreach_sender, sms_invitations=settings.sms_invitations,
                             channels=frozenset(channels), link_open=link_open)
     rules = live_rules(OutreachSettingsStore(engine), rules_from(settings))
-    return OutreachWorker(Outbox(engine), policy(contacts, rules), channels, config,
-                          tick=settings.outreach_tick, links=links, before_plan=before_plan)
+    return OutreachWorker(Outbox(engine, node=settings.node), policy(contacts, rules), channels, config,
+                          tick=settings.outreach_tick, links=links, before_plan=before_plan,
+                          stranded=StrandedRule(settings.node, node_gone))

@@ -33,6 +33,13 @@ Decide = Callable[[OutreachMessage, list[OutreachMessage], datetime], Verdict]
 """The policy, bound to its settings: (message, the candidate's sent history, now) -> verdict."""
 Links = Callable[[OutreachMessage], Rendered]
 """A row as its channel sends it, with the unsubscribe and status-callback URLs filled in."""
+Orphaned = Callable[[OutreachMessage, datetime], bool]
+"""Whether a `sending` row (at now) was surely left by a dead hand-over, so it may be settled."""
+
+
+def any_row(message: OutreachMessage, now: datetime) -> bool:
+    """One process: at its start, every `sending` row was left by its previous life."""
+    return True
 
 
 @runtime_checkable
@@ -118,13 +125,18 @@ def _after_failure(
         done.failed += 1
 
 
-def recover(outbox: Outbox, channels: Mapping[ChannelName, Channel], *, links: Links = plain_links) -> int:
+def recover(outbox: Outbox, channels: Mapping[ChannelName, Channel], *, links: Links = plain_links,
+            orphaned: Orphaned = any_row) -> int:
     """Settle the hand-overs a dead process left open: recorded as sent when the provider has the
     message, released to be sent again when it has not (or cannot say: email). A provider that is
-    down leaves the row as it is, for the next start. Run before dispatching; returns rows settled."""
+    down leaves the row as it is, for later. `orphaned` picks the rows that are surely not in flight
+    (`outreach.stranded.StrandedRule`; by default all: one process, at start). Returns rows settled."""
     settled = 0
+    now = outbox.now()
     for message in outbox.stranded():
         assert message.id is not None
+        if not orphaned(message, now):
+            continue  # another node may be handing it over right now
         channel = channels.get(ChannelName(message.channel))
         try:
             found = channel.find(links(message)) if isinstance(channel, Reconciles) else None

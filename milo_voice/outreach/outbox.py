@@ -13,6 +13,8 @@ How a message is sent once (see docs/outreach.md):
 4. A row still `sending` after a restart was being handed over when the process died: it may or
    may not have reached the provider. `stranded()` lists those rows; the dispatcher asks the
    channel whether the provider has it (`outreach.dispatch.recover`) and only sends it if not.
+   With several nodes, each row names the node that began it (`handed_by`), and a node settles
+   another's row only once that node is gone (`outreach.stranded`).
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import and_, or_, update
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from milo_voice.outreach.types import ChannelName, MessageKind, Receipt, Rendered
-from milo_voice.store.repo import NotFound, Repo, get_row
-from milo_voice.store.tables import MessageStatus, OutreachEvent, OutreachMessage
+from milo_voice.store.repo import Clock, NotFound, Repo, get_row
+from milo_voice.store.tables import MessageStatus, OutreachEvent, OutreachMessage, utc_now
 
 WAITING = (MessageStatus.SCHEDULED.value, MessageStatus.DEFERRED.value)
 HANDED = (MessageStatus.SENDING.value, MessageStatus.SENT.value, MessageStatus.DELIVERED.value)
@@ -55,6 +58,12 @@ def rendered(
 
 
 class Outbox(Repo):
+    """`node` (MILO_NODE_NAME) is written on each hand-over this outbox begins (`handed_by`)."""
+
+    def __init__(self, engine: Engine, *, now: Clock = utc_now, node: str = "") -> None:
+        super().__init__(engine, now=now)
+        self.node = node
+
     def schedule(
         self, *, candidate_id: int, kind: MessageKind, channel: ChannelName, dedupe_key: str,
         recipient: str, body_text: str, due_at: datetime, subject: str = "", body_html: str = "",
@@ -139,7 +148,7 @@ class Outbox(Repo):
             taken = session.exec(  # type: ignore[call-overload]
                 update(OutreachMessage).where(col(OutreachMessage.id) == message_id)
                 .where(col(OutreachMessage.status).in_(WAITING))
-                .values(status=MessageStatus.SENDING.value, handed_at=now,
+                .values(status=MessageStatus.SENDING.value, handed_at=now, handed_by=self.node,
                         attempts=OutreachMessage.attempts + 1)  # type: ignore[operator]
             ).rowcount == 1
             if taken:

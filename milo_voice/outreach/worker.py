@@ -1,5 +1,6 @@
 """The outreach worker: one background thread that settles interrupted hand-overs at start, then
-plans and dispatches due messages every `tick` seconds (`MILO_OUTREACH_TICK`). Blocking work
+plans and dispatches due messages every `tick` seconds (`MILO_OUTREACH_TICK`), settling on the way
+what a node that died left in flight (`outreach.stranded`). Blocking work
 (the database, SMTP, Twilio's REST API) stays off the server's event loop.
 """
 
@@ -11,9 +12,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from milo_voice.outreach.dispatch import Decide, Dispatched, Links, dispatch_due, plain_links, recover
+from milo_voice.outreach.dispatch import (
+    Decide,
+    Dispatched,
+    Links,
+    any_row,
+    dispatch_due,
+    plain_links,
+    recover,
+)
 from milo_voice.outreach.outbox import Outbox
 from milo_voice.outreach.planner import OutreachConfig, plan
+from milo_voice.outreach.stranded import StrandedRule
 from milo_voice.outreach.types import Channel, ChannelName
 
 log = logging.getLogger(__name__)
@@ -34,16 +44,24 @@ class OutreachWorker:
     batch: int = 200
     before_plan: Callable[[datetime], object] | None = None
     """Run at the start of every round (the SMS interview stage queues its texts here)."""
+    stranded: StrandedRule | None = None
+    """Which interrupted hand-overs this node settles (several nodes); None: every one, at start only."""
     _stop: threading.Event = field(default_factory=threading.Event)
     _wake: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
     def start(self) -> int:
         """Settle what a dead process left, then run in the background; returns how many were settled."""
-        settled = recover(self.outbox, self.channels, links=self.links)
+        settled = self.settle_at_start()
         self._thread = threading.Thread(target=self._run, name="outreach", daemon=True)
         self._thread.start()
         return settled
+
+    def settle_at_start(self) -> int:
+        """The hand-overs a dead process left that this node may settle now (`start` runs it first)."""
+        rule = self.stranded
+        return recover(self.outbox, self.channels, links=self.links,
+                       orphaned=rule.at_start if rule else any_row)
 
     def wake(self) -> None:
         """Plan and dispatch now (a candidate was just added)."""
@@ -65,6 +83,8 @@ class OutreachWorker:
         now = self.outbox.now()
         if self.before_plan is not None:
             self.before_plan(now)
+        if self.stranded is not None:  # what a node that died since left in flight
+            recover(self.outbox, self.channels, links=self.links, orphaned=self.stranded.later)
         plan(self.outbox, self.config, now)
         total = Dispatched()
         for _ in range(MAX_PASSES):

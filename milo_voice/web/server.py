@@ -58,8 +58,9 @@ def serve(settings: Settings) -> int:
     if requeued:
         print(f"milo-voice: {len(requeued)} background job(s) from before the restart queued again")
     candidates = Candidates(engine)
+    app.state.cluster = Cluster(engine, me=settings.node, stale_s=settings.node_stale_s)
     outreach = worker_from(settings, engine, link_open=lambda cid: candidates.link_state(cid).open,
-                           before_plan=SmsStages(engine, settings).round)
+                           before_plan=SmsStages(engine, settings).round, node_gone=app.state.cluster.gone)
     if outreach is not None:
         settled = outreach.start()  # hand-overs a crash left open are settled first
         print(f"milo-voice: candidate outreach on ({', '.join(sorted(outreach.channels))}); "
@@ -72,7 +73,6 @@ def serve(settings: Settings) -> int:
     retention.start()  # off the event loop; windows from Settings > Retention (none: keep everything)
     print(f"milo-voice: recruiter workspace at {settings.base_url}/app "
           "(first admin: milo-voice users create)")
-    app.state.cluster = Cluster(engine, me=settings.node, stale_s=settings.node_stale_s)
     heartbeat = NodeHeartbeat(app.state.cluster, SessionStore(engine), settings, capacity(app))
     heartbeat.start()  # this node takes calls from the other nodes' routing from now on
     print(f"milo-voice: node {settings.node} ({settings.node_base_url}); calls go to the node with the most "
@@ -80,10 +80,10 @@ def serve(settings: Settings) -> int:
     try:
         drain_server.run(app, capacity(app), host=settings.host, port=settings.port)  # SIGTERM drains
     finally:
+        if outreach is not None:  # before the goodbye: the other nodes settle a gone node's hand-overs
+            outreach.stop()
         heartbeat.stop()
         retention.stop()
-        if outreach is not None:
-            outreach.stop()
         scoring.stop()
         runtime.close()
     return 0

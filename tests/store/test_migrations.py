@@ -27,7 +27,7 @@ from milo_voice.store.tables import Table
 from milo_voice.workspace.demo import Demo
 from milo_voice.workspace.interviews import Interviews
 
-HEAD = "0014"
+HEAD = "0015"
 """The newest revision; bump it with every new migration."""
 TABLES = {"interview", "question", "candidate", "interview_session", "turn", "timing_event"}
 TABLES |= {"phone_number", "phone_access_code", "phone_call"}

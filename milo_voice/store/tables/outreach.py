@@ -52,6 +52,8 @@ class OutreachMessage(Table, table=True):
     due_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     handed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When the hand-over to the provider began (status sending)."""
+    handed_by: str = Field(default="", sa_type=String(100))
+    """The node (MILO_NODE_NAME) that began the hand-over; "" before migration 0015."""
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     provider_id: str = Field(default="", sa_type=String(200))
     attempts: int = 0
