@@ -25,6 +25,14 @@ log = logging.getLogger(__name__)
 
 FULL = "full"
 DRAINING = "draining"
+EVERY_NODE_BUSY = "every_node_busy"
+"""Several nodes: none has room (each full or draining)."""
+
+
+def count_refusal(channel: str, reason: str, **detail: object) -> None:
+    """A new call refused: counted in `milo_calls_refused_total{channel,reason}` and logged."""
+    metrics.CALLS_REFUSED.labels(channel, reason).inc()
+    log.warning("capacity.call_refused", extra={"channel": channel, "reason": reason, **detail})
 RETRY_AFTER_S = 30
 """Seconds a refused client is told to wait before trying again (Retry-After)."""
 
@@ -107,11 +115,7 @@ class Capacity:
         """`refusal()`, counted in `milo_calls_refused_total` and logged when it is one."""
         reason = self.refusal()
         if reason is not None:
-            metrics.CALLS_REFUSED.labels(channel, reason).inc()
-            log.warning(
-                "capacity.call_refused",
-                extra={"channel": channel, "reason": reason, "live": self.total, "max_live": self.max_live},
-            )
+            count_refusal(channel, reason, live=self.total, max_live=self.max_live)
         return reason
 
     def begin_drain(self, now: float) -> bool:

@@ -29,6 +29,10 @@ UNCLAIMED_S = 60.0
 """Seconds a phone call's place waits for its media stream before it is freed (the call never came)."""
 
 
+ALONE, ROOM, FULL = "alone", "room", "full"
+"""`Cluster.outlook` for a new call."""
+
+
 def web_key(token: str) -> str:
     return f"web:{token}"
 
@@ -99,6 +103,14 @@ class Cluster(Repo):
             if row is None:
                 return False
             return row.stopped or (now - row.heartbeat_at).total_seconds() >= 3 * self.stale_s
+
+    def outlook(self) -> str:
+        """For a new call, in one read: ALONE (this node is not registered yet: it decides by itself, as a
+        lone node does), ROOM (some up node has room) or FULL (every node full or draining)."""
+        loads = self.nodes()
+        if not any(n.name == self.me for n in loads):
+            return ALONE
+        return ROOM if choose(loads, self.now(), self.stale_s, prefer=self.me) is not None else FULL
 
     def pick(self) -> NodeLoad | None:
         """The node a new call would go to now (nothing written); None when none has room or this node is

@@ -25,7 +25,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from milo_voice.calls.cluster import Cluster, phone_key
+from milo_voice.calls.capacity import EVERY_NODE_BUSY, count_refusal
+from milo_voice.calls.cluster import ALONE, FULL, Cluster, phone_key
 from milo_voice.calls.phone.call import run_phone_call
 from milo_voice.calls.phone.numbers import PhoneStore
 from milo_voice.calls.phone.twilio_rest import connect_stream, say_and_hang_up, stream_url
@@ -117,7 +118,8 @@ async def voice(request: Request) -> Response:
     if not call_sid:
         return Response("CallSid is required", status_code=400, media_type="text/plain")
     nodes = routing.cluster(request.app)
-    if await _no_room(request, nodes):  # every node full or draining: before any row is written
+    outlook = await _outlook(request, nodes)
+    if outlook == FULL:  # this node (alone), or every node, full or draining: before any row is written
         return _twiml(say_and_hang_up(BUSY_LINE))
     outbound = request.query_params.get("outbound")
     if outbound:
@@ -144,23 +146,24 @@ async def voice(request: Request) -> Response:
     base = settings.base_url
     if nodes is not None:  # the call's stream goes to the node with the most room (its place is held)
         chosen = await run_in_threadpool(lambda: nodes.place(phone_key(ticket), "phone", claimed=False))
-        if chosen is None and await run_in_threadpool(nodes.registered):
-            log.warning("phone.no_room_after_all", extra={"call_sid": call_sid})
+        if chosen is None and outlook != ALONE:  # the last place went to another call meanwhile
+            count_refusal("phone", EVERY_NODE_BUSY, node=nodes.me, call_sid=call_sid)
             return _twiml(say_and_hang_up(BUSY_LINE))
         base = chosen.stream_url if chosen is not None else base
         log.info("phone.routed", extra={"call_sid": call_sid, "node": chosen.name if chosen else nodes.me})
     return _twiml(connect_stream(stream_url(base), {"ticket": ticket}))
 
 
-async def _no_room(request: Request, nodes: Cluster | None) -> bool:
-    """No node takes a new call: this one alone decides without a cluster (or before its first heartbeat);
-    with one, every node is full or draining. Refusals are counted and logged here."""
-    if nodes is None or not await run_in_threadpool(nodes.registered):
-        return capacity(request.app).refuse("phone") is not None
-    if await run_in_threadpool(nodes.pick) is not None:
-        return False
-    log.warning("phone.every_node_busy", extra={"node": nodes.me})
-    return True
+async def _outlook(request: Request, nodes: Cluster | None) -> str:
+    """ALONE (no cluster, or before this node's first heartbeat) when this node has room, ROOM when some
+    node has, FULL when the call is refused (this node's own limit alone; else every node full or
+    draining). Refusals are counted in milo_calls_refused_total and logged."""
+    outlook = ALONE if nodes is None else await run_in_threadpool(nodes.outlook)
+    if outlook == ALONE:
+        return FULL if capacity(request.app).refuse("phone") is not None else ALONE
+    if outlook == FULL:
+        count_refusal("phone", EVERY_NODE_BUSY, node=nodes.me if nodes else "")
+    return outlook
 
 
 async def stream(websocket: WebSocket) -> None:

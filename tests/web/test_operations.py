@@ -14,9 +14,12 @@ import uvicorn
 from fakes.twilio_webhook import signed
 from starlette.testclient import TestClient
 
+from milo_voice.calls.capacity import EVERY_NODE_BUSY
+from milo_voice.calls.cluster import Cluster
 from milo_voice.calls.phone.numbers import PhoneStore
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
+from milo_voice.observability import REGISTRY
 from milo_voice.scoring.job_table import JobTable
 from milo_voice.settings import Secret, Settings
 from milo_voice.web.app import create_app
@@ -111,6 +114,29 @@ def test_the_phone_webhook_says_the_line_is_busy_and_hangs_up_when_the_node_cann
     phones = PhoneStore(store.engine)
     assert phones.call_by_sid("CA0101") is not None
     assert phones.call_by_sid("CA0102") is None  # the refused call opened no row, got no ticket
+
+
+def test_with_several_nodes_the_webhook_refuses_when_every_node_is_full_and_counts_it(
+    settings: Settings, store: SessionStore
+) -> None:
+    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="ops")
+    PhoneStore(store.engine).add_number(NUMBER, interview_id)
+    live = settings.with_overrides(public_url=PUBLIC, twilio_auth_token=Secret(TWILIO_TOKEN))
+    web = client(live, store)
+    nodes = {name: Cluster(store.engine, me=name, stale_s=10.0) for name in ("a", "b")}
+    for name, node in nodes.items():
+        node.heartbeat(url=f"http://{name}", stream_url=f"wss://{name}.example", live=0, max_live=1,
+                       draining=False)
+    web.app.state.cluster = nodes["a"]  # type: ignore[attr-defined]
+    refused = ("milo_calls_refused_total", {"channel": "phone", "reason": EVERY_NODE_BUSY})
+    before = REGISTRY.get_sample_value(*refused) or 0.0
+    routed = ElementTree.fromstring(voice(web, "+14155550101").text)
+    assert (routed.find("./Connect/Stream").get("url") or "").startswith("wss://a.example")  # type: ignore[union-attr]
+    nodes["b"].hold("web-1", "webrtc")  # b's one place is taken too
+    busy = ElementTree.fromstring(voice(web, "+14155550102").text)
+    assert [child.tag for child in busy] == ["Say", "Hangup"] and "busy" in (busy.findtext("Say") or "")
+    assert REGISTRY.get_sample_value(*refused) == before + 1
+    assert PhoneStore(store.engine).call_by_sid("CA0102") is None  # refused before any row was written
 
 
 def test_metrics_serve_loopback_only_without_a_token_and_a_bearer_with_one(
