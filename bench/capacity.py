@@ -170,7 +170,7 @@ async def one_call(base: str, ws: str, caller: str, answers: list[CallerAnswer],
 
 
 def run_round(n: int, pid: int, base: str, ws: str, store: SessionStore, interview_id: int,
-              answers: dict[str, CallerAnswer]) -> Round:
+              answers: dict[str, CallerAnswer], trace: Path | None = None) -> Round:
     callers = []
     for i in range(n):
         number = f"+1415555{n:02d}{i:02d}"
@@ -196,6 +196,8 @@ def run_round(n: int, pid: int, base: str, ws: str, store: SessionStore, intervi
     wall = time.monotonic() - t0
     time.sleep(3.0)  # the server finishes storing transcripts after the callers hang up
     cpu = cpu_seconds(pid) - cpu0
+    if trace is not None:
+        trace.write_text(json.dumps(_trace(logs, callers, store), indent=1))
     phones = PhoneStore(store.engine)
     completed, lags = 0, []
     for number, _ in callers:
@@ -212,6 +214,20 @@ def run_round(n: int, pid: int, base: str, ws: str, store: SessionStore, intervi
         dead_air=[d for log in logs for d in dead_air(log)], cpu_cores=cpu / wall, cpu_per_call=cpu / n,
         rss_per_call=(peak[0] - rss0) / n, client_late_p99=late[int(0.99 * (len(late) - 1))], wall=wall,
     )
+
+
+def _trace(logs: list[CallLog], callers: list[tuple[str, list[CallerAnswer]]],
+           store: SessionStore) -> list[dict[str, object]]:
+    """Per call: each gap the caller heard (its end on the call's clock, its length) and the session's
+    timing events (media time = the call's clock, as the caller's frames carry it)."""
+    phones = PhoneStore(store.engine)
+    out: list[dict[str, object]] = []
+    for log, (number, _) in zip(logs, callers, strict=True):
+        events = [(round(e.media_time, 3), e.name, e.data) for sid in _calls_from(phones, store, number)
+                  for e in store.events(sid)]
+        out.append({"caller": number, "gaps": list(zip(log.gap_ends, log.gaps, strict=True)),
+                    "answers": [(a.start, a.speech_end) for a in log.answers], "events": events})
+    return out
 
 
 def _calls_from(phones: PhoneStore, store: SessionStore, number: str) -> list[int]:
@@ -233,6 +249,8 @@ def main() -> int:
     parser.add_argument("--max", type=int, default=8, help="largest N to try (default 8)")
     parser.add_argument("--rounds", help="only these N, comma-separated, all run (e.g. 1,12,16; start "
                         "with 1: the single call every round's dead air is compared with)")
+    parser.add_argument("--trace", action="store_true", help="write each round's gaps and session events "
+                        "to trace-N.json beside the results")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
     parser.add_argument("--rec", help=argparse.SUPPRESS)
@@ -275,7 +293,8 @@ def main() -> int:
         best = 0
         chosen = [int(n) for n in args.rounds.split(",")] if args.rounds else range(1, args.max + 1)
         for n in chosen:
-            result = run_round(n, server.pid, base, ws, store, interview_id, answers)
+            result = run_round(n, server.pid, base, ws, store, interview_id, answers,
+                               trace=tmp / f"trace-{n}.json" if args.trace else None)
             rounds.append(result)
             if single_p90 is None:
                 single_p90 = percentile(result.dead_air, 90)

@@ -53,6 +53,8 @@ class Settings:
     """CPU threads per ASR decode (CTranslate2 intra-op threads); 1 uses the CPU best."""
     asr_workers: int = 2
     """Concurrent ASR decodes (size of the ASR executor)."""
+    asr_processes: int = 0
+    """Whisper child processes (decodes leave the server's interpreter lock: docs/deploy.md); 0: none."""
     asr_beam_size: int = 5
     """Beam size for the stored (whole-answer) transcript; live segment decodes use beam 1."""
     tts_engine: str = "piper"
@@ -284,6 +286,8 @@ class Settings:
                      "intake_max_csv_mb", "live_calls_per_address", "offers_per_minute", "max_live_calls"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"MILO_{name.upper()}={getattr(self, name)}: expected >= 1")
+        if self.asr_processes < 0:
+            raise ConfigError(f"MILO_ASR_PROCESSES={self.asr_processes}: expected 0 (none) or more")
 
     @property
     def base_url(self) -> str:
@@ -362,21 +366,16 @@ def _cast(key: str, raw: str, type_name: str) -> Any:
             return Path(raw)
         if type_name == "Secret":
             return Secret(raw)
+        if type_name == "bool" and raw.strip().lower() in TRUE + FALSE:
+            return raw.strip().lower() in TRUE
         if type_name == "bool":
-            return _bool(raw)
+            raise ValueError(raw)
         return raw
     except ValueError:
         raise ConfigError(f"{key}={raw!r}: expected a {type_name}") from None
 
 
 TRUE, FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
-
-
-def _bool(raw: str) -> bool:
-    word = raw.strip().lower()
-    if word in TRUE + FALSE:
-        return word in TRUE
-    raise ValueError(raw)
 
 
 def _ice_servers(raw: str) -> list[dict[str, Any]]:

@@ -22,6 +22,7 @@ from milo_voice.dialogue.speaker import clauses
 from milo_voice.errors import ModelMissing
 from milo_voice.media import model_files
 from milo_voice.media.asr import WhisperEngine, WhisperTranscriber
+from milo_voice.media.asr_processes import WhisperProcesses
 from milo_voice.media.smart_turn import SmartTurn
 from milo_voice.media.tts import TtsCache, make_tts
 from milo_voice.settings import Settings
@@ -37,12 +38,14 @@ class Runtime:
     engines: Engines
     tts: TtsCache
     executors: tuple[ThreadPoolExecutor, ...]
-    asr: WhisperEngine
+    asr: WhisperEngine | WhisperProcesses
     """The Whisper engine behind `engines.asr`, for benches that decode outside a session."""
 
     def close(self) -> None:
         for executor in self.executors:
             executor.shutdown(wait=False, cancel_futures=True)
+        if isinstance(self.asr, WhisperProcesses):
+            self.asr.close()
 
     def prepare(self, script: InterviewScript) -> int:
         """Render an interview version's fixed lines into the TTS cache (blocking)."""
@@ -52,12 +55,13 @@ class Runtime:
 def load_runtime(settings: Settings) -> Runtime:
     """Load every engine from local files; raises ModelMissing naming what to install."""
     whisper_dir = model_files.resolve_whisper(settings.asr_model, settings.models_dir)
-    asr = WhisperEngine(
-        str(whisper_dir),
-        threads=settings.asr_threads,
-        workers=settings.asr_workers,
-        beam_size=settings.asr_beam_size,
-    )
+    asr: WhisperEngine | WhisperProcesses
+    if settings.asr_processes:
+        asr = WhisperProcesses(str(whisper_dir), processes=settings.asr_processes,
+                               threads=settings.asr_threads, beam_size=settings.asr_beam_size)
+    else:
+        asr = WhisperEngine(str(whisper_dir), threads=settings.asr_threads, workers=settings.asr_workers,
+                            beam_size=settings.asr_beam_size)
     try:
         detector: SmartTurn | None = SmartTurn(model_files.resolve_smart_turn(settings.models_dir))
     except ModelMissing as exc:

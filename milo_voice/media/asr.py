@@ -21,7 +21,7 @@ from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_compression_ratio
 
 from milo_voice.media.cpu_clock import ThreadCpu, new_threads
-from milo_voice.media.types import SAMPLE_RATE, Decoded, Word, is_noise_text
+from milo_voice.media.types import SAMPLE_RATE, Decoded, Decoder, Word, is_noise_text
 
 SEGMENT_PAD = 0.15
 """Seconds of audio past a pause edge included in a live segment (VAD ends can be early)."""
@@ -207,7 +207,7 @@ class LiveTranscript:
 
     def __init__(
         self,
-        engine: WhisperEngine,
+        engine: Decoder,
         executor: Executor,
         *,
         on_decoded: Callable[[Decoded], None] | None = None,
@@ -286,7 +286,7 @@ class LiveTranscript:
 
 
 async def decode_final(
-    engine: WhisperEngine, executor: Executor, audio: np.ndarray, *, offset: float
+    engine: Decoder, executor: Executor, audio: np.ndarray, *, offset: float
 ) -> Decoded:
     """The stored transcript: the whole answer decoded once, words placed on the recording timeline."""
     loop = asyncio.get_running_loop()
@@ -298,7 +298,7 @@ async def decode_final(
 class WhisperTranscriber:
     """A `Transcriber`: the loaded Whisper engine and the executor that keeps it off the event loop."""
 
-    def __init__(self, engine: WhisperEngine, executor: Executor) -> None:
+    def __init__(self, engine: Decoder, executor: Executor) -> None:
         self.engine = engine
         self.executor = executor
 

@@ -168,6 +168,16 @@ class LiveText(Protocol):
     def cancel(self) -> None: ...
 
 
+class Decoder(Protocol):
+    """Blocking Whisper decodes (`media.asr.WhisperEngine` in this process, or
+    `media.asr_processes.WhisperProcesses` in child processes); called from the ASR executor."""
+
+    @property
+    def measures_cpu(self) -> bool: ...
+    def decode_live(self, audio: np.ndarray, *, prompt: str = "") -> Decoded: ...
+    def decode(self, audio: np.ndarray, *, offset: float = 0.0) -> Decoded: ...
+
+
 class Transcriber(Protocol):
     """Speech recognition as a dialogue uses it (`media.asr.WhisperTranscriber`)."""
 

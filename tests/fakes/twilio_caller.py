@@ -66,6 +66,8 @@ class CallLog:
     answers: list[AnswerLog] = field(default_factory=list)
     gaps: list[float] = field(default_factory=list)
     """Silences (s, 40 ms to 1 s) between interviewer frames: playout that fell behind real time."""
+    gap_ends: list[float] = field(default_factory=list)
+    """The call time each of `gaps` ended (the frame after it was played)."""
     late_ticks: list[float] = field(default_factory=list)
     """How late (s) each of the caller's own 20 ms ticks ran (the caller's machine is busy too)."""
     bad_messages: list[str] = field(default_factory=list)
@@ -236,6 +238,7 @@ class FakeTwilioCall:
         assert isinstance(frame, bytes)
         if self._last_heard is not None and 2 * TICK <= t - self._last_heard + TICK / 2 < 1.0 + TICK:
             self.log.gaps.append(round(t - self._last_heard - TICK, 3))
+            self.log.gap_ends.append(round(t, 3))
         self.log.heard.append((t, frame))
         self._last_heard = t
         if self._speaking_since is None:
