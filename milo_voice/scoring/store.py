@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlmodel import Session, col, delete, select
 
 from milo_voice.scoring.card import ScriptedQuestion
@@ -261,6 +262,18 @@ class ScoringStore(Repo):
             row.error = error
             if status == "delivered":
                 row.delivered_at = self.now()
+
+    def forget_delivery_bodies(self, cutoff: datetime) -> int:
+        """Retention (messages window): blank the bodies (scores, names, emails) of deliveries made before
+        `cutoff` that are done with (delivered, or failed for good); a pending one keeps its body for its
+        retries. The rows (event, status, attempts) stay. Returns how many had a body."""
+        with self.unit() as session:
+            result = session.exec(  # type: ignore[call-overload]
+                update(WebhookDelivery).where(col(WebhookDelivery.status).in_(("delivered", "failed")))
+                .where(col(WebhookDelivery.created_at) < cutoff).where(WebhookDelivery.body != "")
+                .values(body="")
+            )
+            return int(result.rowcount or 0)
 
     def deliveries(self, limit: int = 100) -> list[WebhookDelivery]:
         """The delivery log, newest first."""

@@ -213,6 +213,7 @@ class RetentionSweep:
         return {
             "outreach": self.outbox.forget_bodies(cutoff),
             "inbound": self.contacts.forget_inbound(cutoff),
+            "webhooks": self.scores.forget_delivery_bodies(cutoff),
         }
 
 

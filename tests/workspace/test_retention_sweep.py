@@ -60,6 +60,7 @@ class Person:
     session_id: int
     folder: Path
     message_id: int
+    delivery_id: int
 
 
 def write_media(folder: Path, names: tuple[str, ...] = MEDIA) -> None:
@@ -167,7 +168,11 @@ def person(store: SessionStore, clock: Clock, slug: str, name: str, at: datetime
         keyword="",
         provider_id="",
     )
-    return Person(cid, candidate.interview_id, sid, folder, mid)
+    endpoint = scoring.add_endpoint("https://ats.example.com/hook", "s3cret")
+    delivery = scoring.add_delivery(endpoint.id or 0, "report.available",
+                                    f'{{"name": "{name}", "overall": 80}}')
+    scoring.record_attempt(delivery, status="delivered", response_status=200, error=None)
+    return Person(cid, candidate.interview_id, sid, folder, mid, delivery)
 
 
 @dataclass
@@ -178,6 +183,7 @@ class World:
     new: Person
     live_folder: Path
     waiting_message: int
+    pending_delivery: int
 
     def sweep(self, at: datetime) -> RetentionSweep:
         self.clock.at = at
@@ -219,8 +225,12 @@ def build_world(store: SessionStore, tmp_path: Path) -> World:
         due_at=T0 + timedelta(days=400),
     )
     assert waiting is not None
+    scoring = ScoringStore(store.engine, now=clock)
+    hook = scoring.add_endpoint("https://ats.example.com/retry", "s3cret")
+    pending = scoring.add_delivery(hook.id or 0, "candidate.applied", '{"name": "Liam Live"}')
+    scoring.record_attempt(pending, status="pending", response_status=503, error="HTTP 503")
     new = person(store, clock, row.slug, "Nina New", LATER, root)
-    return World(store, clock, old, new, live_folder, waiting)
+    return World(store, clock, old, new, live_folder, waiting, pending)
 
 
 def windows(store: SessionStore, **days: int | None) -> None:
@@ -244,6 +254,8 @@ def intact(world: World, who: Person) -> None:
     assert stage.answers and stage.score == 80.0 and stage.evidence and stage.reason.startswith("said:")
     assert Outbox(store.engine).get(who.message_id).body_text.startswith("Dear")
     assert Contacts(store.engine).replies(who.candidate_id)[0].body.startswith("Thanks")
+    delivery = ScoringStore(store.engine).delivery(who.delivery_id)
+    assert delivery is not None and '"overall": 80' in delivery.body
 
 
 def test_at_exactly_30_days_nothing_goes_and_one_second_later_exactly_the_old_data_goes(world: World) -> None:
@@ -259,7 +271,7 @@ def test_at_exactly_30_days_nothing_goes_and_one_second_later_exactly_the_old_da
         "recordings": {"sessions": 1, "files": 4, "bytes": 4000},
         "transcripts": {"sessions": 1, "turns": 2, "stage_answers": 1},
         "scores": {"scores": 1, "stage_scores": 1},
-        "messages": {"outreach": 1, "inbound": 1},
+        "messages": {"outreach": 1, "inbound": 1, "webhooks": 1},
     }
     old = world.old
     assert not old.folder.exists()  # every file was media: the session's folder went too
@@ -286,6 +298,11 @@ def test_at_exactly_30_days_nothing_goes_and_one_second_later_exactly_the_old_da
     assert (message.subject, message.body_text, message.body_html, message.status) == ("", "", "", "sent")
     reply = Contacts(store.engine).replies(old.candidate_id)[0]
     assert reply.body == "" and reply.from_number == "+14155550100"
+    delivery = ScoringStore(store.engine).delivery(old.delivery_id)
+    assert delivery is not None
+    assert (delivery.body, delivery.status, delivery.attempts) == ("", "delivered", 1)
+    pending = ScoringStore(store.engine).delivery(world.pending_delivery)
+    assert pending is not None and "Liam" in pending.body  # still to be retried: its body stays
 
     intact(world, world.new)  # 10 days younger: all kept
     assert (world.live_folder / "candidate.wav").exists()  # a live session never ended: never due
@@ -295,13 +312,13 @@ def test_at_exactly_30_days_nothing_goes_and_one_second_later_exactly_the_old_da
 def test_a_second_run_removes_nothing_more_and_the_newer_data_goes_when_its_time_comes(world: World) -> None:
     windows(world.store, **ALL_30)
     first = world.sweep(T0 + timedelta(days=31)).run()
-    assert first is not None and first.total == 13
+    assert first is not None and first.total == 14
     again = world.sweep(T0 + timedelta(days=31, hours=1)).run()
     assert again is not None and again.total == 0 and again.removed["recordings"]["bytes"] == 0
     intact(world, world.new)
 
     later = world.sweep(LATER + timedelta(days=30, seconds=1)).run()
-    assert later is not None and later.total == 13 and not world.new.folder.exists()
+    assert later is not None and later.total == 14 and not world.new.folder.exists()
     assert world.sweep(LATER + timedelta(days=60)).run().total == 0  # type: ignore[union-attr]
     assert (world.live_folder / "candidate.wav").exists()
     assert Outbox(world.store.engine).get(world.waiting_message).body_text == "Your deadline is near"
@@ -346,7 +363,7 @@ def test_each_run_writes_one_audit_event_with_counts_and_no_personal_data(
     events = Audit(world.store.engine).recent(target_type="retention")
     assert [e.action for e in events] == [ACTION, ACTION]
     newest, first = events
-    assert first.at == T0 + timedelta(days=31) and first.actor == "anonymous" and first.detail["total"] == 13
+    assert first.at == T0 + timedelta(days=31) and first.actor == "anonymous" and first.detail["total"] == 14
     assert first.detail["removed"]["recordings"] == {"sessions": 1, "files": 4, "bytes": 4000}
     assert newest.detail["total"] == 0
     dumped = json.dumps([e.detail for e in events])
@@ -427,7 +444,7 @@ def test_the_same_sweep_on_postgresql(postgres_url: str, tmp_path: Path) -> None
         windows(world.store, **ALL_30)
         assert world.sweep(T0 + timedelta(days=30)).run().total == 0  # type: ignore[union-attr]
         report = world.sweep(T0 + timedelta(days=30, seconds=1)).run()
-        assert report is not None and report.total == 13 and report.errors == ()
+        assert report is not None and report.total == 14 and report.errors == ()
         assert not world.old.folder.exists()
         intact(world, world.new)
         assert world.sweep(T0 + timedelta(days=30, seconds=2)).run().total == 0  # type: ignore[union-attr]
