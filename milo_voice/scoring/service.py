@@ -225,6 +225,15 @@ def notify_started(settings: Settings, engine: DbEngine, session_id: int) -> Non
     _notify_started(ScoringStore(engine), queue_for(settings, engine), session_id)
 
 
+def notify_erased(settings: Settings, engine: DbEngine, *, candidate_id: int, tombstone_id: int,
+                  initiated_by: str, erased_at: datetime) -> list[int]:
+    """`candidate.erased`: ids only (nothing personal is left to send), so that a receiver holding the
+    candidate's earlier events (an ATS, a data warehouse) can erase its copy too."""
+    data = {"candidate_id": candidate_id, "tombstone_id": tombstone_id, "initiated_by": initiated_by,
+            "erased_at": erased_at.isoformat()}
+    return webhooks.publish(ScoringStore(engine), queue_for(settings, engine), "candidate.erased", data)
+
+
 def send_test_event(settings: Settings, engine: DbEngine, endpoint_id: int) -> int:
     """A test delivery to one endpoint (the webhooks page's button); returns the delivery id."""
     return _send_test(ScoringStore(engine), queue_for(settings, engine), endpoint_id)

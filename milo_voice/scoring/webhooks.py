@@ -37,7 +37,7 @@ from milo_voice.store.tables import Job
 
 log = logging.getLogger(__name__)
 
-EVENTS = ("interview.started", "interview.completed", "report.available")
+EVENTS = ("interview.started", "interview.completed", "report.available", "candidate.erased")
 JOB_KIND = "webhook"
 SIGNATURE_HEADER = "X-Milo-Signature"
 TIMESTAMP_HEADER = "X-Milo-Timestamp"

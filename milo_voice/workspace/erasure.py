@@ -19,7 +19,9 @@ table", see tests/store/test_writers.py) and writes only `erasure_tombstone` thr
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,10 @@ class Erasure:
         return sum(self.rows.values())
 
 
+Announce = Callable[[Erasure, Initiator, datetime], object]
+"""Called once a candidate is erased (the web app publishes the `candidate.erased` webhook)."""
+
+
 class Eraser(Repo):
     def __init__(
         self,
@@ -89,10 +95,12 @@ class Eraser(Repo):
         dirs: Dirs,
         speech: SpeechPaths | None = None,
         files: FileStore | None = None,
+        announce: Announce | None = None,
         **kw: Any,
     ) -> None:
         super().__init__(engine, **kw)
         self.dirs, self.speech, self.files = dirs, speech, files or LocalFiles()
+        self.announce = announce
 
     @classmethod
     def for_settings(
@@ -129,6 +137,7 @@ class Eraser(Repo):
             reason=note,
         )
         done = Erasure(tombstone_id, candidate_id, rows, removal.files, removal.bytes, removal.left)
+        self._announce(done, initiated_by)
         log.info(
             "erasure.done",
             extra={
@@ -184,6 +193,15 @@ class Eraser(Repo):
                 erased_at=now,
             )
             return insert_row(session, tombstone), held.counts(), paths, note
+
+    def _announce(self, done: Erasure, initiated_by: Initiator) -> None:
+        """Tell the webhook receivers (`candidate.erased`); the erasure stands whatever happens here."""
+        if self.announce is None:
+            return
+        try:
+            self.announce(done, initiated_by, self.now())
+        except Exception:  # the rows and files are gone; a queue that is down must not undo that
+            log.exception("erasure.announce_failed", extra={"tombstone_id": done.tombstone_id})
 
     def _speech(self, candidate_id: int) -> list[Path]:
         """The TTS cache files of the interviewer's personal lines in the candidate's sessions."""

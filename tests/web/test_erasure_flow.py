@@ -9,6 +9,7 @@ admin may erase, a note and the typed name are required, the audit trail keeps w
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -23,6 +24,7 @@ from sqlmodel import select
 from workspace.erasure_world import OTTO, ZELDA, World, mentions
 
 from milo_voice.calls.session_store import SessionStore
+from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
 from milo_voice.store.tables import ErasureRequest
 from milo_voice.web.app import create_app
@@ -157,6 +159,9 @@ def test_only_an_admin_erases_with_a_note_and_the_name_typed_again(
 ) -> None:
     zelda = World.build(store, settings, ZELDA, app.users["admin"])
     url = f"/app/candidates/{zelda.candidate_id}/erase"
+    hooks = ScoringStore(store.engine)
+    ats = hooks.add_endpoint("https://ats.example.com/hook", "s3cret", ["candidate.erased"])
+    other = hooks.add_endpoint("https://other.example.com/hook", "s3cret", ["interview.completed"])
     with app.client() as viewer:
         sign_in(viewer, "viewer@example.com")
         profile = viewer.get(f"/app/candidates/{zelda.candidate_id}")
@@ -192,6 +197,12 @@ def test_only_an_admin_erases_with_a_note_and_the_name_typed_again(
             rf"Candidate {zelda.candidate_id} erased \(erasure \d+\): \d+ rows in \d+ tables", listed.text
         )
         assert admin.get(f"/app/candidates/{zelda.candidate_id}").status_code == 404
-    assert mentions(store.engine, ZELDA) == []
+    assert mentions(store.engine, ZELDA) == []  # the erased event below carries nothing personal
+    told = {d.endpoint_id: d for d in hooks.deliveries() if d.event == "candidate.erased"}
+    assert ats.id in told and other.id not in told  # the endpoints that asked for it, not the others
+    body = json.loads(told[ats.id].body)
+    assert body["event"] == "candidate.erased" and body["data"]["initiated_by"] == "admin"
+    assert body["data"]["candidate_id"] == zelda.candidate_id
+    assert set(body["data"]) == {"candidate_id", "tombstone_id", "initiated_by", "erased_at"}
     (event,) = [e for e in Audit(store.engine).recent() if e.action == "erase"]
     assert event.user_id == app.users["admin"] and event.detail["reason"] == "Asked by letter ([erased])"
