@@ -69,7 +69,10 @@ def load_runtime(settings: Settings) -> Runtime:
         detector = None
     engine, engine_id = make_tts(settings)
     tts = TtsCache(settings.models_dir / "tts-cache", engine, engine_id)
-    asr_pool = TimedPool("asr", settings.asr_workers)  # each job's wait: milo_pool_wait_seconds
+    # each job's wait: milo_pool_wait_seconds; with child processes the threads only wait for a child
+    # (the children's own queue is the one that counts, pool="asr_process"), so there are enough of them
+    asr_threads = settings.asr_workers if not settings.asr_processes else 2 * settings.asr_processes + 2
+    asr_pool = TimedPool("asr", asr_threads)
     tts_pool = TimedPool("tts", settings.tts_workers)
     turn_pool = TimedPool("turn", 1)
     engines = Engines(WhisperTranscriber(asr, asr_pool), tts, tts_pool, detector, turn_pool)

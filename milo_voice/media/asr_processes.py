@@ -7,10 +7,12 @@ which carries every live call's media (VAD, resampling, JSON, base64). With many
 process, ASR jobs queue for the lock while cores stand idle. In child processes they do not.
 
 `WhisperProcesses.decode_live`/`decode` block the calling thread (the ASR thread pool) until a child
-has answered; the thread waits without the lock. A child that dies (killed, out of memory) fails the
-jobs it held with `EngineUnavailable`; the pool is rebuilt for the next job. Children use the
-"spawn" start method (the server is multithreaded: forking it is unsafe) and exit when the server
-does, however it ends (each watches its parent's sentinel), so a killed server leaves none behind.
+has answered; the thread waits without the lock. Whole-answer decodes (seconds of beam search) take
+at most all children but one, so a live decode, which ends a candidate's turn, never waits behind
+them all. A child that dies (killed, out of memory) fails the jobs it held with `EngineUnavailable`;
+the pool is rebuilt for the next job. Children use the "spawn" start method (the server is
+multithreaded: forking it is unsafe) and exit when the server does, however it ends (each watches its
+parent's sentinel), so a killed server leaves none behind.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import logging
 import multiprocessing
 import os
 import threading
+import time
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -26,11 +29,14 @@ from typing import Any
 
 import numpy as np
 
+from milo_voice import observability as metrics
 from milo_voice.errors import EngineUnavailable
 from milo_voice.media.types import Decoded
 
 log = logging.getLogger(__name__)
 
+WAIT_LABEL = "asr_process"
+"""`milo_pool_wait_seconds{pool="asr_process"}`: from a decode's submission to a child starting it."""
 _engine: Any = None
 """The child's `WhisperEngine` (set by `_load`, the pool's initializer)."""
 
@@ -68,12 +74,15 @@ def _measures_cpu() -> bool:
     return bool(_engine.measures_cpu)
 
 
-def _decode_live(audio: np.ndarray, prompt: str) -> Decoded:
-    return _engine.decode_live(audio, prompt=prompt)  # type: ignore[no-any-return]
+def _decode_live(audio: np.ndarray, prompt: str) -> tuple[Decoded, float]:
+    """The decode, and when the child started it (CLOCK_MONOTONIC: the same clock in every process)."""
+    started = time.monotonic()
+    return _engine.decode_live(audio, prompt=prompt), started
 
 
-def _decode(audio: np.ndarray, offset: float) -> Decoded:
-    return _engine.decode(audio, offset=offset)  # type: ignore[no-any-return]
+def _decode(audio: np.ndarray, offset: float) -> tuple[Decoded, float]:
+    started = time.monotonic()
+    return _engine.decode(audio, offset=offset), started
 
 
 class WhisperProcesses:
@@ -85,6 +94,7 @@ class WhisperProcesses:
         self.spec = EngineSpec(str(model_dir), threads, beam_size)
         self.processes, self.threads, self.beam_size = processes, threads, beam_size
         self._lock = threading.Lock()
+        self._finals = threading.BoundedSemaphore(max(1, processes - 1))
         self._pool = self._start()
         self._measures_cpu = self._warm()
 
@@ -115,14 +125,20 @@ class WhisperProcesses:
         return self._run(lambda pool: pool.submit(_decode_live, np.ascontiguousarray(audio), prompt))
 
     def decode(self, audio: np.ndarray, *, offset: float = 0.0) -> Decoded:
-        return self._run(lambda pool: pool.submit(_decode, np.ascontiguousarray(audio), offset))
+        """A whole answer (seconds of beam search): at most all children but one run these at once, so a
+        live decode, which a candidate's turn waits for, always finds a child free soon."""
+        with self._finals:
+            return self._run(lambda pool: pool.submit(_decode, np.ascontiguousarray(audio), offset))
 
     def _run(self, submit: Any) -> Decoded:
         with self._lock:
             pool = self._pool
+        queued = time.monotonic()
         try:
-            future: Future[Decoded] = submit(pool)
-            return future.result()
+            future: Future[tuple[Decoded, float]] = submit(pool)
+            decoded, started = future.result()
+            metrics.POOL_WAIT.labels(WAIT_LABEL).observe(max(0.0, started - queued))
+            return decoded
         except BrokenProcessPool as exc:
             self._replace(pool)
             why = f"an ASR worker process died ({exc}); the next decode starts a new one"

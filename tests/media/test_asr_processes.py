@@ -69,6 +69,30 @@ def test_a_child_that_dies_fails_its_job_and_the_next_job_runs_on_a_new_one(
     assert again.text and child_pids(children).isdisjoint(before)
 
 
+def test_whole_answer_decodes_leave_a_child_free_for_live_decodes(
+    children: WhisperProcesses, audio: np.ndarray
+) -> None:
+    """Two whole-answer decodes (seconds each) and then a live one: with two children, the live decode
+    does not wait for either whole answer (the second one waits instead)."""
+    import threading
+
+    done: list[str] = []
+
+    def run(name: str, work: object) -> None:
+        work()  # type: ignore[operator]
+        done.append(name)
+
+    finals = [threading.Thread(target=run, args=(f"final-{i}", lambda: children.decode(audio)))
+              for i in range(2)]
+    for thread in finals:
+        thread.start()
+    time.sleep(0.3)
+    run("live", lambda: children.decode_live(audio[: 16000 * 2]))
+    for thread in finals:
+        thread.join(60)
+    assert done[0] == "live", done
+
+
 def test_a_model_that_cannot_load_fails_at_start(tmp_path: Path) -> None:
     (tmp_path / "model.bin").write_bytes(b"not a model")
     with pytest.raises(EngineUnavailable, match="did not start"):
