@@ -7,24 +7,27 @@ which carries every live call's media (VAD, resampling, JSON, base64). With many
 process, ASR jobs queue for the lock while cores stand idle. In child processes they do not.
 
 `WhisperProcesses.decode_live`/`decode` block the calling thread (the ASR thread pool) until a child
-has answered; the thread waits without the lock. Whole-answer decodes (seconds of beam search) take
-at most all children but one, so a live decode, which ends a candidate's turn, never waits behind
-them all. A child that dies (killed, out of memory) fails the jobs it held with `EngineUnavailable`;
-the pool is rebuilt for the next job. Children use the "spawn" start method (the server is
-multithreaded: forking it is unsafe) and exit when the server does, however it ends (each watches its
-parent's sentinel), so a killed server leaves none behind.
+has answered; the thread waits without the lock. Live decodes (a candidate's turn waits for them) and
+whole-answer decodes (seconds of beam search, for the stored transcript) run on separate children, the
+latter at a lower CPU priority (`FINAL_NICE`), so they use what the calls leave idle and never hold up
+a turn. When a child dies (killed, out of memory), its pool is rebuilt and the job runs once more
+there; a job that breaks a second pool fails with `EngineUnavailable`. Children use the "spawn" start
+method (the server is multithreaded: forking it is unsafe) and exit when the server does, however it
+ends (each watches its parent's sentinel), so a killed server leaves none behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +38,9 @@ from milo_voice.media.types import Decoded
 
 log = logging.getLogger(__name__)
 
+FINAL_NICE = 10
+"""Niceness added to the whole-answer children: under Linux's scheduler a nice-10 process gets about a
+tenth of a core that a nice-0 process wants, and all of an idle one."""
 WAIT_LABEL = "asr_process"
 """`milo_pool_wait_seconds{pool="asr_process"}`: from a decode's submission to a child starting it."""
 _engine: Any = None
@@ -46,11 +52,15 @@ class EngineSpec:
     model_dir: str
     threads: int
     beam_size: int
+    nice: int = 0
+    """Added to the child's scheduling niceness (the whole-answer children run at FINAL_NICE)."""
 
 
 def _load(spec: EngineSpec) -> None:
     global _engine
     _exit_with_parent()
+    if spec.nice:
+        os.nice(spec.nice)
     from milo_voice.media.asr import WhisperEngine  # the child imports the model code, not the parent's copy
 
     _engine = WhisperEngine(spec.model_dir, threads=spec.threads, workers=1, beam_size=spec.beam_size)
@@ -85,73 +95,102 @@ def _decode(audio: np.ndarray, offset: float) -> tuple[Decoded, float]:
     return _engine.decode(audio, offset=offset), started
 
 
-class WhisperProcesses:
-    """`WhisperEngine`'s decoding interface, served by `processes` child processes."""
+class Children:
+    """One pool of child processes with the model loaded; rebuilt when a child dies."""
 
-    def __init__(self, model_dir: str, *, processes: int, threads: int = 1, beam_size: int = 5) -> None:
-        if processes < 1:
-            raise ValueError(f"processes={processes}: expected 1 or more")
-        self.spec = EngineSpec(str(model_dir), threads, beam_size)
-        self.processes, self.threads, self.beam_size = processes, threads, beam_size
+    def __init__(self, spec: EngineSpec, processes: int) -> None:
+        self.spec, self.processes = spec, processes
         self._lock = threading.Lock()
-        self._finals = threading.BoundedSemaphore(max(1, processes - 1))
         self._pool = self._start()
-        self._measures_cpu = self._warm()
+        self.measures_cpu = self._warm()
 
     def _start(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_load, initargs=(self.spec,))
 
-    def _warm(self) -> bool:
-        """Load the model in every child now (a missing or broken model fails at start, not mid-call)."""
+    def _load_all(self) -> bool:
+        """Start every child and load its model (spawned one by one on demand, a job would wait)."""
         checks = [self._pool.submit(_measures_cpu) for _ in range(self.processes)]
+        return all(check.result(timeout=300) for check in checks)
+
+    def _warm(self) -> bool:
+        """`_load_all` at start: a missing or broken model fails now, not mid-call."""
         try:
-            return all(check.result(timeout=300) for check in checks)
+            return self._load_all()
         except BrokenProcessPool as exc:
             self._pool.shutdown(wait=False, cancel_futures=True)
             why = f"the ASR worker processes did not start ({exc}); see the log above"
             raise EngineUnavailable(why) from exc
 
     def pids(self) -> list[int]:
-        """The children's process ids (for the log and the tests)."""
         with self._lock:
             return [p.pid for p in (self._pool._processes or {}).values() if p.pid is not None]
 
-    @property
-    def measures_cpu(self) -> bool:
-        return self._measures_cpu
-
-    def decode_live(self, audio: np.ndarray, *, prompt: str = "") -> Decoded:
-        return self._run(lambda pool: pool.submit(_decode_live, np.ascontiguousarray(audio), prompt))
-
-    def decode(self, audio: np.ndarray, *, offset: float = 0.0) -> Decoded:
-        """A whole answer (seconds of beam search): at most all children but one run these at once, so a
-        live decode, which a candidate's turn waits for, always finds a child free soon."""
-        with self._finals:
-            return self._run(lambda pool: pool.submit(_decode, np.ascontiguousarray(audio), offset))
-
-    def _run(self, submit: Any) -> Decoded:
-        with self._lock:
-            pool = self._pool
-        queued = time.monotonic()
-        try:
-            future: Future[tuple[Decoded, float]] = submit(pool)
-            decoded, started = future.result()
+    def run(self, job: Callable[..., tuple[Decoded, float]], *args: Any) -> Decoded:
+        """The job on a child; when a child has died (before or during it), once more on a new pool."""
+        for attempt in (1, 2):
+            with self._lock:
+                pool = self._pool
+            queued = time.monotonic()
+            try:
+                decoded, started = pool.submit(job, *args).result()
+            except BrokenProcessPool as exc:
+                self._replace(pool)
+                if attempt == 2:
+                    why = f"an ASR worker process died twice on this job ({exc}); the next job starts anew"
+                    raise EngineUnavailable(why) from exc
+                continue
             metrics.POOL_WAIT.labels(WAIT_LABEL).observe(max(0.0, started - queued))
             return decoded
-        except BrokenProcessPool as exc:
-            self._replace(pool)
-            why = f"an ASR worker process died ({exc}); the next decode starts a new one"
-            raise EngineUnavailable(why) from exc
+        raise AssertionError("unreachable")
 
     def _replace(self, broken: ProcessPoolExecutor) -> None:
         with self._lock:
             if self._pool is not broken:
                 return  # another thread replaced it already
-            log.error("asr.worker_process_died", extra={"processes": self.processes})
+            log.error("asr.worker_process_died", extra={"processes": self.processes, "nice": self.spec.nice})
             broken.shutdown(wait=False, cancel_futures=True)
             self._pool = self._start()
+            with contextlib.suppress(BrokenProcessPool):  # broken again: the next job replaces it again
+                self._load_all()
 
     def close(self) -> None:
         with self._lock:
             self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+class WhisperProcesses:
+    """`WhisperEngine`'s decoding interface on child processes: `processes` for live decodes, as many
+    again, at a lower CPU priority, for whole-answer decodes."""
+
+    def __init__(self, model_dir: str, *, processes: int, threads: int = 1, beam_size: int = 5) -> None:
+        if processes < 1:
+            raise ValueError(f"processes={processes}: expected 1 or more")
+        self.processes, self.threads, self.beam_size = processes, threads, beam_size
+        spec = EngineSpec(str(model_dir), threads, beam_size)
+        self.live = Children(spec, processes)
+        try:
+            self.finals = Children(replace(spec, nice=FINAL_NICE), processes)
+        except EngineUnavailable:
+            self.live.close()
+            raise
+
+    def pids(self) -> list[int]:
+        """The children's process ids, live ones first (for the log and the tests)."""
+        return self.live.pids() + self.finals.pids()
+
+    @property
+    def measures_cpu(self) -> bool:
+        return self.live.measures_cpu and self.finals.measures_cpu
+
+    def decode_live(self, audio: np.ndarray, *, prompt: str = "") -> Decoded:
+        return self.live.run(_decode_live, np.ascontiguousarray(audio), prompt)
+
+    def decode(self, audio: np.ndarray, *, offset: float = 0.0) -> Decoded:
+        """A whole answer (seconds of beam search) on the low-priority children: it takes the CPU that
+        live decodes and the calls' media leave idle, and never delays a candidate's turn."""
+        return self.finals.run(_decode, np.ascontiguousarray(audio), offset)
+
+    def close(self) -> None:
+        self.live.close()
+        self.finals.close()
