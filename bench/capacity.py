@@ -3,10 +3,12 @@
 Starts `milo-voice`'s app in a subprocess (real models, SQLite, loopback uvicorn), then for
 N = 1, 2, 3, ... runs N fake-Twilio calls at once (real speech from ../shared/data/speech, mu-law
 in real time, marks echoed, `clear` honoured), each a two-question interview. Per N it reports:
-whether every call completed; outbound audio gaps the callers heard; inbound lag (how far the
-server's processing fell behind the call's own timeline, from the stored timing events); p50/p90
-dead air (true end of the caller's speech -> first interviewer audio heard, on the caller's clock);
-server CPU (cores busy, and CPU-s per call) and RSS per call. A round is "sustained" when every
+whether every call completed; outbound audio gaps the callers heard (playout that fell behind real
+time; silences the server made on purpose, where it sent `clear` because the caller made a sound, are
+counted apart as hushes); inbound lag (how far the server's processing fell behind the call's own
+timeline, from the stored timing events); p50/p90 dead air (true end of the caller's speech -> first
+interviewer audio heard, on the caller's clock); server CPU (cores busy, and CPU-s per call, with its
+ASR child processes) and RSS per call. A round is "sustained" when every
 call completed, no outbound gap exceeded 100 ms, inbound lag stayed under 0.5 s, and p90 dead
 air was within 1.2x the single-call figure. Stops at the first round that is not, or at --max.
 
@@ -40,7 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 SPEECH = REPO.parent / "shared" / "data" / "speech"
 
-from fakes.twilio_caller import CallerAnswer, CallLog, FakeTwilioCall  # noqa: E402
+from fakes.twilio_caller import TICK, CallerAnswer, CallLog, FakeTwilioCall  # noqa: E402
 
 from milo_voice.calls.phone.numbers import PhoneStore  # noqa: E402
 from milo_voice.calls.session_store import SessionStore  # noqa: E402
@@ -94,16 +96,48 @@ def serve(args: argparse.Namespace) -> None:
 # -- process measurements (Linux /proc) ------------------------------------------------------
 
 
+def _stat(pid: int) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds of the server and of its child processes (MILO_ASR_PROCESSES) while they run."""
+    total = 0.0
+    for proc in [pid, *descendants(pid)]:
+        try:
+            fields = _stat(proc)
+        except OSError:
+            continue  # it ended meanwhile
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def descendants(pid: int) -> list[int]:
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int(_stat(int(entry.name))[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        children = [p for p, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """Resident memory of the server and its child processes."""
+    total = 0.0
+    for proc in [pid, *descendants(pid)]:
+        try:
+            lines = Path(f"/proc/{proc}/status").read_text().splitlines()
+        except OSError:
+            continue
+        total += sum(int(line.split()[1]) / 1024 for line in lines if line.startswith("VmRSS:"))
+    return total
 
 
 # -- one round -----------------------------------------------------------------------------------
@@ -115,6 +149,9 @@ class Round:
     completed: int
     max_gap: float
     gaps: int
+    hushes: int
+    """Silences the server made on purpose: it cleared the caller's buffer (the candidate may be
+    speaking again; docs/phone.md), so they are not playout falling behind."""
     max_lag: float
     dead_air: list[float]
     cpu_cores: float
@@ -134,6 +171,20 @@ def percentile(values: list[float], q: float) -> float | None:
         return None
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def playout_gaps(log: CallLog) -> tuple[list[float], int]:
+    """The caller's gaps that are playout falling behind, and how many others were hushes: a `clear`
+    from the server arrived inside the silence (the interviewer stopped because the caller made a
+    sound; the frames not played are sent again when it goes on)."""
+    played, hushed = [], 0
+    for end, gap in zip(log.gap_ends, log.gaps, strict=True):
+        start = end - gap - 2 * TICK
+        if any(start <= at <= end for at in log.clears):
+            hushed += 1
+        else:
+            played.append(gap)
+    return played, hushed
 
 
 def dead_air(log: CallLog) -> list[float]:
@@ -206,10 +257,12 @@ def run_round(n: int, pid: int, base: str, ws: str, store: SessionStore, intervi
             row = store.get_session(session_id)
             completed += int(row is not None and row.status == "completed")
             lags.append(inbound_lag(store, session_id))
-    gaps = [g for log in logs for g in log.gaps]
+    split = [playout_gaps(log) for log in logs]
+    gaps = [g for played, _ in split for g in played]
+    hushes = sum(hushed for _, hushed in split)
     late = sorted(x for log in logs for x in log.late_ticks) or [0.0]
     return Round(
-        n=n, completed=completed, max_gap=max(gaps, default=0.0), gaps=len(gaps),
+        n=n, completed=completed, max_gap=max(gaps, default=0.0), gaps=len(gaps), hushes=hushes,
         max_lag=max(lags, default=0.0),
         dead_air=[d for log in logs for d in dead_air(log)], cpu_cores=cpu / wall, cpu_per_call=cpu / n,
         rss_per_call=(peak[0] - rss0) / n, client_late_p99=late[int(0.99 * (len(late) - 1))], wall=wall,
@@ -312,10 +365,11 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
     print()
-    print("  N  done  gaps  max gap ms  lag ms  dead air p50/p90 ms  CPU cores  CPU-s/call  RSS MB/call"
-          "  client late p99 ms")
+    print("  N  done  gaps  max gap ms  hushes  lag ms  dead air p50/p90 ms  CPU cores  CPU-s/call"
+          "  RSS MB/call  client late p99 ms")
     for r in rounds:
-        print(f"{r.n:3d}  {r.completed:2d}/{r.n:<2d} {r.gaps:5d}  {fmt(r.max_gap):>10}  {fmt(r.max_lag):>6}  "
+        print(f"{r.n:3d}  {r.completed:2d}/{r.n:<2d} {r.gaps:5d}  {fmt(r.max_gap):>10}  {r.hushes:6d}  "
+              f"{fmt(r.max_lag):>6}  "
               f"{fmt(percentile(r.dead_air, 50)):>8} / {fmt(percentile(r.dead_air, 90)):<8}  "
               f"{r.cpu_cores:9.2f}  "
               f"{r.cpu_per_call:10.1f}  {r.rss_per_call:11.0f}  {fmt(r.client_late_p99):>18}")
