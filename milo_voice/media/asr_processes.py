@@ -38,9 +38,9 @@ from milo_voice.media.types import Decoded
 
 log = logging.getLogger(__name__)
 
-FINAL_NICE = 10
-"""Niceness added to the whole-answer children: under Linux's scheduler a nice-10 process gets about a
-tenth of a core that a nice-0 process wants, and all of an idle one."""
+FINAL_NICE = 19
+"""Niceness added to the whole-answer children: under Linux's scheduler a nice-19 process gets about
+1.5% of a core that a nice-0 process wants, and all of an idle one."""
 WAIT_LABEL = "asr_process"
 """`milo_pool_wait_seconds{pool="asr_process"}`: from a decode's submission to a child starting it."""
 _engine: Any = None

@@ -35,11 +35,12 @@ SCRIPT = InterviewScript(
 )
 
 
-@pytest.fixture(scope="module")
-def runtime() -> Iterator[Runtime]:
+@pytest.fixture(scope="module", params=[0, 2], ids=["asr-in-process", "asr-processes"])
+def runtime(request: pytest.FixtureRequest) -> Iterator[Runtime]:
+    """The default (Whisper in the server's process), and MILO_ASR_PROCESSES=2 (child processes)."""
     from conftest import REPO
 
-    rt = load_runtime(Settings(models_dir=REPO / "models"))
+    rt = load_runtime(Settings(models_dir=REPO / "models", asr_processes=request.param))
     yield rt
     rt.close()
 
