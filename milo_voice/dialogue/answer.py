@@ -144,7 +144,8 @@ class Answer:
             p = await loop.run_in_executor(self._detector_executor, lambda: detector.predict(window))
             self.policy.on_turn_probability(p, pause_started=pause_at)
             self._on_probability(p, pause_at)
-        if decode is not None and is_noise_text(await decode):
+        text = await decode if decode is not None else None
+        if text is not None and is_noise_text(text):  # None: the decode failed, which is not noise
             self.policy.on_noise(pause_started=pause_at)
             self._noise.append((segment_start, pause_at))
 

@@ -9,6 +9,7 @@ whole answer is decoded once more (beam search, word timestamps) for the stored 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor
@@ -20,8 +21,11 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_compression_ratio
 
+from milo_voice.errors import EngineUnavailable
 from milo_voice.media.cpu_clock import ThreadCpu, new_threads
 from milo_voice.media.types import SAMPLE_RATE, Decoded, Decoder, Word, is_noise_text
+
+log = logging.getLogger(__name__)
 
 SEGMENT_PAD = 0.15
 """Seconds of audio past a pause edge included in a live segment (VAD ends can be early)."""
@@ -223,14 +227,14 @@ class LiveTranscript:
         self.cpu_s = 0.0
         """CPU seconds of this answer's live decodes so far."""
         self._cpu_taken = 0.0
-        self._chain: asyncio.Future[str] | None = None
+        self._chain: asyncio.Future[str | None] | None = None
 
     @property
     def text(self) -> str:
         return " ".join(p for p in self.pieces if p)
 
     def on_pause(self, audio: np.ndarray, pause_at_sample: int, *,
-                 speech_s: float | None = None) -> asyncio.Future[str] | None:
+                 speech_s: float | None = None) -> asyncio.Future[str | None] | None:
         """Decode the answer audio up to a pause; returns the pending decode (or None if too short).
 
         `speech_s`, the seconds of speech the VAD heard in the new audio, tells a candidate who
@@ -240,18 +244,24 @@ class LiveTranscript:
             return None
         return self._schedule(audio[self.decoded_upto : upto], upto, speech_s)
 
-    def _schedule(self, segment: np.ndarray, upto: int, speech_s: float | None = None) -> asyncio.Future[str]:
+    def _schedule(self, segment: np.ndarray, upto: int,
+                  speech_s: float | None = None) -> asyncio.Future[str | None]:
         self.decoded_upto = upto
         previous = self._chain
         loop = asyncio.get_running_loop()
 
-        async def run() -> str:
+        async def run() -> str | None:
             if previous is not None:
                 await asyncio.shield(previous)
             prompt = self.text
-            result = await loop.run_in_executor(
-                self.executor, lambda: self.engine.decode_live(as_float(segment), prompt=prompt)
-            )
+            try:
+                result = await loop.run_in_executor(
+                    self.executor, lambda: self.engine.decode_live(as_float(segment), prompt=prompt)
+                )
+            except EngineUnavailable as exc:  # the answer goes on; the stored transcript decodes it all
+                log.warning("asr.live_decode_failed", extra={"error": str(exc), "samples": segment.size})
+                self.done_upto = upto
+                return None  # not "": an empty text would read as noise
             last = self.pieces[-1] if self.pieces else None
             noise = is_noise_text(result.text) or is_parroted(result.text, last, speech_s)
             if not noise:  # "you" in room noise, or the prompt's last sentence parroted back
