@@ -46,6 +46,7 @@ async def run_phone_call(settings: Settings, runtime: Callable[[], Awaitable[Run
     call_id = call.id
     await asyncio.to_thread(lambda: phones.update_call(call_id, call_sid=transport.call_id))
     engines = await runtime()
+    transport.skip_inbound()  # the caller's audio counts from the greeting on (restart_clock below)
     notice = await _notice_heard(settings, store, engines, transport, call)
     if notice is None:
         return

@@ -72,6 +72,7 @@ class TwilioStreamTransport:
         self.ended = asyncio.Event()
         """Set once no more inbound audio will come (stop, drop, violation or close)."""
         self.dropped_frames = 0
+        self._inbound_kept = True
         """Inbound frames dropped because nobody consumed them (a keypad step, an overloaded server)."""
         self._drained = asyncio.Event()
         self._drained.set()
@@ -243,9 +244,16 @@ class TwilioStreamTransport:
         """Return once everything played so far has been heard (or cleared, or the call ended)."""
         await self._drained.wait()
 
+    def skip_inbound(self) -> None:
+        """Keep no inbound audio until `restart_clock` (the notice and the keypad step read only keys;
+        buffered, 20 s of notice would overflow the backlog and be dropped with a warning)."""
+        self._inbound_kept = False
+
     def restart_clock(self) -> None:
         """Start the media timeline again at 0 (after a keypad step, before the interview):
-        drops buffered inbound frames. Call `clear()` first if audio was playing."""
+        drops buffered inbound frames and keeps those that follow. Call `clear()` first if audio was
+        playing."""
+        self._inbound_kept = True
         while not self._frames.empty():
             item = self._frames.get_nowait()
             if item is None:
@@ -306,6 +314,9 @@ class TwilioStreamTransport:
 
     def _on_media(self, media: tp.Media) -> None:
         for chunk in self._framer.push(media.payload, media.timestamp):
+            if not self._inbound_kept:  # before the interview (the notice, the keypad): nobody reads it
+                self._media_now = chunk.end
+                continue
             if self._frames.qsize() >= self.limits.max_backlog:
                 self._frames.get_nowait()
                 self.dropped_frames += 1

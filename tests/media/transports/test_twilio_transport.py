@@ -125,6 +125,40 @@ def test_lost_media_is_filled_with_silence_so_the_clock_keeps_step() -> None:
     assert len(run(go)) == 6
 
 
+async def drained(sock: MemorySocket) -> None:
+    """Until the transport has read everything fed so far."""
+    for _ in range(1000):
+        if sock.incoming.empty():
+            break
+        await asyncio.sleep(0.01)  # the queue has no "emptied" event
+    await asyncio.sleep(0.05)
+
+
+def test_inbound_skipped_before_the_interview_is_not_buffered_and_the_interview_starts_at_zero(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The notice and the keypad read no audio: 30 s of it (more than the 10 s backlog) is neither kept
+    nor dropped with a warning; after `restart_clock` the frames count from 0 again."""
+    async def go() -> list[AudioChunk]:
+        transport, sock = await opened(StreamLimits(max_rate=1e6, burst=10**6))  # fed at once, not a flood
+        transport.skip_inbound()
+        silence = bytes([0xFF]) * 160
+        for i in range(1500):  # 30 s
+            sock.feed("media", **media(silence, i * 20))
+        await drained(sock)
+        transport.restart_clock()
+        for i in range(1500, 1505):
+            sock.feed("media", **media(silence, i * 20))
+        sock.feed("stop")
+        frames = [chunk async for chunk in transport.inbound()]
+        await transport.close()
+        return frames
+
+    frames = run(go)
+    assert [round(f.start, 2) for f in frames] == [0.0, 0.02, 0.04, 0.06, 0.08]
+    assert "twilio.inbound_backlog_dropped" not in [r.getMessage() for r in caplog.records]
+
+
 def test_outbound_audio_is_paced_marked_and_heard_when_marks_come_back() -> None:
     async def go() -> None:
         now = [0.0]  # the pacing clock stands still until the test moves it
