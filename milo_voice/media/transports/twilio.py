@@ -72,35 +72,27 @@ class TwilioStreamTransport:
         self.ended = asyncio.Event()
         """Set once no more inbound audio will come (stop, drop, violation or close)."""
         self.dropped_frames = 0
-        self._inbound_kept = True
-        """Inbound frames dropped because nobody consumed them (a keypad step, an overloaded server)."""
+        """Inbound frames dropped because nobody consumed them (an overloaded server)."""
+        self._inbound_kept = True  # False from `skip_inbound` to `restart_clock`
         self._drained = asyncio.Event()
         self._drained.set()
         self._clock = clock
         self._frames: asyncio.Queue[AudioChunk | None] = asyncio.Queue()
-        self._down = Downsampler()
+        self._down, self._ducker = Downsampler(), Ducker()
         self._framer = PhoneFramer(max_gap_fill=self.limits.max_gap_fill)
         self._media_now = 0.0  # end of the latest inbound frame (s)
         self._consumed_now = 0.0  # end of the latest frame handed to the consumer (s)
         self._unsent: deque[tuple[bytes, bytes]] = deque()  # (16 kHz pcm, mu-law) per 20 ms
-        self._ducker = Ducker()
         self._group: list[SentFrame] = []  # sent frames not yet followed by a mark
         self._pending: dict[str, list[SentFrame]] = {}  # mark name -> frames it acknowledges
         self._paused = False
         """Silenced: nothing is sent until the gain comes back (or a clear)."""
-        self._hush_generation = -1
-        self._unacked = 0
+        self._hush_generation, self._unacked, self._generation, self._marks_sent = -1, 0, 0, 0
         self._cancelled: set[str] = set()
-        self._heard_in_utterance = 0
-        self._heard_end = 0.0
-        self._generation = 0
-        self._marks_sent = 0
-        self._paced_until = 0.0
-        self._wake = asyncio.Event()
-        self._send_lock = asyncio.Lock()
+        self._heard_in_utterance, self._heard_end, self._paced_until = 0, 0.0, 0.0
+        self._wake, self._send_lock = asyncio.Event(), asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
-        self._closed = False
-        self._budget = MessageBudget(self.limits.max_rate, self.limits.burst)
+        self._closed, self._budget = False, MessageBudget(self.limits.max_rate, self.limits.burst)
 
     def _now(self) -> float:
         return self._clock() if self._clock is not None else asyncio.get_running_loop().time()
@@ -245,14 +237,12 @@ class TwilioStreamTransport:
         await self._drained.wait()
 
     def skip_inbound(self) -> None:
-        """Keep no inbound audio until `restart_clock` (the notice and the keypad step read only keys;
-        buffered, 20 s of notice would overflow the backlog and be dropped with a warning)."""
+        """Keep no inbound audio until `restart_clock` (the notice and the keypad read only keys)."""
         self._inbound_kept = False
 
     def restart_clock(self) -> None:
         """Start the media timeline again at 0 (after a keypad step, before the interview):
-        drops buffered inbound frames and keeps those that follow. Call `clear()` first if audio was
-        playing."""
+        drops buffered inbound frames. Call `clear()` first if audio was playing."""
         self._inbound_kept = True
         while not self._frames.empty():
             item = self._frames.get_nowait()
@@ -314,8 +304,8 @@ class TwilioStreamTransport:
 
     def _on_media(self, media: tp.Media) -> None:
         for chunk in self._framer.push(media.payload, media.timestamp):
+            self._media_now = chunk.end
             if not self._inbound_kept:  # before the interview (the notice, the keypad): nobody reads it
-                self._media_now = chunk.end
                 continue
             if self._frames.qsize() >= self.limits.max_backlog:
                 self._frames.get_nowait()
@@ -323,7 +313,6 @@ class TwilioStreamTransport:
                 if self.dropped_frames == 1:
                     log.warning("twilio.inbound_backlog_dropped")
             self._frames.put_nowait(chunk)
-            self._media_now = chunk.end
 
     def _on_mark(self, name: str) -> None:
         if name in self._cancelled:  # echoed for audio a `clear` dropped: never heard
