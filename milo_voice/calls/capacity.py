@@ -33,6 +33,8 @@ def count_refusal(channel: str, reason: str, **detail: object) -> None:
     """A new call refused: counted in `milo_calls_refused_total{channel,reason}` and logged."""
     metrics.CALLS_REFUSED.labels(channel, reason).inc()
     log.warning("capacity.call_refused", extra={"channel": channel, "reason": reason, **detail})
+
+
 RETRY_AFTER_S = 30
 """Seconds a refused client is told to wait before trying again (Retry-After)."""
 

@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from milo_voice.calls.node_choice import NodeLoad, choose, dead
+from milo_voice.calls.node_choice import NodeLoad, choose, dead, silent_too_long
 from milo_voice.store.repo import Clock, Repo
 from milo_voice.store.tables import LiveCall, ServeNode, utc_now
 
@@ -102,7 +102,7 @@ class Cluster(Repo):
             row = session.get(ServeNode, name)
             if row is None:
                 return False
-            return row.stopped or (now - row.heartbeat_at).total_seconds() >= 3 * self.stale_s
+            return row.stopped or silent_too_long(row.heartbeat_at, now, self.stale_s)
 
     def outlook(self) -> str:
         """For a new call, in one read: ALONE (this node is not registered yet: it decides by itself, as a

@@ -42,6 +42,11 @@ def choose(nodes: Iterable[NodeLoad], now: datetime, stale_s: float, *, prefer: 
     return min(open_nodes, key=lambda node: (node.live, node.name != prefer, node.name))
 
 
+def silent_too_long(heartbeat_at: datetime, now: datetime, stale_s: float) -> bool:
+    """No heartbeat for three times `stale_s`."""
+    return (now - heartbeat_at).total_seconds() >= 3 * stale_s
+
+
 def dead(node: NodeLoad, now: datetime, stale_s: float) -> bool:
-    """Silent for three times `stale_s` (and not stopped cleanly): its live calls are written off."""
-    return not node.stopped and (now - node.heartbeat_at).total_seconds() >= 3 * stale_s
+    """Silent too long (and not stopped cleanly): its live calls are written off."""
+    return not node.stopped and silent_too_long(node.heartbeat_at, now, stale_s)
