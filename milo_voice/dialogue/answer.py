@@ -48,7 +48,8 @@ class Answer:
         """Media time of the answer buffer's first sample."""
         self.policy = TurnPolicy(params, listening_since=listening_since, expected_words=expected_words,
                                  patience=patience, rhythm=rhythm)
-        self.live = asr.live(on_decoded=lambda _: self._on_decoded())
+        self._run_start: float | None = None
+        self.live = asr.live(on_decoded=lambda _: self._on_decoded(), paused=lambda: self._run_start is None)
         self.turn_index: int | None = None
         """Turn index, reserved when the answer first had live text to store or first ended."""
         self.resumed_chars = 0
@@ -59,7 +60,6 @@ class Answer:
         """Stretches (media time) whose live decode came back as noise."""
         self._runs: list[tuple[float, float]] = []
         """Speech runs the VAD heard (media times)."""
-        self._run_start: float | None = None
         self._chunks: list[bytes] = []
         self._detector = detector
         self._detector_executor = detector_executor

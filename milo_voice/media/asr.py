@@ -1,9 +1,8 @@
 """Speech recognition with faster-whisper: cheap live decodes at pauses, one accurate final decode.
 
-`WhisperEngine` is sync (it runs in the ASR executor). `LiveTranscript` keeps one answer's
-text current: at each pause it decodes only the audio since the previous decode, prompted with
-the text so far, so at end of turn little or nothing is left to decode. After the answer, the
-whole answer is decoded once more (beam search, word timestamps) for the stored transcript.
+`WhisperEngine` is sync (it runs in the ASR executor). `LiveTranscript` (media/live_transcript.py)
+keeps one answer's text current with its live decodes. After the answer, the whole answer is
+decoded once more (beam search, word timestamps) for the stored transcript.
 """
 
 from __future__ import annotations
@@ -21,16 +20,13 @@ from faster_whisper import WhisperModel
 from faster_whisper.tokenizer import Tokenizer
 from faster_whisper.transcribe import get_compression_ratio
 
-from milo_voice.errors import EngineUnavailable
 from milo_voice.media.cpu_clock import ThreadCpu, new_threads
-from milo_voice.media.types import SAMPLE_RATE, Decoded, Decoder, Word, is_noise_text
+from milo_voice.media.live_queue import LiveQueue
+from milo_voice.media.live_transcript import LiveTranscript, as_float
+from milo_voice.media.types import SAMPLE_RATE, Decoded, Decoder, Word
 
 log = logging.getLogger(__name__)
 
-SEGMENT_PAD = 0.15
-"""Seconds of audio past a pause edge included in a live segment (VAD ends can be early)."""
-MIN_SEGMENT = 0.6
-"""Live decodes of less new audio than this (s) are deferred to the next pause."""
 PROMPT_TOKENS = 200
 """Tokens of earlier text given to Whisper as the prompt for a live segment."""
 LIVE_CONTEXT = 20
@@ -49,9 +45,6 @@ decode) is noise too. Measured on ../shared/data/speech with the answer's text a
 every speech run decodes at no-speech <= 0.06 and log-probability >= -0.6; every noise burst in
 the pause fillers and tails (LJ Speech's pass the VAD) at no-speech >= 0.41 and <= -1.04, with
 words such as "and I think it's" or "in the next video." that otherwise keep an answer open."""
-PARROT_WORDS_PER_S = 4.0
-"""A repeat of the previous piece with more words per second of heard speech than this (brisk
-speech is about 3) is Whisper parroting its prompt, not the candidate repeating themselves."""
 LIVE_TOKENS_PER_S = 8
 """Cap on generated tokens per second of audio in a live decode (stops runaway repetition)."""
 FINAL_SEED = 1234
@@ -100,14 +93,6 @@ def _bare(word: str) -> str:
     return "".join(c for c in word.lower() if c.isalnum())
 
 
-def is_parroted(text: str, previous: str | None, speech_s: float | None) -> bool:
-    """The text repeats the previous piece and holds more words than the speech heard could:
-    Whisper echoing its prompt on a noise, not "Tear down the fence! Tear down the fence!"."""
-    if previous is None or text != previous:
-        return False
-    return speech_s is None or len(text.split()) > PARROT_WORDS_PER_S * speech_s
-
-
 class WhisperEngine:
     """A loaded Whisper model (CTranslate2 int8 on CPU). Thread-safe for concurrent decodes."""
 
@@ -118,6 +103,8 @@ class WhisperEngine:
         self._cpu = ThreadCpu(workers_made)
         self.beam_size = beam_size
         self.threads = threads
+        self.live_slots = workers
+        """Decodes this engine runs at once (CTranslate2 workers): the live queue's slots."""
         self.multilingual = bool(self.model.model.is_multilingual)
         self.tokenizer = Tokenizer(
             self.model.hf_tokenizer, self.multilingual, task="transcribe", language="en"
@@ -202,99 +189,6 @@ class WhisperEngine:
         return Decoded(text, words, cpu_s, audio_s)
 
 
-def as_float(samples: np.ndarray) -> np.ndarray:
-    return samples.astype(np.float32) / 32768.0
-
-
-class LiveTranscript:
-    """One answer's live text. Decodes run one at a time, in order, in the ASR executor."""
-
-    def __init__(
-        self,
-        engine: Decoder,
-        executor: Executor,
-        *,
-        on_decoded: Callable[[Decoded], None] | None = None,
-    ) -> None:
-        self.engine = engine
-        self.executor = executor
-        self.on_decoded = on_decoded
-        self.pieces: list[str] = []
-        self.decoded_upto = 0
-        """Samples of the answer buffer already decoded or being decoded."""
-        self.done_upto = 0
-        """Samples of the answer buffer whose decode has finished (the text covers them)."""
-        self.cpu_s = 0.0
-        """CPU seconds of this answer's live decodes so far."""
-        self._cpu_taken = 0.0
-        self._chain: asyncio.Future[str | None] | None = None
-
-    @property
-    def text(self) -> str:
-        return " ".join(p for p in self.pieces if p)
-
-    def on_pause(self, audio: np.ndarray, pause_at_sample: int, *,
-                 speech_s: float | None = None) -> asyncio.Future[str | None] | None:
-        """Decode the answer audio up to a pause; returns the pending decode (or None if too short).
-
-        `speech_s`, the seconds of speech the VAD heard in the new audio, tells a candidate who
-        repeats themselves from Whisper parroting its prompt."""
-        upto = min(len(audio), pause_at_sample + int(SEGMENT_PAD * SAMPLE_RATE))
-        if upto - self.decoded_upto < MIN_SEGMENT * SAMPLE_RATE:
-            return None
-        return self._schedule(audio[self.decoded_upto : upto], upto, speech_s)
-
-    def _schedule(self, segment: np.ndarray, upto: int,
-                  speech_s: float | None = None) -> asyncio.Future[str | None]:
-        self.decoded_upto = upto
-        previous = self._chain
-        loop = asyncio.get_running_loop()
-
-        async def run() -> str | None:
-            if previous is not None:
-                await asyncio.shield(previous)
-            prompt = self.text
-            try:
-                result = await loop.run_in_executor(
-                    self.executor, lambda: self.engine.decode_live(as_float(segment), prompt=prompt)
-                )
-            except EngineUnavailable as exc:  # the answer goes on; the stored transcript decodes it all
-                log.warning("asr.live_decode_failed", extra={"error": str(exc), "samples": segment.size})
-                self.done_upto = upto
-                return None  # not "": an empty text would read as noise
-            last = self.pieces[-1] if self.pieces else None
-            noise = is_noise_text(result.text) or is_parroted(result.text, last, speech_s)
-            if not noise:  # "you" in room noise, or the prompt's last sentence parroted back
-                self.pieces.append(result.text)
-            self.cpu_s += result.cpu_s
-            self.done_upto = upto
-            if self.on_decoded:
-                self.on_decoded(result)
-            return "" if noise else result.text
-
-        self._chain = asyncio.ensure_future(run())
-        return self._chain
-
-    async def finish(self, audio: np.ndarray, speech_end_sample: int) -> str:
-        """End of turn: decode whatever remains up to the end of speech; return the full text."""
-        upto = min(len(audio), speech_end_sample + int(SEGMENT_PAD * SAMPLE_RATE))
-        if upto - self.decoded_upto >= SAMPLE_RATE // 5:
-            self._schedule(audio[self.decoded_upto : upto], upto)
-        if self._chain is not None:
-            await self._chain
-        return self.text
-
-    def take_cpu(self) -> float:
-        """CPU seconds of live decodes since the last call (an answer resumed after a false end
-        finishes more than once; each decode must be counted once)."""
-        new, self._cpu_taken = self.cpu_s - self._cpu_taken, self.cpu_s
-        return new
-
-    def cancel(self) -> None:
-        if self._chain is not None and not self._chain.done():
-            self._chain.cancel()
-
-
 async def decode_final(
     engine: Decoder, executor: Executor, audio: np.ndarray, *, offset: float
 ) -> Decoded:
@@ -311,13 +205,17 @@ class WhisperTranscriber:
     def __init__(self, engine: Decoder, executor: Executor) -> None:
         self.engine = engine
         self.executor = executor
+        self.queue = LiveQueue(engine.live_slots)
+        """Every answer's live decodes wait here for the engine (most urgent first)."""
 
     @property
     def measures_cpu(self) -> bool:
         return self.engine.measures_cpu
 
-    def live(self, on_decoded: Callable[[Decoded], None]) -> LiveTranscript:
-        return LiveTranscript(self.engine, self.executor, on_decoded=on_decoded)
+    def live(self, on_decoded: Callable[[Decoded], None], *,
+             paused: Callable[[], bool] | None = None) -> LiveTranscript:
+        return LiveTranscript(self.engine, self.executor, on_decoded=on_decoded, queue=self.queue,
+                              paused=paused)
 
     async def final(self, audio: np.ndarray, *, offset: float) -> Decoded:
         return await decode_final(self.engine, self.executor, audio, offset=offset)

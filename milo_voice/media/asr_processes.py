@@ -175,6 +175,11 @@ class WhisperProcesses:
             self.live.close()
             raise
 
+    @property
+    def live_slots(self) -> int:
+        """Live decodes run at once: one per live child."""
+        return self.processes
+
     def pids(self) -> list[int]:
         """The children's process ids, live ones first (for the log and the tests)."""
         return self.live.pids() + self.finals.pids()

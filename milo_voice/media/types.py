@@ -151,7 +151,8 @@ class RecordingSink(Protocol):
 
 
 class LiveText(Protocol):
-    """One answer's text, decoded at each pause while the candidate speaks (`media.asr.LiveTranscript`)."""
+    """One answer's text, decoded at each pause while the candidate speaks
+    (`media.live_transcript.LiveTranscript`)."""
 
     decoded_upto: int
     """Samples of the answer buffer already decoded or being decoded."""
@@ -176,6 +177,10 @@ class Decoder(Protocol):
 
     @property
     def measures_cpu(self) -> bool: ...
+    @property
+    def live_slots(self) -> int:
+        """Live decodes it runs at once (the live queue's slots)."""
+        ...
     def decode_live(self, audio: np.ndarray, *, prompt: str = "") -> Decoded: ...
     def decode(self, audio: np.ndarray, *, offset: float = 0.0) -> Decoded: ...
 
@@ -183,8 +188,10 @@ class Decoder(Protocol):
 class Transcriber(Protocol):
     """Speech recognition as a dialogue uses it (`media.asr.WhisperTranscriber`)."""
 
-    def live(self, on_decoded: Callable[[Decoded], None]) -> LiveText:
-        """A new answer's live text; `on_decoded` is called after each decode."""
+    def live(self, on_decoded: Callable[[Decoded], None], *,
+             paused: Callable[[], bool] | None = None) -> LiveText:
+        """A new answer's live text; `on_decoded` is called after each decode; `paused` says whether
+        the candidate is silent now (their decodes then go before those of candidates speaking)."""
         ...
 
     async def final(self, audio: np.ndarray, *, offset: float) -> Decoded:

@@ -58,7 +58,8 @@ class FakeAsr:
     def __init__(self) -> None:
         self.lives: list[FakeLive] = []
 
-    def live(self, on_decoded: Callable[[Decoded], None]) -> FakeLive:
+    def live(self, on_decoded: Callable[[Decoded], None], *,
+             paused: Callable[[], bool] | None = None) -> FakeLive:
         self.lives.append(FakeLive(on_decoded))
         return self.lives[-1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from milo_voice.dialogue.floor import is_noise
-from milo_voice.media.asr import is_parroted
+from milo_voice.media.live_transcript import is_parroted
 
 
 @pytest.mark.parametrize("text", ["", "you", "You.", "you you", "Thank you.", "Bye."])

@@ -15,8 +15,9 @@ import numpy as np
 import pytest
 
 from milo_voice.media import model_files
-from milo_voice.media.asr import LiveTranscript, WhisperEngine, as_float
+from milo_voice.media.asr import WhisperEngine
 from milo_voice.media.cpu_clock import ThreadCpu, new_threads, thread_cpu_s, thread_ids
+from milo_voice.media.live_transcript import LiveTranscript, as_float
 from tests.conftest import REPO, SPEECH
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="needs Linux /proc")
