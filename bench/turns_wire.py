@@ -304,7 +304,7 @@ def run_phone(groups: dict[str, list[dict[str, Any]]], settings: Settings) -> li
                 if status and status != "live":
                     break
                 time.sleep(0.1)
-            events = event_dicts(store.events(session_id)) if session_id is not None else []
+            events = phone_events(store, session, answers, [a.start for a in log.answers])
             heard = [(t, frame_dbfs(mulaw.decode(frame))) for t, frame in log.heard]
             played = [(a.start, a.speech_end) for a in log.answers]
             calls.append(HeardCall("phone", speaker, group, heard, played, log.duration, events, session_id,
@@ -314,6 +314,20 @@ def run_phone(groups: dict[str, list[dict[str, Any]]], settings: Settings) -> li
                   f"bad messages {len(log.bad_messages)}", file=sys.stderr, flush=True)
     save_calls(tmp / "calls.json", calls)
     return calls
+
+
+def phone_events(store: Any, session: Any, answers: list[CallerAnswer],
+                 starts: list[float]) -> list[dict[str, Any]]:
+    """The session's events on the call's clock. The media clock starts with the interview, after the
+    spoken notice and the keypad step (whose audio the server does not keep), so, as for WebRTC, each
+    answer is found in the session's recording and the events move by the offset of their answer."""
+    import turns_webrtc_clock as clock
+
+    if session is None or session.id is None:
+        return []
+    path = Path(session.recording_path) if session.recording_path else None
+    offsets = clock.align(clock.recorded_candidate(path), answers, starts) if path and path.is_file() else []
+    return clock.on_call_time(event_dicts(store.events(session.id)), offsets, 0.0)
 
 
 def run_webrtc(groups: dict[str, list[dict[str, Any]]], settings: Settings) -> list[HeardCall]:

@@ -26,14 +26,21 @@ stops the reply at once and continues the same answer (a false end)."""
 ONSET_LAG = 0.3
 """Speech that began up to this long before the end of turn was decided, but that the VAD had
 not yet confirmed (its onset takes 0.12-0.2 s), also continues the answer."""
-EARLY_MUTE = 0.04
-"""Speech frames in a row that silence a reply which the candidate may be continuing, before the
-VAD confirms the onset (it comes back if no onset follows)."""
+EARLY_MUTE = 0.06
+"""Seconds of frames at speech level in a row that silence a reply which the candidate may be
+continuing, before the VAD confirms the onset (it comes back if no onset follows). Three frames, not
+two: clicks on the line are 40 ms at speech level and each cost the candidate a 200-260 ms hole in the
+interviewer's sentence. bench/onsets.py, phone audio, 153 resumptions, 271 s of pauses and room-noise
+tails: two frames fire 40 times on noise, three 6 times, 20 ms later at the median resumption."""
 UNASKED_AFTER = 2.0
 """Seconds after a barge-in cut a question outside any reply, with nothing but noise heard
 since, before the interviewer asks it again."""
 EARLY_MUTE_MAX = 0.3
 """An early mute that the VAD has not confirmed as speech within this long is lifted."""
+EARLY_LIFT_QUIET = 0.1
+"""...and one is lifted sooner only after this long with no frame at speech level (and no onset
+pending): a word's first syllable can dip below the level for a frame, and lifting the mute there
+let the reply play on for 120 ms before the VAD confirmed the onset (a talk-over of 260 ms)."""
 LOUD_RECENT = 0.04
 """A frame at speech level this recently (s) may be the start of an onset."""
 ONSET_GRACE = 0.3
@@ -69,8 +76,6 @@ class FloorFrame:
     """Start of the VAD-confirmed speech run going on now (None: no confirmed speech)."""
     onset_pending: float | None = None
     """Start of speech that may yet be confirmed as an onset (the segmenter's window)."""
-    trailing_speech: float = 0.0
-    """Seconds of VAD speech frames in a row up to this frame."""
     loud: bool = False
     """This frame is at speech level (the noise-floor gate passed it)."""
     busy: bool = False
@@ -140,14 +145,16 @@ class Floor:
         self.loud_run = self.loud_run + FRAME_SECONDS if loud else 0.0
 
     def duck(self, frame: FloorFrame) -> Duck | None:
-        """Yield the moment the candidate speaks over the interviewer: silent after 40 ms when it may
+        """Yield the moment the candidate speaks over the interviewer: silent after 60 ms when it may
         be a false end (lifted if unconfirmed), else `DUCK_GAIN`; back to 1.0 when the speech stops."""
         since = frame.speech_since
         pending = frame.onset_pending if since is None else None
         if self.ducked:
             early = self.early_mute_at
             lapsed = early is not None and since is None and frame.now - early >= EARLY_MUTE_MAX - 1e-9
-            if (since is None and pending is None and self.loud_run == 0) or lapsed:
+            quiet = (self.loud_run == 0 if early is None
+                     else frame.now - self.loud_at >= EARLY_LIFT_QUIET - 1e-9)
+            if (since is None and pending is None and quiet) or lapsed:
                 self.ducked = False
                 self.early_mute_at = None
                 return Duck(1.0)
@@ -159,8 +166,7 @@ class Floor:
         early_at = pending if pending is not None else frame.now - self.loud_run
         if since is not None:
             gain, onset = (0.0 if may_resume(frame, since) else DUCK_GAIN), since
-        elif (max(frame.trailing_speech, self.loud_run) >= EARLY_MUTE - 1e-9
-              and may_resume(frame, early_at)):
+        elif self.loud_run >= EARLY_MUTE - 1e-9 and may_resume(frame, early_at):
             gain, onset = 0.0, early_at
             self.early_mute_at = frame.now
         else:

@@ -203,7 +203,7 @@ class InterviewSession:
         held = self._held
         return floor.FloorFrame(
             now=self.now, speech_since=self._speech_since, onset_pending=self.segmenter.onset_pending(),
-            trailing_speech=self.segmenter.trailing_speech(), busy=self._busy(),
+            busy=self._busy(),
             audible=self.speaker.audible(self.now), muted=self.speaker.muted,
             playout_left=self.transport.playing_until() - self.now,
             closing_in_reply=self.playout.closing_in_reply(),

@@ -146,9 +146,9 @@ def test_a_click_after_the_decision_is_not_a_false_end() -> None:
 # -- early mute -----------------------------------------------------------------------------------
 
 
-def test_unconfirmed_speech_after_the_decision_mutes_the_reply_after_40_ms() -> None:
+def test_unconfirmed_speech_after_the_decision_mutes_the_reply_after_60_ms() -> None:
     eot = 20.0
-    story = [over_reply(t, onset_pending=20.5, trailing_speech=round(t - 20.5, 3), loud=True, held_eot_at=eot)
+    story = [over_reply(t, onset_pending=20.5, loud=True, held_eot_at=eot)
              for t in frames(20.5, 20.6)]
     ducks, _ = play(Floor(), story)
     assert ducks == [(pytest.approx(20.5 + floor.EARLY_MUTE), Duck(0.0, 20.5, False))]
@@ -156,10 +156,10 @@ def test_unconfirmed_speech_after_the_decision_mutes_the_reply_after_40_ms() -> 
 
 def test_an_early_mute_the_vad_does_not_confirm_is_lifted_after_0_3_s() -> None:
     rules = Floor()
-    loud = [over_reply(t, onset_pending=20.5, trailing_speech=0.06, loud=True, held_eot_at=20.0)
-            for t in frames(20.5, 20.56)]
+    loud = [over_reply(t, onset_pending=20.5, loud=True, held_eot_at=20.0)
+            for t in frames(20.5, 20.58)]
     # the level stays up but the VAD never confirms an onset (a noise that passes the gate)
-    hum = [over_reply(t, loud=True, held_eot_at=20.0) for t in frames(20.56, 21.2)]
+    hum = [over_reply(t, loud=True, held_eot_at=20.0) for t in frames(20.58, 21.2)]
     ducks, stops = play(rules, loud + hum)
     assert stops == []
     assert [d.gain for _, d in ducks[:2]] == [0.0, 1.0]
@@ -171,7 +171,7 @@ def test_an_early_mute_the_vad_does_not_confirm_is_lifted_after_0_3_s() -> None:
 
 def test_an_early_mute_the_vad_confirms_stays_and_the_false_end_stops_the_reply() -> None:
     rules = Floor()
-    pending = [over_reply(t, onset_pending=20.5, trailing_speech=round(t - 20.5, 3), loud=True,
+    pending = [over_reply(t, onset_pending=20.5, loud=True,
                           held_eot_at=20.0) for t in frames(20.5, 20.62)]
     confirmed = [over_reply(t, speech_since=20.5, loud=True, held_eot_at=20.0) for t in frames(20.62, 21.2)]
     ducks, stops = play(rules, pending + confirmed)
@@ -180,8 +180,35 @@ def test_an_early_mute_the_vad_confirms_stays_and_the_false_end_stops_the_reply(
     assert stops == [(first_frame_at(20.5 + floor.FALSE_END_RUN, 20.5), StopReply(20.5, false_end=True))]
 
 
+def test_an_early_mute_holds_through_a_quiet_frame_until_the_vad_confirms() -> None:
+    """The resumed word dips below speech level for a frame before the VAD confirms it: the mute
+    stays (lifting it there played 120 ms of the reply over the candidate)."""
+    rules = Floor()
+    loud = [over_reply(t, loud=True, held_eot_at=20.0) for t in frames(20.5, 20.58)]
+    dip = [over_reply(t, held_eot_at=20.0) for t in frames(20.58, 20.6)]
+    again = [over_reply(t, loud=True, held_eot_at=20.0) for t in frames(20.6, 20.7)]
+    confirmed = [over_reply(t, speech_since=20.5, loud=True, held_eot_at=20.0) for t in frames(20.7, 20.8)]
+    ducks, _ = play(rules, loud + dip + again + confirmed)
+    assert [d.gain for _, d in ducks] == [0.0]
+    # quiet for 0.1 s with nothing pending: a noise after all, the reply comes back
+    rules = Floor()
+    quiet = [over_reply(t, held_eot_at=20.0) for t in frames(20.58, 20.8)]
+    ducks, _ = play(rules, loud + quiet)
+    lifted = round(20.58 + floor.EARLY_LIFT_QUIET, 2)  # 0.1 s after the last loud frame
+    assert [(round(t, 2), d.gain) for t, d in ducks] == [(20.56, 0.0), (lifted, 1.0)]
+
+
+def test_a_40_ms_click_after_the_decision_leaves_the_reply_alone() -> None:
+    """Two frames at speech level and then the room again: a click on the line, not a candidate
+    resuming (they would stay loud); muting for it cut a 200-260 ms hole in the reply."""
+    click = [over_reply(t, onset_pending=20.5, loud=True, held_eot_at=20.0) for t in frames(20.5, 20.54)]
+    after = [over_reply(t, onset_pending=20.5, held_eot_at=20.0) for t in frames(20.54, 20.7)]
+    ducks, stops = play(Floor(), click + after)
+    assert ducks == [] and stops == []
+
+
 def test_speech_level_frames_with_no_held_answer_do_not_mute() -> None:
-    story = [over_reply(t, onset_pending=20.5, trailing_speech=round(t - 20.5, 3), loud=True)
+    story = [over_reply(t, onset_pending=20.5, loud=True)
              for t in frames(20.5, 20.62)]
     ducks, _ = play(Floor(), story)
     assert ducks == []
