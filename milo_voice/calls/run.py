@@ -120,8 +120,8 @@ async def run_session(
     loop = asyncio.get_running_loop()
     script = await loop.run_in_executor(None, _script, store, interview_id)
     await loop.run_in_executor(None, runtime.prepare, script)
-    params = await loop.run_in_executor(None, turn_params_for_candidate, settings, store, script,
-                                        candidate_id)
+    params = (await loop.run_in_executor(None, turn_params_for_candidate, settings, store, script,
+                                         candidate_id)).heard_after(getattr(transport, "heard_delay", 0.0))
     directory = settings.recordings_dir / f"session-{uuid.uuid4().hex[:12]}"
     opened = await loop.run_in_executor(None, lambda: _open(
         settings, store, script, params, directory, takeover,

@@ -64,6 +64,11 @@ class TurnParams:
     is speech, and a noise run is undone by its transcript instead (`on_noise`)."""
     max_answer: float = 240.0
     """An answer ends after this long whatever else happens (a noisy room must not stall the call)."""
+    heard_delay: float = 0.0
+    """Seconds the channel's buffers add, outside media time, between the candidate's speech and their
+    hearing the reply (WebRTC: the server's receive buffer and the browser's playout buffer). Every wait
+    that ends an answer ends this much sooner, so the candidate hears the reply after the same silence
+    on every channel; 0 where media time is what the candidate hears (a file, the phone harness)."""
 
     def __post_init__(self) -> None:
         if not 0 < self.min_silence <= self.unsure_silence <= self.max_silence:
@@ -75,6 +80,8 @@ class TurnParams:
             raise ConfigError(f"question_min_p={self.question_min_p}: expected 0..1")
         if self.closing_silence <= 0:
             raise ConfigError(f"closing_silence={self.closing_silence}: expected > 0")
+        if not 0 <= self.heard_delay < self.min_silence / 2:
+            raise ConfigError(f"heard_delay={self.heard_delay}: expected 0 <= delay < min_silence / 2")
         if self.rhythm_cap < 0:
             raise ConfigError(f"rhythm_cap={self.rhythm_cap}: expected >= 0")
         if not 0 <= self.rhythm_quantile <= 1:
@@ -95,6 +102,11 @@ class TurnParams:
                 rhythm_cap=min(self.rhythm_cap, max_silence),
             )
         return replace(self, **changes)
+
+    def heard_after(self, delay: float) -> TurnParams:
+        """These settings on a channel whose buffers add `delay` seconds (`heard_delay`), at most a
+        quarter of the shortest wait (a misreported delay must not make the interviewer hasty)."""
+        return replace(self, heard_delay=min(max(delay, 0.0), self.min_silence / 4))
 
     def extended(self, multiplier: float) -> TurnParams:
         """These settings with extra time (a candidate's accommodation): every wait times `multiplier`
@@ -244,6 +256,11 @@ class TurnPolicy:
         self.cue = trailing_cue(text)
 
     def silence_limit(self) -> float:
+        """Silence (media time) after which the current pause ends the answer: the wait the evidence
+        calls for (`_limit`), less what the channel's buffers add before the candidate hears the reply."""
+        return self._limit() - self.params.heard_delay
+
+    def _limit(self) -> float:
         params = self.params
         p = self._pause.probability if self._pause else None
         asked = self.cue is Cue.QUESTION and p is not None and p >= params.question_min_p

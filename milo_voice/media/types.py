@@ -65,7 +65,11 @@ class AudioChunk:
 
 
 class Transport(Protocol):
-    """One live call, whatever carries it: a WebRTC peer, a phone websocket, or a file."""
+    """One live call, whatever carries it: a WebRTC peer, a phone websocket, or a file.
+
+    A transport whose buffers delay the candidate's audio or the reply beyond what media time counts
+    also has `heard_delay` (seconds; the turn-taking waits end that much sooner: `TurnParams.heard_delay`).
+    """
 
     call_id: str
     on_played: Callable[[AudioChunk], None] | None

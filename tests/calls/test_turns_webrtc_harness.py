@@ -23,6 +23,7 @@ from milo_voice.calls.engines import LazyRuntime, load_runtime
 from milo_voice.dialogue import events as ev
 from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
 from milo_voice.media.pcm import read_wav
+from milo_voice.media.transports.webrtc import WebRtcTransport
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.web.app import create_app
@@ -86,6 +87,10 @@ def test_the_peer_hears_the_question_before_its_answer_and_the_reply_after_its_t
     assert score.dead_air is not None, "a reply became audible after the answer's true end"
     assert any(start >= played.speech_end for start, _ in runs)
     assert played.stopped is not None and played.stopped >= played.speech_end  # the tail, cut by the reply
+
+    stored = turns_webrtc.stored_session(app.engine, app.candidate_id)
+    assert WebRtcTransport.heard_delay > 0  # the waits ended sooner by what WebRTC's buffers add
+    assert stored.settings["turn"]["heard_delay"] == pytest.approx(WebRtcTransport.heard_delay)
 
     [found] = offsets  # the answer was found in the session's recording: events are on the call's clock
     assert found.match > clock.MATCH_MIN and 0.0 <= found.offset <= played.start

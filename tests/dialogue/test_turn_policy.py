@@ -364,3 +364,27 @@ def test_the_answer_length_cap_is_final_even_if_speech_goes_on() -> None:
     policy.on_edge(SpeechEdge(False, 61.0))
     policy.on_edge(SpeechEdge(True, 61.5))  # the candidate (or the room) goes on
     assert policy.capped(62.0) and policy.decide(62.0) is Decision.END_OF_TURN
+
+
+# -- a channel's buffers ----------------------------------------------------------------
+
+
+def test_a_channel_delay_ends_each_wait_that_much_sooner_in_media_time() -> None:
+    delayed = TurnParams(unsure_silence=MAX).heard_after(0.1)
+    for p, limit in ((0.9, MIN), (0.2, MAX)):
+        plain, late = policy([(1.0, 5.0)]), TurnPolicy(delayed, listening_since=0.0)
+        late.on_edge(SpeechEdge(True, 1.0))
+        late.on_edge(SpeechEdge(False, 5.0))
+        for turn in (plain, late):
+            turn.on_turn_probability(p, pause_started=5.0)
+        assert plain.silence_limit() == pytest.approx(limit)
+        assert late.silence_limit() == pytest.approx(limit - 0.1)
+        assert first_end_of_turn(late, 5.0, 10.0) == pytest.approx(5.0 + limit - 0.1, abs=0.011)
+    assert late.decide(0.5) is Decision.WAIT  # the thinking time is not shortened: nothing was said yet
+
+
+def test_a_channel_delay_is_capped_at_a_quarter_of_the_shortest_wait() -> None:
+    assert TurnParams().heard_after(5.0).heard_delay == pytest.approx(TurnParams().min_silence / 4)
+    assert TurnParams().heard_after(-1.0).heard_delay == 0.0
+    with pytest.raises(ConfigError, match=r"heard_delay=1\.0"):
+        TurnParams(heard_delay=1.0)

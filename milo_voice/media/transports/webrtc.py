@@ -33,6 +33,7 @@ from aiortc.mediastreams import MediaStreamError
 from milo_voice.errors import BadMedia, ProtocolViolation
 from milo_voice.media.ducking import Ducker
 from milo_voice.media.transports.webrtc_offer import CONTROL_LABEL, ice_configuration
+from milo_voice.media.transports.webrtc_receive import HEARD_DELAY, shorten_receive_buffer
 from milo_voice.media.transports.webrtc_track import InterviewerTrack
 from milo_voice.media.types import FRAME_BYTES, FRAME_SAMPLES, FRAME_SECONDS, SAMPLE_RATE, AudioChunk
 from milo_voice.media.video_recorder import VideoRecorder
@@ -49,6 +50,9 @@ _SILENCE = bytes(FRAME_BYTES)
 
 class WebRtcTransport:
     """Implements `Transport` over one aiortc peer at a time (see the module docstring)."""
+
+    heard_delay = HEARD_DELAY
+    """Seconds its buffers add before the candidate hears a reply (`Transport`; the waits end sooner)."""
 
     def __init__(
         self,
@@ -107,6 +111,7 @@ class WebRtcTransport:
         pc.on("connectionstatechange", lambda: self._on_state(pc))
         try:
             await pc.setRemoteDescription(offer)
+            shorten_receive_buffer(pc)
             pc.addTrack(track)
             await pc.setLocalDescription(await pc.createAnswer())
         except Exception as exc:  # aiortc raises ValueError, KeyError, ... on malformed SDP

@@ -21,6 +21,10 @@ _SILENCE = bytes(FRAME_BYTES)
 _TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
 MAX_LATE = 0.2
 """Seconds behind schedule after which the pacer starts a new schedule (no burst after a stall)."""
+PRIME_SAMPLES = 16
+"""Samples of silence (1 ms) before the track's first frame. aiortc's Opus encoder resamples to 48 kHz
+into 960-sample frames; its resampler keeps about 1 ms back, so without these every frame would wait
+for the next one and leave 20 ms late (test_webrtc_track.py feeds the track to aiortc's encoder)."""
 
 
 class FramePacer:
@@ -62,6 +66,7 @@ class InterviewerTrack(MediaStreamTrack):
         self._sleep = sleep
         self.retired = False
         self.pacer = FramePacer()
+        self._primed = False
 
     async def recv(self) -> av.AudioFrame:
         if self.readyState != "live":
@@ -71,9 +76,11 @@ class InterviewerTrack(MediaStreamTrack):
         if delay > 0:
             await self._sleep(delay)
         pcm = _SILENCE if self.retired else self._source()
-        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
-        frame.planes[0].update(pcm)
+        first, self._primed = not self._primed, True
+        prime = bytes(2 * PRIME_SAMPLES) if first else b""
+        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES + len(prime) // 2)
+        frame.planes[0].update(prime + pcm)
         frame.sample_rate = SAMPLE_RATE
         frame.time_base = _TIME_BASE
-        frame.pts = index * FRAME_SAMPLES
+        frame.pts = index * FRAME_SAMPLES + (0 if first else PRIME_SAMPLES)
         return frame

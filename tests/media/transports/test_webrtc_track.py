@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import fractions
+
+import av
 import numpy as np
 import pytest
+from aiortc.codecs.opus import OpusEncoder
 from helpers import run
 
-from milo_voice.media.transports.webrtc_track import MAX_LATE, FramePacer, InterviewerTrack
+from milo_voice.media.transports.webrtc_track import MAX_LATE, PRIME_SAMPLES, FramePacer, InterviewerTrack
 from milo_voice.media.types import FRAME_BYTES, FRAME_SAMPLES, FRAME_SECONDS
 
 
@@ -59,12 +63,13 @@ def test_the_track_sends_the_sources_frames_in_order_with_timestamps_on_the_fake
         out = []
         for _ in frames:
             frame = await track.recv()
-            out.append((frame.pts, bytes(frame.planes[0])[:FRAME_BYTES]))
+            out.append((frame.pts, bytes(frame.planes[0])[: frame.samples * 2]))
         return out
 
     sent = run(body)
-    assert [pcm for _, pcm in sent] == frames
-    assert [pts for pts, _ in sent] == [n * FRAME_SAMPLES for n in range(5)]
+    assert [pcm[-FRAME_BYTES:] for _, pcm in sent] == frames
+    assert sent[0][1] == bytes(2 * PRIME_SAMPLES) + frames[0]  # 1 ms of silence first: see the next test
+    assert [pts for pts, _ in sent] == [0] + [n * FRAME_SAMPLES + PRIME_SAMPLES for n in range(1, 5)]
     assert fake.sleeps == pytest.approx([FRAME_SECONDS] * 4)
     assert fake.now == pytest.approx(100.0 + 4 * FRAME_SECONDS)
 
@@ -83,3 +88,27 @@ def test_a_retired_track_sends_silence_and_leaves_the_queue_alone() -> None:
     pcm = run(body)
     assert taken == []
     assert not np.frombuffer(pcm, dtype="<i2").any()
+
+
+def test_aiortc_encodes_each_frame_when_it_is_sent_not_one_frame_later() -> None:
+    """aiortc's Opus encoder holds ~1 ms back in its resampler; the track's first frame makes up for it,
+    so every frame the track sends comes out of the encoder at once (without it: one frame late)."""
+    fake = FakeTime()
+    tone = (3000 * np.sin(np.arange(FRAME_SAMPLES) / 3)).astype("<i2").tobytes()
+    track = InterviewerTrack(lambda: tone, clock=fake.clock, sleep=fake.sleep)
+    encoder = OpusEncoder()
+
+    async def body() -> list[int]:
+        return [len(encoder.encode(await track.recv())[0]) for _ in range(10)]
+
+    assert run(body) == [1] * 10
+
+    late = OpusEncoder()  # the same frames without the first millisecond
+    frames = []
+    for n in range(3):
+        frame = av.AudioFrame(format="s16", layout="mono", samples=FRAME_SAMPLES)
+        frame.planes[0].update(tone)
+        frame.sample_rate, frame.time_base = 16_000, fractions.Fraction(1, 16_000)
+        frame.pts = n * FRAME_SAMPLES
+        frames.append(len(late.encode(frame)[0]))
+    assert frames == [0, 1, 1]
