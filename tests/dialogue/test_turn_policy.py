@@ -380,7 +380,9 @@ def test_a_channel_delay_ends_each_wait_that_much_sooner_in_media_time() -> None
         assert plain.silence_limit() == pytest.approx(limit)
         assert late.silence_limit() == pytest.approx(limit - 0.1)
         assert first_end_of_turn(late, 5.0, 10.0) == pytest.approx(5.0 + limit - 0.1, abs=0.011)
-    assert late.decide(0.5) is Decision.WAIT  # the thinking time is not shortened: nothing was said yet
+    silent = TurnPolicy(delayed, listening_since=0.0)  # the thinking time is not shortened
+    assert silent.decide(THINK - 0.05) is Decision.WAIT
+    assert silent.decide(THINK + EPS) is Decision.CHECK_IN
 
 
 def test_a_channel_delay_is_capped_at_a_quarter_of_the_shortest_wait() -> None:

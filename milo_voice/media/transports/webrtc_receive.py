@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 
-from aiortc import RTCPeerConnection
+from aiortc import RTCPeerConnection, RTCRtpReceiver
 from aiortc.jitterbuffer import JitterBuffer
 
 log = logging.getLogger(__name__)
@@ -41,16 +41,16 @@ comes later than on a loopback, never sooner."""
 _ATTRIBUTE = "_RTCRtpReceiver__jitter_buffer"
 
 
+def _audio_receivers(pc: RTCPeerConnection) -> list[RTCRtpReceiver]:
+    return [t.receiver for t in pc.getTransceivers() if t.kind == "audio"]
+
+
 def shorten_receive_buffer(pc: RTCPeerConnection, prefetch: int = RECEIVE_PREFETCH) -> int:
     """Give each audio receiver of `pc` a buffer that holds `prefetch` frames; returns how many it
     changed. Call after `setRemoteDescription` (the receivers exist) and before media flows."""
     changed = 0
-    for transceiver in pc.getTransceivers():
-        receiver = transceiver.receiver
-        if transceiver.kind != "audio":
-            continue
-        current = getattr(receiver, _ATTRIBUTE, None)
-        if not isinstance(current, JitterBuffer):
+    for receiver in _audio_receivers(pc):
+        if not isinstance(getattr(receiver, _ATTRIBUTE, None), JitterBuffer):
             log.warning("webrtc.receive_buffer_kept", extra={"reason": "aiortc's receiver has no jitter "
                                                                       "buffer where expected"})
             continue
@@ -61,9 +61,5 @@ def shorten_receive_buffer(pc: RTCPeerConnection, prefetch: int = RECEIVE_PREFET
 
 def receive_prefetch(pc: RTCPeerConnection) -> list[int]:
     """The prefetch of each audio receiver's buffer (for tests and the bench's trace)."""
-    out = []
-    for transceiver in pc.getTransceivers():
-        buffer = getattr(transceiver.receiver, _ATTRIBUTE, None)
-        if transceiver.kind == "audio" and isinstance(buffer, JitterBuffer):
-            out.append(buffer._prefetch)
-    return out
+    buffers = [getattr(receiver, _ATTRIBUTE, None) for receiver in _audio_receivers(pc)]
+    return [buffer._prefetch for buffer in buffers if isinstance(buffer, JitterBuffer)]
