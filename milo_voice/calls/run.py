@@ -25,6 +25,7 @@ from milo_voice.calls.session_store import SessionStore
 from milo_voice.calls.takeover import Takeover, adopt
 from milo_voice.calls.timeline_offset import OffsetObserver, OffsetSink
 from milo_voice.dialogue import events as ev
+from milo_voice.dialogue.planner import close_planner
 from milo_voice.dialogue.resume import ResumePoint
 from milo_voice.dialogue.script import InterviewScript
 from milo_voice.dialogue.session import InterviewSession
@@ -153,6 +154,10 @@ async def run_session(
         error = repr(exc)
     finally:
         flusher.cancel()
+        try:  # the LLM's connections close with the session; a failure here must not lose it
+            await close_planner(session.planner)
+        except Exception:
+            log.exception("live.planner_close_failed", extra={"session_id": session_id})
         status = "completed" if completed else ("failed" if error else "interrupted")
         recording = await _finish(settings, store, transport, recorder, writer, session_id, status, error,
                                   session_cpu_s(session.state.asr_cpu_s))

@@ -12,7 +12,15 @@ import dataclasses
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 
-from milo_voice.dialogue.planner import Line, MoveKind, OfflinePlanner, PlanContext, Planner, transition_lines
+from milo_voice.dialogue.planner import (
+    Line,
+    MoveKind,
+    OfflinePlanner,
+    PlanContext,
+    Planner,
+    close_planner,
+    transition_lines,
+)
 from milo_voice.dialogue.script import GENERIC_FOLLOW_UPS
 from milo_voice.errors import EngineUnavailable
 
@@ -51,6 +59,10 @@ class FallbackPlanner:
         self.first_timeout = first_timeout
         self.total_timeout = total_timeout
         self.on_fallback = on_fallback
+
+    async def aclose(self) -> None:
+        """Close the primary's resources (its HTTP connection pool), if it holds any."""
+        await close_planner(self.primary)
 
     async def plan(self, ctx: PlanContext) -> AsyncIterator[Line]:
         loop = asyncio.get_running_loop()

@@ -79,6 +79,17 @@ class Planner(Protocol):
         ...
 
 
+async def close_planner(planner: Planner) -> None:
+    """Release what a planner holds (the LLM's HTTP connections) when its session ends.
+
+    Planners without resources (the offline one) have no `aclose`; those that have one get it awaited,
+    so a connection left to a hung LLM server is closed with the session, not by the garbage collector.
+    """
+    aclose = getattr(planner, "aclose", None)
+    if aclose is not None:
+        await aclose()
+
+
 _EXAMPLE_MARKERS = re.compile(
     r"\b(for example|for instance|one time|once|i remember|there was|when i|at my|last year"
     r"|a customer|a client|a colleague|we had|i had)\b",

@@ -9,10 +9,11 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from fakes.llm_server import FakeLlmServer, FakeReply, free_port, llama_server, stop_server
 from helpers import ctx, run
+from openai import AsyncOpenAI
 
 from milo_voice.dialogue.fallback import FALLBACK_SOURCE, FallbackPlanner
 from milo_voice.dialogue.llm_planner import LlmPlanner
-from milo_voice.dialogue.planner import Line, MoveKind, OfflinePlanner, PlanContext, Planner
+from milo_voice.dialogue.planner import Line, MoveKind, OfflinePlanner, PlanContext, Planner, close_planner
 from milo_voice.dialogue.script import GENERIC_FOLLOW_UPS, demo_script
 from milo_voice.errors import EngineUnavailable
 
@@ -46,8 +47,7 @@ async def collect(planner: FallbackPlanner, context: PlanContext) -> list[Line]:
     try:
         return [line async for line in planner.plan(context)]
     finally:
-        if isinstance(planner.primary, LlmPlanner):
-            await planner.primary.aclose()
+        await planner.aclose()
 
 
 # --- over the wire, against the scripted fake ---
@@ -95,6 +95,23 @@ def test_a_hung_request_is_abandoned_and_its_connection_closed(fake: FakeLlmServ
     run(lambda: collect(planner, ctx(0)))
     assert "within 0.30 s" in reasons.reasons[0]
     assert fake.wait_event("disconnected")
+
+
+def test_closing_the_planner_closes_the_llm_client_and_is_a_no_op_for_the_offline_one(
+    fake: FakeLlmServer,
+) -> None:
+    client = AsyncOpenAI(base_url=fake.base_url, api_key="none", max_retries=0)
+    planner = fallback(LlmPlanner(base_url=fake.base_url, model="fake", client=client), Recorder())
+
+    async def plan_then_close() -> list[Line]:
+        lines = [line async for line in planner.plan(ctx(0))]
+        assert not client.is_closed(), "the pool must stay open between moves of one session"
+        await close_planner(planner)
+        await close_planner(OfflinePlanner())  # nothing to release
+        return lines
+
+    assert run(plan_then_close)
+    assert client.is_closed()
 
 
 def test_connection_refused_yields_the_offline_move() -> None:
