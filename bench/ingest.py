@@ -116,9 +116,22 @@ def _e164(printed: str, region: str) -> str:
 
 
 def truth_region(truth: Truth) -> str:
-    """The region of the manifest's `country` ("Germany/Ukraine" -> DE), "" when none or unknown."""
-    country = (truth.get("country") or "").split("/")[0].strip().lower()
-    return COUNTRY_REGIONS.get(country, "")
+    """The region of the manifest's `country_code` or `country`, "" when none or unknown.
+
+    `country_code` is an ISO 3166-1 alpha-2 code ("BR"); `country` a name in any language the lexicon
+    knows ("Germany/Ukraine" -> DE), or itself a two-letter code. An unknown value is an error, not
+    silently "no country": a typo would otherwise loosen the phone rule for that file.
+    """
+    for key in ("country_code", "country"):
+        value = (truth.get(key) or "").split("/")[0].strip()
+        if not value:
+            continue
+        if len(value) == 2 and value.upper() in phonenumbers.SUPPORTED_REGIONS:
+            return value.upper()
+        if value.lower() in COUNTRY_REGIONS:
+            return COUNTRY_REGIONS[value.lower()]
+        raise SystemExit(f"{truth.get('file')}: {key} {value!r} is neither a country name nor an ISO code")
+    return ""
 
 
 def same_phone(got: str, want: str, region: str, match: str = PHONE_MATCH) -> bool:

@@ -60,12 +60,56 @@ def email_hits(layout: Layout) -> list[EmailHit]:
         text = _AT.sub("@", _DOT.sub(".", line.text)) if "at" in line.text else line.text
         if "@" not in text:
             continue
-        for match in _EMAIL.finditer(text):
+        for match in [*_EMAIL.finditer(text), *_spaced(text)]:
             if _in_url(text, match.start()) or _about_someone_else(text, match.start()):
                 continue
+            address = _clean("".join(match.group().split()) + _wrapped_tld(layout, line, text, match.end()))
+            if placeholder(address):
+                continue
             labelled = bool(EMAIL_LABEL.search(text[: match.start()]))
-            hits.append(EmailHit(_clean(match.group()), line, labelled))
+            hits.append(EmailHit(address, line, labelled))
     return hits
+
+
+_SPACED = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][\w.%+-]*@ (?:[A-Za-z0-9-]{1,12} ?){1,4}\.[A-Za-z]{2,}\b")
+"""An address whose domain lost its letter spacing ("anna@ gm ail.com", text exported from an image
+editor that places letters one by one): read only where a space follows the "@"."""
+
+
+def _spaced(text: str) -> list[re.Match[str]]:
+    return list(_SPACED.finditer(text)) if "@ " in text else []
+
+
+_TLD_LINE = re.compile(r"^\.?([a-z]{2,6})$")
+
+
+def _wrapped_tld(layout: Layout, line: Line, text: str, end: int) -> str:
+    """ "jane@student.uni.edu." / "vn": an address wrapped before its last label, which then stands
+    alone (lower case) on the next line of the same page."""
+    rest = text[end:].strip()
+    if rest not in ("", ".") or line.index + 1 >= len(layout.lines):
+        return ""
+    below = layout.lines[line.index + 1]
+    wrapped = _TLD_LINE.match(below.text.strip()) if below.page == line.page else None
+    if wrapped and (rest == "." or below.text.startswith(".")):
+        return "." + wrapped.group(1)
+    return ""
+
+
+PLACEHOLDER_LOCALS = frozenset({
+    "your", "youremail", "your.email", "your_email", "yourname", "your.name", "username", "firstname",
+    "lastname", "firstname.lastname", "first.last", "nombre", "votre.email", "ihre.email",
+})
+PLACEHOLDER_DOMAINS = frozenset({"domain.com", "yourdomain.com", "email.example"})
+
+
+def placeholder(address: str) -> bool:
+    """A template's stand-in, not an address: "xxx@gmail.com" (one character repeated), "your.email@...",
+    "...@yourdomain.com" (not example.com: reserved for examples, a document may still use it). Masked
+    addresses are withheld on purpose; nothing can be sent to them."""
+    local, _, domain = address.lower().rpartition("@")
+    repeated = len(local) >= 3 and len(set(local)) == 1
+    return repeated or local in PLACEHOLDER_LOCALS or domain in PLACEHOLDER_DOMAINS
 
 
 def own_emails(layout: Layout, hits: list[EmailHit]) -> tuple[list[EmailHit], str]:

@@ -66,8 +66,21 @@ def glyph_names(text: str) -> str:
 
 
 def _normalise(raw: str) -> str:
-    text = _INVISIBLE.sub("", glyph_names(raw))
+    text = undoubled(_INVISIBLE.sub("", glyph_names(raw)))
     return _PILCROW_GLYPH.sub(" | ", text) if "¶" in text else text
+
+
+_DOUBLED = re.compile(r"^(\w{3,})\1$")
+
+
+def undoubled(text: str) -> str:
+    """ "MARIUSZMARIUSZ BRZÓSKABRZÓSKA" -> "MARIUSZ BRZÓSKA": a design tool's fake bold or shadow draws
+    each word twice, and the text layer holds both. Only when every word of the line (3+ letters) is
+    doubled: one doubled word among others is a real word ("Bonbon" has a 3-letter half only once)."""
+    words = text.split()
+    if not words or not all(_DOUBLED.match(w) and not w.isdigit() for w in words):
+        return text
+    return " ".join(_DOUBLED.sub(r"\1", w) for w in words)
 
 
 _SEPARATORS = re.compile(r"\s*[|·•▪●◦⋅∙¦]\s*|\t+|\s{3,}|\s+[-–—]\s+")

@@ -32,6 +32,7 @@ experiencia educación formación habilidades idiomas perfil contacto datos
 профиль интересы курсы публикации рекомендации
 reference referee références referencias referências referenze referanslar referencje 推荐人 证明人
 programs programmes tools
+informazioni información informations informação angaben osobowe pessoais
 deneyim eğitim beceriler yetenekler diller hakkımda iletişim projeler sertifikalar programlar
 履歴書 職務経歴書 学歴 職歴 資格 免許 志望動機 简历 个人简历 教育背景 工作经历 项目经历 技能 이력서 학력 경력
 """)
@@ -40,6 +41,7 @@ work professional personal technical academic key core selected career other add
 research me extracurricular volunteer soft hard computer language teaching and & of or in my the
 scientific industry employment recent further summary experience related
 bilgiler bilgileri bilgilerim kişisel ve
+personali personnelles pessoal dane dados zur
 zu meiner persönliche besondere berufliche beruflicher werdegang praktische tätigkeiten
 centres d'intérêt professionnelle laboral personales работы о личные ключевые
 """)
@@ -87,9 +89,10 @@ _EMAIL_LABELS = r"e-?mail|mail|email\s+id|courriel|correo|почта|эл\.\s*п
 _LOCATION_LABELS = r"""location|address|home\s+address|addr|adresse|anschrift|wohnort|city|based\s+in|
 residence|domicile|dirección|direccion|ciudad|ubicación|indirizzo|адрес|город|местоположение|住所|現住所|地址|주소"""
 _NAME_LABELS = (r"name|full\s+name|first\s+name|given\s+names?|nombres?|nome|vorname|prénom|prenom|nom|"
+                r"imię|nama|nama\s+lengkap|ad\s+soyad|adı\s+soyadı|họ\s+và\s+tên|họ\s+tên|"
                 r"имя|фио|氏\s*名|名\s*前|姓\s*名|이름|성명")
 _SURNAME_LABELS = (r"surname|last\s+name|family\s+name|apellidos?|nachname|familienname|nom\s+de\s+famille|"
-                   r"sobrenome|cognome|фамилия")
+                   r"sobrenome|cognome|nazwisko|фамилия")
 """Labels of the family name when a form prints it apart from the given names."""
 
 
@@ -108,7 +111,11 @@ EMAIL_LABEL = _label_re(_EMAIL_LABELS)
 VALUE_AFTER = r"\s*(?:[:：]|-|–|—)?\s*(?P<value>.+)$"
 LOCATION_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_LOCATION_LABELS.replace(chr(10), '')}){VALUE_AFTER}",
                                re.IGNORECASE)
-NAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_NAME_LABELS})(?:\s*[:：]\s*|\s+[-–]\s+|\s+)(?P<value>.+)$",
+_BOTH = r"\s*(?:,|/|&|\s(?:and|und|et|e|y|i|и)\s)\s*"
+_COMPOUND = (rf"(?:(?:{_NAME_LABELS})(?:{_BOTH}(?:{_NAME_LABELS}|{_SURNAME_LABELS}))?"
+             rf"|(?:{_SURNAME_LABELS}){_BOTH}(?:{_NAME_LABELS}))")
+"""A form's name label may name both parts: "Name, Vorname", "Nome e cognome", "Imię i nazwisko"."""
+NAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_COMPOUND})(?:\s*[:：]\s*|\s+[-–]\s+|\s+)(?P<value>.+)$",
                            re.IGNORECASE)
 
 SURNAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_SURNAME_LABELS})(?:\s*[:：]\s*|\s+[-–]\s+|\s+)(?P<value>.+)$",

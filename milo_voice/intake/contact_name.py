@@ -105,6 +105,8 @@ def name_tokens(segment: str) -> list[str] | None:
         capitals += 1
     if capitals == 0 or capitals > 4 or (tokens[-1].endswith(".") and not _INITIAL.match(tokens[-1])):
         return None
+    if len(tokens) >= 2 and len(tokens[-1]) == 1:
+        return None  # "Klasse B", "Category C": an initial is printed with its dot ("John B.")
     if heading_kind(segment) or COUNTRY_RE.fullmatch(segment):
         return None
     if len(tokens) == 1 and tokens[0] in US_STATES:
@@ -171,13 +173,19 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
             score = 0.6
         elif vouched:
             score = 0.5
+        elif len(tokens) >= 2 and _support(tokens[-1:], locals_):
+            score = PARTLY_VOUCHED  # a design tool may write the header's name after the body
         else:
-            continue  # far from the contact details, only a name the email spells in full counts
+            continue  # far from the contact details, only a name the email vouches for counts
         score += 0.2 * (2 <= len(tokens) <= 3) + 0.5 * support / len(tokens) + FULL_SUPPORT * vouched
         found.append(NameCandidate(normal_case(tokens), line, score, rank is not None, support))
     return found
 
 
+PARTLY_VOUCHED = 0.3
+"""Base score of a name far from the contact details whose last word (the surname, not every word) the
+email spells ("Ismail Ait Mlouk", mlouk24@...; not "Korvath Films", korvath@...): below any name at the
+top or in the contact block, so it is chosen only when those have none."""
 FULL_SUPPORT = 0.3
 """Bonus of a name of 2+ words that the email address spells in full ("joaovictorlisboaporcel@"): a
 stronger sign than being the first line, which may be a city or a job title."""
@@ -221,8 +229,18 @@ def _label_value(value: str) -> list[str] | None:
         return None
     tokens = parts[0].split()
     if any(ch.isupper() or ch.islower() for ch in parts[0]):
-        tokens = name_tokens(parts[0]) or []
+        tokens = name_tokens(parts[0]) or _labelled_surname_first(parts[0])
     return tokens if 1 <= len(tokens) <= 5 else None
+
+
+def _labelled_surname_first(value: str) -> list[str]:
+    """ "Riemenschneider, Dennis" after a name label: the label vouches for the "Surname, Given" order
+    (printed order kept, comma included, as for unlabelled ones)."""
+    surname, comma, given = value.partition(",")
+    family, first = name_tokens(surname), name_tokens(given) if comma and "," not in given else None
+    if not family or not first or len(family) + len(first) > 5:
+        return []
+    return [*family[:-1], family[-1] + ",", *first]
 
 
 def _surname_at(layout: Layout, index: int) -> list[str] | None:
@@ -230,6 +248,24 @@ def _surname_at(layout: Layout, index: int) -> list[str] | None:
         return None
     match = SURNAME_LABELLED.match(layout.lines[index].text)
     return _label_value(match.group("value")) if match else None
+
+
+def _letter_spaced(layout: Layout, locals_: Sequence[str]) -> str:
+    """ "A nna" / "V id al Tu r" with anna.vidaltur@...: text from an image editor places letters one by
+    one, so its spaces fall anywhere. One line of page 1, or two in a row, whose letters are exactly the
+    email's local part (6+ letters) give the name, its words split before each capital ("Anna Vidal Tur")."""
+    lines = [line for line in layout.lines if line.page == layout.first_page()][:40]
+    wanted = {"".join(ch for ch in local if ch.isalpha()) for local in locals_}
+    wanted = {w for w in wanted if len(w) >= 6}
+    for i in range(len(lines)):
+        for group in (lines[i:i + 1], lines[i:i + 2]):
+            letters = "".join("".join(g.text.split()) for g in group)
+            if not letters.isalpha() or not letters[0].isupper() or fold(letters) not in wanted:
+                continue
+            words = re.findall(r"[^\W\d_][^\W\d_A-Z\u00c0-\u00de]*", letters)
+            if 2 <= len(words) <= 4 and "".join(words) == letters:
+                return normal_case(words)
+    return ""
 
 
 _CJK_NAME = re.compile(r"^(?:[\u3400-\u4dbf\u4e00-\u9fff]{2,4}|[\uac00-\ud7af]{2,4})$")
@@ -251,17 +287,27 @@ def _cjk_first_line(layout: Layout) -> str:
     return ""
 
 
+LABEL_REACH = 40
+"""A labelled name counts in this many first lines of the document, across a page break: a cover page
+("CURRICULUM VITAE" and a short name) may come before the form that labels the full name."""
+
+
 def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
                ocr: bool = False) -> FieldGuess:
     locals_ = [fold(e.split("@")[0]) for e in emails]
     page = [line for line in layout.lines if line.page == layout.first_page()][:40]
-    labelled = _labelled(layout, [*block, *page])
+    opening = [line for line in layout.lines if line.page >= layout.first_page()][:LABEL_REACH]
+    labelled = _labelled(layout, [*block, *opening])
     if labelled:
         return _doubted(FieldGuess(normal_case(labelled), 0.9, ""), page)
     found = sorted(_candidates(layout, block, locals_), key=lambda c: -c.score)
     if ocr:
         found = [c for c in found if not ocr_heading(c.text)]
     if not found:
+        spaced = _letter_spaced(layout, locals_)
+        if spaced:
+            why = "the name's letters were spaced apart in the text; read with the email"
+            return FieldGuess(spaced, 0.7, why)
         cjk = _cjk_first_line(layout)
         if cjk:
             return FieldGuess(cjk, 0.7, "name in Chinese or Korean script read from the top lines (no label)")
