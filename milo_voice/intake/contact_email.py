@@ -13,7 +13,7 @@ import collections
 import re
 from dataclasses import dataclass
 
-from milo_voice.intake.contact_layout import Layout, Line, about_someone_else
+from milo_voice.intake.contact_layout import Layout, Line, about_someone_else, fold
 from milo_voice.intake.contact_lexicon import EMAIL_LABEL
 from milo_voice.intake.extraction_types import FieldGuess
 
@@ -54,8 +54,9 @@ def _about_someone_else(text: str, start: int) -> bool:
 def email_hits(layout: Layout) -> list[EmailHit]:
     """Every address printed as an address outside other people's sections, in document order."""
     hits = []
+    header = header_words(layout)
     for line in layout.lines:
-        if line.index in layout.excluded:
+        if line.index in layout.excluded and not (header and "@" in line.text):
             continue
         text = _AT.sub("@", _DOT.sub(".", line.text)) if "at" in line.text else line.text
         if "@" not in text:
@@ -64,11 +65,28 @@ def email_hits(layout: Layout) -> list[EmailHit]:
             if _in_url(text, match.start()) or _about_someone_else(text, match.start()):
                 continue
             address = _clean("".join(match.group().split()) + _wrapped_tld(layout, line, text, match.end()))
-            if placeholder(address):
+            if placeholder(address) or (line.index in layout.excluded and not spelt_by(address, header)):
                 continue
             labelled = bool(EMAIL_LABEL.search(text[: match.start()]))
             hits.append(EmailHit(address, line, labelled))
     return hits
+
+
+def header_words(layout: Layout) -> list[str]:
+    """The words (3+ letters, folded) of page 1's first line when it is two to four capitalised words
+    and nothing else: the header's name as most designs print it. Empty otherwise."""
+    first = layout.lines[0].text.split() if layout.lines else []
+    if not 2 <= len(first) <= 4 or not all(w[:1].isupper() and w.isalpha() for w in first):
+        return []
+    return [fold(w) for w in first if len(fold(w)) >= 3]
+
+
+def spelt_by(address: str, words: list[str]) -> bool:
+    """Whether the address's local part spells every word of the header's name ("innocent.nyakangi@"
+    under "INNOCENT NYAKANGI"): the candidate's own address, even where a design tool wrote the
+    contact box after a "References" heading. A referee's address never spells the candidate's name."""
+    local = fold(address.partition("@")[0])
+    return len(words) >= 2 and all(w in local for w in words)
 
 
 _SPACED = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][\w.%+-]*@ (?:[A-Za-z0-9-]{1,12} ?){1,4}\.[A-Za-z]{2,}\b")

@@ -115,3 +115,18 @@ def test_an_address_wrapped_before_its_last_label_is_joined(wrapped: str) -> Non
 def test_a_next_line_that_is_more_than_a_label_is_not_joined() -> None:
     text = "Nguyen Van An\nnguyen.an@example.com.\nin Hanoi since 2020\nEducation\n"
     assert contacts(text, "VN").email.value == "nguyen.an@example.com"
+
+
+def test_the_candidates_own_address_after_a_references_heading_is_theirs() -> None:
+    # a design tool wrote every heading first, then the candidate's contact box, then the referees
+    text = ("ODHIAMBO WEKESA\nINFO\nSKILLS\nREFERENCES\nName\nOdhiambo Wekesa\nEmail\n"
+            "odhiambowekesa@example.com\nMr. Peter Otieno\nSupervisor\nEmail: p.otieno@example.co.ke\n")
+    got = contacts(text, "KE")
+    assert got.email.value == "odhiambowekesa@example.com"
+    assert "p.otieno@example.co.ke" not in got.emails
+
+
+def test_a_referees_address_is_still_no_ones_when_it_does_not_spell_the_header_name() -> None:
+    text = ("ODHIAMBO WEKESA\nProfile\nI build things.\nReferences\nMr. Peter Otieno\n"
+            "Email: wekesa.p.otieno@example.co.ke\n")
+    assert contacts(text, "KE").email.value == ""
