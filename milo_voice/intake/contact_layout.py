@@ -70,6 +70,24 @@ def _normalise(raw: str) -> str:
     return _PILCROW_GLYPH.sub(" | ", text) if "¶" in text else text
 
 
+_SPACING_ACCENTS = {"˜": "\u0303", "´": "\u0301", "¨": "\u0308", "ˆ": "\u0302", "ˇ": "\u030c", "˘": "\u0306",
+                    "˚": "\u030a", "¸": "\u0327", "˝": "\u030b"}
+_ACCENT_BEFORE = re.compile(f"([{''.join(_SPACING_ACCENTS)}])([^\\W\\d_])")
+
+
+def spacing_accents(text: str) -> str:
+    """ "A˜nora" -> "Añora": TeX draws an accent as its own glyph before the letter, and the text layer
+    keeps the spacing accent (NFKC would turn it into a space and a mark on nothing)."""
+    if not any(ch in _SPACING_ACCENTS for ch in text):
+        return text
+    def accented(match: re.Match[str]) -> str:  # TeX accents a dotless ı ("´ı" is í)
+        letter = "i" if match.group(2) == "ı" else match.group(2)
+        return letter + _SPACING_ACCENTS[match.group(1)]
+
+    joined = _ACCENT_BEFORE.sub(accented, text)
+    return unicodedata.normalize("NFC", joined)
+
+
 _DOUBLED = re.compile(r"^(\w{3,})\1$")
 
 
@@ -111,7 +129,7 @@ class Layout:
         """The lines of `text`, NFKC-normalised first: compatibility forms print as their plain letter
         (Kangxi radicals that browsers' PDFs write for CJK ideographs, full-width Latin and digits,
         ligatures such as "ﬁ", no-break spaces); the rules below only ever see the plain forms."""
-        text = unicodedata.normalize("NFKC", text)
+        text = unicodedata.normalize("NFKC", spacing_accents(text))
         lines: list[Line] = []
         for page, page_text in enumerate(text.split(PAGE_BREAK)):
             for raw in page_text.splitlines():

@@ -90,7 +90,7 @@ _LOCATION_LABELS = r"""location|address|home\s+address|addr|adresse|anschrift|wo
 residence|domicile|dirección|direccion|ciudad|ubicación|indirizzo|адрес|город|местоположение|住所|現住所|地址|주소"""
 _NAME_LABELS = (r"name|full\s+name|first\s+name|given\s+names?|nombres?|nome|vorname|prénom|prenom|nom|"
                 r"imię|nama|nama\s+lengkap|ad\s+soyad|adı\s+soyadı|họ\s+và\s+tên|họ\s+tên|"
-                r"имя|фио|氏\s*名|名\s*前|姓\s*名|이름|성명")
+                r"имя|фио|氏[\s|]*名|名[\s|]*前|姓[\s|]*名|이[\s|]*름|성[\s|]*명")
 _SURNAME_LABELS = (r"surname|last\s+name|family\s+name|apellidos?|nachname|familienname|nom\s+de\s+famille|"
                    r"sobrenome|cognome|nazwisko|фамилия")
 """Labels of the family name when a form prints it apart from the given names."""
@@ -238,6 +238,10 @@ MAIL_PROVIDER_REGIONS: dict[str, str] = {
     "yandex.com": "RU", "rambler.ru": "RU", "rediffmail.com": "IN",
 }
 """National email providers under a generic domain: their users are mostly of one country."""
+WORLDWIDE_PROVIDERS = frozenset({
+    "protonmail.ch", "proton.ch", "protonmail.com", "proton.me", "pm.me", "tutanota.de", "tuta.io", "gmx.net",
+})
+"""Email providers under a country's domain whose users live anywhere: the domain names no country."""
 ACADEMIC_SLDS = _words("ac edu gov com org net co")
 """Second-level domains under a country code ("unal.edu.co", "x.com.br"): the country is meant, even
 where the country code alone is generic (.co)."""

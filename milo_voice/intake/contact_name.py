@@ -88,7 +88,7 @@ def name_tokens(segment: str) -> list[str] | None:
         tokens = tokens[:-1]  # "Jane Doe B.Sc.": a degree after the name without a comma
     while tokens and tokens[0].lower().rstrip(".") in HONORIFICS:
         tokens = tokens[1:]
-    if not 1 <= len(tokens) <= 5 or len(" ".join(tokens)) > 48:
+    if not 1 <= len(tokens) <= 8:
         return None
     capitals = 0
     for position, token in enumerate(tokens):
@@ -103,10 +103,10 @@ def name_tokens(segment: str) -> list[str] | None:
         if not token[0].isupper():
             return None
         capitals += 1
+    if not 1 <= len(tokens) <= 5 or len(" ".join(tokens)) > 48:
+        return None  # after the cut at a title: "Nguyễn Hữu Lộc Fresher Backend Developer" is a name
     if capitals == 0 or capitals > 4 or (tokens[-1].endswith(".") and not _INITIAL.match(tokens[-1])):
         return None
-    if len(tokens) >= 2 and len(tokens[-1]) == 1:
-        return None  # "Klasse B", "Category C": an initial is printed with its dot ("John B.")
     if heading_kind(segment) or COUNTRY_RE.fullmatch(segment):
         return None
     if len(tokens) == 1 and tokens[0] in US_STATES:
@@ -132,12 +132,19 @@ def _without_credentials(segment: str) -> str:
 
 def normal_case(tokens: Sequence[str]) -> str:
     """Words printed in capitals get normal capitalisation ("JEAN-PAUL" -> "Jean-Paul")."""
-    return " ".join(t.title() if t.isupper() and len(t.rstrip(".")) > 1 else t for t in tokens)
+    words = (t.title().replace("i\u0307", "i") if t.isupper() and len(t.rstrip(".")) > 1 else t
+             for t in tokens)
+    return " ".join(words)  # "ERSİN" -> "Ersin": lower-casing the dotted İ leaves a combining dot
 
 
 def _support(tokens: Sequence[str], locals_: Sequence[str]) -> int:
     words = [fold(t) for t in tokens if len(fold(t)) >= 3]
     return sum(1 for w in words if any(w in local for local in locals_))
+
+
+def _spellable(tokens: Sequence[str]) -> int:
+    """How many words an email can vouch for: initials ("Sriram R") and two-letter words are not counted."""
+    return sum(1 for t in tokens if len(fold(t)) >= 3)
 
 
 def _clean(text: str, icons: bool) -> str:
@@ -163,10 +170,12 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
             joined.add(line.index + 1)  # the second line of a name is not a name of its own
         tokens = longer
         support = _support(tokens, locals_)
+        if len(tokens[-1]) == 1 and not support:
+            continue  # "Klasse B": an undotted initial ("Sriram R") needs the email to vouch for the name
         if (len(tokens) == 1 or COUNTRY_RE.search(" ".join(tokens))) and support < len(tokens):
             continue
         rank = top.get(line.index)
-        vouched = support == len(tokens) and len(tokens) >= 2
+        vouched = support == _spellable(tokens) and len(tokens) >= 2
         if rank is not None:
             score = 1.0 - 0.05 * rank
         elif line.index in in_block:
@@ -213,7 +222,9 @@ def _labelled(layout: Layout, lines: Sequence[Line]) -> list[str] | None:
     as a name."""
     for line in lines:
         match = NAME_LABELLED.match(line.text)
-        tokens = _label_value(match.group("value")) if match else None
+        label = line.text[:match.start("value")] if match else ""
+        given_first = bool(_GIVEN_FIRST.match(label))
+        tokens = _label_value(match.group("value"), given_first=given_first) if match else None
         if tokens:
             for step in (1, -1):
                 surname = _surname_at(layout, line.index + step)
@@ -223,24 +234,40 @@ def _labelled(layout: Layout, lines: Sequence[Line]) -> list[str] | None:
     return None
 
 
-def _label_value(value: str) -> list[str] | None:
+def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
     parts = segments(value)
-    if not parts or _NOT_A_NAME.search(parts[0]):
+    if not parts:
         return None
-    tokens = parts[0].split()
-    if any(ch.isupper() or ch.islower() for ch in parts[0]):
-        tokens = name_tokens(parts[0]) or _labelled_surname_first(parts[0])
+    cased = any(ch.isupper() or ch.islower() for ch in parts[0])
+    head = parts[0] if cased else _before_digits(parts[0])
+    if _NOT_A_NAME.search(head):
+        return None
+    tokens = head.split()
+    if cased:
+        tokens = name_tokens(head) or _labelled_pair(head, given_first)
     return tokens if 1 <= len(tokens) <= 5 else None
 
 
-def _labelled_surname_first(value: str) -> list[str]:
-    """ "Riemenschneider, Dennis" after a name label: the label vouches for the "Surname, Given" order
-    (printed order kept, comma included, as for unlabelled ones)."""
+def _before_digits(value: str) -> str:
+    """ "山田 竜輝 23歳 1998/6/17 男" -> "山田 竜輝": a form's name cell may go on with the age and the date
+    of birth; in a script without capitals the name is the words before the first number."""
+    words = value.split()
+    cut = next((i for i, w in enumerate(words) if any(ch.isdigit() for ch in w)), len(words))
+    return " ".join(words[:cut])
+
+
+_GIVEN_FIRST = re.compile(r"^\W*(?:vorname|first\s+name|given|prénom|prenom|nome\b|nombres?\b|imię)", re.I)
+
+
+def _labelled_pair(value: str, given_first: bool) -> list[str]:
+    """A name cell "A, B" whose label names both parts. "Name, Vorname: Riemenschneider, Dennis": the
+    surname first, printed order kept with the comma (as for unlabelled ones); "Vorname, Nachname:
+    Ramzi, Bani Saad": the given name first, the comma only echoes the label's and is dropped."""
     surname, comma, given = value.partition(",")
     family, first = name_tokens(surname), name_tokens(given) if comma and "," not in given else None
     if not family or not first or len(family) + len(first) > 5:
         return []
-    return [*family[:-1], family[-1] + ",", *first]
+    return [*family, *first] if given_first else [*family[:-1], family[-1] + ",", *first]
 
 
 def _surname_at(layout: Layout, index: int) -> list[str] | None:

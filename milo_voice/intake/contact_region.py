@@ -30,6 +30,7 @@ from milo_voice.intake.contact_lexicon import (
     MAIL_PROVIDER_REGIONS,
     SCRIPT_REGIONS,
     US_STATES,
+    WORLDWIDE_PROVIDERS,
 )
 
 SCRIPT_MIN_CHARS = 20
@@ -88,6 +89,8 @@ def email_regions(addresses: Iterable[str]) -> list[Hint]:
         tld = labels[-1]
         region = "GB" if tld == "uk" else tld.upper()
         by_sld = len(labels) >= 3 and labels[-2] in ACADEMIC_SLDS
+        if domain in WORLDWIDE_PROVIDERS:
+            continue
         if len(tld) == 2 and (tld not in GENERIC_TLDS or by_sld) and region in phonenumbers.SUPPORTED_REGIONS:
             out.append((region, f"from the email's .{tld} domain"))
         elif domain in MAIL_PROVIDER_REGIONS:
