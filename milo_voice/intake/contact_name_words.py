@@ -1,0 +1,91 @@
+"""Whether a piece of a line reads as a person's name, word by word (`name_tokens`), and how a name
+printed in capitals is written (`normal_case`). Where on the page a name is looked for is
+`contact_name`'s business."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from milo_voice.intake.contact_layout import heading_kind
+from milo_voice.intake.contact_lexicon import COUNTRY_RE, HONORIFICS, NAME_PARTICLES, TITLE_WORDS, US_STATES
+
+_TOKEN = re.compile(r"^[^\W\d_][^\W\d_'’.\-]*(?:['’\-][^\W\d_]+)*\.?$")
+_INITIAL = re.compile(r"^[^\W\d_]\.$")
+NOT_A_NAME = re.compile(r"[\d@/:;=_#%+()\[\]{}?!\"“”„«»]")
+
+
+DOCUMENT_WORDS = frozenset({"resume", "résumé", "cv", "curriculum", "vitae", "lebenslauf"})
+"""A document's title after the name ("JAN KÜSTER RESUME") ends the name."""
+
+
+def _without_heading(segment: str) -> str:
+    """ "PERSONAL INFORMATION Betty Smith" -> "Betty Smith": a heading printed on the name's line."""
+    words = segment.split()
+    for k in (3, 2, 1):
+        if len(words) - k >= 2 and heading_kind(" ".join(words[:k])):
+            return " ".join(words[k:])
+    return segment
+
+
+_DOTTED_DEGREE = re.compile(r"^(?:[^\W\d_]{1,4}\.){2,}$")
+"""A degree printed with its dots ("B.Sc.", "Ph.D.", "M.A."): no surname has two dots."""
+
+
+def name_tokens(segment: str) -> list[str] | None:
+    """The words of `segment` when it reads as a person's name (honorifics dropped), else None."""
+    segment = _without_credentials(_without_heading(segment))
+    if NOT_A_NAME.search(segment) or "," in segment:
+        return None
+    tokens = segment.split()
+    while len(tokens) > 2 and _DOTTED_DEGREE.match(tokens[-1]):
+        tokens = tokens[:-1]  # "Jane Doe B.Sc.": a degree after the name without a comma
+    while tokens and tokens[0].lower().rstrip(".") in HONORIFICS:
+        tokens = tokens[1:]
+    if not 1 <= len(tokens) <= 8:
+        return None
+    capitals = 0
+    for position, token in enumerate(tokens):
+        word = token.lower().rstrip(".")
+        if word in NAME_PARTICLES and token[0].islower():
+            continue
+        if (word in TITLE_WORDS or word in DOCUMENT_WORDS) and capitals >= 2:
+            tokens = tokens[:position]  # "John Smith Software Engineer": the name ends at the title
+            break
+        if word in TITLE_WORDS or not (_TOKEN.match(token) or _INITIAL.match(token)):
+            return None
+        if not token[0].isupper():
+            return None
+        capitals += 1
+    if not 1 <= len(tokens) <= 5 or len(" ".join(tokens)) > 48:
+        return None  # after the cut at a title: "Nguyễn Hữu Lộc Fresher Backend Developer" is a name
+    if capitals == 0 or capitals > 4 or (tokens[-1].endswith(".") and not _INITIAL.match(tokens[-1])):
+        return None
+    if heading_kind(segment) or COUNTRY_RE.fullmatch(segment):
+        return None
+    if len(tokens) == 1 and tokens[0] in US_STATES:
+        return None
+    return tokens
+
+
+def _credential(token: str) -> bool:
+    """An abbreviation as degrees and suffixes are printed: "PhD", "MBA", "M.Sc.", "Jr.", "III" (two
+    capitals, or a dot); not an ordinary capitalised word ("Binh" in "Hung Commune, Binh Chan")."""
+    return sum(c.isupper() for c in token) >= 2 or "." in token
+
+
+def _without_credentials(segment: str) -> str:
+    """ "Jane Doe, PhD" -> "Jane Doe": short capitalised tokens after a comma are degrees and titles."""
+    head, comma, tail = segment.partition(",")
+    tokens = tail.replace(",", " ").split()
+    degrees = all(len(t) <= 6 and _credential(t) for t in tokens)
+    if comma and tokens and len(tokens) <= 3 and degrees:
+        return head.strip()
+    return segment
+
+
+def normal_case(tokens: Sequence[str]) -> str:
+    """Words printed in capitals get normal capitalisation ("JEAN-PAUL" -> "Jean-Paul")."""
+    words = (t.title().replace("i\u0307", "i") if t.isupper() and len(t.rstrip(".")) > 1 else t
+             for t in tokens)
+    return " ".join(words)  # "ERSİN" -> "Ersin": lower-casing the dotted İ leaves a combining dot
