@@ -37,6 +37,16 @@ def test_phone_comparison_uses_the_national_significant_number() -> None:
     assert bench.phone_key("607.379.5733") != bench.phone_key("607.379.5734")
 
 
+def test_the_truths_country_is_read_as_an_iso_code_or_a_name_and_an_unknown_one_stops_the_bench() -> None:
+    bench = load_bench()
+    assert bench.truth_region({"file": "a.pdf", "country_code": "br", "country": "brazil"}) == "BR"
+    assert bench.truth_region({"file": "a.pdf", "country": "KR"}) == "KR"
+    assert bench.truth_region({"file": "a.pdf", "country": "Germany/Ukraine"}) == "DE"
+    assert bench.truth_region({"file": "a.pdf", "country": None}) == ""
+    with pytest.raises(SystemExit, match=r"a\.pdf: country 'Atlantis'"):
+        bench.truth_region({"file": "a.pdf", "country": "Atlantis"})
+
+
 def test_location_is_compared_fuzzily() -> None:
     bench = load_bench()
     assert bench.same_place("Manchester, UK", "Manchester, UK-")
