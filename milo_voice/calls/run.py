@@ -131,10 +131,7 @@ async def run_session(
     if on_started is not None:
         on_started(session_id)
     if takeover is None:
-        try:  # the interview.started webhook: a failure is logged and must never stop the interview
-            await loop.run_in_executor(None, notify_started, settings, store.engine, session_id)
-        except Exception:
-            log.exception("live.notify_started_failed", extra={"session_id": session_id})
+        await _notify_started(settings, store, session_id)
     mirrored = recordings_for(settings).objects is not None  # then flushed twice as often: see live_mirror
     recorder = Recorder(directory, flush_every=MIRROR_FLUSH_S if mirrored else 1.0)
     if opened.audio is not None:
@@ -154,16 +151,30 @@ async def run_session(
         error = repr(exc)
     finally:
         flusher.cancel()
-        try:  # the LLM's connections close with the session; a failure here must not lose it
-            await close_planner(session.planner)
-        except Exception:
-            log.exception("live.planner_close_failed", extra={"session_id": session_id})
+        await _release_planner(session, session_id)
         status = "completed" if completed else ("failed" if error else "interrupted")
         recording = await _finish(settings, store, transport, recorder, writer, session_id, status, error,
                                   session_cpu_s(session.state.asr_cpu_s))
         if mirror is not None:
             await loop.run_in_executor(None, _drop_mirror, mirror)
     return SessionOutcome(session_id, status, writer, recording, recorder.duration)
+
+
+async def _notify_started(settings: Settings, store: SessionStore, session_id: int) -> None:
+    """The interview.started webhook: a failure is logged and must never stop the interview."""
+    loop = asyncio.get_running_loop()
+    try:
+        await loop.run_in_executor(None, notify_started, settings, store.engine, session_id)
+    except Exception:
+        log.exception("live.notify_started_failed", extra={"session_id": session_id})
+
+
+async def _release_planner(session: InterviewSession, session_id: int) -> None:
+    """The LLM's connections close with the session; a failure here must not lose the session."""
+    try:
+        await close_planner(session.planner)
+    except Exception:
+        log.exception("live.planner_close_failed", extra={"session_id": session_id})
 
 
 @dataclass(frozen=True, slots=True)
