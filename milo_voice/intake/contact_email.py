@@ -56,7 +56,8 @@ def email_hits(layout: Layout) -> list[EmailHit]:
     hits = []
     header = header_words(layout)
     for line in layout.lines:
-        if line.index in layout.excluded and not (header and "@" in line.text):
+        excluded = line.index in layout.excluded
+        if excluded and not (header and "@" in line.text):
             continue
         text = _AT.sub("@", _DOT.sub(".", line.text)) if "at" in line.text else line.text
         if "@" not in text:
@@ -65,7 +66,7 @@ def email_hits(layout: Layout) -> list[EmailHit]:
             if _in_url(text, match.start()) or _about_someone_else(text, match.start()):
                 continue
             address = _clean("".join(match.group().split()) + _wrapped_tld(layout, line, text, match.end()))
-            if placeholder(address) or (line.index in layout.excluded and not spelt_by(address, header)):
+            if placeholder(address) or (excluded and not spelt_by(address, header)):
                 continue
             labelled = bool(EMAIL_LABEL.search(text[: match.start()]))
             hits.append(EmailHit(address, line, labelled))
@@ -118,7 +119,7 @@ PLACEHOLDER_LOCALS = frozenset({
     "your", "youremail", "your.email", "your_email", "yourname", "your.name", "username", "firstname",
     "lastname", "firstname.lastname", "first.last", "nombre", "votre.email", "ihre.email",
 })
-PLACEHOLDER_DOMAINS = frozenset({"domain.com", "yourdomain.com", "email.example"})
+PLACEHOLDER_DOMAINS = frozenset({"domain.com", "yourdomain.com"})
 
 
 def placeholder(address: str) -> bool:

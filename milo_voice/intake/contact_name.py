@@ -197,11 +197,12 @@ def _surname_at(layout: Layout, index: int) -> list[str] | None:
     return _label_value(match.group("value")) if match else None
 
 
-def _letter_spaced(layout: Layout, locals_: Sequence[str]) -> str:
+def _letter_spaced(page: Sequence[Line], locals_: Sequence[str]) -> str:
     """ "A nna" / "V id al Tu r" with anna.vidaltur@...: text from an image editor places letters one by
     one, so its spaces fall anywhere. One line of page 1, or two in a row, whose letters are exactly the
-    email's local part (6+ letters) give the name, its words split before each capital ("Anna Vidal Tur")."""
-    lines = [line for line in layout.lines if line.page == layout.first_page()][:40]
+    email's local part (6+ letters) give the name, its words split before each capital ("Anna Vidal Tur").
+    `page`: page 1's first 40 lines."""
+    lines = page
     wanted = {"".join(ch for ch in local if ch.isalpha()) for local in locals_}
     wanted = {w for w in wanted if len(w) >= 6}
     for i in range(len(lines)):
@@ -251,7 +252,7 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
     if ocr:
         found = [c for c in found if not ocr_heading(c.text)]
     if not found:
-        spaced = _letter_spaced(layout, locals_)
+        spaced = _letter_spaced(page, locals_)
         if spaced:
             why = "the name's letters were spaced apart in the text; read with the email"
             return FieldGuess(spaced, 0.7, why)
