@@ -11,7 +11,7 @@ import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from milo_voice.dialogue.script import (
     ACKNOWLEDGEMENTS,
@@ -79,15 +79,22 @@ class Planner(Protocol):
         ...
 
 
+@runtime_checkable
+class Closable(Protocol):
+    """A planner that holds resources (an HTTP client) to release when its session ends."""
+
+    async def aclose(self) -> None: ...
+
+
 async def close_planner(planner: Planner) -> None:
     """Release what a planner holds (the LLM's HTTP connections) when its session ends.
 
-    Planners without resources (the offline one) have no `aclose`; those that have one get it awaited,
-    so a connection left to a hung LLM server is closed with the session, not by the garbage collector.
+    Planners without resources (the offline one) are not `Closable`; those that are get `aclose`
+    awaited, so a connection left to a hung LLM server is closed with the session, not by the garbage
+    collector.
     """
-    aclose = getattr(planner, "aclose", None)
-    if aclose is not None:
-        await aclose()
+    if isinstance(planner, Closable):
+        await planner.aclose()
 
 
 _EXAMPLE_MARKERS = re.compile(
