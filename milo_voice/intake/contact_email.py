@@ -60,6 +60,7 @@ def email_hits(layout: Layout) -> list[EmailHit]:
         if excluded and not (header and "@" in line.text):
             continue
         text = _AT.sub("@", _DOT.sub(".", line.text)) if "at" in line.text else line.text
+        text = text.replace("İ", "I")  # Turkish capitals: "SUCABE66@GMAİL.COM" is gmail.com
         if "@" not in text:
             continue
         for match in [*_EMAIL.finditer(text), *_spaced(text)]:

@@ -13,6 +13,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from anyascii import anyascii
+
 from milo_voice.intake.contact_lexicon import (
     CONTACT_HEADING_FOLDED,
     EXCLUDED_HEADING_FOLDED,
@@ -262,9 +264,10 @@ def segments(text: str) -> list[str]:
 
 
 def fold(text: str) -> str:
-    """Lowercase ASCII letters of `text` (accents removed), for comparing names with email addresses."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(ch for ch in decomposed if ch.isascii() and ch.isalpha()).lower()
+    """Lowercase ASCII letters of `text`, for comparing names with email addresses: accents removed and
+    other scripts transliterated by `anyascii` ("Łukasz" -> "lukasz", "Золин" -> "zolin", "Straße" ->
+    "strasse"), as people spell their names in an address."""
+    return "".join(ch for ch in anyascii(text) if ch.isascii() and ch.isalpha()).lower()
 
 
 OTHER_PERSON = re.compile(

@@ -138,7 +138,14 @@ inc ltd llc gmbh ag corp corporation company university universität college sch
 technologies technology solutions group bank labs studio foundation hospital limited plc srl bv pvt
 page updated phone email e-mail address contact dear sincerely regards thank yours application
 bewerbung anschreiben cover letter mobile tel telephone linkedin github website portfolio born
+scholar orcid researchgate kaggle twitter instagram facebook youtube blog homepage profile
 """)
+ORG_WORDS = _words("""
+inc ltd llc gmbh ag corp corporation company university universität college school institute academy
+technologies technology solutions group bank labs studio foundation hospital limited plc srl bv pvt
+""")
+"""Words that make a line an organisation's name ("AIG Welding Ltd."), never a person's (all of them are
+TITLE_WORDS too)."""
 NAME_PARTICLES = _words("""
 van von der den de da di del della du la le bin binti al el ibn y e dos das do ter ten zu af av
 """)

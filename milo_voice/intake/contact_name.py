@@ -96,6 +96,7 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
             continue
         rank = top.get(line.index)
         vouched = support == _spellable(tokens) and len(tokens) >= 2
+        first = vouched and _support(tokens, locals_[:1]) == support  # the first address spells it
         if rank is not None:
             score = 1.0 - 0.05 * rank
         elif line.index in in_block:
@@ -106,7 +107,7 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
             score = PARTLY_VOUCHED  # a design tool may write the header's name after the body
         else:
             continue  # far from the contact details, only a name the email vouches for counts
-        score += 0.2 * (2 <= len(tokens) <= 3) + 0.5 * support / len(tokens) + FULL_SUPPORT * vouched
+        score += 0.2 * (2 <= len(tokens) <= 3) + 0.5 * support / len(tokens) + FULL_SUPPORT * first
         found.append(NameCandidate(normal_case(tokens), line, score, rank is not None, support))
     return found
 
@@ -116,8 +117,9 @@ PARTLY_VOUCHED = 0.3
 email spells ("Ismail Ait Mlouk", mlouk24@...; not "Korvath Films", korvath@...): below any name at the
 top or in the contact block, so it is chosen only when those have none."""
 FULL_SUPPORT = 0.3
-"""Bonus of a name of 2+ words that the email address spells in full ("joaovictorlisboaporcel@"): a
-stronger sign than being the first line, which may be a city or a job title."""
+"""Bonus of a name of 2+ words that the first email address spells in full ("joaovictorlisboaporcel@"): a
+stronger sign than being the first line, which may be a city or a job title. Only the first address (the
+header's, as own_emails orders them): a later one may be a supervisor's, printed with their name."""
 
 
 def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequence[str]) -> list[str]:
@@ -216,6 +218,27 @@ def _letter_spaced(page: Sequence[Line], locals_: Sequence[str]) -> str:
     return ""
 
 
+JOINED_TOP_LINES = 3
+"""A name printed without its space is looked for among this many first lines of page 1."""
+
+
+def _joined(page: Sequence[Line], emails: Sequence[str]) -> str:
+    """ "LORENZOBREDA" with lorenzo@lbreda.com, "merwanachibet" with achibet.merwan@...: a name whose
+    space the PDF lost (a LaTeX font without a space glyph, or two weights side by side). A first line of
+    one word, all capitals or all small letters, that splits into two parts of 3+ letters each spelt by
+    the email address (its user or its domain) gives the name, capitalised."""
+    spelt = [fold(e) for e in emails]
+    for line in page[:JOINED_TOP_LINES]:
+        word = line.text.strip()
+        if not word.isalpha() or not (word.isupper() or word.islower()) or len(word) < 8:
+            continue
+        for cut in range(3, len(word) - 2):
+            left, right = fold(word[:cut]), fold(word[cut:])
+            if any(left in s and right in s for s in spelt):
+                return f"{word[:cut].capitalize()} {word[cut:].capitalize()}"
+    return ""
+
+
 _CJK_NAME = re.compile(r"^(?:[\u3400-\u4dbf\u4e00-\u9fff]{2,4}|[\uac00-\ud7af]{2,4})$")
 CJK_TOP_LINES = 3
 """A Chinese or Korean name without a label is looked for among this many first lines of page 1."""
@@ -256,6 +279,10 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
         if spaced:
             why = "the name's letters were spaced apart in the text; read with the email"
             return FieldGuess(spaced, 0.7, why)
+        joined = _joined(page, emails)
+        if joined:
+            why = "the name's words were printed without a space; split by the email"
+            return FieldGuess(joined, 0.7, why)
         cjk = _cjk_first_line(layout)
         if cjk:
             return FieldGuess(cjk, 0.7, "name in Chinese or Korean script read from the top lines (no label)")

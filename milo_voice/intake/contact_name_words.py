@@ -8,7 +8,14 @@ import re
 from collections.abc import Sequence
 
 from milo_voice.intake.contact_layout import heading_kind
-from milo_voice.intake.contact_lexicon import COUNTRY_RE, HONORIFICS, NAME_PARTICLES, TITLE_WORDS, US_STATES
+from milo_voice.intake.contact_lexicon import (
+    COUNTRY_RE,
+    HONORIFICS,
+    NAME_PARTICLES,
+    ORG_WORDS,
+    TITLE_WORDS,
+    US_STATES,
+)
 
 _TOKEN = re.compile(r"^[^\W\d_][^\W\d_'’.\-]*(?:['’\-][^\W\d_]+)*\.?$")
 _INITIAL = re.compile(r"^[^\W\d_]\.$")
@@ -16,7 +23,8 @@ NOT_A_NAME = re.compile(r"[\d@/:;=_#%+()\[\]{}?!\"“”„«»]")
 
 
 DOCUMENT_WORDS = frozenset({"resume", "résumé", "cv", "curriculum", "vitae", "lebenslauf"})
-"""A document's title after the name ("JAN KÜSTER RESUME") ends the name."""
+"""A document's title after the name ("JAN KÜSTER RESUME") ends the name; before any name, the line is
+no name at all ("BLOG CV")."""
 
 
 def _without_heading(segment: str) -> str:
@@ -49,6 +57,8 @@ def name_tokens(segment: str) -> list[str] | None:
         word = token.lower().rstrip(".")
         if word in NAME_PARTICLES and token[0].islower():
             continue
+        if word in ORG_WORDS or (word in DOCUMENT_WORDS and capitals < 2):
+            return None  # "AIG Welding Ltd." is a company; "BLOG CV" a site's menu
         if (word in TITLE_WORDS or word in DOCUMENT_WORDS) and capitals >= 2:
             tokens = tokens[:position]  # "John Smith Software Engineer": the name ends at the title
             break

@@ -214,7 +214,7 @@ def own_phones(hits: list[PhoneHit], block: set[int], first_page: int) -> list[P
         labelled = hit.labelled and (hit.valid or in_block or hit.line.page == first_page)
         if labelled or (in_block and (hit.valid or hit.international or _standalone(hit))):
             own.append(hit)
-    own.sort(key=lambda h: (not h.valid, h.line.index))
+    own.sort(key=lambda h: (not h.valid, not h.labelled, h.line.index))  # labelled: "Teléfono" over it
     seen: set[str] = set()
     unique = []
     for hit in own:

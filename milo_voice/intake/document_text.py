@@ -135,7 +135,23 @@ def _pages_text(reader: PdfReader, mode: ExtractionMode) -> DocumentText:
         size += len(text)
         if size >= MAX_CHARS:
             break
-    return DocumentText(PAGE_BREAK.join(texts)[:MAX_CHARS], total, "pdf")
+    return DocumentText(tabs_as_spaces(PAGE_BREAK.join(texts))[:MAX_CHARS], total, "pdf")
+
+
+TABBED_LINES = 5
+"""At least this many lines with tabs before the tabs can be read as a document's word spaces."""
+
+
+def tabs_as_spaces(text: str) -> str:
+    """Some HTML-to-PDF converters (wkhtmltopdf) write a tab between every two words ("Gastón\tA.\t
+    Avila,\tPhD"); the contact rules read a tab as a column gap, so such a document would have no line
+    of two words. When nearly every tab-separated piece of the document (9 in 10) is one word, the tabs
+    are word spaces; a document whose tabs part columns keeps them."""
+    lines = [line for line in text.splitlines() if "\t" in line]
+    pieces = [piece for line in lines for piece in line.split("\t") if piece.strip()]
+    if len(lines) < TABBED_LINES or sum(len(p.split()) == 1 for p in pieces) < 0.9 * len(pieces):
+        return text
+    return text.replace("\t", " ")
 
 
 # -- DOCX --------------------------------------------------------------------------------------
