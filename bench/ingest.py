@@ -80,7 +80,13 @@ Outcome = dict[str, Any]
 
 
 def same_name(got: str, want: str) -> bool:
-    return " ".join(got.split()).casefold() == " ".join(want.split()).casefold()
+    return _folded(got) == _folded(want)
+
+
+def _folded(text: str) -> str:
+    """Spaces and case ignored; the Turkish capital İ folds to a plain i ("BEKİR" is "Bekir"), not to an i
+    with a combining dot as str.casefold gives."""
+    return " ".join(text.split()).casefold().replace("i\u0307", "i")
 
 
 def phone_key(printed: str) -> str:
@@ -143,7 +149,7 @@ def same_phone(got: str, want: str, region: str, match: str = PHONE_MATCH) -> bo
 
 
 def same_place(got: str, want: str) -> bool:
-    a, b = " ".join(got.split()).casefold(), " ".join(want.split()).casefold()
+    a, b = _folded(got), _folded(want)
     return bool(a and b) and (a in b or b in a or difflib.SequenceMatcher(None, a, b).ratio() >= 0.6)
 
 

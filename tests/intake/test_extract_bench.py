@@ -37,6 +37,13 @@ def test_phone_comparison_uses_the_national_significant_number() -> None:
     assert bench.phone_key("607.379.5733") != bench.phone_key("607.379.5734")
 
 
+def test_a_name_in_turkish_capitals_matches_its_normal_case() -> None:
+    bench = load_bench()
+    assert bench.same_name("Bekir Eren Keskin", "BEKİR EREN KESKİN")
+    assert bench.same_name("Jane  Doe", "jane doe")
+    assert not bench.same_name("Bekir Keskin", "BEKİR EREN KESKİN")
+
+
 def test_the_truths_country_is_read_as_an_iso_code_or_a_name_and_an_unknown_one_stops_the_bench() -> None:
     bench = load_bench()
     assert bench.truth_region({"file": "a.pdf", "country_code": "br", "country": "brazil"}) == "BR"
