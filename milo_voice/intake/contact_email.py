@@ -96,8 +96,15 @@ _SPACED = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][\w.%+-]*@ (?:[A-Za-z0-9-]{1,12} 
 editor that places letters one by one): read only where a space follows the "@"."""
 
 
+_EVERY_LETTER_SPACED = re.compile(r"(?<!\S)(?:[A-Za-z0-9._%+-] ){2,}@(?: [A-Za-z0-9.-]){4,}(?!\S)")
+"""An address with a space after every character ("t u o n g 7 1 @ f p t . e d u . v n"), as a design
+tool's letter-spaced text exports it."""
+
+
 def _spaced(text: str) -> list[re.Match[str]]:
-    return list(_SPACED.finditer(text)) if "@ " in text else []
+    if "@ " not in text:
+        return []
+    return [*_SPACED.finditer(text), *_EVERY_LETTER_SPACED.finditer(text)]
 
 
 _TLD_LINE = re.compile(r"^\.?([a-z]{2,6})$")

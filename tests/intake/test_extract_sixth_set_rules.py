@@ -76,3 +76,9 @@ def test_a_name_printed_without_its_space_is_split_by_the_email() -> None:
     assert contacts(text, "ES").name.value == "Tomas Vidal"
     text = "WORKEXPERIENCE\nmaria@mkowalska.pl\n"  # split nowhere by the address: no name
     assert contacts(text, "PL").name.value == ""
+
+
+def test_an_address_with_a_space_after_every_character_is_read() -> None:
+    text = "CONTACT\nE m a i l :  n g u y e n v a n 1 9 @ e x a m p l e . e d u . v n\nSKILLS\n"
+    assert contacts(text, "VN").email.value == "nguyenvan19@example.edu.vn"
+    assert contacts("Nguyen Van An\na n @ b\n", "VN").email.value == ""  # too short to be an address
