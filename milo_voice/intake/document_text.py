@@ -44,6 +44,8 @@ from xml.etree import ElementTree
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, WrongPasswordError
 
+from milo_voice.intake.word_spacing import respace
+
 MAX_PAGES = 30
 MAX_CHARS = 200_000
 MAX_XML_BYTES = 8 * 1024 * 1024
@@ -96,7 +98,7 @@ def pdf_text(data: bytes, *, mode: ExtractionMode = "plain") -> DocumentText:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         _unlock(reader)
-        return _pages_text(reader, mode)
+        return _pages_text(reader, mode, data)
     except UnreadableDocument:
         raise
     except (DependencyError, FileNotDecryptedError, WrongPasswordError) as exc:
@@ -125,7 +127,7 @@ def _unlock(reader: PdfReader) -> None:
         raise UnreadableDocument("encrypted PDF: ask the candidate for an unprotected copy")
 
 
-def _pages_text(reader: PdfReader, mode: ExtractionMode) -> DocumentText:
+def _pages_text(reader: PdfReader, mode: ExtractionMode, data: bytes) -> DocumentText:
     total = len(reader.pages)
     texts: list[str] = []
     size = 0
@@ -135,6 +137,8 @@ def _pages_text(reader: PdfReader, mode: ExtractionMode) -> DocumentText:
         size += len(text)
         if size >= MAX_CHARS:
             break
+    if any(t.strip() for t in texts):
+        texts = respace(data, texts)  # words pypdf glued together (word_spacing.py)
     return DocumentText(tabs_as_spaces(PAGE_BREAK.join(texts))[:MAX_CHARS], total, "pdf")
 
 
