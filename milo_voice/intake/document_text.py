@@ -17,7 +17,8 @@ plain is ~20% faster. Plain keeps each column of a two-column page together (a s
 box stays one run of lines: phone, email and address next to each other), while layout puts the
 columns side by side on each line, so a sidebar's city shares a line with an employer, and a name
 printed over two lines is cut apart by the other column. Layout is better only at word spacing in
-some TeX fonts (plain may glue words in body text), which contact fields rarely suffer from. For
+some TeX fonts (plain may glue words together); those spaces are put back from a second reading with
+pdfminer.six (word_spacing.py), and tabs written between every two words are read as spaces. For
 comparison only (poppler is not a run-time dependency): the same rules on ``pdftotext -layout``
 text get name 12/15, phone 11/13, location 7/10.
 
