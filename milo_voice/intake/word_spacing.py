@@ -26,6 +26,17 @@ from collections.abc import Sequence
 
 log = logging.getLogger(__name__)
 
+
+def _quiet_pdfminer() -> None:
+    """pdfminer logs every odd font ("Could not get FontBBox...") at WARNING; raise its threshold to
+    ERROR, unless the operator set a level for ``pdfminer`` already, as for pypdf (document_text)."""
+    logger = logging.getLogger("pdfminer")
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.ERROR)
+
+
+_quiet_pdfminer()
+
 GLUED_SHARE = 0.03
 """A later page is read again when at least this share of its words run to 16 letters or more."""
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -57,8 +68,33 @@ def respace(data: bytes, texts: list[str]) -> list[str]:
         return texts
     out = list(texts)
     for page, other in zip(pages, second, strict=False):
-        out[page] = respace_page(texts[page], other)
+        out[page] = respace_page(rejoin_lines(texts[page], other), other)
     return out
+
+
+PIECE_CHARS = 12
+"""A line of pypdf's text this short and without spaces may be a piece of a word cut at a glyph."""
+
+
+def rejoin_lines(text: str, other: str) -> str:
+    """A word pypdf cut over several lines where a glyph came from another font ("ÇA" / "Ğ" / "ATAY", a
+    Google Docs export): 2-4 consecutive short lines whose letters make one word of `other` (4+
+    characters) are joined into it."""
+    words = {w for w in other.split() if len(w) >= 4}
+    lines = text.split("\n")
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        joined = 1
+        for size in (4, 3, 2):
+            group = [line.strip() for line in lines[i:i + size]]
+            if len(group) == size and all(g and " " not in g and len(g) <= PIECE_CHARS for g in group) \
+                    and "".join(group) in words:
+                joined = size
+                break
+        out.append("".join(line.strip() for line in lines[i:i + joined]) if joined > 1 else lines[i])
+        i += joined
+    return "\n".join(out)
 
 
 def respace_page(text: str, other: str) -> str:

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from milo_voice.intake.document_text import read_document
-from milo_voice.intake.word_spacing import glued, pages_to_check, respace, respace_page
+from milo_voice.intake.word_spacing import glued, pages_to_check, rejoin_lines, respace, respace_page
 
 RESUMES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "resumes"
 
@@ -46,3 +46,17 @@ def test_a_tex_resume_that_pypdf_glues_reads_with_its_spaces() -> None:
     text = read_document(path.read_bytes(), path.name).text.split("\f")[0]
     assert not glued(text)
     assert "Seasoned SRE/DevOps leader currently on a career sabbatical" in text
+
+
+def test_a_word_cut_over_lines_at_a_glyph_from_another_font_is_joined() -> None:
+    pypdf = " \nŞE\nĞ\nMEN\n \nYILDIZ\nPROFILE"
+    other = "ŞEĞMEN YILDIZ\n\nPROFILE"
+    assert rejoin_lines(pypdf, other) == " \nŞEĞMEN\n \nYILDIZ\nPROFILE"
+    assert rejoin_lines("C\nV\nJava\nScript", "CV\nJavaScript developer") == "C\nV\nJavaScript"  # 4+ only
+    assert rejoin_lines("Java\nScript", "Java\nScript") == "Java\nScript"  # not one word in the other
+
+
+def test_pdfminer_font_complaints_stay_out_of_the_logs() -> None:
+    import logging
+
+    assert logging.getLogger("pdfminer").getEffectiveLevel() >= logging.ERROR
