@@ -11,9 +11,10 @@ So pypdf's text is kept, and only a word of it that pdfminer prints as several w
 is split where pdfminer has its spaces. Why a library and not a home-made fix: pdfminer.six is
 maintained, pure Python (no system package), and one of the engines the issue named for PDF text.
 
-Seen on 6 of 105 public resumes (the developers' set and three held-out sets). pdfminer reads a page
-in 0.1-0.2 s on this machine, so it reads page 1 (the contact block) always and a later page only when
-pypdf's text of it looks glued (`GLUED_SHARE`).
+Seen on 6 of 105 public resumes (the developers' set and three held-out sets). pdfminer costs 0.1-0.3 s
+a file on this machine (it parses the whole file), so it reads page 1 (the contact block) only when
+pypdf's text of it looks suspect (`suspect`: a run of 20 Latin letters, or two consecutive lines of at
+most four characters) and a later page only when it looks glued (`GLUED_SHARE`).
 """
 
 from __future__ import annotations
@@ -48,9 +49,25 @@ def glued(text: str) -> bool:
     return bool(words) and sum(len(w) >= 16 for w in words) >= GLUED_SHARE * len(words)
 
 
+_LONG_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]{20,}")
+"""20 Latin letters without a break: words that lost their spaces ("DecodificadeimisteridellaPA"); few
+real words are that long ("internationalisation", German compounds), and those cost only a second
+reading that changes nothing."""
+_PIECE_LINE = re.compile(r"^\S{1,4}$")
+
+
+def suspect(text: str) -> bool:
+    """Whether page 1's text may hold glued words or a word cut over lines: read it again only then
+    (pdfminer costs 0.1-0.3 s a file; most files need nothing)."""
+    if glued(text) or _LONG_LATIN.search(text):
+        return True
+    lines = [line.strip() for line in text.split("\n")[:30]]
+    return any(_PIECE_LINE.match(a) and _PIECE_LINE.match(b) for a, b in itertools.pairwise(lines))
+
+
 def pages_to_check(texts: Sequence[str]) -> list[int]:
-    """Page 1 always (the contact block is there), and later pages whose text looks glued."""
-    return [i for i, text in enumerate(texts) if i == 0 or glued(text)]
+    """Page 1 when it looks suspect (the contact block is there), later pages when they look glued."""
+    return [i for i, text in enumerate(texts) if glued(text) or (i == 0 and suspect(text))]
 
 
 def respace(data: bytes, texts: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from milo_voice.intake.document_text import read_document
-from milo_voice.intake.word_spacing import glued, pages_to_check, rejoin_lines, respace, respace_page
+from milo_voice.intake.word_spacing import glued, pages_to_check, rejoin_lines, respace, respace_page, suspect
 
 RESUMES = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "resumes"
 
@@ -30,7 +30,14 @@ def test_a_word_the_second_reading_also_prints_whole_is_kept() -> None:
 def test_a_glued_page_is_told_from_ordinary_text() -> None:
     assert glued("Seasonedsre/devopsleadercurrentlyonacareersabbatical seeking highimpactopportunities")
     assert not glued("Seasoned SRE/DevOps leader currently on a career sabbatical, seeking opportunities")
-    assert pages_to_check(["page one", "ordinary words here", "Averyveryverylongwordwithoutspaces"]) == [0, 2]
+    assert pages_to_check(["page one", "ordinary words here", "Averyveryverylongwordwithoutspaces"]) == [2]
+
+
+def test_page_one_is_read_again_only_when_it_looks_suspect() -> None:
+    assert suspect("LORENZOBREDA\nDecodificadeimisteridellaPA\nSono uno sviluppatore web")  # 20+ letters
+    assert suspect(" \nÇA\nĞ\nATAY\nTÜRKAN")  # a word cut over short lines
+    assert not suspect("Jane Porter\nSoftware engineer, localisation\njane@example.com")
+    assert pages_to_check(["ÇA\nĞ\nATAY", "ordinary words here"]) == [0]
 
 
 def test_a_file_pdfminer_cannot_read_keeps_pypdfs_text() -> None:
