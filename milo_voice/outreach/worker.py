@@ -50,9 +50,10 @@ class OutreachWorker:
     _wake: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
-    def start(self) -> int:
-        """Settle what a dead process left, then run in the background; returns how many were settled."""
-        settled = self.settle_at_start()
+    def start(self, *, settle: bool = True) -> int:
+        """Settle what a dead process left (unless the caller has), then run in the background; returns
+        how many were settled."""
+        settled = self.settle_at_start() if settle else 0
         self._thread = threading.Thread(target=self._run, name="outreach", daemon=True)
         self._thread.start()
         return settled

@@ -297,6 +297,7 @@ class ProcrastinateWorker:
             self._task = asyncio.create_task(
                 app.run_worker_async(
                     name=self.name,
+                    queues=["default"],  # the rounds have a queue and a worker of their own (rounds_pg)
                     concurrency=1,
                     install_signal_handlers=False,
                     delete_jobs="successful",

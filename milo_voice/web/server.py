@@ -4,6 +4,7 @@ cannot open it: `workspace.public_url`), run uvicorn."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from milo_voice.calls.cluster import Cluster
 from milo_voice.calls.engines import LazyRuntime, load_runtime
@@ -12,7 +13,9 @@ from milo_voice.calls.phone.call import prerender_notice
 from milo_voice.calls.recovery import recover_sessions
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.outreach.compose import worker_from
+from milo_voice.outreach.worker import OutreachWorker
 from milo_voice.scoring.queue import backend_for
+from milo_voice.scoring.rounds_pg import ProcrastinateRounds, Round
 from milo_voice.settings import Settings
 from milo_voice.store.db import create_engine, migrate
 from milo_voice.store.recordings import recordings_for
@@ -39,6 +42,47 @@ def warn_if_links_unreachable(settings: Settings) -> bool:
     return bool(warning)
 
 
+def start_rounds(
+    settings: Settings, outreach: OutreachWorker | None, sweep: Callable[[], object]
+) -> Callable[[], None]:
+    """Start the outreach round (plan, then send what is due) and the retention sweep; returns what stops
+    them. On Procrastinate they are periodic tasks, each period's round run once across every node
+    (`scoring.rounds_pg`); on the embedded table, threads of this process. Hand-overs a crash left open
+    are settled first, by this node, either way. Windows come from Settings > Retention (none: keep all)."""
+    if outreach is not None:
+        print(f"milo-voice: candidate outreach on ({', '.join(sorted(outreach.channels))}); "
+              f"{outreach.settle_at_start()} interrupted hand-over(s) settled")
+    else:
+        print("milo-voice: candidate outreach off (set MILO_SMTP_HOST and/or MILO_SMS_FROM: "
+              "docs/outreach.md)")
+    if backend_for(settings) == "procrastinate":
+        rounds = [Round("retention", sweep, settings.retention_interval_s)]
+        if outreach is not None:
+            rounds.append(Round("outreach", outreach.run_once, settings.outreach_tick))
+        worker = ProcrastinateRounds(rounds, settings.database_url, name=f"milo-rounds-{settings.node}")
+        worker.start()
+        names = ", ".join(r.name for r in rounds)
+        print(f"milo-voice: {names} rounds on procrastinate (each period once across the nodes)")
+
+        def stop_periodic() -> None:
+            worker.stop()
+            if outreach is not None:
+                outreach.stop()  # closes the channels' connections
+
+        return stop_periodic
+    if outreach is not None:
+        outreach.start(settle=False)
+    retention = RetentionWorker(sweep, interval=settings.retention_interval_s)
+    retention.start()
+
+    def stop_threads() -> None:
+        if outreach is not None:
+            outreach.stop()
+        retention.stop()
+
+    return stop_threads
+
+
 def serve(settings: Settings) -> int:
     migrate(settings.database_url)
     engine = create_engine(settings.database_url)
@@ -61,16 +105,8 @@ def serve(settings: Settings) -> int:
     app.state.cluster = Cluster(engine, me=settings.node, stale_s=settings.node_stale_s)
     outreach = worker_from(settings, engine, link_open=lambda cid: candidates.link_state(cid).open,
                            before_plan=SmsStages(engine, settings).round, node_gone=app.state.cluster.gone)
-    if outreach is not None:
-        settled = outreach.start()  # hand-overs a crash left open are settled first
-        print(f"milo-voice: candidate outreach on ({', '.join(sorted(outreach.channels))}); "
-              f"{settled} interrupted hand-over(s) settled")
-    else:
-        print("milo-voice: candidate outreach off (set MILO_SMTP_HOST and/or MILO_SMS_FROM: "
-              "docs/outreach.md)")
     sweep = RetentionSweep(engine, SessionStore(engine), recordings=recordings_for(settings))  # + the store
-    retention = RetentionWorker(sweep.run, interval=settings.retention_interval_s)
-    retention.start()  # off the event loop; windows from Settings > Retention (none: keep everything)
+    stop_rounds = start_rounds(settings, outreach, sweep.run)
     print(f"milo-voice: recruiter workspace at {settings.base_url}/app "
           "(first admin: milo-voice users create)")
     heartbeat = NodeHeartbeat(app.state.cluster, SessionStore(engine), settings, capacity(app))
@@ -80,10 +116,8 @@ def serve(settings: Settings) -> int:
     try:
         drain_server.run(app, capacity(app), host=settings.host, port=settings.port)  # SIGTERM drains
     finally:
-        if outreach is not None:  # before the goodbye: the other nodes settle a gone node's hand-overs
-            outreach.stop()
+        stop_rounds()  # before the goodbye: the other nodes settle a gone node's hand-overs
         heartbeat.stop()
-        retention.stop()
         scoring.stop()
         runtime.close()
     return 0
