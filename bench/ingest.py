@@ -52,6 +52,7 @@ import re
 import statistics
 import sys
 import time
+import unicodedata
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -79,14 +80,30 @@ Outcome = dict[str, Any]
 # -- comparing with the truth ------------------------------------------------------------------
 
 
+HONORIFIC = re.compile(r"^(?:dr|prof|mr|mrs|ms)\.?\s+", re.IGNORECASE)
+
+
 def same_name(got: str, want: str) -> bool:
     return _folded(got) == _folded(want)
 
 
 def _folded(text: str) -> str:
-    """Spaces and case ignored; the Turkish capital İ folds to a plain i ("BEKİR" is "Bekir"), not to an i
-    with a combining dot as str.casefold gives."""
-    return " ".join(text.split()).casefold().replace("i\u0307", "i")
+    """Spaces, case and a leading honorific ignored ("DR. MOLNÁR JÓZSEF" is "Molnár József": the name
+    without its title); composed characters (an "ř" stored as r + combining caron is "ř"); the Turkish
+    capital İ folds to a plain i ("BEKİR" is "Bekir"), not to an i with a combining dot as str.casefold
+    gives."""
+    text = HONORIFIC.sub("", unicodedata.normalize("NFC", " ".join(text.split())))
+    return text.casefold().replace("i\u0307", "i")
+
+
+_AT = re.compile(r"\s*[\[(]\s*at\s*[\])]\s*", re.IGNORECASE)
+_DOT = re.compile(r"\s*[\[(]\s*dot\s*[\])]\s*", re.IGNORECASE)
+
+
+def truth_email(printed: str) -> str:
+    """An address as the truth printed it, obfuscations undone ("jb (at) jonasbandi.net" is
+    jb@jonasbandi.net, which is what a recruiter would write to)."""
+    return _DOT.sub(".", _AT.sub("@", printed)).casefold()
 
 
 def phone_key(printed: str) -> str:
@@ -158,7 +175,7 @@ def score(contacts: Contacts | None, truth: Truth, phone_match: str | None = Non
     has none), "none" (neither); plus the false values of the email and phone lists, and "phone_digits"
     (the phone by national digits only, whatever `phone_match`)."""
     match = phone_match or PHONE_MATCH
-    emails = [e.casefold() for e in truth["emails"]]
+    emails = [truth_email(e) for e in truth["emails"]]
     phones = [p for p in truth["phones"] if phone_key(p)]
     region = truth_region(truth)
 

@@ -63,6 +63,7 @@ def email_hits(layout: Layout) -> list[EmailHit]:
         text = text.replace("İ", "I")  # Turkish capitals: "SUCABE66@GMAİL.COM" is gmail.com
         if "@" not in text:
             continue
+        text = _with_wrapped_domain_end(layout, line, text)
         for match in [*_EMAIL.finditer(text), *_spaced(text)]:
             if _in_url(text, match.start()) or _about_someone_else(text, match.start()):
                 continue
@@ -121,6 +122,20 @@ def _wrapped_tld(layout: Layout, line: Line, text: str, end: int) -> str:
     if wrapped and (rest == "." or below.text.startswith(".")):
         return "." + wrapped.group(1)
     return ""
+
+
+_OPEN_DOMAIN = re.compile(r"@[A-Za-z0-9-]+\.?$")
+
+
+def _with_wrapped_domain_end(layout: Layout, line: Line, text: str) -> str:
+    """ "brayanurru33@gmail." / "com": an address cut after its domain's first label (no dot left to
+    match), whose top-level label stands alone on the next line of the same page: joined."""
+    stripped = text.rstrip()
+    if not _OPEN_DOMAIN.search(stripped) or line.index + 1 >= len(layout.lines):
+        return text
+    below = layout.lines[line.index + 1]
+    wrapped = _TLD_LINE.match(below.text.strip()) if below.page == line.page else None
+    return f"{stripped.rstrip('.')}.{wrapped.group(1)}" if wrapped else text
 
 
 PLACEHOLDER_LOCALS = frozenset({

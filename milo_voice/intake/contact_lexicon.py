@@ -35,6 +35,18 @@ programs programmes tools
 informazioni información informations informação angaben osobowe pessoais
 deneyim eğitim beceriler yetenekler diller hakkımda iletişim projeler sertifikalar programlar
 履歴書 職務経歴書 学歴 職歴 資格 免許 志望動機 简历 个人简历 教育背景 工作经历 项目经历 技能 이력서 학력 경력
+info detail
+esperienza esperienze istruzione formazione competenze lingue conoscenze capacità presentazione contatti
+progetti certificazioni pubblicazioni interessi profilo obiettivo formação tentang
+experiência experiências educação competências projetos cursos objetivo resumo contato contatos
+certificações qualificações idiomas
+estudios proyectos conocimientos aptitudes logros certificaciones competencias
+werkervaring ervaring opleiding opleidingen vaardigheden talen profiel gegevens projecten interesses
+contactgegevens persoonsgegevens cursussen
+doświadczenie wykształcenie umiejętności języki zainteresowania projekty kursy szkolenia certyfikaty
+pengalaman pendidikan keahlian kemampuan bahasa kontak proyek organisasi sertifikat ringkasan
+études diplômes parcours projets certifications atouts intérêts
+erfarenhet utbildning kompetenser språk
 """)
 HEADING_MODIFIERS = _words("""
 work professional personal technical academic key core selected career other additional relevant
@@ -44,6 +56,10 @@ bilgiler bilgileri bilgilerim kişisel ve
 personali personnelles pessoal dane dados zur
 zu meiner persönliche besondere berufliche beruflicher werdegang praktische tätigkeiten
 centres d'intérêt professionnelle laboral personales работы о личные ключевые
+lavorativa lavorative professionale professionali linguistiche tecniche digitali
+profissional profissionais acadêmica acadêmico académica académico complementar profesional sobre mí
+persoonlijke over mij zawodowe obce kerja diri tentang saya pribadi professionnel académique
+personnel techniques e y i et en und dan
 """)
 CONTACT_HEADING_WORDS = _words("""
 contact contacts details information kontakt person daten coordonnées contacto datos контакты данные
@@ -87,7 +103,9 @@ cellphone|handy|whatsapp|contact\s+no|contact\s+number|phone\s+no|тел|тел�
 _FAX_LABELS = r"fax|telefax|факс|ファックス|ＦＡＸ|传真|팩스"
 _EMAIL_LABELS = r"e-?mail|mail|email\s+id|courriel|correo|почта|эл\.\s*почта|メール|邮箱|电子邮件|이메일"
 _LOCATION_LABELS = r"""location|address|home\s+address|addr|adresse|anschrift|wohnort|city|based\s+in|
-residence|domicile|dirección|direccion|ciudad|ubicación|indirizzo|адрес|город|местоположение|住所|現住所|地址|주소"""
+residence|domicile|dirección|direccion|ciudad|ubicación|indirizzo|адрес|город|местоположение|住所|現住所|地址|주소|
+endereço|endereco|morada|localização|localizacao|cidade|residência|residenza|località|città|domicilio|
+adres|adresa|woonplaats|miejscowość|alamat|adresi|ikametgah|địa\s+chỉ|lakcím|bydliště"""
 _NAME_LABELS = (r"name|full\s+name|first\s+name|given\s+names?|nombres?|nome|vorname|prénom|prenom|nom|"
                 r"imię|nama|nama\s+lengkap|ad\s+soyad|adı\s+soyadı|họ\s+và\s+tên|họ\s+tên|"
                 r"имя|фио|氏[\s|]*名|名[\s|]*前|姓[\s|]*名|이[\s|]*름|성[\s|]*명")
@@ -109,14 +127,18 @@ NOT_PHONE_LABEL = _label_re(_NOT_PHONE_LABELS)
 FAX_LABEL = _label_re(_FAX_LABELS)
 EMAIL_LABEL = _label_re(_EMAIL_LABELS)
 VALUE_AFTER = r"\s*(?:[:：]|-|–|—)?\s*(?P<value>.+)$"
-LOCATION_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_LOCATION_LABELS.replace(chr(10), '')}){VALUE_AFTER}",
-                               re.IGNORECASE)
+_WHOLE_WORD = r"(?![^\W\d_])"
+"""After a label: not followed by a letter ("city", not "Cityscape")."""
+LOCATION_LABELLED = re.compile(
+    rf"^\W{{0,3}}(?:{_LOCATION_LABELS.replace(chr(10), '')}){_WHOLE_WORD}{VALUE_AFTER}", re.IGNORECASE)
 _BOTH = r"\s*(?:,|/|&|\s(?:and|und|et|e|y|i|и)\s)\s*"
 _COMPOUND = (rf"(?:(?:{_NAME_LABELS})(?:{_BOTH}(?:{_NAME_LABELS}|{_SURNAME_LABELS}))?"
              rf"|(?:{_SURNAME_LABELS}){_BOTH}(?:{_NAME_LABELS}))")
 """A form's name label may name both parts: "Name, Vorname", "Nome e cognome", "Imię i nazwisko"."""
 NAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_COMPOUND})(?:\s*[:：]\s*|\s+[-–]\s+|\s+)(?P<value>.+)$",
                            re.IGNORECASE)
+NAME_LABEL_ALONE = re.compile(rf"^\W{{0,3}}(?:{_COMPOUND})\s*[:：]?\s*$", re.IGNORECASE)
+"""A name label on a line of its own ("氏名" over "村上　太一" in a Japanese form's cell)."""
 
 SURNAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_SURNAME_LABELS})(?:\s*[:：]\s*|\s+[-–]\s+|\s+)(?P<value>.+)$",
                               re.IGNORECASE)
@@ -139,10 +161,13 @@ technologies technology solutions group bank labs studio foundation hospital lim
 page updated phone email e-mail address contact dear sincerely regards thank yours application
 bewerbung anschreiben cover letter mobile tel telephone linkedin github website portfolio born
 scholar orcid researchgate kaggle twitter instagram facebook youtube blog homepage profile
+kernel embedded firmware hardware qa quality test tester testing automation game ux ui platform
+infrastructure blockchain courses course bootcamp centre center
 """)
 ORG_WORDS = _words("""
 inc ltd llc gmbh ag corp corporation company university universität college school institute academy
 technologies technology solutions group bank labs studio foundation hospital limited plc srl bv pvt
+courses course bootcamp centre center
 """)
 """Words that make a line an organisation's name ("AIG Welding Ltd."), never a person's (all of them are
 TITLE_WORDS too)."""

@@ -37,9 +37,12 @@ from milo_voice.intake.contact_lexicon import (
     CJK_NOT_NAME_ENDINGS,
     COUNTRY_RE,
     HEADING_CORE,
+    NAME_LABEL_ALONE,
     NAME_LABELLED,
     SURNAME_LABELLED,
 )
+from milo_voice.intake.contact_name_intro import introduced_name
+from milo_voice.intake.contact_name_spelt import joined_name, letter_spaced
 from milo_voice.intake.contact_name_words import NOT_A_NAME, name_tokens, normal_case
 from milo_voice.intake.extraction_types import FieldGuess
 
@@ -85,9 +88,10 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
         tokens = (name_tokens(parts[0]) or surname_first(parts[0], locals_)) if parts else None
         if not tokens:
             continue
-        longer = _join_next_line(layout, line, tokens, locals_)
-        if len(longer) > len(tokens):
-            joined.add(line.index + 1)  # the second line of a name is not a name of its own
+        stack = _stack(layout, line, tokens, locals_)
+        longer = stack or _join_next_line(layout, line, tokens, locals_)
+        used = len(stack) - 1 if stack else int(len(longer) > len(tokens))
+        joined.update(range(line.index + 1, line.index + 1 + used))  # a name's later lines are not names
         tokens = longer
         support = _support(tokens, locals_)
         if len(tokens[-1]) == 1 and not support:
@@ -138,15 +142,36 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
     return tokens + extra if _support(extra, locals_) == len(extra) else tokens
 
 
+STACK_LINES = 4
+"""At most this many one-word lines make one name printed a word per line."""
+
+
+def _stack(layout: Layout, line: Line, tokens: list[str], locals_: Sequence[str]) -> list[str]:
+    """ "JORGE" / "MARIO" / "HERRERA" / "VARGAS": a name printed one word per line, in one case, joined
+    when 3-4 such lines follow each other and the email spells at least two of their words (the email may
+    not spell every one: marioherreravargaz@ for Vargas)."""
+    if len(tokens) != 1:
+        return []
+    stack = list(tokens)
+    for below in layout.lines[line.index + 1:line.index + STACK_LINES]:
+        word = name_tokens(strip_icon(below.text).strip()) if below.page == line.page else None
+        if not word or len(word) != 1 or word[0].isupper() != tokens[0].isupper():
+            break
+        stack += word
+    return stack if len(stack) >= 3 and _support(stack, locals_) >= 2 else []
+
+
 def _labelled(layout: Layout, lines: Sequence[Line]) -> list[str] | None:
     """The words of a labelled name ("Name: ...", "氏名 ..."), with the family name when a form prints
     it on the next or previous line ("Nombre Diego" / "Apellido Espinosa"); cased scripts must read
     as a name."""
     for line in lines:
         match = NAME_LABELLED.match(line.text)
-        label = line.text[:match.start("value")] if match else ""
+        label = line.text[:match.start("value")] if match else line.text
         given_first = bool(_GIVEN_FIRST.match(label))
         tokens = _label_value(match.group("value"), given_first=given_first) if match else None
+        if not match and NAME_LABEL_ALONE.match(line.text):
+            tokens = _value_below(layout, line, given_first)
         if tokens:
             for step in (1, -1):
                 surname = _surname_at(layout, line.index + step)
@@ -154,6 +179,14 @@ def _labelled(layout: Layout, lines: Sequence[Line]) -> list[str] | None:
                     return [*tokens, *surname]
             return tokens
     return None
+
+
+def _value_below(layout: Layout, line: Line, given_first: bool) -> list[str] | None:
+    """The value of a label printed alone on its line, in the line under it (same page)."""
+    below = line.index + 1
+    if below >= len(layout.lines) or layout.lines[below].page != line.page:
+        return None
+    return _label_value(layout.lines[below].text, given_first=given_first)
 
 
 def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
@@ -199,46 +232,6 @@ def _surname_at(layout: Layout, index: int) -> list[str] | None:
     return _label_value(match.group("value")) if match else None
 
 
-def _letter_spaced(page: Sequence[Line], locals_: Sequence[str]) -> str:
-    """ "A nna" / "V id al Tu r" with anna.vidaltur@...: text from an image editor places letters one by
-    one, so its spaces fall anywhere. One line of page 1, or two in a row, whose letters are exactly the
-    email's local part (6+ letters) give the name, its words split before each capital ("Anna Vidal Tur").
-    `page`: page 1's first 40 lines."""
-    lines = page
-    wanted = {"".join(ch for ch in local if ch.isalpha()) for local in locals_}
-    wanted = {w for w in wanted if len(w) >= 6}
-    for i in range(len(lines)):
-        for group in (lines[i:i + 1], lines[i:i + 2]):
-            letters = "".join("".join(g.text.split()) for g in group)
-            if not letters.isalpha() or not letters[0].isupper() or fold(letters) not in wanted:
-                continue
-            words = re.findall(r"[^\W\d_][^\W\d_A-Z\u00c0-\u00de]*", letters)
-            if 2 <= len(words) <= 4 and "".join(words) == letters:
-                return normal_case(words)
-    return ""
-
-
-JOINED_TOP_LINES = 3
-"""A name printed without its space is looked for among this many first lines of page 1."""
-
-
-def _joined(page: Sequence[Line], emails: Sequence[str]) -> str:
-    """ "LORENZOBREDA" with lorenzo@lbreda.com, "merwanachibet" with achibet.merwan@...: a name whose
-    space the PDF lost (a LaTeX font without a space glyph, or two weights side by side). A first line of
-    one word, all capitals or all small letters, that splits into two parts of 3+ letters each spelt by
-    the email address (its user or its domain) gives the name, capitalised."""
-    spelt = [fold(e) for e in emails]
-    for line in page[:JOINED_TOP_LINES]:
-        word = line.text.strip()
-        if not word.isalpha() or not (word.isupper() or word.islower()) or len(word) < 8:
-            continue
-        for cut in range(3, len(word) - 2):
-            left, right = fold(word[:cut]), fold(word[cut:])
-            if any(left in s and right in s for s in spelt):
-                return f"{word[:cut].capitalize()} {word[cut:].capitalize()}"
-    return ""
-
-
 _CJK_NAME = re.compile(r"^(?:[\u3400-\u4dbf\u4e00-\u9fff]{2,4}|[\uac00-\ud7af]{2,4})$")
 CJK_TOP_LINES = 3
 """A Chinese or Korean name without a label is looked for among this many first lines of page 1."""
@@ -275,18 +268,19 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
     if ocr:
         found = [c for c in found if not ocr_heading(c.text)]
     if not found:
-        spaced = _letter_spaced(page, locals_)
+        spaced = letter_spaced(page, locals_)
         if spaced:
             why = "the name's letters were spaced apart in the text; read with the email"
             return FieldGuess(spaced, 0.7, why)
-        joined = _joined(page, emails)
+        joined = joined_name(page, emails)
         if joined:
             why = "the name's words were printed without a space; split by the email"
             return FieldGuess(joined, 0.7, why)
         cjk = _cjk_first_line(layout)
         if cjk:
             return FieldGuess(cjk, 0.7, "name in Chinese or Korean script read from the top lines (no label)")
-        return FieldGuess.missing("no name found at the top of the resume")
+        first_page = [line for line in layout.lines if line.page == layout.first_page()]
+        return introduced_name(first_page) or FieldGuess.missing("no name found at the top of the resume")
     return _doubted(_ranked(found, block), page)
 
 

@@ -55,8 +55,8 @@ def name_tokens(segment: str) -> list[str] | None:
     capitals = 0
     for position, token in enumerate(tokens):
         word = token.lower().rstrip(".")
-        if word in NAME_PARTICLES and token[0].islower():
-            continue
+        if word in NAME_PARTICLES and (token[0].islower() or (position and token.isupper())):
+            continue  # "van", and "DE" inside a name in capitals ("JORGE ARMANDO DE LEÓN TEJADA")
         if word in ORG_WORDS or (word in DOCUMENT_WORDS and capitals < 2):
             return None  # "AIG Welding Ltd." is a company; "BLOG CV" a site's menu
         if (word in TITLE_WORDS or word in DOCUMENT_WORDS) and capitals >= 2:

@@ -44,6 +44,15 @@ def test_a_name_in_turkish_capitals_matches_its_normal_case() -> None:
     assert not bench.same_name("Bekir Keskin", "BEKİR EREN KESKİN")
 
 
+def test_a_truths_honorific_decomposed_letters_and_obfuscated_address_are_graded_as_meant() -> None:
+    bench = load_bench()
+    assert bench.same_name("Molnár József", "DR. MOLNÁR JÓZSEF")
+    assert bench.same_name("Karel Ulčák", "Karel Ul\u010dák".replace("\u010d", "c\u030c"))
+    assert not bench.same_name("Dr Molnár", "Molnár József")
+    assert bench.truth_email("jb (at) example.net") == "jb@example.net"
+    assert bench.truth_email("Jane [at] example [dot] org") == "jane@example.org"
+
+
 def test_the_truths_country_is_read_as_an_iso_code_or_a_name_and_an_unknown_one_stops_the_bench() -> None:
     bench = load_bench()
     assert bench.truth_region({"file": "a.pdf", "country_code": "br", "country": "brazil"}) == "BR"

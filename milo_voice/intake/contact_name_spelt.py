@@ -1,0 +1,50 @@
+"""Names the email address spells where the PDF mangled the spacing: letters spaced apart by an image
+editor ("A nna" / "V id al Tu r"), or words printed without their spaces ("LORENZOBREDA"). Used when
+no line of page 1 reads as a name."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from milo_voice.intake.contact_layout import Line, fold
+from milo_voice.intake.contact_name_words import normal_case
+
+
+def letter_spaced(lines: Sequence[Line], locals_: Sequence[str]) -> str:
+    """ "A nna" / "V id al Tu r" with anna.vidaltur@...: text from an image editor places letters one by
+    one, so its spaces fall anywhere. One line of page 1, or two in a row, whose letters are exactly the
+    email's local part (6+ letters) give the name, its words split before each capital ("Anna Vidal Tur").
+    `lines`: page 1's first 40 lines."""
+    wanted = {"".join(ch for ch in local if ch.isalpha()) for local in locals_}
+    wanted = {w for w in wanted if len(w) >= 6}
+    for i in range(len(lines)):
+        for group in (lines[i:i + 1], lines[i:i + 2]):
+            letters = "".join("".join(g.text.split()) for g in group)
+            if not letters.isalpha() or not letters[0].isupper() or fold(letters) not in wanted:
+                continue
+            words = re.findall(r"[^\W\d_][^\W\d_A-Z\u00c0-\u00de]*", letters)
+            if 2 <= len(words) <= 4 and "".join(words) == letters:
+                return normal_case(words)
+    return ""
+
+
+JOINED_TOP_LINES = 3
+"""A name printed without its space is looked for among this many first lines of page 1."""
+
+
+def joined_name(page: Sequence[Line], emails: Sequence[str]) -> str:
+    """ "LORENZOBREDA" with lorenzo@lbreda.com, "merwanachibet" with achibet.merwan@...: a name whose
+    space the PDF lost (a LaTeX font without a space glyph, or two weights side by side). A first line of
+    one word, all capitals or all small letters, that splits into two parts of 3+ letters each spelt by
+    the email address (its user or its domain) gives the name, capitalised."""
+    spelt = [fold(e) for e in emails]
+    for line in page[:JOINED_TOP_LINES]:
+        word = line.text.strip()
+        if not word.isalpha() or not (word.isupper() or word.islower()) or len(word) < 8:
+            continue
+        for cut in range(3, len(word) - 2):
+            left, right = fold(word[:cut]), fold(word[cut:])
+            if any(left in s and right in s for s in spelt):
+                return f"{word[:cut].capitalize()} {word[cut:].capitalize()}"
+    return ""
