@@ -42,7 +42,7 @@ from milo_voice.intake.contact_lexicon import (
     SURNAME_LABELLED,
 )
 from milo_voice.intake.contact_name_intro import introduced_name
-from milo_voice.intake.contact_name_spelt import joined_name, letter_spaced
+from milo_voice.intake.contact_name_spelt import joined_name, letter_spaced, lowercase_spelt
 from milo_voice.intake.contact_name_words import NOT_A_NAME, name_tokens, normal_case
 from milo_voice.intake.extraction_types import FieldGuess
 
@@ -276,12 +276,15 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
         if joined:
             why = "the name's words were printed without a space; split by the email"
             return FieldGuess(joined, 0.7, why)
+        small = lowercase_spelt(page, locals_)
+        if small:
+            return FieldGuess(small, 0.7, "name printed in small letters; read with the email")
         cjk = _cjk_first_line(layout)
         if cjk:
             return FieldGuess(cjk, 0.7, "name in Chinese or Korean script read from the top lines (no label)")
         first_page = [line for line in layout.lines if line.page == layout.first_page()]
         return introduced_name(first_page) or FieldGuess.missing("no name found at the top of the resume")
-    return _doubted(_ranked(found, block), page)
+    return _doubted(_completed(_ranked(found, block), page), page)
 
 
 def _ranked(found: Sequence[NameCandidate], block: Sequence[Line]) -> FieldGuess:
@@ -300,6 +303,18 @@ def _ranked(found: Sequence[NameCandidate], block: Sequence[Line]) -> FieldGuess
     if best.score < 1.0:
         return FieldGuess(best.text, 0.7, "name is not among the first lines of page 1")
     return FieldGuess(best.text, 0.95 if best.support else 0.9, "")
+
+
+def _completed(guess: FieldGuess, page: Sequence[Line]) -> FieldGuess:
+    """ "Brayan Alexander" at the top, "Brayan Alexander Urrutia" alone on a line below: the name printed
+    in full elsewhere on page 1 (one or two more words after the same ones) is the name."""
+    words = guess.value.lower().split()
+    for line in page if words else ():
+        tokens = name_tokens(line.text.strip())
+        longer = normal_case(tokens).split() if tokens else []
+        if 1 <= len(longer) - len(words) <= 2 and [w.lower() for w in longer[:len(words)]] == words:
+            return FieldGuess(" ".join(longer), guess.confidence, guess.reason)
+    return guess
 
 
 DOUBTED_NAME = 0.6

@@ -48,3 +48,15 @@ def joined_name(page: Sequence[Line], emails: Sequence[str]) -> str:
             if any(left in s and right in s for s in spelt):
                 return f"{word[:cut].capitalize()} {word[cut:].capitalize()}"
     return ""
+
+
+def lowercase_spelt(lines: Sequence[Line], locals_: Sequence[str]) -> str:
+    """ "riadh ahmed" with rriadhahmed@...: a line of 2-3 words in small letters (3+ letters each, as a
+    designer may print a name) whose letters, in order, are inside the email's local part, capitalised."""
+    for line in lines:
+        words = line.text.split()
+        if not 2 <= len(words) <= 3 or not all(w.isalpha() and w.islower() and len(w) >= 3 for w in words):
+            continue
+        if any(fold("".join(words)) in local for local in locals_):
+            return " ".join(w.capitalize() for w in words)
+    return ""

@@ -98,3 +98,19 @@ def test_location_labels_in_more_languages(label: str) -> None:
 def test_a_location_label_is_a_whole_word() -> None:
     assert LOCATION_LABELLED.match("Cityscape Photography Club") is None
     assert LOCATION_LABELLED.match("Addressed audiences of 200 people") is None
+
+
+def test_a_name_in_small_letters_is_read_when_the_email_spells_it() -> None:
+    text = "PRESENTAZIONE\nSono un ingegnere.\nCOMPETENZE LINGUISTICHE\nmarta rossi\n"
+    text += "Data di nascita: 1/1/2000\n"
+    text += "CONTATTI\nxmartarossi@example.it\n+39 333 123 4567\n"
+    assert contacts(text, "IT").name.value == "Marta Rossi"
+    assert contacts(text.replace("xmartarossi", "zz9"), "IT").name.value == ""  # unspelt: no name
+
+
+def test_a_name_printed_in_full_further_down_completes_the_top_one() -> None:
+    text = "Brayan Alexis\nUrrego\n31 octubre de 2004\nbrayanu33@example.com\n(320) 2743201\n"
+    text += "Brayan Alexis Urrego\nIngeniero en Sistemas\nPerfil profesional\n"
+    assert contacts(text, "CO").name.value == "Brayan Alexis Urrego"
+    text = "Brayan Alexis\nbrayanu33@example.com\nBogotá Software Engineer Club\n"
+    assert contacts(text, "CO").name.value == "Brayan Alexis"  # a longer line that is no name
