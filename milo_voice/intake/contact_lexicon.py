@@ -58,7 +58,7 @@ zu meiner persönliche besondere berufliche beruflicher werdegang praktische tä
 centres d'intérêt professionnelle laboral personales работы о личные ключевые
 lavorativa lavorative professionale professionali linguistiche tecniche digitali
 profissional profissionais acadêmica acadêmico académica académico complementar profesional sobre mí
-persoonlijke over mij zawodowe obce kerja diri tentang saya pribadi professionnel académique
+persoonlijke over mij zawodowe obce kerja diri saya pribadi professionnel académique
 personnel techniques e y i et en und dan
 """)
 CONTACT_HEADING_WORDS = _words("""
@@ -145,6 +145,13 @@ SURNAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_SURNAME_LABELS})(?:\s*[:：]\s*|
 
 # -- words that are never part of a person's name ------------------------------------------------
 
+ORG_WORDS = _words("""
+inc ltd llc gmbh ag corp corporation company university universität college school institute academy
+technologies technology solutions group bank labs studio foundation hospital limited plc srl bv pvt
+courses course bootcamp centre center
+""")
+"""Words that make a line an organisation's name ("AIG Welding Ltd."), never a person's (all of them are
+TITLE_WORDS too)."""
 TITLE_WORDS = _words("""
 engineer engineering developer development manager management analyst analytics scientist science designer
 design consultant intern internship student architect director officer specialist lead senior junior
@@ -156,21 +163,12 @@ undergraduate freelance freelancer writer editor artist photographer lawyer atto
 representative agent advisor adviser recruiter trainer tutor owner partner expert professional aspiring
 experienced certified aspirant fresher entwickler ingenieur berater softwareentwickler
 разработчик аналитик инженер менеджер программист специалист
-inc ltd llc gmbh ag corp corporation company university universität college school institute academy
-technologies technology solutions group bank labs studio foundation hospital limited plc srl bv pvt
 page updated phone email e-mail address contact dear sincerely regards thank yours application
 bewerbung anschreiben cover letter mobile tel telephone linkedin github website portfolio born
 scholar orcid researchgate kaggle twitter instagram facebook youtube blog homepage profile
 kernel embedded firmware hardware qa quality test tester testing automation game ux ui platform
-infrastructure blockchain courses course bootcamp centre center
-""")
-ORG_WORDS = _words("""
-inc ltd llc gmbh ag corp corporation company university universität college school institute academy
-technologies technology solutions group bank labs studio foundation hospital limited plc srl bv pvt
-courses course bootcamp centre center
-""")
-"""Words that make a line an organisation's name ("AIG Welding Ltd."), never a person's (all of them are
-TITLE_WORDS too)."""
+infrastructure blockchain
+""") | ORG_WORDS
 NAME_PARTICLES = _words("""
 van von der den de da di del della du la le bin binti al el ibn y e dos das do ter ten zu af av
 """)
