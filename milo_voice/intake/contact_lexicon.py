@@ -47,6 +47,7 @@ doświadczenie wykształcenie umiejętności języki zainteresowania projekty ku
 pengalaman pendidikan keahlian kemampuan bahasa kontak proyek organisasi sertifikat ringkasan
 études diplômes parcours projets certifications atouts intérêts
 erfarenhet utbildning kompetenser språk
+βιογραφικό σημείωμα životopis życiorys önéletrajz özgeçmiş ansioluettelo currículo currículum
 """)
 HEADING_MODIFIERS = _words("""
 work professional personal technical academic key core selected career other additional relevant
@@ -60,6 +61,7 @@ lavorativa lavorative professionale professionali linguistiche tecniche digitali
 profissional profissionais acadêmica acadêmico académica académico complementar profesional sobre mí
 persoonlijke over mij zawodowe obce kerja diri saya pribadi professionnel académique
 personnel techniques e y i et en und dan
+σύντομο αναλυτικό
 """)
 CONTACT_HEADING_WORDS = _words("""
 contact contacts details information kontakt person daten coordonnées contacto datos контакты данные
@@ -67,6 +69,7 @@ iletişim
 """)
 TITLE_HEADING_WORDS = _words("""
 curriculum vitae resume résumé cv lebenslauf резюме 履歴書 职务经历 简历 个人简历 이력서 biodata bio-data
+βιογραφικό σημείωμα životopis życiorys önéletrajz özgeçmiş ansioluettelo currículo currículum
 """)
 """Document titles ("Curriculum Vitae", "Resume"): they head the contact block instead of ending it."""
 EXCLUDED_HEADING_WORDS = _words("""
@@ -109,7 +112,8 @@ adres|adresa|woonplaats|miejscowość|alamat|adresi|ikametgah|địa\s+chỉ|lak
 _NAME_LABELS = (r"name|full\s+name|first\s+name|given\s+names?|nombres?|nome|vorname|prénom|prenom|nom|"
                 r"imię|nama|nama\s+lengkap|ad\s+soyad|adı\s+soyadı|họ\s+và\s+tên|họ\s+tên|"
                 r"имя|фио|氏[\s|]*名|名[\s|]*前|姓[\s|]*名|이[\s|]*름|성[\s|]*명")
-_SURNAME_LABELS = (r"surname|last\s+name|family\s+name|apellidos?|nachname|familienname|nom\s+de\s+famille|"
+_SURNAME_LABELS = (r"surname|last\s+name|family\s+name|(?:primer|segundo)\s+apellido|"
+                   r"apellido\s+(?:paterno|materno)|apellidos?|nachname|familienname|nom\s+de\s+famille|"
                    r"sobrenome|cognome|nazwisko|фамилия")
 """Labels of the family name when a form prints it apart from the given names."""
 
@@ -167,7 +171,7 @@ page updated phone email e-mail address contact dear sincerely regards thank you
 bewerbung anschreiben cover letter mobile tel telephone linkedin github website portfolio born
 scholar orcid researchgate kaggle twitter instagram facebook youtube blog homepage profile
 kernel embedded firmware hardware qa quality test tester testing automation game ux ui platform
-infrastructure blockchain
+infrastructure blockchain stack javascript typescript script
 """) | ORG_WORDS
 NAME_PARTICLES = _words("""
 van von der den de da di del della du la le bin binti al el ibn y e dos das do ter ten zu af av

@@ -134,12 +134,21 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
         return tokens
     below = layout.lines[line.index + 1]
     parts = segments(strip_icon(below.text))
-    extra = name_tokens(parts[0]) if below.page == line.page and parts else None
+    head = parts[0] if below.page == line.page and parts else ""
+    extra = name_tokens(head) or name_tokens(_before_contact(head)) if head else None
     if not extra or len(tokens) + len(extra) > 4 or extra[0].isupper() != tokens[0].isupper():
         return tokens
     if [t.lower() for t in extra] == [t.lower() for t in tokens]:
         return tokens  # the same name printed twice (a text box and its copy), not a longer name
     return tokens + extra if _support(extra, locals_) == len(extra) else tokens
+
+
+def _before_contact(text: str) -> str:
+    """ "DALEN +31 30 68 20 63" -> "DALEN": OCR joins a header's two columns into one line, so the name's
+    second line may go on with the phone or the email of the column beside it."""
+    words = text.split()
+    cut = next((i for i, w in enumerate(words) if NOT_A_NAME.search(w)), len(words))
+    return " ".join(words[:cut])
 
 
 STACK_LINES = 4
@@ -173,12 +182,19 @@ def _labelled(layout: Layout, lines: Sequence[Line]) -> list[str] | None:
         if not match and NAME_LABEL_ALONE.match(line.text):
             tokens = _value_below(layout, line, given_first)
         if tokens:
-            for step in (1, -1):
-                surname = _surname_at(layout, line.index + step)
-                if surname and len(tokens) + len(surname) <= 6:
-                    return [*tokens, *surname]
-            return tokens
+            surname = _surnames_next_to(layout, line.index)
+            return [*tokens, *surname] if surname and len(tokens) + len(surname) <= 6 else tokens
     return None
+
+
+def _surnames_next_to(layout: Layout, index: int) -> list[str]:
+    """The family name a form prints under the given names, or above them; both of them when it has two
+    labelled lines ("Apellido Paterno" / "Apellido Materno")."""
+    below = _surname_at(layout, index + 1)
+    if below:
+        second = _surname_at(layout, index + 2)
+        return [*below, *second] if second else below
+    return _surname_at(layout, index - 1) or []
 
 
 def _value_below(layout: Layout, line: Line, given_first: bool) -> list[str] | None:

@@ -150,7 +150,7 @@ def test_the_location_of_the_contact_block_is_found_and_no_other(cases: list[Cas
     assert absent_but_returned == []
 
 
-def test_a_resume_is_read_well_under_a_second() -> None:
+def test_a_resume_is_read_in_under_two_seconds() -> None:
     """The bench measures throughput; this only catches a gross slowdown (the CI box may be busy)."""
     files = sorted(RESUMES.glob("*.pdf"))
     if not files:
@@ -159,4 +159,4 @@ def test_a_resume_is_read_well_under_a_second() -> None:
     start = time.perf_counter()
     for name, content in data:
         extract_resume(content, name)
-    assert (time.perf_counter() - start) / len(data) < 1.0
+    assert (time.perf_counter() - start) / len(data) < 2.0
