@@ -121,7 +121,16 @@ def _wrapped_tld(layout: Layout, line: Line, text: str, end: int) -> str:
     wrapped = _TLD_LINE.match(below.text.strip()) if below.page == line.page else None
     if wrapped and (rest == "." or below.text.startswith(".")):
         return "." + wrapped.group(1)
+    tail = _TLD_TAIL.match(below.text.strip()) if below.page == line.page and not rest else None
+    if tail and text[:end].rpartition(".")[2].lower() + tail.group(0) in _SPLIT_TLDS:
+        return tail.group(0)
     return ""
+
+
+_TLD_TAIL = re.compile(r"^[a-z]{1,2}$")
+_SPLIT_TLDS = frozenset({"com", "net", "org", "edu", "gov", "info"})
+"""The top-level labels an address may be cut inside ("...@gmail.co" / "m"): a lone one or two letters
+on the next line complete one of these; other endings are left as printed (".co" is a domain too)."""
 
 
 _OPEN_DOMAIN = re.compile(r"@[A-Za-z0-9-]+\.?$")

@@ -56,7 +56,7 @@ scientific industry employment recent further summary experience related
 bilgiler bilgileri bilgilerim kişisel ve
 personali personnelles pessoal dane dados zur
 zu meiner persönliche besondere berufliche beruflicher werdegang praktische tätigkeiten
-centres d'intérêt professionnelle laboral personales работы о личные ключевые
+centres d'intérêt professionnelle laboral personales работы о личные ключевые laborales profesionales
 lavorativa lavorative professionale professionali linguistiche tecniche digitali
 profissional profissionais acadêmica acadêmico académica académico complementar profesional sobre mí
 persoonlijke over mij zawodowe obce kerja diri saya pribadi professionnel académique

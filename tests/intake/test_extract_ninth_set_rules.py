@@ -62,3 +62,21 @@ def test_an_ocr_header_whose_second_name_line_goes_on_with_the_phone_is_joined()
 def test_the_next_line_with_a_phone_is_not_joined_when_the_email_does_not_spell_it() -> None:
     text = "ANNE MARIE VAN annemarie@example.com\nUTRECHT +31 30 555 01 01\n"
     assert contacts(text, "NL", ocr=True).name.value == "Anne Marie Van"
+
+
+def test_an_address_cut_inside_com_is_completed_from_the_next_line() -> None:
+    text = "KONTAKTNÉ ÚDAJE\nmarek.novak2015@gmail.co\nm\n+421 900 555 010\n"
+    assert contacts(text, "SK").emails == ("marek.novak2015@gmail.com",)
+
+
+def test_an_address_ending_in_a_real_two_letter_domain_is_not_lengthened() -> None:
+    text = "KONTAKT\nmarek@firma.co\nuk\n+421 900 555 010\n"
+    assert contacts(text, "SK").emails == ("marek@firma.co",)
+
+
+def test_referees_under_a_plural_spanish_heading_give_no_phone() -> None:
+    text = ("Ana Gomez\nGuatemala | Tel: +502 5555-0101 | Email: agomez@example.com\nEXPERIENCIA\nVentas\n"
+            "REFERENCIAS LABORALES\n• Luis Perez – Director\n(502) 5555-0202 / lperez@example.com\n")
+    found = contacts(text, "GT")
+    assert found.phones == ("+50255550101",)
+    assert found.emails == ("agomez@example.com",)
