@@ -138,13 +138,22 @@ _OPEN_DOMAIN = re.compile(r"@[A-Za-z0-9-]+\.?$")
 
 def _with_wrapped_domain_end(layout: Layout, line: Line, text: str) -> str:
     """ "brayanurru33@gmail." / "com": an address cut after its domain's first label (no dot left to
-    match), whose top-level label stands alone on the next line of the same page: joined."""
+    match), whose top-level label stands alone on the next line of the same page: joined; so is one cut
+    inside that label, when the next line holds the domain's rest alone ("@outl" / "ook.com")."""
     stripped = text.rstrip()
     if not _OPEN_DOMAIN.search(stripped) or line.index + 1 >= len(layout.lines):
         return text
     below = layout.lines[line.index + 1]
-    wrapped = _TLD_LINE.match(below.text.strip()) if below.page == line.page else None
-    return f"{stripped.rstrip('.')}.{wrapped.group(1)}" if wrapped else text
+    rest = below.text.strip() if below.page == line.page else ""
+    wrapped = _TLD_LINE.match(rest)
+    if wrapped:
+        return f"{stripped.rstrip('.')}.{wrapped.group(1)}"
+    if not stripped.endswith(".") and _DOMAIN_REST.match(rest):
+        return stripped + rest  # "jane@outl" / "ook.com": cut inside the domain's first label
+    return text
+
+
+_DOMAIN_REST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,6}$")
 
 
 PLACEHOLDER_LOCALS = frozenset({

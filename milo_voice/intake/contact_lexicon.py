@@ -177,6 +177,8 @@ NAME_PARTICLES = _words("""
 van von der den de da di del della du la le bin binti al el ibn y e dos das do ter ten zu af av
 """)
 HONORIFICS = _words("mr mrs ms miss dr prof herr frau")
+DEGREES = _words("phd dphil mphil meng beng msc bsc mres mba mph llm llb cpa cfa pmp cissp frcs mrcp acca")
+"""Degrees and post-nominals a name may be followed by without a comma ("Andrew Smith MEng")."""
 CJK_NOT_NAME_ENDINGS = tuple(_words("""
 简历 履历 信息 资料 经历 经验 背景 技能 总结 评价 证书 荣誉 爱好 方式 意向 概况 项目 教育 工作 学历 专业 联系
 经理 工程师 总监 主管 专员 开发 设计 运营 助理 顾问 实习 分析 研究 老师 教师 产品 测试 销售 公司 大学 学院

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from milo_voice.intake.contact_layout import heading_kind
 from milo_voice.intake.contact_lexicon import (
     COUNTRY_RE,
+    DEGREES,
     HONORIFICS,
     NAME_PARTICLES,
     ORG_WORDS,
@@ -40,14 +41,22 @@ _DOTTED_DEGREE = re.compile(r"^(?:[^\W\d_]{1,4}\.){2,}$")
 """A degree printed with its dots ("B.Sc.", "Ph.D.", "M.A."): no surname has two dots."""
 
 
+def _degree(tokens: Sequence[str]) -> bool:
+    """A degree printed after a name without a comma, in mixed or upper case, next to a name that is not
+    all capitals ("Andrew Smith MEng"; not "JACK MA")."""
+    last = tokens[-1]
+    mixed_name = not all(t.isupper() for t in tokens[:-1])
+    return mixed_name and sum(c.isupper() for c in last) >= 2 and last.replace(".", "").lower() in DEGREES
+
+
 def name_tokens(segment: str) -> list[str] | None:
     """The words of `segment` when it reads as a person's name (honorifics dropped), else None."""
     segment = _without_credentials(_without_heading(segment))
     if NOT_A_NAME.search(segment) or "," in segment:
         return None
     tokens = segment.split()
-    while len(tokens) > 2 and _DOTTED_DEGREE.match(tokens[-1]):
-        tokens = tokens[:-1]  # "Jane Doe B.Sc.": a degree after the name without a comma
+    while len(tokens) > 2 and (_DOTTED_DEGREE.match(tokens[-1]) or _degree(tokens)):
+        tokens = tokens[:-1]  # "Jane Doe B.Sc.", "Andrew Smith MEng": a degree after the name, no comma
     while tokens and tokens[0].lower().rstrip(".") in HONORIFICS:
         tokens = tokens[1:]
     if not 1 <= len(tokens) <= 8:

@@ -40,7 +40,7 @@ MIN_STANDALONE_DIGITS = 8
 """A number valid in no region is kept (flagged) from 8 digits up when it stands alone in the block."""
 _SHAPED = re.compile(r"[+(]?\d[\d\s().\-/–]{5,}\d")
 _BLANKED = re.compile(
-    r"\S*(?:://|www\.|@)\S*"  # URLs and email addresses
+    r"[^\s|│┃•·]*(?:://|www\.|@)[^\s|│┃•·]*"  # URLs and email addresses (up to a separator: "3221│a@b.c")
     r"|\b\S+\.[a-z]{2,}/\S*"  # domain/path without a scheme
     r"|\b\d{4}-\d{4}-\d{4}-\d{3}[\dXx]\b"  # ORCID
     r"|\b10\.\d{4,9}/\S+"  # DOI
@@ -140,9 +140,14 @@ def phone_hits(layout: Layout, regions: Sequence[tuple[str, str]]) -> tuple[list
     """Every phone-like number outside other people's sections, and the count of masked numbers."""
     hits: list[PhoneHit] = []
     masked = 0
+    joined: set[int] = set()
     for line in layout.lines:
-        if line.index in layout.excluded:
+        if line.index in layout.excluded or line.index in joined:
             continue
+        below = _rest_of_number(layout, line)
+        if below:
+            joined.add(below.index)
+            line = Line(line.index, line.page, f"{line.text} {below.text}")
         masked += sum(sum(c.isdigit() for c in m.group()) >= 3 for m in _MASKED.finditer(line.text))
         if not _SHAPED.search(line.text):
             continue
@@ -151,6 +156,19 @@ def phone_hits(layout: Layout, regions: Sequence[tuple[str, str]]) -> tuple[list
             continue
         hits += _line_hits(layout, line, text, regions)
     return hits, masked
+
+
+_AREA_CODE_ALONE = re.compile(r"^\(?\+?\d{1,4}\)?$")
+_NUMBER_ALONE = re.compile(r"^\d[\d\s.\-–]{4,}\d$")
+
+
+def _rest_of_number(layout: Layout, line: Line) -> Line | None:
+    """ "(617)" / "291-4330": a number wrapped after its area or country code, which stands alone on its
+    line with the rest alone on the next line of the same page."""
+    if not _AREA_CODE_ALONE.match(line.text) or line.index + 1 >= len(layout.lines):
+        return None
+    below = layout.lines[line.index + 1]
+    return below if below.page == line.page and _NUMBER_ALONE.match(below.text) else None
 
 
 def _matched(text: str, region: str) -> list[tuple[int, int, str]]:

@@ -1,0 +1,44 @@
+"""General rules found on a tenth held-out set (after its first run), on invented text."""
+
+from __future__ import annotations
+
+from milo_voice.intake.contact_fields import extract_contacts
+from milo_voice.intake.contact_name import name_tokens
+from milo_voice.intake.extraction_types import Contacts
+
+
+def contacts(text: str, region: str = "US") -> Contacts:
+    return extract_contacts(text, default_region=region)
+
+
+def test_a_phone_between_box_drawing_separators_and_an_email_is_read() -> None:
+    text = "JANE ROE\n12 Elm St│Springfield, MO 65801│417-555-0142│jane.roe@example.com\n\nEDUCATION\n"
+    found = contacts(text)
+    assert found.phones == ("+14175550142",)
+    assert found.emails == ("jane.roe@example.com",)
+
+
+def test_a_phone_wrapped_after_its_area_code_is_joined() -> None:
+    text = "Mike\nO’Neil\nmoneil@example.com\n(617)\n555-0142\nSKILLS\n"
+    found = contacts(text)
+    assert found.phones == ("+16175550142",)
+    assert found.name.value == "Mike O’Neil"
+
+
+def test_an_area_code_alone_is_not_joined_to_a_year_range_below() -> None:
+    text = "Mike O’Neil\nmoneil@example.com\n(617)\n2019 - 2021\n"
+    assert contacts(text).phones == ()
+
+
+def test_an_address_cut_inside_its_domain_is_joined_and_vouches_for_the_name() -> None:
+    text = "\n\nAmani\nOtieno\nExperience\nTutor\n\notienoamani23@outl\nook.com\n+254 712 555 010\n"
+    found = contacts(text, "KE")
+    assert found.emails == ("otienoamani23@outlook.com",)
+    assert found.name.value == "Amani Otieno"
+
+
+def test_a_degree_after_the_name_without_a_comma_is_not_part_of_it() -> None:
+    assert name_tokens("Andrew Smith MEng") == ["Andrew", "Smith"]
+    assert name_tokens("Priya Raman MSc") == ["Priya", "Raman"]
+    assert name_tokens("Jack Ma") == ["Jack", "Ma"]
+    assert name_tokens("JACK MA") == ["JACK", "MA"]
