@@ -216,7 +216,8 @@ def load(folder: Path, manifest: Path) -> list[tuple[Path, bytes, Truth | None]]
             if line.strip():
                 entry = json.loads(line)
                 truths[entry["file"]] = entry
-    return [(p, p.read_bytes(), truths.get(p.name)) for p in sorted(folder.glob("*.pdf"))]
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in (".pdf", ".docx"))
+    return [(p, p.read_bytes(), truths.get(p.name)) for p in files]
 
 
 def extract(data: bytes, name: str, region: str) -> Extraction:
