@@ -206,6 +206,13 @@ def words_of(text: str) -> list[str]:
     return re.findall(r"[^\W\d_][\w'’&.-]*|&", text.lower())
 
 
+def _referee_after_heading(raw: list[str], words: list[str]) -> bool:
+    """ "References Nelisiwe Zwane": a referees' heading with the first referee's name glued to it (a
+    two-column layout prints them on one line) still opens the referees' section."""
+    return (words[0] in EXCLUDED_HEADING_FOLDED and words[0] not in HEADING_MODIFIERS_FOLDED
+            and 2 <= len(raw) - 1 <= 3 and all(w[:1].isupper() and w.isalpha() for w in raw[1:]))
+
+
 def heading_kind(text: str) -> str:
     """"title", "contact", "excluded" or "other" when `text` is a heading, else ""."""
     stripped = strip_icon(text).rstrip(":： ").strip()
@@ -219,6 +226,8 @@ def heading_kind(text: str) -> str:
     words = [fold_word(w.strip(".'’")) for w in words_of(stripped)]
     if not words or len(words) > 5:
         return ""
+    if _referee_after_heading(stripped.split(), words):
+        return "excluded"
     if not all(w in HEADING_CORE_FOLDED or w in HEADING_MODIFIERS_FOLDED for w in words):
         return ""
     if not any(w in HEADING_CORE_FOLDED for w in words):

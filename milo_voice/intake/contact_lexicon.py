@@ -212,6 +212,13 @@ COUNTRIES: dict[str, str] = {
     "mexico": "MX", "méxico": "MX", "sweden": "SE", "sverige": "SE", "norway": "NO", "norge": "NO",
     "denmark": "DK", "danmark": "DK", "finland": "FI", "suomi": "FI", "iceland": "IS", "estonia": "EE",
     "latvia": "LV", "lithuania": "LT", "日本": "JP", "中国": "CN", "대한민국": "KR", "한국": "KR",
+    "eswatini": "SZ", "swaziland": "SZ", "zambia": "ZM", "zimbabwe": "ZW", "rwanda": "RW", "cameroon": "CM",
+    "senegal": "SN", "algeria": "DZ", "tunisia": "TN", "lebanon": "LB", "iraq": "IQ", "kuwait": "KW",
+    "oman": "OM", "bahrain": "BH", "ecuador": "EC", "bolivia": "BO", "venezuela": "VE", "uruguay": "UY",
+    "paraguay": "PY", "guatemala": "GT", "costa rica": "CR", "dominican republic": "DO", "cambodia": "KH",
+    "mongolia": "MN", "armenia": "AM", "azerbaijan": "AZ", "uzbekistan": "UZ", "afghanistan": "AF",
+    "malawi": "MW", "mozambique": "MZ", "botswana": "BW", "namibia": "NA", "sudan": "SD", "cyprus": "CY",
+    "malta": "MT", "albania": "AL", "moldova": "MD", "north macedonia": "MK",
 }
 US_STATES = _words("""
 AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND

@@ -191,8 +191,24 @@ def _matches(text: str, regions: Sequence[tuple[str, str]]) -> list[tuple[int, i
                 break
         else:
             if "+" not in text[max(0, run.start() - 2):run.end()]:
-                found.append((run.start(), run.end(), run.group()))  # a national number possible nowhere:
+                found += _pieces(run)  # a national number possible nowhere:
     return sorted(found)  # kept only when labelled or an item of its own (own_phones)
+
+
+_BETWEEN_NUMBERS = re.compile(r"\s+/\s+|\s*;\s*")
+
+
+def _pieces(run: re.Match[str]) -> list[tuple[int, int, str]]:
+    """ "7838 6941 / 7908 7210": two numbers printed as one run with a spaced slash between them are two
+    numbers, when each has the digits of a phone number; otherwise the run is one number."""
+    bounds, start = [], 0
+    for cut in _BETWEEN_NUMBERS.finditer(run.group()):
+        bounds.append((start, cut.start()))
+        start = cut.end()
+    bounds.append((start, len(run.group())))
+    if len(bounds) < 2 or any(sum(c.isdigit() for c in run.group()[a:b]) < MIN_DIGITS for a, b in bounds):
+        return [(run.start(), run.end(), run.group())]
+    return [(run.start() + a, run.start() + b, run.group()[a:b]) for a, b in bounds]
 
 
 def _line_hits(layout: Layout, line: Line, text: str, regions: Sequence[tuple[str, str]]) -> list[PhoneHit]:
@@ -217,8 +233,8 @@ def _standalone(hit: PhoneHit) -> bool:
     own bar an icon): how a contact block prints a phone, even a template's made-up one."""
     if sum(c.isdigit() for c in hit.printed) < MIN_STANDALONE_DIGITS:
         return False
-    return any(strip_lone_letter(strip_icon(part)).strip(" :-–") == hit.printed
-               for part in segments(hit.line.text))
+    items = [strip_lone_letter(strip_icon(part)).strip(" :-–") for part in segments(hit.line.text)]
+    return any(hit.printed in (item, *_BETWEEN_NUMBERS.split(item)) for item in items)
 
 
 def own_phones(hits: list[PhoneHit], block: set[int], first_page: int) -> list[PhoneHit]:

@@ -42,3 +42,18 @@ def test_a_degree_after_the_name_without_a_comma_is_not_part_of_it() -> None:
     assert name_tokens("Priya Raman MSc") == ["Priya", "Raman"]
     assert name_tokens("Jack Ma") == ["Jack", "Ma"]
     assert name_tokens("JACK MA") == ["JACK", "MA"]
+
+
+def test_two_national_numbers_printed_with_a_slash_between_are_two_numbers() -> None:
+    text = "Thandi Dlamini\nMbabane\nCell: 7838 6941 / 7908 7210\ntdlamini@example.com\n"
+    found = contacts(text)
+    assert found.phones == ("7838 6941", "7908 7210")
+    assert found.phone.value == "7838 6941" and found.phone.confidence < 0.8
+
+
+def test_a_referees_heading_glued_to_the_first_referees_name_still_opens_their_section() -> None:
+    text = ("Thandi Dlamini Mbabane Eswatini   7838 6941   tdlamini@example.com\nAbout Me\nNurse\n"
+            "References Sipho Nkosi\nPhone: 7626 3308\n")
+    found = contacts(text)
+    assert found.phones == ("+26878386941",)
+    assert "(from a country named in the contact block)" in found.phone.reason
