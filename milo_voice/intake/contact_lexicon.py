@@ -274,6 +274,35 @@ def _country_regions() -> dict[str, str]:
 COUNTRY_REGIONS = _country_regions()
 """Only where a whole item of the contact block is a country ("Bogotá, Colombia", "Panamá, ..."): some
 country names are also given names."""
+def _places(text: str) -> dict[str, str]:
+    out = {}
+    for entry in text.strip().split(";"):
+        region, _, names = entry.partition(":")
+        out.update({name.strip().lower(): region.strip() for name in names.split(",") if name.strip()})
+    return out
+
+
+PLACE_REGIONS = _places("""
+IN: Mumbai, New Delhi, Delhi, Bangalore, Bengaluru, Chennai, Kolkata, Pune, Ahmedabad, Noida, Gurgaon,
+    Gurugram, Jaipur, Lucknow, Kochi, Navi Mumbai, Thane, Coimbatore, Indore, Bhopal, Chandigarh, Nagpur,
+    Maharashtra, Karnataka, Tamil Nadu, Telangana, Kerala, Gujarat, Uttar Pradesh, West Bengal, Rajasthan,
+    Andhra Pradesh, Haryana, Madhya Pradesh, Bihar, Odisha;
+PK: Karachi, Lahore, Islamabad, Rawalpindi, Faisalabad, Peshawar, Multan, Khyber Pakhtunkhwa, Sindh;
+BD: Dhaka, Chittagong, Chattogram, Sylhet, Khulna, Rajshahi;
+NG: Lagos, Abuja, Ibadan, Port Harcourt, Kano, Enugu, Benin City;
+KE: Nairobi, Mombasa, Kisumu, Nakuru, Eldoret;
+GH: Accra, Kumasi; UG: Kampala; TZ: Dar es Salaam, Dodoma; ET: Addis Ababa; RW: Kigali;
+ZA: Johannesburg, Cape Town, Pretoria, Durban;
+PH: Metro Manila, Quezon City, Makati, Cebu City, Davao City, Pasig, Taguig;
+EG: Giza, New Cairo; VN: Hanoi, Ho Chi Minh City, Da Nang; ID: Jakarta, Surabaya, Bandung;
+TR: Istanbul, İstanbul, Ankara, Izmir, İzmir; IR: Tehran, Isfahan, Shiraz, Mashhad, Tabriz;
+BR: São Paulo, Sao Paulo, Rio de Janeiro, Belo Horizonte, Brasília, Curitiba, Porto Alegre;
+NP: Kathmandu, Lalitpur; LK: Colombo; MY: Kuala Lumpur; AE: Dubai, Abu Dhabi, Sharjah
+""")
+"""Big cities and states of countries whose national numbers a +1 default would misread ("Mumbai -
+400017" with "9403141164"): a hint like a country's name, only as a whole item of the contact block,
+and only names no sizeable North American place shares ("Hyderabad" is in India and Pakistan, "Cairo"
+in Georgia: left out)."""
 MAIL_PROVIDER_REGIONS: dict[str, str] = {
     "qq.com": "CN", "foxmail.com": "CN", "163.com": "CN", "126.com": "CN", "yeah.net": "CN",
     "139.com": "CN", "sina.com": "CN", "sohu.com": "CN", "aliyun.com": "CN",

@@ -28,6 +28,7 @@ from milo_voice.intake.contact_lexicon import (
     COUNTRY_REGIONS,
     GENERIC_TLDS,
     MAIL_PROVIDER_REGIONS,
+    PLACE_REGIONS,
     SCRIPT_REGIONS,
     US_STATES,
     WORLDWIDE_PROVIDERS,
@@ -44,7 +45,7 @@ def region_hints(layout: Layout, emails: Sequence[EmailHit], default_region: str
     """Regions to read national numbers in, in order, each with why it is a candidate ("" for the
     default region)."""
     block = layout.contact_block()
-    strong = [(r, "from a country named in the contact block") for r in block_countries(block)]
+    strong = [(r, "from a country or city named in the contact block") for r in block_countries(block)]
     strong += email_regions(email.value for email in emails)
     first_page = "\n".join(line.text for line in layout.lines if line.page == layout.first_page())
     script = [
@@ -75,10 +76,15 @@ def block_countries(block: Iterable[Line]) -> list[str]:
         found += ["US" for m in _STATE_AFTER_COMMA.finditer(line.text) if m.group(1) in US_STATES]
         for part in segments(line.text):
             for item in part.split(","):
-                region = COUNTRY_REGIONS.get(item.strip(" .").lower())
+                name = item.strip(" .").lower()
+                region = COUNTRY_REGIONS.get(name) or PLACE_REGIONS.get(_POSTCODE.sub("", name))
                 if region:
                     found.append(region)
     return found
+
+
+_POSTCODE = re.compile(r"[\s\-–]*\d[\d\s\-–]*$|^\d[\d\s\-–]*")
+"""A postcode before or after a city ("Mumbai - 400017", "110001 New Delhi")."""
 
 
 def email_regions(addresses: Iterable[str]) -> list[Hint]:

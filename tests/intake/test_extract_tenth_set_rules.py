@@ -56,4 +56,17 @@ def test_a_referees_heading_glued_to_the_first_referees_name_still_opens_their_s
             "References Sipho Nkosi\nPhone: 7626 3308\n")
     found = contacts(text)
     assert found.phones == ("+26878386941",)
-    assert "(from a country named in the contact block)" in found.phone.reason
+    assert "(from a country or city named in the contact block)" in found.phone.reason
+
+
+def test_a_big_city_with_its_postcode_tells_the_country_of_a_national_number() -> None:
+    text = "ANIL PATIL\nFlat 12, Shivaji nagar, Pune - 411005\n"
+    text += "phone 9822012345 ✉ anilpatil@example.com\nEducation\n"
+    found = contacts(text)
+    assert found.phones == ("+919822012345",)
+    assert "city named in the contact block" in found.phone.reason
+
+
+def test_a_us_address_keeps_the_default_region() -> None:
+    text = "Ann Lee\n12 Main St, Austin, TX 78701\n(512) 555-0147 | ann@example.com\n"
+    assert contacts(text).phones == ("+15125550147",)
