@@ -77,6 +77,28 @@ RESPONSE_SCHEMA: dict[str, Any] = {
 }
 
 
+MAX_RATIONALE_CHARS = 400
+MAX_QUOTES = 3
+MAX_QUOTE_CHARS = 300
+
+
+def bounded_schema(criteria: int | None = None) -> dict[str, Any]:
+    """`RESPONSE_SCHEMA` with bounds a grammar-constrained server (llama.cpp's JSON mode) enforces while
+    the model writes: one item per criterion, a short rationale, at most three quotes of bounded length.
+    Without them a small model may repeat quotes until the reply's token cap cuts the JSON (SmolLM2:
+    1000 tokens, invalid, three times a question; with them: 243 tokens, valid, 9 s). Not sent in the
+    strict `json_schema` mode, where hosted APIs may refuse these keywords."""
+    schema = json.loads(json.dumps(RESPONSE_SCHEMA))
+    items = schema["properties"]["criteria"]
+    fields = items["items"]["properties"]
+    fields["rationale"]["maxLength"] = MAX_RATIONALE_CHARS
+    fields["quotes"]["maxItems"] = MAX_QUOTES
+    fields["quotes"]["items"]["maxLength"] = MAX_QUOTE_CHARS
+    if criteria:
+        items["minItems"] = items["maxItems"] = criteria
+    return schema
+
+
 class _CriterionReply(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -127,7 +149,9 @@ def read_reply(content: str, question: QuestionInput) -> list[Judgement] | str:
     try:
         reply = _Reply.model_validate_json(_strip_fences(content))
     except ValidationError as exc:
-        log.info("scoring.llm_bad_json", extra={"position": question.position, "errors": exc.error_count()})
+        first = exc.errors()[0]["type"] if exc.errors() else ""
+        where = {"position": question.position, "errors": exc.error_count(), "first": first}
+        log.info("scoring.llm_bad_json", extra={**where, "chars": len(content)})
         return f"not valid JSON for the schema: {exc.errors()[0]['msg'] if exc.errors() else exc}"
     by_id = {item.id: item for item in reply.criteria}
     judgements = []
@@ -188,26 +212,25 @@ class LlmScorer:
             {"role": "user", "content": user_prompt(question)},
         ]
 
-    def response_format(self) -> dict[str, Any]:
+    def response_format(self, question: QuestionInput | None = None) -> dict[str, Any]:
         if self.json_mode == "json_object":
-            return {"type": "json_object", "schema": RESPONSE_SCHEMA}
+            criteria = len(question.rubric.criteria) if question else None
+            return {"type": "json_object", "schema": bounded_schema(criteria)}
         return {
             "type": "json_schema",
             "json_schema": {"name": "rubric_scores", "schema": RESPONSE_SCHEMA, "strict": True},
         }
 
     def fingerprint(self, question: QuestionInput) -> str:
-        return json.dumps(
-            {"model": self.model, "messages": self.messages(question), "format": self.response_format()},
-            sort_keys=True,
-            ensure_ascii=False,
-        )
+        sent = {"model": self.model, "messages": self.messages(question)}
+        sent["format"] = self.response_format(question)
+        return json.dumps(sent, sort_keys=True, ensure_ascii=False)
 
     async def judge(self, question: QuestionInput) -> list[Judgement]:
         messages = self.messages(question)
         problem = ""
         for attempt in range(1, self.schema_attempts + 1):
-            content = await self._complete(messages)
+            content = await self._complete(messages, question)
             parsed = read_reply(content, question)
             if not isinstance(parsed, str):
                 return await self._cross_checked(question, parsed)
@@ -222,14 +245,14 @@ class LlmScorer:
         note = f"The model's reply was not the JSON asked for ({problem}); a person must score this."
         return [Judgement(c.id, None, None, note) for c in question.rubric.criteria]
 
-    async def _complete(self, messages: list[ChatCompletionMessageParam]) -> str:
+    async def _complete(self, messages: list[ChatCompletionMessageParam], question: QuestionInput) -> str:
         try:
             completion = await self._client.chat.completions.create(  # type: ignore[call-overload]
                 model=self.model,
                 messages=messages,
                 temperature=0.0,
                 max_tokens=MAX_REPLY_TOKENS,
-                response_format=self.response_format(),
+                response_format=self.response_format(question),
             )
         except (APIConnectionError, APITimeoutError) as exc:
             raise EngineUnavailable(f"LLM scorer: {type(exc).__name__}: {exc}") from exc

@@ -271,7 +271,8 @@ class _OutputWatcher:
 _watchers: dict[int, _OutputWatcher] = {}
 
 
-def start_llama_server(port: int, *, model: Path | None = None) -> tuple[str, subprocess.Popen[bytes]]:
+def start_llama_server(port: int, *, model: Path | None = None,
+                       threads: int = 1) -> tuple[str, subprocess.Popen[bytes]]:
     """Start llama-cpp-python's OpenAI-compatible server on 127.0.0.1:`port`; return once it answers.
 
     Waits (at most `LLAMA_READY_TIMEOUT`) for uvicorn's "running" line on the process output, then
@@ -280,7 +281,8 @@ def start_llama_server(port: int, *, model: Path | None = None) -> tuple[str, su
     """
     gguf = model or smollm2_gguf()
     cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf), "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2", "--n_threads_batch", "1"]
+    cmd += ["--port", str(port), "--n_ctx", "2048", "--model_alias", "smollm2"]
+    cmd += ["--n_threads", str(threads), "--n_threads_batch", str(threads)]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     watcher = _OutputWatcher(proc)
     _watchers[proc.pid] = watcher
@@ -311,9 +313,10 @@ def stop_server(proc: subprocess.Popen[bytes], timeout: float = STOP_TIMEOUT) ->
 
 
 @contextlib.contextmanager
-def llama_server(port: int | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def llama_server(port: int | None = None, *,
+                 threads: int = 1) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`start_llama_server` as a context manager that always stops the process."""
-    base_url, proc = start_llama_server(port or free_port())
+    base_url, proc = start_llama_server(port or free_port(), threads=threads)
     try:
         yield base_url, proc
     finally:

@@ -12,7 +12,7 @@ from scoring_builders import build_session
 
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.errors import EngineUnavailable
-from milo_voice.scoring.llm import LlmScorer
+from milo_voice.scoring.llm import RESPONSE_SCHEMA, LlmScorer, bounded_schema
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
@@ -120,5 +120,9 @@ def test_the_json_object_mode_sends_the_schema_for_llama_cpp() -> None:
     scorer = LlmScorer(base_url="http://127.0.0.1:9/v1", model="m", json_mode="json_object")
     assert scorer.response_format()["type"] == "json_object"
     assert scorer.response_format()["schema"]["required"] == ["criteria"]
+    criteria = bounded_schema(2)["properties"]["criteria"]
+    assert (criteria["minItems"], criteria["maxItems"]) == (2, 2)
+    assert criteria["items"]["properties"]["quotes"]["maxItems"] == 3
+    assert "maxItems" not in RESPONSE_SCHEMA["properties"]["criteria"]  # the strict mode's is unbounded
     with pytest.raises(ValueError, match="json_mode"):
         LlmScorer(base_url="http://127.0.0.1:9/v1", model="m", json_mode="yaml")

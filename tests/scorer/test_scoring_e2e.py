@@ -144,7 +144,7 @@ def test_the_llm_scorer_on_llama_cpp_only_shows_verified_quotes(
     interview: tuple[SimulationResult, Settings, SessionStore], tmp_path: Path
 ) -> None:
     result, settings, store = interview
-    with llama_server() as (base_url, _proc):
+    with llama_server(threads=2) as (base_url, _proc):  # nothing else runs meanwhile: both cores
         llm = settings.with_overrides(
             scorer="llm",
             scoring_llm_base_url=base_url,
