@@ -274,6 +274,8 @@ def _country_regions() -> dict[str, str]:
 COUNTRY_REGIONS = _country_regions()
 """Only where a whole item of the contact block is a country ("Bogotá, Colombia", "Panamá, ..."): some
 country names are also given names."""
+
+
 def _places(text: str) -> dict[str, str]:
     out = {}
     for entry in text.strip().split(";"):

@@ -12,6 +12,7 @@ job is retried.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 from dataclasses import replace
@@ -88,7 +89,7 @@ def bounded_schema(criteria: int | None = None) -> dict[str, Any]:
     Without them a small model may repeat quotes until the reply's token cap cuts the JSON (SmolLM2:
     1000 tokens, invalid, three times a question; with them: 243 tokens, valid, 9 s). Not sent in the
     strict `json_schema` mode, where hosted APIs may refuse these keywords."""
-    schema = json.loads(json.dumps(RESPONSE_SCHEMA))
+    schema = copy.deepcopy(RESPONSE_SCHEMA)
     items = schema["properties"]["criteria"]
     fields = items["items"]["properties"]
     fields["rationale"]["maxLength"] = MAX_RATIONALE_CHARS
@@ -149,10 +150,11 @@ def read_reply(content: str, question: QuestionInput) -> list[Judgement] | str:
     try:
         reply = _Reply.model_validate_json(_strip_fences(content))
     except ValidationError as exc:
-        first = exc.errors()[0]["type"] if exc.errors() else ""
-        where = {"position": question.position, "errors": exc.error_count(), "first": first}
-        log.info("scoring.llm_bad_json", extra={**where, "chars": len(content)})
-        return f"not valid JSON for the schema: {exc.errors()[0]['msg'] if exc.errors() else exc}"
+        errors = exc.errors()
+        first = errors[0]["type"] if errors else ""
+        where = {"position": question.position, "errors": len(errors), "first": first, "chars": len(content)}
+        log.info("scoring.llm_bad_json", extra=where)
+        return f"not valid JSON for the schema: {errors[0]['msg'] if errors else exc}"
     by_id = {item.id: item for item in reply.criteria}
     judgements = []
     for criterion in question.rubric.criteria:
