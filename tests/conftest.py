@@ -10,6 +10,7 @@ for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 from pathlib import Path
 
 import pytest
+from three_answers import ThreeAnswers, simulate_three_answers
 
 from milo_voice.calls.session_store import SessionStore
 from milo_voice.settings import Settings
@@ -40,3 +41,9 @@ def settings(tmp_path: Path) -> Settings:
 def store(settings: Settings) -> SessionStore:
     migrate(settings.database_url)
     return SessionStore(create_engine(settings.database_url))
+
+
+@pytest.fixture(scope="session")
+def three_answers(tmp_path_factory: pytest.TempPathFactory) -> ThreeAnswers:
+    """One real-time interview on three real answers, shared by the pipeline and scoring tests."""
+    return simulate_three_answers(tmp_path_factory.mktemp("three-answers"), REPO / "models", SPEECH)

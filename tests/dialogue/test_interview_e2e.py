@@ -1,73 +1,25 @@
-"""A whole interview over the real pipeline (real tiny.en, Smart Turn, Piper, webrtcvad, SQLite)."""
+"""A whole interview over the real pipeline (real tiny.en in child processes, Smart Turn, Piper,
+webrtcvad, SQLite): the session is tests/three_answers.py's, shared with the scoring test."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import jiwer
 import pytest
-from conftest import SPEECH, manifest
+from conftest import manifest
 from helpers import words
+from three_answers import ANSWERS, SCRIPT, ThreeAnswers
 
-from milo_voice.calls.engines import Runtime, load_runtime
 from milo_voice.calls.session_store import SessionStore
-from milo_voice.calls.simulate import SimulationResult, load_answers, simulate
-from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
+from milo_voice.calls.simulate import SimulationResult
 from milo_voice.media.recorder import probe_duration
 from milo_voice.settings import Settings
-from milo_voice.workspace.interviews import Interviews
-
-ANSWERS = ["librispeech_367_a03", "librispeech_2412_a01", "librispeech_3331_a02"]
-PATIENT = {"min_silence": 2.0, "unsure_silence": 2.8, "closing_silence": 2.0}
-"""This test checks the pipeline end to end, so it runs a policy that waits out these answers'
-pauses (the longest: 1.1, 1.9 and 1.6 s). The tuned defaults reply sooner and may cut a 1.6 s pause,
-then recover: tests/dialogue/test_false_end_e2e.py; their trade-off is measured in bench/turns.py."""
-
-SCRIPT = InterviewScript(
-    title="E2E: three questions",
-    questions=(
-        Question("What is your favourite recipe?", AnswerShape.EXPLANATION, max_follow_ups=0),
-        Question("Tell me about a book you read recently.", AnswerShape.STORY, max_follow_ups=0),
-        Question("What do you know about history?", AnswerShape.EXPLANATION, max_follow_ups=0),
-    ),
-)
-
-
-@pytest.fixture(scope="module", params=[0, 2], ids=["asr-in-process", "asr-processes"])
-def runtime(request: pytest.FixtureRequest) -> Iterator[Runtime]:
-    """The default (Whisper in the server's process), and MILO_ASR_PROCESSES=2 (child processes)."""
-    from conftest import REPO
-
-    rt = load_runtime(Settings(models_dir=REPO / "models", asr_processes=request.param))
-    yield rt
-    rt.close()
 
 
 @pytest.fixture(scope="module")
-def run(
-    tmp_path_factory: pytest.TempPathFactory, runtime: Runtime
-) -> tuple[SimulationResult, SessionStore, Settings]:
-    from conftest import REPO
-
-    from milo_voice.store.db import create_engine, migrate
-
-    tmp = tmp_path_factory.mktemp("e2e")
-    settings = Settings(
-        database_url=f"sqlite:///{tmp / 'milo.db'}", recordings_dir=tmp / "rec", models_dir=REPO / "models",
-        **PATIENT,
-    )
-    migrate(settings.database_url)
-    store = SessionStore(create_engine(settings.database_url))
-    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="e2e")
-    answers = load_answers([SPEECH / "answers" / f"{a}.wav" for a in ANSWERS], SPEECH / "manifest.jsonl")
-
-    async def go() -> SimulationResult:
-        async with asyncio.timeout(400):
-            return await simulate(settings, runtime, store, answers, interview_id=interview_id)
-
-    return asyncio.run(go()), store, settings
+def run(three_answers: ThreeAnswers) -> tuple[SimulationResult, SessionStore, Settings]:
+    return three_answers.result, three_answers.store, three_answers.settings
 
 
 @pytest.mark.e2e

@@ -1,5 +1,6 @@
-"""Scoring real transcripts: one simulated interview on real speech (tiny.en, Smart Turn, Piper),
-scored by the offline scorer and by the LLM scorer against a real llama.cpp server on loopback.
+"""Scoring real transcripts: one simulated interview on real speech (tiny.en, Smart Turn, Piper;
+tests/three_answers.py, shared with the pipeline test), scored by the offline scorer and by the LLM
+scorer against a real llama.cpp server on loopback.
 
 SmolLM2-135M is a plumbing model: whatever it writes, every quote shown must be a verbatim span
 of the stored transcript, and every criterion with a rejected quote must be flagged.
@@ -7,100 +8,29 @@ of the stored transcript, and every criterion with a rejected quote must be flag
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REPO, SPEECH
 from fakes.llm_server import llama_server
 from helpers import run
+from three_answers import ThreeAnswers
 
-from milo_voice.calls.engines import Runtime, load_runtime
 from milo_voice.calls.session_store import SessionStore
-from milo_voice.calls.simulate import SimulationResult, load_answers, simulate
-from milo_voice.dialogue.script import AnswerShape, InterviewScript, Question
+from milo_voice.calls.simulate import SimulationResult
 from milo_voice.scoring.quotes import normalise
 from milo_voice.scoring.result import ScoreCard
-from milo_voice.scoring.rubric import Criterion, CriterionKind, QuestionRubric
 from milo_voice.scoring.service import build
 from milo_voice.scoring.store import ScoringStore
 from milo_voice.settings import Settings
-from milo_voice.store.db import create_engine, migrate
 from milo_voice.store.tables import CandidateStatus
 from milo_voice.workspace.candidates import Candidates
-from milo_voice.workspace.interviews import Interviews
-
-ANSWERS = ["librispeech_367_a03", "librispeech_2412_a01", "librispeech_3331_a02"]
-SCRIPT = InterviewScript(
-    title="E2E scoring: three questions",
-    questions=(
-        Question("What is your favourite recipe?", AnswerShape.EXPLANATION, max_follow_ups=0),
-        Question("Tell me about a book you read recently.", AnswerShape.STORY, max_follow_ups=0),
-        Question("What would you do for the people at home?", AnswerShape.EXPLANATION, max_follow_ups=0),
-    ),
-)
-RUBRICS = {
-    0: QuestionRubric(
-        criteria=(
-            Criterion(
-                id="ingredients",
-                name="Names the ingredients",
-                anchors={1: "Names no ingredient.", 5: "Lists lobster meat, butter, cream, eggs and sherry."},
-                weight=2,
-            ),
-        )
-    ),
-    1: QuestionRubric(
-        criteria=(
-            Criterion(
-                id="outcome",
-                name="Says how it ended",
-                kind=CriterionKind.PASS_FAIL,
-                anchors={5: "Says the design did not succeed and brought no pecuniary advantage."},
-            ),
-        )
-    ),
-    2: QuestionRubric(
-        criteria=(
-            Criterion(
-                id="home",
-                name="Commits to helping at home",
-                kind=CriterionKind.DEALBREAKER,
-                required_answer="I could do so much for all at home",
-            ),
-        )
-    ),
-}
 
 
 @pytest.fixture(scope="module")
-def interview(
-    tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[tuple[SimulationResult, Settings, SessionStore]]:
-    tmp = tmp_path_factory.mktemp("scoring-e2e")
-    settings = Settings(
-        database_url=f"sqlite:///{tmp / 'milo.db'}", recordings_dir=tmp / "rec", models_dir=REPO / "models"
-    )
-    migrate(settings.database_url)
-    store = SessionStore(create_engine(settings.database_url))
-    interview_id = Interviews(store.engine).add_script(SCRIPT, slug="scoring-e2e")
-    for position, rubric in RUBRICS.items():
-        Interviews(store.engine).set_rubric_at(interview_id, position, rubric)
-    answers = load_answers([SPEECH / "answers" / f"{a}.wav" for a in ANSWERS], SPEECH / "manifest.jsonl")
-    runtime: Runtime = load_runtime(settings)
-    try:
-
-        async def go() -> SimulationResult:
-            async with asyncio.timeout(400):
-                return await simulate(settings, runtime, store, answers, interview_id=interview_id)
-
-        result = asyncio.run(go())
-    finally:
-        runtime.close()
-    assert result.completed
-    yield result, settings, store
+def interview(three_answers: ThreeAnswers) -> tuple[SimulationResult, Settings, SessionStore]:
+    assert three_answers.result.completed
+    return three_answers.result, three_answers.settings, three_answers.store
 
 
 def check_quotes(card: ScoreCard, store: SessionStore, session_id: int) -> None:
