@@ -129,7 +129,7 @@ class InterviewSession:
         self.recorder.write_candidate(chunk)
         self._recent.append(chunk)
         edge = self.segmenter.push(self.vad.is_speech(chunk.pcm), chunk.start)
-        self.floor.hear(chunk.end, self.vad.loud)
+        self.floor.hear(chunk.end, self.vad.loud, self.vad.above_floor_db)
         if edge is not None:
             self._speech_since = edge.at if edge.speaking else None
             self.emit(ev.SPEECH_START if edge.speaking else ev.SPEECH_END, at=round(edge.at, 3))

@@ -55,6 +55,8 @@ class FrameVad:
         self._soft_frames = 0
         self.loud = False
         """The latest frame reached the speech gate's level (whatever webrtcvad said of it)."""
+        self.above_floor_db = 0.0
+        """The latest frame's level above the room's noise floor (dB)."""
 
     @property
     def gate_dbfs(self) -> float:
@@ -74,6 +76,7 @@ class FrameVad:
         level = frame_dbfs(frame)
         self._track(level)
         self.loud = level >= self.gate_dbfs
+        self.above_floor_db = level - self.floor_dbfs
         if self._in_speech and level >= self.hold_dbfs:
             speech = level >= self.gate_dbfs or bool(self._vad.is_speech(frame, SAMPLE_RATE)) or (
                 self._soft_frames < SOFT_FRAMES

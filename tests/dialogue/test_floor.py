@@ -154,6 +154,35 @@ def test_unconfirmed_speech_after_the_decision_mutes_the_reply_after_60_ms() -> 
     assert ducks == [(pytest.approx(20.5 + floor.EARLY_MUTE), Duck(0.0, 20.5, False))]
 
 
+def test_two_frames_with_one_far_above_the_noise_floor_mute_the_reply_after_40_ms() -> None:
+    """A resumption that starts at full voice is muted a frame sooner; a click-like pair of frames just
+    over the gate still needs the third frame (bench/onsets.py: the same noise fires as three frames)."""
+    eot, onset = 20.0, 20.5
+    story = [over_reply(t, onset_pending=onset, loud=True, held_eot_at=eot)
+             for t in frames(onset, onset + 0.1)]
+    strong = Floor()
+    ducks = []
+    for i, frame in enumerate(story):
+        strong.hear(frame.now, frame.loud, floor.STRONG_DB + (1.0 if i == 1 else -5.0))
+        duck = strong.duck(frame)
+        if duck is not None:
+            ducks.append((frame.now, duck))
+    assert ducks == [(pytest.approx(onset + 2 * F), Duck(0.0, onset, False))]  # two frames
+    weak = Floor()
+    ducks = []
+    for frame in story:
+        weak.hear(frame.now, frame.loud, floor.STRONG_DB - 1.0)
+        duck = weak.duck(frame)
+        if duck is not None:
+            ducks.append((frame.now, duck))
+    assert ducks == [(pytest.approx(onset + 3 * F), Duck(0.0, onset, False))]  # three frames
+    # a strong frame that is not itself at the gate's level (it never is in practice) counts for nothing
+    quiet = Floor()
+    quiet.hear(onset + F, False, floor.STRONG_DB + 5.0)
+    quiet.hear(onset + 2 * F, True, 0.0)
+    assert quiet.duck(over_reply(onset + 2 * F, onset_pending=onset, loud=True, held_eot_at=eot)) is None
+
+
 def test_an_early_mute_the_vad_does_not_confirm_is_lifted_after_0_3_s() -> None:
     rules = Floor()
     loud = [over_reply(t, onset_pending=20.5, loud=True, held_eot_at=20.0)
