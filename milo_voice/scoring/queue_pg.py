@@ -15,9 +15,6 @@ and a job whose row is gone runs nothing).
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import contextlib
 import logging
 import threading
 import time
@@ -34,6 +31,7 @@ from sqlmodel import col, select
 
 from milo_voice.scoring.job_table import JobTable
 from milo_voice.scoring.jobs import Handler, run_job
+from milo_voice.scoring.worker_thread import WorkerThread
 from milo_voice.store.repo import Repo
 from milo_voice.store.tables import Job
 
@@ -178,7 +176,7 @@ class AtOurBackoff(BaseRetryStrategy):
         return None
 
 
-class ProcrastinateWorker:
+class ProcrastinateWorker(WorkerThread[list[int]]):
     """A Procrastinate worker in its own thread and event loop (off the server's loop, one job at a
     time, like the embedded `Worker`), running every registered kind and the stalled-job recovery."""
 
@@ -193,13 +191,11 @@ class ProcrastinateWorker:
         name: str = "milo-jobs",
         idle_check: float = 2.0,
     ) -> None:
+        super().__init__(name)
         self.table, self.handlers, self.database_url = table, dict(handlers), database_url
-        self.max_attempts, self.backoff, self.name = max_attempts, backoff, name
+        self.max_attempts, self.backoff = max_attempts, backoff
         self.idle_check = idle_check
         """Seconds between polls for jobs that became due (a retry, a scheduled job); new ones wake it."""
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
         self._settled: dict[int, str] = {}
         self._changed = threading.Condition()
 
@@ -263,53 +259,19 @@ class ProcrastinateWorker:
 
     def start(self) -> list[int]:
         """Start the worker thread once the stalled jobs are queued again; returns their `job` ids."""
-        ready: concurrent.futures.Future[list[int]] = concurrent.futures.Future()
-        self._thread = threading.Thread(target=self._main, args=(ready,), name=self.name, daemon=True)
-        self._thread.start()
-        return ready.result(timeout=60)
+        return self.start_thread()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Finish the job in hand (Procrastinate's graceful stop), then end the thread."""
-        loop, task = self._loop, self._task
-        if loop is not None and task is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(task.cancel)
-        if self._thread is not None:
-            self._thread.join(timeout)
+    async def prepare(self, app: App) -> list[int]:
+        return await self.recover(app)
 
-    def _main(self, ready: concurrent.futures.Future[list[int]]) -> None:
-        with asyncio.Runner() as runner:
-            runner.run(self._serve(ready))
-
-    async def _serve(self, ready: concurrent.futures.Future[list[int]]) -> None:
-        try:
-            app = self.app()
-            await app.open_async()
-        except Exception as exc:
-            ready.set_exception(exc)
-            return
-        try:
-            try:
-                requeued = await self.recover(app)
-            except Exception as exc:
-                ready.set_exception(exc)
-                return
-            self._loop = asyncio.get_running_loop()
-            self._task = asyncio.create_task(
-                app.run_worker_async(
-                    name=self.name,
-                    queues=["default"],  # the rounds have a queue and a worker of their own (rounds_pg)
-                    concurrency=1,
-                    install_signal_handlers=False,
-                    delete_jobs="successful",
-                    fetch_job_polling_interval=self.idle_check,
-                    stalled_worker_timeout=STALLED_AFTER_S,
-                )
-            )
-            ready.set_result(requeued)
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        finally:
-            await app.close_async()
+    def worker_options(self) -> dict[str, Any]:
+        return {
+            "queues": ["default"],  # the rounds have a queue and a worker of their own (rounds_pg)
+            "concurrency": 1,
+            "delete_jobs": "successful",
+            "fetch_job_polling_interval": self.idle_check,
+            "stalled_worker_timeout": STALLED_AFTER_S,
+        }
 
     def wait_settled(
         self, job_id: int, timeout: float, outcomes: tuple[str, ...] = ("done", "failed")

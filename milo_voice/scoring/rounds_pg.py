@@ -18,10 +18,7 @@ A round that raises is logged and counted as done: the next period runs it again
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +27,7 @@ from typing import Any
 from procrastinate import App, PsycopgConnector
 
 from milo_voice.scoring.queue_pg import conninfo
+from milo_voice.scoring.worker_thread import WorkerThread
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +73,7 @@ def task_name(name: str) -> str:
     return TASK_PREFIX + name
 
 
-class ProcrastinateRounds:
+class ProcrastinateRounds(WorkerThread[None]):
     """A Procrastinate worker for `rounds` in its own thread and event loop; each round runs in a thread
     of that loop (`asyncio.to_thread`), so the worker's heartbeat goes on during a long round."""
 
@@ -86,11 +84,9 @@ class ProcrastinateRounds:
         names = [r.name for r in rounds]
         if len(set(names)) != len(names):
             raise ValueError(f"two rounds share a name: {names}")
-        self.rounds, self.database_url, self.name = list(rounds), database_url, name
+        super().__init__(name)
+        self.rounds, self.database_url = list(rounds), database_url
         self.idle_check = idle_check
-        self._thread: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._task: asyncio.Task[None] | None = None
 
     def app(self) -> App:
         app = App(connector=PsycopgConnector(conninfo=conninfo(self.database_url), min_size=1, max_size=2))
@@ -121,47 +117,18 @@ class ProcrastinateRounds:
 
     def start(self) -> None:
         """Start the worker thread; returns once it is connected (raises if it cannot connect)."""
-        ready: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._thread = threading.Thread(target=self._main, args=(ready,), name=self.name, daemon=True)
-        self._thread.start()
-        ready.result(timeout=60)
+        self.start_thread()
         for one in self.rounds:
             log.info("rounds.scheduled", extra={"round": one.name, "cron": cron_every(one.every_s),
                                                 "wished_s": one.every_s})
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Let the round in hand finish (Procrastinate's graceful stop), then end the thread."""
-        loop, task = self._loop, self._task
-        if loop is not None and task is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(task.cancel)
-        if self._thread is not None:
-            self._thread.join(timeout)
+    async def prepare(self, app: App) -> None:
+        return None
 
-    def _main(self, ready: concurrent.futures.Future[None]) -> None:
-        with asyncio.Runner() as runner:
-            runner.run(self._serve(ready))
-
-    async def _serve(self, ready: concurrent.futures.Future[None]) -> None:
-        try:
-            app = self.app()
-            await app.open_async()
-        except Exception as exc:
-            ready.set_exception(exc)
-            return
-        try:
-            self._loop = asyncio.get_running_loop()
-            self._task = asyncio.create_task(
-                app.run_worker_async(
-                    name=self.name,
-                    queues=[QUEUE],
-                    concurrency=1,
-                    install_signal_handlers=False,
-                    delete_jobs="always",
-                    fetch_job_polling_interval=self.idle_check,
-                )
-            )
-            ready.set_result(None)
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-        finally:
-            await app.close_async()
+    def worker_options(self) -> dict[str, Any]:
+        return {
+            "queues": [QUEUE],
+            "concurrency": 1,
+            "delete_jobs": "always",
+            "fetch_job_polling_interval": self.idle_check,
+        }
