@@ -110,8 +110,8 @@ def phone_key(printed: str) -> str:
     """The national significant number of a phone as printed (masked characters dropped)."""
     text = printed.replace("(+", "+").strip()
     compact = re.sub(r"[^\d+]", "", text)
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
+    if compact.startswith(("00", "+00")):  # "+0033 6..." is +33 6... as "0033 6..." is
+        compact = "+" + compact.lstrip("+")[2:]
     if compact.startswith("+"):
         try:
             return str(phonenumbers.parse(compact, None).national_number)
@@ -127,8 +127,8 @@ PHONE_MATCH = "e164"
 def _e164(printed: str, region: str) -> str:
     """The E.164 form of a phone as printed: by its own country code, else in `region` ("" if neither)."""
     compact = re.sub(r"[^\d+]", "", printed.replace("(+", "+").strip())
-    if compact.startswith("00"):
-        compact = "+" + compact[2:]
+    if compact.startswith(("00", "+00")):  # "+0033 6..." is +33 6... as "0033 6..." is
+        compact = "+" + compact.lstrip("+")[2:]
     if not compact.startswith("+") and not region:
         return ""
     try:

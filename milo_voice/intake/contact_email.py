@@ -115,13 +115,13 @@ def _wrapped_tld(layout: Layout, line: Line, text: str, end: int) -> str:
     """ "jane@student.uni.edu." / "vn": an address wrapped before its last label, which then stands
     alone (lower case) on the next line of the same page."""
     rest = text[end:].strip()
-    if rest not in ("", ".") or line.index + 1 >= len(layout.lines):
+    below = layout.next_on_page(line)
+    if rest not in ("", ".") or below is None:
         return ""
-    below = layout.lines[line.index + 1]
-    wrapped = _TLD_LINE.match(below.text.strip()) if below.page == line.page else None
+    wrapped = _TLD_LINE.match(below.text.strip())
     if wrapped and (rest == "." or below.text.startswith(".")):
         return "." + wrapped.group(1)
-    tail = _TLD_TAIL.match(below.text.strip()) if below.page == line.page and not rest else None
+    tail = _TLD_TAIL.match(below.text.strip()) if not rest else None
     if tail and text[:end].rpartition(".")[2].lower() + tail.group(0) in _SPLIT_TLDS:
         return tail.group(0)
     return ""
@@ -141,10 +141,10 @@ def _with_wrapped_domain_end(layout: Layout, line: Line, text: str) -> str:
     match), whose top-level label stands alone on the next line of the same page: joined; so is one cut
     inside that label, when the next line holds the domain's rest alone ("@outl" / "ook.com")."""
     stripped = text.rstrip()
-    if not _OPEN_DOMAIN.search(stripped) or line.index + 1 >= len(layout.lines):
+    below = layout.next_on_page(line)
+    if not _OPEN_DOMAIN.search(stripped) or below is None:
         return text
-    below = layout.lines[line.index + 1]
-    rest = below.text.strip() if below.page == line.page else ""
+    rest = below.text.strip()
     wrapped = _TLD_LINE.match(rest)
     if wrapped:
         return f"{stripped.rstrip('.')}.{wrapped.group(1)}"

@@ -69,7 +69,26 @@ def glyph_names(text: str) -> str:
 
 def _normalise(raw: str) -> str:
     text = undoubled(_INVISIBLE.sub("", glyph_names(raw)))
-    return _PILCROW_GLYPH.sub(" | ", text) if "¶" in text else text
+    text = _PILCROW_GLYPH.sub(" | ", text) if "¶" in text else text
+    if _TABBED_WORDS.match(text.strip()) and len({_shape(w) for w in text.split()}) == 1:
+        text = " ".join(text.split())  # "ANDY\tDIAZ\tGOMEZ": words a designer spaced out with tabs
+    return " ".join(_unglued(token) for token in text.split(" ")) if _GLUED.search(text) else text
+
+
+_TABBED_WORDS = re.compile(r"^[^\W\d_]+(?:\t+[^\W\d_]+){1,3}$")
+"""2-4 words and nothing else, with tabs between them: one item, not columns."""
+_UPPER, _LOWER = "A-ZÀ-ÖØ-ÞĀ-Ž", "a-zß-öø-ÿā-ž"
+_GLUED = re.compile(f"(?<=[{_UPPER}]{{3}})(?=[{_UPPER}][{_LOWER}]{{3}})")
+"""A word in capitals glued to a capitalised one ("ARGENTOÉtudiante"): two text runs the PDF wrote
+without a space between them, a name and what follows it; read as two items."""
+
+
+def _shape(word: str) -> str:
+    return "upper" if word.isupper() else "title" if word.istitle() else "other"
+
+
+def _unglued(token: str) -> str:
+    return token if any(c in token for c in "@/.:") else _GLUED.sub(" | ", token)
 
 
 _SPACING_ACCENTS = {"˜": "\u0303", "´": "\u0301", "¨": "\u0308", "ˆ": "\u0302", "ˇ": "\u030c", "˘": "\u0306",
@@ -164,6 +183,11 @@ class Layout:
 
     def first_page(self) -> int:
         return self.lines[0].page if self.lines else 0
+
+    def next_on_page(self, line: Line) -> Line | None:
+        """The line under `line`, if it is on the same page (what a wrapped value continues on)."""
+        pos = line.index + 1
+        return self.lines[pos] if pos < len(self.lines) and self.lines[pos].page == line.page else None
 
     def top(self) -> list[Line]:
         """The first page's lines before its first heading (at most TOP_LINES)."""

@@ -48,6 +48,8 @@ pengalaman pendidikan keahlian kemampuan bahasa kontak proyek organisasi sertifi
 études diplômes parcours projets certifications atouts intérêts
 erfarenhet utbildning kompetenser språk
 βιογραφικό σημείωμα životopis życiorys önéletrajz özgeçmiş ansioluettelo currículo currículum
+קורות חיים السيرة الذاتية سيرة ذاتية
+פרטים פרטי קשר השכלה ניסיון כישורים بيانات البيانات معلومات الاتصال التواصل المهارات الخبرات التعليم
 """)
 HEADING_MODIFIERS = _words("""
 work professional personal technical academic key core selected career other additional relevant
@@ -62,14 +64,17 @@ profissional profissionais acadêmica acadêmico académica académico complemen
 persoonlijke over mij zawodowe obce kerja diri saya pribadi professionnel académique
 personnel techniques e y i et en und dan
 σύντομο αναλυτικό
+אישיים תעסוקתי מקצועי الشخصية شخصية العملية
 """)
 CONTACT_HEADING_WORDS = _words("""
 contact contacts details information kontakt person daten coordonnées contacto datos контакты данные
 iletişim
+פרטים פרטי קשר بيانات البيانات معلومات الاتصال التواصل
 """)
 TITLE_HEADING_WORDS = _words("""
 curriculum vitae resume résumé cv lebenslauf резюме 履歴書 职务经历 简历 个人简历 이력서 biodata bio-data
 βιογραφικό σημείωμα životopis życiorys önéletrajz özgeçmiş ansioluettelo currículo currículum
+קורות חיים السيرة الذاتية سيرة ذاتية
 """)
 """Document titles ("Curriculum Vitae", "Resume"): they head the contact block instead of ending it."""
 EXCLUDED_HEADING_WORDS = _words("""
@@ -172,6 +177,8 @@ bewerbung anschreiben cover letter mobile tel telephone linkedin github website 
 scholar orcid researchgate kaggle twitter instagram facebook youtube blog homepage profile
 kernel embedded firmware hardware qa quality test tester testing automation game ux ui platform
 infrastructure blockchain stack javascript typescript script
+מהנדס מהנדסת מפתח מפתחת מנהל מנהלת בודק בודקת מתכנת מתכנתת יועץ יועצת אנליסט סטודנט סטודנטית תוכנה
+מעצב מעצבת مهندس مهندسة مطور مطورة مدير مديرة محاسب محاسبة مصمم مصممة طالب طالبة برمجيات محلل محللة
 """) | ORG_WORDS
 NAME_PARTICLES = _words("""
 van von der den de da di del della du la le bin binti al el ibn y e dos das do ter ten zu af av

@@ -176,10 +176,10 @@ def _labelled(lines: Sequence[Line], layout: Layout) -> str:
 def _below_bare_label(layout: Layout, line: Line) -> str:
     """The value under a label printed alone ("Address:" / "Hill Road 4, Kisumu"), as forms and text
     boxes print it; not another label's line, an email or a phone."""
-    if line.index + 1 >= len(layout.lines):
+    below = layout.next_on_page(line)
+    if below is None:
         return ""
-    below = layout.lines[line.index + 1]
-    parts = segments(below.text) if below.page == line.page else []
+    parts = segments(below.text)
     value = _part(parts[0]) if parts else ""
     labelled = LOCATION_LABELLED.match(below.text) or EMAIL_LABEL.match(value) or PHONE_LABEL.match(value)
     if not value or labelled or "@" in value or sum(c.isdigit() for c in value) >= 7 or len(value) > 80:
@@ -190,10 +190,10 @@ def _below_bare_label(layout: Layout, line: Line) -> str:
 def _wrapped(layout: Layout, line: Line, value: str, open_end: bool) -> str:
     """A labelled street or an unfinished value ("Kisii,") continued on the next line by a postcode and
     town, a place or a country ("Anschrift: Mühlfeldstraße 16" / "4690 Schwanenstadt")."""
-    if line.index + 1 >= len(layout.lines) or not (open_end or address_kind(value) == "street"):
+    below = layout.next_on_page(line)
+    if below is None or not (open_end or address_kind(value) == "street"):
         return value
-    below = layout.lines[line.index + 1]
-    parts = segments(below.text) if below.page == line.page else []
+    parts = segments(below.text)
     rest = _part(parts[0]) if parts else ""
     continued = address_kind(rest) in ("postal", "place", "country") if rest else False
     if continued and not LOCATION_LABELLED.match(below.text):

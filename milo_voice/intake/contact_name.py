@@ -37,10 +37,9 @@ from milo_voice.intake.contact_lexicon import (
     CJK_NOT_NAME_ENDINGS,
     COUNTRY_RE,
     HEADING_CORE,
-    NAME_LABEL_ALONE,
-    NAME_LABELLED,
-    SURNAME_LABELLED,
+    TITLE_WORDS,
 )
+from milo_voice.intake.contact_name_form import labelled_name
 from milo_voice.intake.contact_name_intro import introduced_name
 from milo_voice.intake.contact_name_spelt import joined_name, letter_spaced, lowercase_spelt
 from milo_voice.intake.contact_name_words import NOT_A_NAME, name_tokens, normal_case
@@ -130,11 +129,11 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
     """A name printed over two lines, in the same case: join the next line when the email address
     vouches for it. (Not when it vouches only for the first line: "Alice" / "Adventurer" is a name
     and a job title, and nothing tells an unknown title from a surname.)"""
-    if line.index + 1 >= len(layout.lines) or len(tokens) >= 4:
+    below = layout.next_on_page(line)
+    if below is None or len(tokens) >= 4:
         return tokens
-    below = layout.lines[line.index + 1]
     parts = segments(strip_icon(below.text))
-    head = parts[0] if below.page == line.page and parts else ""
+    head = parts[0] if parts else ""
     extra = name_tokens(head) or name_tokens(_before_contact(head)) if head else None
     if not extra or len(tokens) + len(extra) > 4 or extra[0].isupper() != tokens[0].isupper():
         return tokens
@@ -170,84 +169,6 @@ def _stack(layout: Layout, line: Line, tokens: list[str], locals_: Sequence[str]
     return stack if len(stack) >= 3 and _support(stack, locals_) >= 2 else []
 
 
-def _labelled(layout: Layout, lines: Sequence[Line]) -> list[str] | None:
-    """The words of a labelled name ("Name: ...", "氏名 ..."), with the family name when a form prints
-    it on the next or previous line ("Nombre Diego" / "Apellido Espinosa"); cased scripts must read
-    as a name."""
-    for line in lines:
-        match = NAME_LABELLED.match(line.text)
-        label = line.text[:match.start("value")] if match else line.text
-        given_first = bool(_GIVEN_FIRST.match(label))
-        tokens = _label_value(match.group("value"), given_first=given_first) if match else None
-        if not match and NAME_LABEL_ALONE.match(line.text):
-            tokens = _value_below(layout, line, given_first)
-        if tokens:
-            surname = _surnames_next_to(layout, line.index)
-            return [*tokens, *surname] if surname and len(tokens) + len(surname) <= 6 else tokens
-    return None
-
-
-def _surnames_next_to(layout: Layout, index: int) -> list[str]:
-    """The family name a form prints under the given names, or above them; both of them when it has two
-    labelled lines ("Apellido Paterno" / "Apellido Materno")."""
-    below = _surname_at(layout, index + 1)
-    if below:
-        second = _surname_at(layout, index + 2)
-        return [*below, *second] if second else below
-    return _surname_at(layout, index - 1) or []
-
-
-def _value_below(layout: Layout, line: Line, given_first: bool) -> list[str] | None:
-    """The value of a label printed alone on its line, in the line under it (same page)."""
-    below = line.index + 1
-    if below >= len(layout.lines) or layout.lines[below].page != line.page:
-        return None
-    return _label_value(layout.lines[below].text, given_first=given_first)
-
-
-def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
-    parts = segments(value)
-    if not parts:
-        return None
-    cased = any(ch.isupper() or ch.islower() for ch in parts[0])
-    head = parts[0] if cased else _before_digits(parts[0])
-    if NOT_A_NAME.search(head):
-        return None
-    tokens = head.split()
-    if cased:
-        tokens = name_tokens(head) or _labelled_pair(head, given_first)
-    return tokens if 1 <= len(tokens) <= 5 else None
-
-
-def _before_digits(value: str) -> str:
-    """ "山田 竜輝 23歳 1998/6/17 男" -> "山田 竜輝": a form's name cell may go on with the age and the date
-    of birth; in a script without capitals the name is the words before the first number."""
-    words = value.split()
-    cut = next((i for i, w in enumerate(words) if any(ch.isdigit() for ch in w)), len(words))
-    return " ".join(words[:cut])
-
-
-_GIVEN_FIRST = re.compile(r"^\W*(?:vorname|first\s+name|given|prénom|prenom|nome\b|nombres?\b|imię)", re.I)
-
-
-def _labelled_pair(value: str, given_first: bool) -> list[str]:
-    """A name cell "A, B" whose label names both parts. "Name, Vorname: Riemenschneider, Dennis": the
-    surname first, printed order kept with the comma (as for unlabelled ones); "Vorname, Nachname:
-    Ramzi, Bani Saad": the given name first, the comma only echoes the label's and is dropped."""
-    surname, comma, given = value.partition(",")
-    family, first = name_tokens(surname), name_tokens(given) if comma and "," not in given else None
-    if not family or not first or len(family) + len(first) > 5:
-        return []
-    return [*family, *first] if given_first else [*family[:-1], family[-1] + ",", *first]
-
-
-def _surname_at(layout: Layout, index: int) -> list[str] | None:
-    if not 0 <= index < len(layout.lines):
-        return None
-    match = SURNAME_LABELLED.match(layout.lines[index].text)
-    return _label_value(match.group("value")) if match else None
-
-
 _CJK_NAME = re.compile(r"^(?:[\u3400-\u4dbf\u4e00-\u9fff]{2,4}|[\uac00-\ud7af]{2,4})$")
 CJK_TOP_LINES = 3
 """A Chinese or Korean name without a label is looked for among this many first lines of page 1."""
@@ -264,7 +185,39 @@ def _cjk_first_line(layout: Layout) -> str:
             continue
         if any(0 < anchor - line.index <= 3 for anchor in layout.anchors):
             return compact
+    return _rtl_first_item(layout)
+
+
+_RTL_WORD = r"[\u05d0-\u05ea\u0620-\u064a\u066e-\u06d3'׳\-]{2,}"
+_RTL_NAME = re.compile(rf"^{_RTL_WORD}(?: {_RTL_WORD}){{1,3}}$")
+"""2-4 words of Hebrew or Arabic letters (a geresh or hyphen allowed)."""
+
+
+def _rtl_first_item(layout: Layout) -> str:
+    """A Hebrew or Arabic name, unlabelled: the first item of one of the first lines of page 1, of 2-4
+    words in that script, no heading or job title, with the email or phone on its line or within the
+    next four ("צח כהן │ קיבוץ מעגן מיכאל │ 050-... │ ...@gmail.com")."""
+    for line in layout.top()[:CJK_TOP_LINES]:
+        parts = segments(strip_icon(line.text))
+        head = " ".join(parts[0].split()) if parts else ""
+        titled = any(w in TITLE_WORDS for w in head.split())  # no case to fold
+        if not _RTL_NAME.match(head) or heading_kind(head) or titled:
+            continue
+        if any(0 <= anchor - line.index <= 4 for anchor in layout.anchors):
+            return _logical_words(head)
     return ""
+
+
+_MARKS = "'׳"
+
+
+def _logical_words(name: str) -> str:
+    """ "'רחמילביץ איליה" -> "איליה רחמילביץ'": a word that starts with a geresh shows the PDF wrote the
+    line in visual (right-to-left) order: the words go back in reading order, the mark after its word."""
+    words = name.split()
+    if not any(w[0] in _MARKS for w in words):
+        return name
+    return " ".join(w[1:] + w[0] if w[0] in _MARKS else w for w in reversed(words))
 
 
 LABEL_REACH = 40
@@ -277,7 +230,7 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
     locals_ = [fold(e.split("@")[0]) for e in emails]
     page = [line for line in layout.lines if line.page == layout.first_page()][:40]
     opening = [line for line in layout.lines if line.page >= layout.first_page()][:LABEL_REACH]
-    labelled = _labelled(layout, [*block, *opening])
+    labelled = labelled_name(layout, [*block, *opening], locals_)
     if labelled:
         return _doubted(FieldGuess(normal_case(labelled), 0.9, ""), page)
     found = sorted(_candidates(layout, block, locals_), key=lambda c: -c.score)
@@ -297,7 +250,7 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
             return FieldGuess(small, 0.7, "name printed in small letters; read with the email")
         cjk = _cjk_first_line(layout)
         if cjk:
-            return FieldGuess(cjk, 0.7, "name in Chinese or Korean script read from the top lines (no label)")
+            return FieldGuess(cjk, 0.7, "name in a script without capitals read from the top lines")
         first_page = [line for line in layout.lines if line.page == layout.first_page()]
         return introduced_name(first_page) or FieldGuess.missing("no name found at the top of the resume")
     return _doubted(_completed(_ranked(found, block), page), page)

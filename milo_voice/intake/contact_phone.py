@@ -53,7 +53,8 @@ _MASKED = re.compile(
     r"|(?<!\w)[Xx*]{2,}[\dXx*\s().\-/]*\d[\d\s().\-/]*"
 )
 _YEARS = re.compile(r"(?<!\d)(?:18|19|20)\d\d(?!\d)")
-_IDD = re.compile(r"(?<![\w+])00(?=\s?[1-9])")
+_IDD = re.compile(r"(?<![\w+])\+?00(?=\s?[1-9])")
+"""The international prefix 00 before a country code ("0033 6..."), also after a plus ("+0033 6...")."""
 _DATES = re.compile(
     r"\(?(?:(?:19|20)\d\d\s*[-–—/]\s*(?:(?:19|20)?\d\d)"
     r"|\d{1,2}[./-]\d{1,2}[./-](?:\d{2}|\d{4})"
@@ -77,9 +78,21 @@ class PhoneHit:
     """Why `region` was used for a national number ("" when printed with a country code)."""
 
 
+_RTL_LETTER = re.compile(r"[\u05d0-\u05ea\u0620-\u064a]")
+_VISUAL_ORDER = re.compile(r"(?<![\d+])(\d{5,8})-(0\d{1,2})(?![\d-])")
+
+
+def _logical_order(line: Line) -> Line:
+    """ "8887005-050" in a Hebrew or Arabic line: the PDF wrote a national number's groups in visual
+    (right-to-left) order; the trunk prefix goes back in front ("050-8887005")."""
+    if not _RTL_LETTER.search(line.text) or not _VISUAL_ORDER.search(line.text):
+        return line
+    return Line(line.index, line.page, _VISUAL_ORDER.sub(r"\2-\1", line.text))
+
+
 def _blank(text: str) -> str:
     """The line with its non-phone spans (URLs, ids, masked numbers) blanked, offsets unchanged."""
-    chars = list(_IDD.sub(" +", text))
+    chars = list(_IDD.sub(lambda m: " " * (len(m.group()) - 1) + "+", text))
     for pattern in (_BLANKED, _MASKED):
         for match in pattern.finditer(text):
             chars[match.start():match.end()] = " " * (match.end() - match.start())
@@ -144,6 +157,7 @@ def phone_hits(layout: Layout, regions: Sequence[tuple[str, str]]) -> tuple[list
     for line in layout.lines:
         if line.index in layout.excluded or line.index in joined:
             continue
+        line = _logical_order(line)
         below = _rest_of_number(layout, line)
         if below:
             joined.add(below.index)
@@ -165,10 +179,8 @@ _NUMBER_ALONE = re.compile(r"^\d[\d\s.\-–]{4,}\d$")
 def _rest_of_number(layout: Layout, line: Line) -> Line | None:
     """ "(617)" / "291-4330": a number wrapped after its area or country code, which stands alone on its
     line with the rest alone on the next line of the same page."""
-    if not _AREA_CODE_ALONE.match(line.text) or line.index + 1 >= len(layout.lines):
-        return None
-    below = layout.lines[line.index + 1]
-    return below if below.page == line.page and _NUMBER_ALONE.match(below.text) else None
+    below = layout.next_on_page(line) if _AREA_CODE_ALONE.match(line.text) else None
+    return below if below is not None and _NUMBER_ALONE.match(below.text) else None
 
 
 def _matched(text: str, region: str) -> list[tuple[int, int, str]]:
@@ -178,15 +190,17 @@ def _matched(text: str, region: str) -> list[tuple[int, int, str]]:
 
 def _matches(text: str, regions: Sequence[tuple[str, str]]) -> list[tuple[int, int, str]]:
     """(start, end, raw) of the numbers PhoneNumberMatcher finds with the default region; a phone-shaped
-    run it leaves uncovered (a national number of another country) is matched with the hint regions."""
+    run it leaves uncovered (a national number of another country) is matched with the hint regions,
+    when a hint's numbers take all of its digits."""
     found = _matched(text, regions[0][0])
     for run in _SHAPED.finditer(text):
         covered = any(s < run.end() and run.start() < e for s, e, _ in found)
         if covered or sum(c.isdigit() for c in run.group()) < MIN_DIGITS:
             continue
+        digits = sum(c.isdigit() for c in run.group())
         for region, _ in regions[1:]:
             extra = [(s, e, raw) for s, e, raw in _matched(text, region) if s < run.end() and run.start() < e]
-            if extra:
+            if extra and sum(c.isdigit() for _, _, raw in extra for c in raw) >= digits:  # not "(11) [9...]"
                 found += extra
                 break
         else:
@@ -248,7 +262,9 @@ def own_phones(hits: list[PhoneHit], block: set[int], first_page: int) -> list[P
         labelled = hit.labelled and (hit.valid or in_block or hit.line.page == first_page)
         if labelled or (in_block and (hit.valid or hit.international or _standalone(hit))):
             own.append(hit)
-    own.sort(key=lambda h: (not h.valid, not h.labelled, h.line.index))  # labelled: "Teléfono" over it
+    # labelled: "Teléfono" over it; among numbers valid nowhere, one printed as a phone ("(11) 94468-1895")
+    # over a bare run of digits, which is as often a postcode ("Atibaia - SP - 12947260")
+    own.sort(key=lambda h: (not h.valid, not h.labelled, not h.valid and h.printed.isdigit(), h.line.index))
     seen: set[str] = set()
     unique = []
     for hit in own:

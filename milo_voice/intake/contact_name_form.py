@@ -1,0 +1,120 @@
+"""A name from a form's labels: "Name: ...", "氏名 ...", a label alone over its value, the family name
+labelled on the line next to the given names ("Nombre Diego" / "Apellido Espinosa"), and "Name" next to
+"Vorname" (German and French forms label the family name "Name"/"Nom" beside the given names'
+"Vorname"/"Prénom"): both lines make the name, in the order the email spells them, else given first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from milo_voice.intake.contact_layout import Layout, Line, fold, segments
+from milo_voice.intake.contact_lexicon import NAME_LABEL_ALONE, NAME_LABELLED, SURNAME_LABELLED
+from milo_voice.intake.contact_name_words import NOT_A_NAME, name_tokens
+
+__all__ = ["labelled_name"]
+
+
+def labelled_name(layout: Layout, lines: Sequence[Line], locals_: Sequence[str]) -> list[str] | None:
+    """The words of a labelled name ("Name: ...", "氏名 ..."), with the family name when a form prints
+    it on the next or previous line ("Nombre Diego" / "Apellido Espinosa"); cased scripts must read
+    as a name."""
+    for line in lines:
+        match = NAME_LABELLED.match(line.text)
+        label = line.text[:match.start("value")] if match else line.text
+        given_first = bool(_GIVEN_FIRST.match(label))
+        tokens = _label_value(match.group("value"), given_first=given_first) if match else None
+        if not match and NAME_LABEL_ALONE.match(line.text):
+            tokens = _value_below(layout, line, given_first)
+        if tokens:
+            given = None if given_first or not _BARE_NAME.match(label) else _given_next_to(layout, line.index)
+            if given and len(tokens) + len(given) <= 6 and not {*map(fold, given)} & {*map(fold, tokens)}:
+                return _in_spelt_order(given, tokens, locals_)
+            surname = _surnames_next_to(layout, line.index)
+            return [*tokens, *surname] if surname and len(tokens) + len(surname) <= 6 else tokens
+    return None
+
+
+_BARE_NAME = re.compile(r"^\W{0,3}(?:name|nom)\s*[:：]?\s*$", re.IGNORECASE)
+"""A plain "Name:"/"Nom :" label, which a form with a given-name line beside it uses for the family name."""
+
+
+def _given_next_to(layout: Layout, index: int) -> list[str] | None:
+    """The given names labelled on the line under a "Name:" line, or above it ("Vorname: Hans")."""
+    for pos in (index + 1, index - 1):
+        if 0 <= pos < len(layout.lines) and layout.lines[pos].page == layout.lines[index].page:
+            match = NAME_LABELLED.match(layout.lines[pos].text)
+            label = layout.lines[pos].text[: match.start("value")] if match else ""
+            if match and _GIVEN_FIRST.match(label):
+                return _label_value(match.group("value"))
+    return None
+
+
+def _in_spelt_order(given: list[str], family: list[str], locals_: Sequence[str]) -> list[str]:
+    """Given names first, unless the email spells the family line's words first ("Name: Mafalda Bianca
+    Maria" / "Vorname: Bertani" with mafalda.bertani@: the owner swapped the labels)."""
+
+    def first_at(tokens: list[str]) -> int:
+        spots = [local.find(fold(t)) for t in tokens if len(fold(t)) >= 3 for local in locals_]
+        return min((at for at in spots if at >= 0), default=10**6)
+
+    return [*family, *given] if first_at(family) < first_at(given) else [*given, *family]
+
+
+def _surnames_next_to(layout: Layout, index: int) -> list[str]:
+    """The family name a form prints under the given names, or above them; both of them when it has two
+    labelled lines ("Apellido Paterno" / "Apellido Materno")."""
+    below = _surname_at(layout, index + 1)
+    if below:
+        second = _surname_at(layout, index + 2)
+        return [*below, *second] if second else below
+    return _surname_at(layout, index - 1) or []
+
+
+def _value_below(layout: Layout, line: Line, given_first: bool) -> list[str] | None:
+    """The value of a label printed alone on its line, in the line under it (same page)."""
+    below = layout.next_on_page(line)
+    return None if below is None else _label_value(below.text, given_first=given_first)
+
+
+def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
+    parts = segments(value)
+    if not parts:
+        return None
+    cased = any(ch.isupper() or ch.islower() for ch in parts[0])
+    head = parts[0] if cased else _before_digits(parts[0])
+    if NOT_A_NAME.search(head):
+        return None
+    tokens = head.split()
+    if cased:
+        tokens = name_tokens(head) or _labelled_pair(head, given_first)
+    return tokens if 1 <= len(tokens) <= 5 else None
+
+
+def _before_digits(value: str) -> str:
+    """ "山田 竜輝 23歳 1998/6/17 男" -> "山田 竜輝": a form's name cell may go on with the age and the date
+    of birth; in a script without capitals the name is the words before the first number."""
+    words = value.split()
+    cut = next((i for i, w in enumerate(words) if any(ch.isdigit() for ch in w)), len(words))
+    return " ".join(words[:cut])
+
+
+_GIVEN_FIRST = re.compile(r"^\W*(?:vorname|first\s+name|given|prénom|prenom|nome\b|nombres?\b|imię)", re.I)
+
+
+def _labelled_pair(value: str, given_first: bool) -> list[str]:
+    """A name cell "A, B" whose label names both parts. "Name, Vorname: Riemenschneider, Dennis": the
+    surname first, printed order kept with the comma (as for unlabelled ones); "Vorname, Nachname:
+    Ramzi, Bani Saad": the given name first, the comma only echoes the label's and is dropped."""
+    surname, comma, given = value.partition(",")
+    family, first = name_tokens(surname), name_tokens(given) if comma and "," not in given else None
+    if not family or not first or len(family) + len(first) > 5:
+        return []
+    return [*family, *first] if given_first else [*family[:-1], family[-1] + ",", *first]
+
+
+def _surname_at(layout: Layout, index: int) -> list[str] | None:
+    if not 0 <= index < len(layout.lines):
+        return None
+    match = SURNAME_LABELLED.match(layout.lines[index].text)
+    return _label_value(match.group("value")) if match else None
