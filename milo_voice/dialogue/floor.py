@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from milo_voice.dialogue.text_cues import is_backchannel
 from milo_voice.dialogue.turn_policy import TurnPolicy
-from milo_voice.media.types import DUCK_GAIN, FRAME_SECONDS, is_noise_text
+from milo_voice.media.types import DUCK_GAIN, FRAME_SECONDS, STRONG_DB, is_noise_text
 
 BARGE_IN_SPEECH = 0.5
 """Seconds of candidate speech over the interviewer before it yields (issue 4 refines this)."""
@@ -37,7 +37,6 @@ EARLY_MUTE_STRONG = 0.04
 gate but rarely that far above the floor. bench/onsets.py, 153 resumptions: the same noise fires as three
 frames (phone 6, wide-band 10), 10-20 ms sooner at the median and p90; +18 dB adds fires, +22-26 dB
 gains less; chosen leaving one speaker out (the same on every fold)."""
-STRONG_DB = 20.0
 UNASKED_AFTER = 2.0
 """Seconds after a barge-in cut a question outside any reply, with nothing but noise heard
 since, before the interviewer asks it again."""

@@ -134,7 +134,7 @@ class InterviewSession:
             self._speech_since = edge.at if edge.speaking else None
             self.emit(ev.SPEECH_START if edge.speaking else ev.SPEECH_END, at=round(edge.at, 3))
         if self._held is not None:
-            self._held.answer.append(chunk)  # the held answer's audio stays continuous
+            self._held.answer.append(chunk, self.vad.above_floor_db)  # the held answer's audio goes on
         if not self._stopping:
             frame = self._floor_frame()
             self._carry_out_duck(self.floor.duck(frame))
@@ -153,7 +153,7 @@ class InterviewSession:
         if self.answer is None:
             self._start_listening()
             return
-        self.answer.append(chunk)
+        self.answer.append(chunk, self.vad.above_floor_db)
         if edge is not None:
             self.answer.on_edge(edge)
         if self._unasked and floor.noise_only(self.answer.policy, self.now, since=self._unasked[1]):

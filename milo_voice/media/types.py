@@ -23,6 +23,10 @@ FRAME_SECONDS = 0.02
 """Internal frame length (s): webrtcvad accepts 10/20/30 ms; 20 ms matches telephony."""
 FRAME_SAMPLES = int(SAMPLE_RATE * FRAME_SECONDS)
 FRAME_BYTES = FRAME_SAMPLES * 2
+STRONG_DB = 20.0
+"""A frame this far above the room's noise floor (dB) is a voice, not room noise: on the corpus's
+answers, phone and wide-band, no noise burst after an answer reaches it for three frames in a row, and
+most speech runs do (bench/onsets.py chose the level for the early mute, leaving one speaker out)."""
 DUCK_GAIN = 0.25
 """Playout gain while the candidate speaks over the interviewer (-12 dB: audibly yielding)."""
 NOISE_WORDS = frozenset({"you", "thank", "thanks", "bye", "hmm", "mm"})
