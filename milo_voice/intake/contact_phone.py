@@ -103,6 +103,9 @@ def _date_like(raw: str, text: str, start: int, end: int) -> bool:
     """Dates and periods: "2019-2021", "01.02.2020", "2019 – 12/2021", a number glued to a date by '/'."""
     if _DATES.fullmatch(raw) or len(_YEARS.findall(raw)) >= 2:
         return True
+    head = _DATES.match(raw)  # "05.01.2019 (2 days)": a date and a few more digits
+    if head and sum(c.isdigit() for c in raw[head.end():]) < MIN_DIGITS:
+        return True
     glued_before = text[max(0, start - 1):start] == "/" and text[max(0, start - 2):start - 1].isdigit()
     glued_after = text[end:end + 1] == "/" and text[end + 1:end + 2].isdigit()
     return glued_before or glued_after

@@ -1,4 +1,5 @@
-"""General rules found on an eleventh held-out set (after its first run), on invented text."""
+"""General rules found on an eleventh held-out set (after its first run), and on the first twelve files of a
+twelfth, on invented text."""
 
 from __future__ import annotations
 
@@ -67,3 +68,8 @@ def test_a_surname_in_capitals_glued_to_the_next_words_is_cut_there() -> None:
     assert contacts(text, "FR").name.value == "Claire Martin"
     glued = Layout.of("JEANDupont@example.com | https://example.com/JEANDupont").lines[0].text
     assert glued == "JEANDupont@example.com | https://example.com/JEANDupont"  # addresses are left whole
+
+
+def test_a_date_followed_by_a_bracketed_count_is_no_phone() -> None:
+    text = "A.Kavya\nMadurai\nA Mobile Service workshop from 04.01.2019 to 05.01.2019 (2 days).\n"
+    assert contacts(text).phones == ()
