@@ -62,6 +62,9 @@ _DATES = re.compile(
     r"|\d{1,2}[./]\d{4}\s*[-–—]\s*\d{1,2}[./]\d{4})\)?"
 )
 
+_DAY_MONTH_YEAR = re.compile(r"(?:0?[1-9]|[12]\d|3[01])([./-])(?:0?[1-9]|1[0-2])\1(?:19|20)\d\d(?![\d./-])")
+"""A calendar date with a four-digit year ("05.01.2019"), not a number grouped in twos ("06.48.79.87")."""
+
 
 @dataclass(frozen=True)
 class PhoneHit:
@@ -103,7 +106,7 @@ def _date_like(raw: str, text: str, start: int, end: int) -> bool:
     """Dates and periods: "2019-2021", "01.02.2020", "2019 – 12/2021", a number glued to a date by '/'."""
     if _DATES.fullmatch(raw) or len(_YEARS.findall(raw)) >= 2:
         return True
-    head = _DATES.match(raw)  # "05.01.2019 (2 days)": a date and a few more digits
+    head = _DAY_MONTH_YEAR.match(raw)  # "05.01.2019 (2 days)": a whole date and a few more digits
     if head and sum(c.isdigit() for c in raw[head.end():]) < MIN_DIGITS:
         return True
     glued_before = text[max(0, start - 1):start] == "/" and text[max(0, start - 2):start - 1].isdigit()

@@ -73,3 +73,8 @@ def test_a_surname_in_capitals_glued_to_the_next_words_is_cut_there() -> None:
 def test_a_date_followed_by_a_bracketed_count_is_no_phone() -> None:
     text = "A.Kavya\nMadurai\nA Mobile Service workshop from 04.01.2019 to 05.01.2019 (2 days).\n"
     assert contacts(text).phones == ()
+
+
+def test_a_number_grouped_in_twos_with_dots_is_still_a_phone() -> None:
+    text = "Claire Martin\nMobile : 06.48.79.87.79\nclaire.martin@example.com\n"
+    assert contacts(text, "FR").phone.value == "+33648798779"
