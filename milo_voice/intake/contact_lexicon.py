@@ -263,6 +263,8 @@ SCRIPT_REGIONS: tuple[tuple[str, str, str], ...] = (
     ("\u0590-\u05ff", "IL", "Hebrew script"),
     ("\u0e00-\u0e7f", "TH", "Thai script"),
 )
+RTL_LETTERS = "\u05d0-\u05ea\u0620-\u064a"
+"""Hebrew and Arabic letters (a character class's inside): scripts a PDF may write in visual order."""
 
 
 def _country_regions() -> dict[str, str]:

@@ -37,6 +37,7 @@ from milo_voice.intake.contact_lexicon import (
     CJK_NOT_NAME_ENDINGS,
     COUNTRY_RE,
     HEADING_CORE,
+    RTL_LETTERS,
     TITLE_WORDS,
 )
 from milo_voice.intake.contact_name_form import labelled_name
@@ -188,7 +189,7 @@ def _cjk_first_line(layout: Layout) -> str:
     return _rtl_first_item(layout)
 
 
-_RTL_WORD = r"[\u05d0-\u05ea\u0620-\u064a\u066e-\u06d3'׳\-]{2,}"
+_RTL_WORD = rf"[{RTL_LETTERS}\u066e-\u06d3'׳\-]{{2,}}"
 _RTL_NAME = re.compile(rf"^{_RTL_WORD}(?: {_RTL_WORD}){{1,3}}$")
 """2-4 words of Hebrew or Arabic letters (a geresh or hyphen allowed)."""
 

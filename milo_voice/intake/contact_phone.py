@@ -32,7 +32,7 @@ from milo_voice.intake.contact_layout import (
     strip_icon,
     strip_lone_letter,
 )
-from milo_voice.intake.contact_lexicon import FAX_LABEL, NOT_PHONE_LABEL, PHONE_LABEL
+from milo_voice.intake.contact_lexicon import FAX_LABEL, NOT_PHONE_LABEL, PHONE_LABEL, RTL_LETTERS
 from milo_voice.intake.extraction_types import FieldGuess
 
 MIN_DIGITS = 7
@@ -81,7 +81,7 @@ class PhoneHit:
     """Why `region` was used for a national number ("" when printed with a country code)."""
 
 
-_RTL_LETTER = re.compile(r"[\u05d0-\u05ea\u0620-\u064a]")
+_RTL_LETTER = re.compile(f"[{RTL_LETTERS}]")
 _VISUAL_ORDER = re.compile(r"(?<![\d+])(\d{5,8})-(0\d{1,2})(?![\d-])")
 
 
