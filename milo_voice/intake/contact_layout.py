@@ -72,11 +72,17 @@ def _normalise(raw: str) -> str:
     text = _PILCROW_GLYPH.sub(" | ", text) if "¶" in text else text
     if _TABBED_WORDS.match(text.strip()) and len({_shape(w) for w in text.split()}) == 1:
         text = " ".join(text.split())  # "ANDY\tDIAZ\tGOMEZ": words a designer spaced out with tabs
+    if _LETTER_SPACED.match(text):
+        text = " ".join(word.replace(" ", "") for word in re.split(r" {2,}", text.strip()))
     return " ".join(_unglued(token) for token in text.split(" ")) if _GLUED.search(text) else text
 
 
 _TABBED_WORDS = re.compile(r"^[^\W\d_]+(?:\t+[^\W\d_]+){1,3}$")
 """2-4 words and nothing else, with tabs between them: one item, not columns."""
+_LETTER_SPACED = re.compile(r"^ *\S(?: \S){2,}(?: {2,}\S(?: \S)*)+ *$")
+"""A line set with letter spacing, where each letter is followed by one space and each word by two ("E n z o
+T o l e d o", a design tool's tracking): read as its words. A single space between all letters keeps the
+line as it is (its word breaks cannot be told)."""
 _UPPER, _LOWER = "A-ZÀ-ÖØ-ÞĀ-Ž", "a-zß-öø-ÿā-ž"
 _GLUED = re.compile(f"(?<=[{_UPPER}]{{3}})(?=[{_UPPER}][{_LOWER}]{{3}})")
 """A word in capitals glued to a capitalised one ("ARGENTOÉtudiante"): two text runs the PDF wrote
@@ -139,6 +145,11 @@ class Line:
     text: str
 
 
+STACKED_HEADINGS = 3
+"""This many headings in a row are a design's headings written out together, apart from their sections
+(two-column templates): the last of them ("WORK REFERENCES") does not say whose the lines after it are."""
+
+
 @dataclass
 class Layout:
     lines: list[Line]
@@ -172,12 +183,14 @@ class Layout:
     @cached_property
     def excluded(self) -> frozenset[int]:
         """Lines inside sections whose contact data belong to other people (publications, referees)."""
-        out, inside = set(), False
+        out, inside, run = set(), False, 0
         for line in self.lines:
             kind = self.headings.get(line.index)
             if kind:
-                inside = kind == "excluded"
-            elif inside:
+                inside, run = kind == "excluded", run + 1
+                continue
+            inside, run = inside and run < STACKED_HEADINGS, 0
+            if inside:
                 out.add(line.index)
         return frozenset(out)
 

@@ -54,7 +54,7 @@ erfarenhet utbildning kompetenser språk
 HEADING_MODIFIERS = _words("""
 work professional personal technical academic key core selected career other additional relevant
 research me extracurricular volunteer soft hard computer language teaching and & of or in my the
-scientific industry employment recent further summary experience related
+scientific industry employment recent further summary experience related tech
 bilgiler bilgileri bilgilerim kişisel ve
 personali personnelles pessoal dane dados zur
 zu meiner persönliche besondere berufliche beruflicher werdegang praktische tätigkeiten
@@ -62,7 +62,7 @@ centres d'intérêt professionnelle laboral personales работы о личн�
 lavorativa lavorative professionale professionali linguistiche tecniche digitali
 profissional profissionais acadêmica acadêmico académica académico complementar profesional sobre mí
 persoonlijke over mij zawodowe obce kerja diri saya pribadi professionnel académique
-personnel techniques e y i et en und dan
+personnel techniques e y i et en und dan familiares familiar family familiales familiari
 σύντομο αναλυτικό
 אישיים תעסוקתי מקצועי الشخصية شخصية العملية
 """)
@@ -105,7 +105,8 @@ TITLE_HEADING_FOLDED = _folded(TITLE_HEADING_WORDS)
 
 # -- field labels --------------------------------------------------------------------------------
 
-_PHONE_LABELS = r"""phone|telephone|tel|tél|téléphone|telefon|telefono|teléfono|mobile|mobil|mob|cell|
+_PHONE_LABELS = r"""phone|telephone|tel|tél|téléphone|telefon|telefono|teléfono|telefone|fone|celular|cel|
+móvil|movil|tlf|tfno|telp|sđt|điện\s+thoại|mobile|mobil|mob|cell|
 cellphone|handy|whatsapp|contact\s+no|contact\s+number|phone\s+no|тел|телефон|моб|мобильный|電話|携帯|携帯電話|
 電話番号|携帯電話番号|手机|电话|휴대폰|전화"""
 _FAX_LABELS = r"fax|telefax|факс|ファックス|ＦＡＸ|传真|팩스"
@@ -263,6 +264,13 @@ SCRIPT_REGIONS: tuple[tuple[str, str, str], ...] = (
     ("\u0590-\u05ff", "IL", "Hebrew script"),
     ("\u0e00-\u0e7f", "TH", "Thai script"),
 )
+LANGUAGE_REGIONS: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
+    (re.compile(r"ç[ãõ]|ência\b|ões\b|\bnão\b"), ("BR", "PT"), "Portuguese text"),
+)
+"""A language that only a few countries speak, told by spellings no other language has ("informação",
+"experiência", "formações", "não"), with those countries by population: a hint after the default region,
+for a national number the default cannot read, when page 1 has LANGUAGE_MIN_HITS of them."""
+LANGUAGE_MIN_HITS = 3
 RTL_LETTERS = "\u05d0-\u05ea\u0620-\u064a"
 """Hebrew and Arabic letters (a character class's inside): scripts a PDF may write in visual order."""
 
@@ -308,12 +316,22 @@ PH: Metro Manila, Quezon City, Makati, Cebu City, Davao City, Pasig, Taguig;
 EG: Giza, New Cairo; VN: Hanoi, Ho Chi Minh City, Da Nang; ID: Jakarta, Surabaya, Bandung;
 TR: Istanbul, İstanbul, Ankara, Izmir, İzmir; IR: Tehran, Isfahan, Shiraz, Mashhad, Tabriz;
 BR: São Paulo, Sao Paulo, Rio de Janeiro, Belo Horizonte, Brasília, Curitiba, Porto Alegre;
-NP: Kathmandu, Lalitpur; LK: Colombo; MY: Kuala Lumpur; AE: Dubai, Abu Dhabi, Sharjah
+NP: Kathmandu, Lalitpur; LK: Colombo; MY: Kuala Lumpur; AE: Dubai, Abu Dhabi, Sharjah;
+BR: Fortaleza, Recife, Manaus, Campinas, Florianópolis, Goiânia, brasileiro, brasileira;
+CO: Bogotá, Bogota, Bogotá D.C, Bogota D.C, Medellín, Medellin, Barranquilla, Bucaramanga, colombiano,
+    colombiana;
+MX: Ciudad de México, CDMX, Guadalajara, Monterrey, mexicano, mexicana; AR: Buenos Aires, CABA;
+VE: Caracas, Maracaibo, venezolano, venezolana; EC: Quito, Guayaquil, ecuatoriano, ecuatoriana;
+PE: peruano, peruana; CL: Valparaíso, Viña del Mar, chileno, chilena;
+IN: Indian; PK: Pakistani; BD: Bangladeshi; NG: Nigerian; GH: Ghanaian; KE: Kenyan; EG: Egyptian;
+MA: Moroccan, marocain, marocaine; SN: sénégalais, sénégalaise
 """)
 """Big cities and states of countries whose national numbers a +1 default would misread ("Mumbai -
-400017" with "9403141164"): a hint like a country's name, only as a whole item of the contact block,
-and only names no sizeable North American place shares ("Hyderabad" is in India and Pakistan, "Cairo"
-in Georgia: left out)."""
+400017" with "9403141164"), and nationalities as a form prints them ("Brasileiro, Solteiro, 22 Anos",
+"Nationality: Indian"; not those that also name a language, such as "Filipino" or "Turkish"): a hint
+like a country's name, only as a whole item of the contact block (after its label, if any), and only
+names no sizeable North American place shares ("Hyderabad" is in India and Pakistan, "Cairo" in
+Georgia, "Lima" in Ohio: left out)."""
 MAIL_PROVIDER_REGIONS: dict[str, str] = {
     "qq.com": "CN", "foxmail.com": "CN", "163.com": "CN", "126.com": "CN", "yeah.net": "CN",
     "139.com": "CN", "sina.com": "CN", "sohu.com": "CN", "aliyun.com": "CN",

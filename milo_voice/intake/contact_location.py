@@ -175,9 +175,14 @@ def _labelled(lines: Sequence[Line], layout: Layout) -> str:
 
 def _below_bare_label(layout: Layout, line: Line) -> str:
     """The value under a label printed alone ("Address:" / "Hill Road 4, Kisumu"), as forms and text
-    boxes print it; not another label's line, an email or a phone."""
+    boxes print it; not another label's line, a heading, an email or a phone. Where a heading comes
+    under the label, the value above it: a design tool may write each label after its value ("Trichy,
+    Tamilnadu" / "Address:" / "TECH SKILLS")."""
     below = layout.next_on_page(line)
-    if below is None:
+    if below is not None and below.index in layout.headings:
+        above = layout.lines[line.index - 1] if line.index else None
+        below = above if above is not None and above.page == line.page else None
+    if below is None or below.index in layout.headings:
         return ""
     parts = segments(below.text)
     value = _part(parts[0]) if parts else ""

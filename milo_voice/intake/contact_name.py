@@ -42,7 +42,13 @@ from milo_voice.intake.contact_lexicon import (
 )
 from milo_voice.intake.contact_name_form import labelled_name
 from milo_voice.intake.contact_name_intro import introduced_name
-from milo_voice.intake.contact_name_spelt import joined_name, letter_spaced, lowercase_spelt
+from milo_voice.intake.contact_name_spelt import (
+    joined_name,
+    letter_spaced,
+    lowercase_spelt,
+    profile_slugs,
+    small_letters_top,
+)
 from milo_voice.intake.contact_name_words import NOT_A_NAME, name_tokens, normal_case
 from milo_voice.intake.extraction_types import FieldGuess
 
@@ -140,6 +146,8 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
         return tokens
     if [t.lower() for t in extra] == [t.lower() for t in tokens]:
         return tokens  # the same name printed twice (a text box and its copy), not a longer name
+    if len(extra) >= 2 and not _support(tokens, locals_):
+        return tokens  # "Java" / "Anabela Parareda": a full name under a word the address does not spell
     return tokens + extra if _support(extra, locals_) == len(extra) else tokens
 
 
@@ -228,8 +236,8 @@ LABEL_REACH = 40
 
 def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
                ocr: bool = False) -> FieldGuess:
-    locals_ = [fold(e.split("@")[0]) for e in emails]
     page = [line for line in layout.lines if line.page == layout.first_page()][:40]
+    locals_ = [*(fold(e.split("@")[0]) for e in emails), *profile_slugs(page)]
     opening = [line for line in layout.lines if line.page >= layout.first_page()][:LABEL_REACH]
     labelled = labelled_name(layout, [*block, *opening], locals_)
     if labelled:
@@ -237,6 +245,9 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
     found = sorted(_candidates(layout, block, locals_), key=lambda c: -c.score)
     if ocr:
         found = [c for c in found if not ocr_heading(c.text)]
+    small_top = "" if any(c.top for c in found) else small_letters_top(page)
+    if small_top:
+        return FieldGuess(small_top, 0.7, "name printed in small letters at the top; capitalised")
     if not found:
         spaced = letter_spaced(page, locals_)
         if spaced:

@@ -30,6 +30,9 @@ def labelled_name(layout: Layout, lines: Sequence[Line], locals_: Sequence[str])
             given = None if given_first or not _BARE_NAME.match(label) else _given_next_to(layout, line.index)
             if given and len(tokens) + len(given) <= 6 and not {*map(fold, given)} & {*map(fold, tokens)}:
                 return _in_spelt_order(given, tokens, locals_)
+            family = _family_next_to(layout, line.index) if given_first and _GIVEN_ONLY.match(label) else None
+            if family and len(tokens) + len(family) <= 6 and not {*map(fold, family)} & {*map(fold, tokens)}:
+                return _in_spelt_order(tokens, family, locals_)
             surname = _surnames_next_to(layout, line.index)
             return [*tokens, *surname] if surname and len(tokens) + len(surname) <= 6 else tokens
     return None
@@ -46,6 +49,16 @@ def _given_next_to(layout: Layout, index: int) -> list[str] | None:
             match = NAME_LABELLED.match(layout.lines[pos].text)
             label = layout.lines[pos].text[: match.start("value")] if match else ""
             if match and _GIVEN_FIRST.match(label):
+                return _label_value(match.group("value"))
+    return None
+
+
+def _family_next_to(layout: Layout, index: int) -> list[str] | None:
+    """The family name on a plain "Nom :"/"Name:" line under (or over) a "Prénom :" line."""
+    for pos in (index + 1, index - 1):
+        if 0 <= pos < len(layout.lines) and layout.lines[pos].page == layout.lines[index].page:
+            match = NAME_LABELLED.match(layout.lines[pos].text)
+            if match and _BARE_NAME.match(layout.lines[pos].text[: match.start("value")]):
                 return _label_value(match.group("value"))
     return None
 
@@ -99,6 +112,8 @@ def _before_digits(value: str) -> str:
     return " ".join(words[:cut])
 
 
+_GIVEN_ONLY = re.compile(r"^\W*(?:vorname|first\s+name|given\s+names?|prénom|prenom|imię)\s*[:：]?\s*$", re.I)
+"""A label of the given names alone, which a form follows with the family name's own line."""
 _GIVEN_FIRST = re.compile(r"^\W*(?:vorname|first\s+name|given|prénom|prenom|nome\b|nombres?\b|imię)", re.I)
 
 

@@ -1,14 +1,15 @@
 """Names the email address spells where the PDF mangled the spacing: letters spaced apart by an image
-editor ("A nna" / "V id al Tu r"), or words printed without their spaces ("LORENZOBREDA"). Used when
-no line of page 1 reads as a name."""
+editor ("A nna" / "V id al Tu r"), or words printed without their spaces ("LORENZOBREDA"); and names
+printed in small letters. Used when no line at the top of page 1 reads as a name."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 
-from milo_voice.intake.contact_layout import Line, fold
-from milo_voice.intake.contact_name_words import normal_case
+from milo_voice.intake.contact_layout import Line, fold, heading_kind
+from milo_voice.intake.contact_lexicon import NAME_PARTICLES
+from milo_voice.intake.contact_name_words import name_tokens, normal_case
 
 
 def letter_spaced(lines: Sequence[Line], locals_: Sequence[str]) -> str:
@@ -60,3 +61,46 @@ def lowercase_spelt(lines: Sequence[Line], locals_: Sequence[str]) -> str:
         if any(fold("".join(words)) in local for local in locals_):
             return " ".join(w.capitalize() for w in words)
     return ""
+
+
+SMALL_NAME_REACH = 3
+"""A name in small letters on page 1's first line counts when one of this many lines under it holds
+the email, a phone number or a contact heading."""
+_CONTACT_HINT = re.compile(r"@|\d[\d\s().-]{6,}\d")
+
+
+def small_letters_top(page: Sequence[Line]) -> str:
+    """ "jhonny ferreira dos santos" over "(18) 98820-9916": a designer's name in small letters, as page
+    1's first line, 2-4 words of letters (two of 3+ letters besides particles) that read as a name once
+    capitalised, with the contact details right under it. Capitalised, particles kept small."""
+    words = page[0].text.split() if page else []
+    if not 2 <= len(words) <= 4 or not all(w.isalpha() and w.islower() for w in words):
+        return ""
+    own = [w for w in words if w not in NAME_PARTICLES]
+    if len(own) < 2 or any(len(w) < 3 for w in own):
+        return ""
+    cased = [w if w in NAME_PARTICLES else w.capitalize() for w in words]
+    if name_tokens(" ".join(cased)) != cased:
+        return ""
+    below = page[1:1 + SMALL_NAME_REACH]
+    if not any(_CONTACT_HINT.search(line.text) or heading_kind(line.text) == "contact" for line in below):
+        return ""
+    return " ".join(cased)
+
+
+_PROFILE = re.compile(r"linkedin\.com/in/([\w%-]+)", re.IGNORECASE)
+
+
+def profile_slugs(lines: Sequence[Line]) -> list[str]:
+    """The folded letters of each LinkedIn profile address on `lines` ("linkedin.com/in/anabela-" /
+    "parareda-653523229": an address LinkedIn's own PDF export wraps at a hyphen is joined): a person
+    picks that slug from their name, so it vouches for the name as an email address does."""
+    slugs = []
+    for i, line in enumerate(lines):
+        for match in _PROFILE.finditer(line.text):
+            slug = match.group(1)
+            if slug.endswith("-") and match.end() == len(line.text.rstrip()) and i + 1 < len(lines):
+                slug += (lines[i + 1].text.split() or [""])[0]
+            if len(fold(slug)) >= 6:
+                slugs.append(fold(slug))
+    return slugs

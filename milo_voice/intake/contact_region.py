@@ -3,12 +3,13 @@
 The document's own signals come before the company's default region: a country named as an item of
 the contact block ("Bogotá, Colombia"), the email's country domain (".cn", "unal.edu.co") or national
 provider ("qq.com", "naver.com"). Then the default region, then the script of page 1 (kana -> JP, Han
--> CN, ...) and countries named elsewhere on page 1. A default region of the North American plan
-(+1) is dropped when the document points elsewhere and nothing points to North America (a US state
-after a comma, a +1 country named, a .us/.ca domain): an 11-digit Chinese mobile "1xx xxxx xxxx" or
-a Colombian "3xx xxx xxxx" is then read in its own country or kept as printed (flagged), never given
-+1 on the default's word alone. A country of the contact block (a US state too) comes before the
-email's domain: "Austin, TX" with a .de address reads (512) 555-0147 as American.
+-> CN, ...), a language few countries speak (Portuguese -> BR, PT) and countries named elsewhere on
+page 1. A default region of the North American plan (+1) is dropped when the document points elsewhere
+and nothing points to North America (a US state after a comma, a +1 country named, a .us/.ca domain):
+an 11-digit Chinese mobile "1xx xxxx xxxx" or a Colombian "3xx xxx xxxx" is then read in its own
+country or kept as printed (flagged), never given +1 on the default's word alone. A country of the
+contact block (a US state too) comes before the email's domain: "Austin, TX" with a .de address reads
+(512) 555-0147 as American.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from milo_voice.intake.contact_lexicon import (
     COUNTRY_RE,
     COUNTRY_REGIONS,
     GENERIC_TLDS,
+    LANGUAGE_MIN_HITS,
+    LANGUAGE_REGIONS,
     MAIL_PROVIDER_REGIONS,
     PLACE_REGIONS,
     SCRIPT_REGIONS,
@@ -53,6 +56,12 @@ def region_hints(layout: Layout, emails: Sequence[EmailHit], default_region: str
         for chars, region, why in SCRIPT_REGIONS
         if _script_count(first_page, chars) >= SCRIPT_MIN_CHARS
     ]
+    language = [
+        (region, f"from the {why} of the resume")
+        for spelling, regions, why in LANGUAGE_REGIONS
+        if len(spelling.findall(first_page)) >= LANGUAGE_MIN_HITS
+        for region in regions
+    ]
     named = collections.Counter(COUNTRIES[m.group().lower()] for m in COUNTRY_RE.finditer(first_page))
     page = [(region, "from a country named on page 1") for region, _ in named.most_common()]
     default: list[Hint] = [(default_region, "")]
@@ -62,7 +71,8 @@ def region_hints(layout: Layout, emails: Sequence[EmailHit], default_region: str
         and not _north_american([r for r, _ in strong + script + page])
     ):
         default = []  # +1 only on a North American signal when the document points elsewhere
-    ordered = [(r, "" if r == default_region else why) for r, why in strong] + default + script + page
+    own = [(r, "" if r == default_region else why) for r, why in strong]
+    ordered = own + default + script + language + page
     return _unique(ordered) or [(default_region, "")]
 
 
@@ -76,7 +86,7 @@ def block_countries(block: Iterable[Line]) -> list[str]:
         found += ["US" for m in _STATE_AFTER_COMMA.finditer(line.text) if m.group(1) in US_STATES]
         for part in segments(line.text):
             for item in part.split(","):
-                name = item.strip(" .").lower()
+                name = item.rpartition(":")[2].strip(" .").lower()  # "Ciudad: Bogotá D.C"
                 region = COUNTRY_REGIONS.get(name) or PLACE_REGIONS.get(_POSTCODE.sub("", name))
                 if region:
                     found.append(region)

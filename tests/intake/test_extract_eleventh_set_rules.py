@@ -54,7 +54,8 @@ def test_a_hebrew_name_written_in_visual_order_is_read_in_reading_order() -> Non
 def test_a_number_printed_as_a_phone_beats_a_bare_postcode_that_comes_first() -> None:
     text = ("Ana Souza Lima\nRua das Flores, 128\nCampinas - SP - 13010020\n(19) 95555-0142\n"
             "anasouza@example.com\nExperiência\nDesigner, Londres UK\n")
-    assert contacts(text).phone.value == "(19) 95555-0142"
+    digits = "".join(ch for ch in contacts(text).phone.value if ch.isdigit())
+    assert digits.endswith("19955550142")  # "+5519955550142" once the city names Brazil
 
 
 def test_a_name_spaced_out_with_tabs_is_one_item() -> None:
