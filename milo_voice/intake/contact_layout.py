@@ -22,6 +22,7 @@ from milo_voice.intake.contact_lexicon import (
     HEADING_CORE,
     HEADING_CORE_FOLDED,
     HEADING_MODIFIERS_FOLDED,
+    HONORIFICS,
     TITLE_HEADING_FOLDED,
     TITLE_HEADING_WORDS,
     fold_word,
@@ -147,7 +148,10 @@ class Line:
 
 STACKED_HEADINGS = 3
 """This many headings in a row are a design's headings written out together, apart from their sections
-(two-column templates): the last of them ("WORK REFERENCES") does not say whose the lines after it are."""
+(two-column templates): the last of them ("WORK REFERENCES") does not say whose the lines after it are.
+Such a referees section starts at the first line that names someone with an honorific ("Mr. Peter
+Otieno"), and the candidate's own contact box may come before it."""
+_HONORIFIC = re.compile(rf"^\W*(?:{'|'.join(sorted(HONORIFICS))})\b\.?\s", re.IGNORECASE)
 
 
 @dataclass
@@ -183,13 +187,17 @@ class Layout:
     @cached_property
     def excluded(self) -> frozenset[int]:
         """Lines inside sections whose contact data belong to other people (publications, referees)."""
-        out, inside, run = set(), False, 0
+        out, inside, run, pending = set(), False, 0, False
         for line in self.lines:
             kind = self.headings.get(line.index)
             if kind:
-                inside, run = kind == "excluded", run + 1
+                inside, run, pending = kind == "excluded", run + 1, False
                 continue
-            inside, run = inside and run < STACKED_HEADINGS, 0
+            if inside and run >= STACKED_HEADINGS:
+                inside, pending = False, True
+            run = 0
+            if pending and _HONORIFIC.match(line.text):
+                inside, pending = True, False
             if inside:
                 out.add(line.index)
         return frozenset(out)

@@ -27,12 +27,9 @@ def labelled_name(layout: Layout, lines: Sequence[Line], locals_: Sequence[str])
         if not match and NAME_LABEL_ALONE.match(line.text):
             tokens = _value_below(layout, line, given_first)
         if tokens:
-            given = None if given_first or not _BARE_NAME.match(label) else _given_next_to(layout, line.index)
-            if given and len(tokens) + len(given) <= 6 and not {*map(fold, given)} & {*map(fold, tokens)}:
-                return _in_spelt_order(given, tokens, locals_)
-            family = _family_next_to(layout, line.index) if given_first and _GIVEN_ONLY.match(label) else None
-            if family and len(tokens) + len(family) <= 6 and not {*map(fold, family)} & {*map(fold, tokens)}:
-                return _in_spelt_order(tokens, family, locals_)
+            pair = _pair(layout, line.index, label, tokens, locals_)
+            if pair:
+                return pair
             surname = _surnames_next_to(layout, line.index)
             return [*tokens, *surname] if surname and len(tokens) + len(surname) <= 6 else tokens
     return None
@@ -42,23 +39,28 @@ _BARE_NAME = re.compile(r"^\W{0,3}(?:name|nom)\s*[:：]?\s*$", re.IGNORECASE)
 """A plain "Name:"/"Nom :" label, which a form with a given-name line beside it uses for the family name."""
 
 
-def _given_next_to(layout: Layout, index: int) -> list[str] | None:
-    """The given names labelled on the line under a "Name:" line, or above it ("Vorname: Hans")."""
+def _pair(layout: Layout, index: int, label: str, tokens: list[str],
+          locals_: Sequence[str]) -> list[str] | None:
+    """Both names of a form that labels the family name "Name:"/"Nom :" and the given names "Vorname:"/
+    "Prénom :" on the line beside it (either one first), in the order the email spells them."""
+    if _BARE_NAME.match(label):
+        given, family = _labelled_next_to(layout, index, _GIVEN_FIRST), tokens
+    elif _GIVEN_ONLY.match(label):
+        given, family = tokens, _labelled_next_to(layout, index, _BARE_NAME)
+    else:
+        return None
+    if not given or not family or len(given) + len(family) > 6 or {*map(fold, given)} & {*map(fold, family)}:
+        return None
+    return _in_spelt_order(given, family, locals_)
+
+
+def _labelled_next_to(layout: Layout, index: int, label: re.Pattern[str]) -> list[str] | None:
+    """The name on the line under (or over) line `index` whose label matches `label`: the given names
+    beside a "Name:" line ("Vorname: Hans"), the family name beside a "Prénom :" line ("Nom : DJIGO")."""
     for pos in (index + 1, index - 1):
         if 0 <= pos < len(layout.lines) and layout.lines[pos].page == layout.lines[index].page:
             match = NAME_LABELLED.match(layout.lines[pos].text)
-            label = layout.lines[pos].text[: match.start("value")] if match else ""
-            if match and _GIVEN_FIRST.match(label):
-                return _label_value(match.group("value"))
-    return None
-
-
-def _family_next_to(layout: Layout, index: int) -> list[str] | None:
-    """The family name on a plain "Nom :"/"Name:" line under (or over) a "Prénom :" line."""
-    for pos in (index + 1, index - 1):
-        if 0 <= pos < len(layout.lines) and layout.lines[pos].page == layout.lines[index].page:
-            match = NAME_LABELLED.match(layout.lines[pos].text)
-            if match and _BARE_NAME.match(layout.lines[pos].text[: match.start("value")]):
+            if match and label.match(layout.lines[pos].text[: match.start("value")]):
                 return _label_value(match.group("value"))
     return None
 

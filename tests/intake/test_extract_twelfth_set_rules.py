@@ -66,9 +66,10 @@ def test_a_labelled_city_names_the_country_of_the_number() -> None:
 
 def test_headings_written_out_together_do_not_make_the_next_lines_a_referees_section() -> None:
     text = ("Jerson Cruz\nACADEMIC BACKGROUND\nCORE SKILLS\nWORK REFERENCES\nBS Information Technology\n"
-            "+63 995 555 0142\njcruz@example.com\n")
+            "+63 995 555 0142\njcruz@example.com\nMr. Dino Reyes\nProgram Head\n+63 995 555 0199\n")
     found = contacts(text)
     assert found.email.value == "jcruz@example.com" and found.phone.value == "+639955550142"
+    assert found.phones == ("+639955550142",)  # the referee, named with an honorific, stays hidden
 
 
 def test_a_referees_heading_after_its_own_section_still_hides_the_referees() -> None:
