@@ -4,7 +4,7 @@ For each PDF of the folder (default ../shared/data/resumes, `--dir`) with an ent
 (`--manifest`, default <dir>/manifest.jsonl; see that folder's README), the offline extraction
 (pypdf text, then `extract_contacts` with `--region`, default US) is compared with the truth:
 
-- name: right when equal ignoring case and whitespace;
+- name: right when equal ignoring case, runs of whitespace and a space after a dot;
 - email: the returned email is one of the candidate's emails (case-insensitive);
 - phone: the returned phone is one of the candidate's phones. Where the truth fixes the country (the
   manifest entry has a `country`, or the true number is printed with "+"), the full international
@@ -84,7 +84,11 @@ HONORIFIC = re.compile(r"^(?:dr|prof|mr|mrs|ms)\.?\s+", re.IGNORECASE)
 
 
 def same_name(got: str, want: str) -> bool:
-    return _folded(got) == _folded(want)
+    """Equal as `_folded`, and a space after a dot ignored ("A. Aishwarya" is "A.Aishwarya")."""
+    return _AFTER_DOT.sub(".", _folded(got)) == _AFTER_DOT.sub(".", _folded(want))
+
+
+_AFTER_DOT = re.compile(r"\.\s+")
 
 
 def _folded(text: str) -> str:

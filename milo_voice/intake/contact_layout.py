@@ -112,8 +112,13 @@ def spacing_accents(text: str) -> str:
         letter = "i" if match.group(2) == "ı" else match.group(2)
         return letter + _SPACING_ACCENTS[match.group(1)]
 
-    joined = _ACCENT_BEFORE.sub(accented, text)
+    joined = _ACCENT_BEFORE.sub(accented, _SPACE_BEFORE_ACCENT.sub(r"\1", text))
     return unicodedata.normalize("NFC", joined)
+
+
+_SPACE_BEFORE_ACCENT = re.compile(f"(?<=[^\\W\\d_]) ([{''.join(_SPACING_ACCENTS)}][a-zı][a-z]{{2,}})")
+""" "Sep ´ulveda": a space TeX's text layer put between a word and the accent inside it, before a small
+letter that goes on for 2+ letters: the word is joined ("Sepúlveda")."""
 
 
 _DOUBLED = re.compile(r"^(\w{3,})\1$")

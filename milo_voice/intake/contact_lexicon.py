@@ -48,6 +48,8 @@ pengalaman pendidikan keahlian kemampuan bahasa kontak proyek organisasi sertifi
 études diplômes parcours projets certifications atouts intérêts
 erfarenhet utbildning kompetenser språk
 βιογραφικό σημείωμα životopis życiorys önéletrajz özgeçmiş ansioluettelo currículo currículum
+údaje vzdělání vzdelanie zkušenosti skúsenosti dovednosti zručnosti jazyky znalosti kontakty
+προφίλ εκπαίδευση εμπειρία δεξιότητες γλώσσες πληροφορίες επικοινωνίας στοιχεία
 קורות חיים السيرة الذاتية سيرة ذاتية
 פרטים פרטי קשר השכלה ניסיון כישורים بيانات البيانات معلومات الاتصال التواصل المهارات الخبرات التعليم
 """)
@@ -62,13 +64,14 @@ centres d'intérêt professionnelle laboral personales работы о личн�
 lavorativa lavorative professionale professionali linguistiche tecniche digitali
 profissional profissionais acadêmica acadêmico académica académico complementar profesional sobre mí
 persoonlijke over mij zawodowe obce kerja diri saya pribadi professionnel académique
-personnel techniques e y i et en und dan familiares familiar family familiales familiari
+personnel techniques e y i et en und dan osobné osobní pracovní pracovné pracovná προσωπικό προσωπικά
+επαγγελματική ξένες familiares familiar family familiales familiari
 σύντομο αναλυτικό
 אישיים תעסוקתי מקצועי الشخصية شخصية العملية
 """)
 CONTACT_HEADING_WORDS = _words("""
 contact contacts details information kontakt person daten coordonnées contacto datos контакты данные
-iletişim
+iletişim kontakty údaje πληροφορίες επικοινωνίας στοιχεία
 פרטים פרטי קשר بيانات البيانات معلومات الاتصال التواصل
 """)
 TITLE_HEADING_WORDS = _words("""

@@ -164,10 +164,10 @@ def phone_hits(layout: Layout, regions: Sequence[tuple[str, str]]) -> tuple[list
         if line.index in layout.excluded or line.index in joined:
             continue
         line = _logical_order(line)
-        below = _rest_of_number(layout, line)
-        if below:
-            joined.add(below.index)
-            line = Line(line.index, line.page, f"{line.text} {below.text}")
+        rest = _rest_of_number(layout, line)
+        if rest:
+            joined.update(r.index for r in rest)
+            line = Line(line.index, line.page, " ".join([line.text, *(r.text for r in rest)]))
         masked += sum(sum(c.isdigit() for c in m.group()) >= 3 for m in _MASKED.finditer(line.text))
         if not _SHAPED.search(line.text):
             continue
@@ -182,11 +182,27 @@ _AREA_CODE_ALONE = re.compile(r"^\(?\+?\d{1,4}\)?$")
 _NUMBER_ALONE = re.compile(r"^\d[\d\s.\-–]{4,}\d$")
 
 
-def _rest_of_number(layout: Layout, line: Line) -> Line | None:
+def _rest_of_number(layout: Layout, line: Line) -> list[Line]:
     """ "(617)" / "291-4330": a number wrapped after its area or country code, which stands alone on its
-    line with the rest alone on the next line of the same page."""
-    below = layout.next_on_page(line) if _AREA_CODE_ALONE.match(line.text) else None
-    return below if below is not None and _NUMBER_ALONE.match(below.text) else None
+    line with the rest alone on the next line of the same page; or "+" / "420" / "608" / "255" / "197",
+    a number with its country code whose every group the text layer put on a line of its own (7-15 digits
+    in all; not a column of bare numbers, which may be marks or years)."""
+    below = layout.next_on_page(line) if _AREA_CODE_ALONE.match(line.text) or line.text == "+" else None
+    if below is not None and _NUMBER_ALONE.match(below.text):
+        return [below]
+    pieces: list[Line] = []
+    if not line.text.lstrip("(").startswith("+"):
+        return []  # only a number that starts with its country code is gathered from pieces
+    while below is not None and _GROUP_ALONE.match(below.text) and len(pieces) < MAX_PIECES:
+        pieces.append(below)
+        below = layout.next_on_page(below)
+    digits = sum(c.isdigit() for piece in [line, *pieces] for c in piece.text)
+    return pieces if MIN_DIGITS <= digits <= MAX_DIGITS else []
+
+
+_GROUP_ALONE = re.compile(r"^\d{1,4}$")
+MAX_PIECES = 6
+MAX_DIGITS = 15
 
 
 def _matched(text: str, region: str) -> list[tuple[int, int, str]]:
