@@ -81,8 +81,8 @@ def _normalise(raw: str) -> str:
 _TABBED_WORDS = re.compile(r"^[^\W\d_]+(?:\t+[^\W\d_]+){1,3}$")
 """2-4 words and nothing else, with tabs between them: one item, not columns."""
 _LETTER_SPACED = re.compile(r"^ *\S(?: \S){2,}(?: {2,}\S(?: \S)*)+ *$")
-"""A line set with letter spacing, where each letter is followed by one space and each word by two ("E n z o
-T o l e d o", a design tool's tracking): read as its words. A single space between all letters keeps the
+"""A line set with letter spacing, one space after each letter and two after each word (a design tool's
+tracking: "E n z o  T o l e d o"), is read as its words. A single space between all letters keeps the
 line as it is (its word breaks cannot be told)."""
 _UPPER, _LOWER = "A-ZÀ-ÖØ-ÞĀ-Ž", "a-zß-öø-ÿā-ž"
 _GLUED = re.compile(f"(?<=[{_UPPER}]{{3}})(?=[{_UPPER}][{_LOWER}]{{3}})")
