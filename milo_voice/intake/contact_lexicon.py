@@ -318,9 +318,9 @@ ZA: Johannesburg, Cape Town, Pretoria, Durban;
 PH: Metro Manila, Quezon City, Makati, Cebu City, Davao City, Pasig, Taguig;
 EG: Giza, New Cairo; VN: Hanoi, Ho Chi Minh City, Da Nang; ID: Jakarta, Surabaya, Bandung;
 TR: Istanbul, İstanbul, Ankara, Izmir, İzmir; IR: Tehran, Isfahan, Shiraz, Mashhad, Tabriz;
-BR: São Paulo, Sao Paulo, Rio de Janeiro, Belo Horizonte, Brasília, Curitiba, Porto Alegre;
+BR: São Paulo, Sao Paulo, Rio de Janeiro, Belo Horizonte, Brasília, Curitiba, Porto Alegre, Fortaleza, Recife,
+    Manaus, Campinas, Florianópolis, Goiânia, brasileiro, brasileira;
 NP: Kathmandu, Lalitpur; LK: Colombo; MY: Kuala Lumpur; AE: Dubai, Abu Dhabi, Sharjah;
-BR: Fortaleza, Recife, Manaus, Campinas, Florianópolis, Goiânia, brasileiro, brasileira;
 CO: Bogotá, Bogota, Bogotá D.C, Bogota D.C, Medellín, Medellin, Barranquilla, Bucaramanga, colombiano,
     colombiana;
 MX: Ciudad de México, CDMX, Guadalajara, Monterrey, mexicano, mexicana; AR: Buenos Aires, CABA;

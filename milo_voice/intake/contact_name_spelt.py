@@ -1,6 +1,7 @@
 """Names the email address spells where the PDF mangled the spacing: letters spaced apart by an image
 editor ("A nna" / "V id al Tu r"), or words printed without their spaces ("LORENZOBREDA"); and names
-printed in small letters. Used when no line at the top of page 1 reads as a name."""
+printed in small letters. Used when no line at the top of page 1 reads as a name. Also the LinkedIn
+profile slugs that vouch for a name as an email's local part does (`profile_slugs`)."""
 
 from __future__ import annotations
 

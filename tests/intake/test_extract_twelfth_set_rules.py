@@ -4,6 +4,7 @@ invented text."""
 from __future__ import annotations
 
 from milo_voice.intake.contact_fields import extract_contacts
+from milo_voice.intake.contact_layout import Layout
 from milo_voice.intake.extraction_types import Contacts
 
 
@@ -21,6 +22,7 @@ def test_a_line_with_one_space_between_all_letters_is_left_alone() -> None:
     text = "Marta Ruiz\nH A B I L I D A D E S\nmarta.r@example.com\n"
     found = contacts(text)
     assert found.name.value == "Marta Ruiz"
+    assert Layout.of(text).lines[1].text == "H A B I L I D A D E S"  # its word breaks cannot be told
 
 
 def test_a_given_name_label_over_a_plain_name_label_gives_both() -> None:
