@@ -105,9 +105,9 @@ _DOT = re.compile(r"\s*[\[(]\s*dot\s*[\])]\s*", re.IGNORECASE)
 
 
 def truth_email(printed: str) -> str:
-    """An address as the truth printed it, obfuscations undone ("jb (at) jonasbandi.net" is
-    jb@jonasbandi.net, which is what a recruiter would write to)."""
-    return _DOT.sub(".", _AT.sub("@", printed)).casefold()
+    """An address as the truth printed it, obfuscations and stray spaces undone ("jb (at) jonasbandi.net"
+    is jb@jonasbandi.net, "x@gmail .com" is x@gmail.com: what a recruiter would write to)."""
+    return "".join(_DOT.sub(".", _AT.sub("@", printed)).split()).casefold()  # "x@gmail .com" too
 
 
 def phone_key(printed: str) -> str:

@@ -102,10 +102,16 @@ _EVERY_LETTER_SPACED = re.compile(r"(?<!\S)(?:[A-Za-z0-9._%+-] ){2,}@(?: [A-Za-z
 tool's letter-spaced text exports it."""
 
 
+_SPACE_BEFORE_TLD = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9][\w.%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)* \.(?:com|net|org|edu|gov)\b")
+"""An address typed with a space before its ".com" ("ShahidHussainBSA@gmail .com")."""
+
+
 def _spaced(text: str) -> list[re.Match[str]]:
+    found = [*_SPACE_BEFORE_TLD.finditer(text)] if " ." in text else []
     if "@ " not in text:
-        return []
-    return [*_SPACED.finditer(text), *_EVERY_LETTER_SPACED.finditer(text)]
+        return found
+    return [*found, *_SPACED.finditer(text), *_EVERY_LETTER_SPACED.finditer(text)]
 
 
 _TLD_LINE = re.compile(r"^\.?([a-z]{2,6})$")

@@ -22,7 +22,7 @@ honors honours certifications certificates certification languages interests hob
 contact contacts details information links research teaching leadership activities achievements
 accomplishments courses coursework volunteering training internships internship memberships
 affiliations about abilities curriculum vitae resume résumé cv biodata bio-data background expertise strengths
-presentations talks patents overview highlights portfolio declaration
+presentations talks patents overview highlights portfolio declaration clearances clearance
 lebenslauf berufserfahrung ausbildung bildung kenntnisse sprachen kontakt profil praktika
 veröffentlichungen hobbys interessen studium schulbildung weiterbildung projekte referenzen
 person daten promotion
@@ -185,10 +185,14 @@ infrastructure blockchain stack javascript typescript script
 מעצב מעצבת مهندس مهندسة مطور مطورة مدير مديرة محاسب محاسبة مصمم مصممة طالب طالبة برمجيات محلل محللة
 """) | ORG_WORDS
 NAME_PARTICLES = _words("""
-van von der den de da di del della du la le bin binti al el ibn y e dos das do ter ten zu af av
+van von der den de da di del della du la le bin binti binte bte bint al el ibn y e dos das do ter ten zu af av
 """)
+PATRONYMICS = _words("bin binti binte bte bint ibn")
+"""Particles of a patronymic ("Mohamad Haziq bin Ahmad Yusri", "Nur Azlin binte Raja Muda Alam Sah"):
+names that carry one are longer than others (up to 8 words) and may be printed over two lines."""
 HONORIFICS = _words("mr mrs ms miss dr prof herr frau")
-DEGREES = _words("phd dphil mphil meng beng msc bsc mres mba mph llm llb cpa cfa pmp cissp frcs mrcp acca")
+DEGREES = _words("""phd dphil mphil meng beng msc bsc mres mba mph llm llb cpa cfa pmp cissp frcs mrcp acca
+bsn msn dnp""")
 """Degrees and post-nominals a name may be followed by without a comma ("Andrew Smith MEng")."""
 CJK_NOT_NAME_ENDINGS = tuple(_words("""
 简历 履历 信息 资料 经历 经验 背景 技能 总结 评价 证书 荣誉 爱好 方式 意向 概况 项目 教育 工作 学历 专业 联系
@@ -235,6 +239,14 @@ US_STATES = _words("""
 AL AK AZ AR CA CO CT DE DC FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ NM NY NC ND
 OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY
 """)
+US_STATE_NAMES = _words("""
+alabama alaska arizona arkansas california colorado connecticut delaware florida georgia hawaii idaho illinois
+indiana iowa kansas kentucky louisiana maine maryland massachusetts michigan minnesota mississippi missouri
+montana nebraska nevada ohio oklahoma oregon pennsylvania tennessee texas utah vermont virginia washington
+wisconsin wyoming
+""") | {"new york", "new jersey", "new mexico", "new hampshire", "north carolina", "south carolina",
+        "north dakota", "south dakota", "rhode island", "west virginia"}
+"""A US state's full name, which after a comma ("Atlanta, Georgia") points to North America."""
 REGIONS_OF_STATES = _words("AB BC MB NB NL NS ON PE QC SK NSW VIC QLD WA SA TAS ACT NT")
 COUNTRY_RE = re.compile(
     r"(?<![\w])(?:" + "|".join(re.escape(c) for c in sorted(COUNTRIES, key=len, reverse=True)) + r")(?![\w])",

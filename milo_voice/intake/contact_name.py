@@ -37,8 +37,10 @@ from milo_voice.intake.contact_lexicon import (
     CJK_NOT_NAME_ENDINGS,
     COUNTRY_RE,
     HEADING_CORE,
+    PATRONYMICS,
     RTL_LETTERS,
     TITLE_WORDS,
+    US_STATE_NAMES,
 )
 from milo_voice.intake.contact_name_form import labelled_name
 from milo_voice.intake.contact_name_intro import introduced_name
@@ -91,7 +93,8 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
     joined: set[int] = set()
     for line in [*block, *page]:
         parts = segments(_clean(line.text, icons)) if line.index not in joined else []
-        tokens = (name_tokens(parts[0]) or surname_first(parts[0], locals_)) if parts else None
+        first = top.get(line.index) == 0
+        tokens = (name_tokens(parts[0]) or surname_first(parts[0], locals_, first=first)) if parts else None
         if not tokens:
             continue
         stack = _stack(layout, line, tokens, locals_)
@@ -142,6 +145,8 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
     parts = segments(strip_icon(below.text))
     head = parts[0] if parts else ""
     extra = name_tokens(head) or name_tokens(_before_contact(head)) if head else None
+    if extra and extra[0].lower() in PATRONYMICS and len(tokens) + len(extra) <= 8:
+        return tokens + extra  # "MOHAMAD HAZIQ" / "BIN AHMAD YUSRI": a patronymic goes on the next line
     if not extra or len(tokens) + len(extra) > 4 or extra[0].isupper() != tokens[0].isupper():
         return tokens
     if [t.lower() for t in extra] == [t.lower() for t in tokens]:
@@ -341,16 +346,25 @@ _SURNAME_FIRST = re.compile(
     r"^(?P<surname>[^\W\d_][^\W\d_'’\-]+(?:[ '’\-][^\W\d_]+)?),\s*(?P<given>[^,]+?)\.?$")
 
 
-def surname_first(segment: str, locals_: Sequence[str]) -> list[str] | None:
+def surname_first(segment: str, locals_: Sequence[str], *, first: bool = False) -> list[str] | None:
     """ "GARCÍA LOPEZ, Ana Maria." -> ["GARCÍA", "LOPEZ,", "Ana", "Maria"] (printed order kept, comma
     included): a family name in capitals, a comma, capitalised given names, when the candidate's email
-    contains at least one of the words (else a "City, Region" line reads the same)."""
+    contains at least one of the words (else a "City, Region" line reads the same); or, unspelt, as
+    page 1's first line with two given names or more and no country or state in it ("AWE, Taiwo
+    Oluwole", as Nigerian CVs print it)."""
     match = _SURNAME_FIRST.match(segment.strip())
     if not match or not match.group("surname").isupper():
         return None
     surname, given = name_tokens(match.group("surname")), name_tokens(match.group("given"))
     if not surname or not given or len(surname) + len(given) > 5:
         return None
-    if _support([*surname, *given], locals_) == 0:
+    if _support([*surname, *given], locals_) == 0 and not (first and len(given) >= 2 and not _place(segment)):
         return None
     return [*surname[:-1], surname[-1] + ",", *given]
+
+
+def _place(segment: str) -> bool:
+    """ "NEW YORK, New York", "LAGOS, Nigeria": a place, not a surname and given names."""
+    head, _, tail = segment.partition(",")
+    tail = tail.strip(" .")
+    return bool(COUNTRY_RE.search(segment)) or tail.lower() in US_STATE_NAMES or fold(head) == fold(tail)

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 from milo_voice.intake.contact_layout import Layout, Line, fold, segments
-from milo_voice.intake.contact_lexicon import NAME_LABEL_ALONE, NAME_LABELLED, SURNAME_LABELLED
+from milo_voice.intake.contact_lexicon import NAME_LABEL_ALONE, NAME_LABELLED, PATRONYMICS, SURNAME_LABELLED
 from milo_voice.intake.contact_name_words import NOT_A_NAME, name_tokens
 
 __all__ = ["labelled_name"]
@@ -103,7 +103,7 @@ def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
     tokens = head.split()
     if cased:
         tokens = name_tokens(head) or _labelled_pair(head, given_first)
-    return tokens if 1 <= len(tokens) <= 5 else None
+    return tokens if 1 <= len(tokens) <= (8 if {t.lower() for t in tokens} & PATRONYMICS else 5) else None
 
 
 def _before_digits(value: str) -> str:

@@ -14,6 +14,7 @@ from milo_voice.intake.contact_lexicon import (
     HONORIFICS,
     NAME_PARTICLES,
     ORG_WORDS,
+    PATRONYMICS,
     TITLE_WORDS,
     US_STATES,
 )
@@ -63,10 +64,12 @@ def name_tokens(segment: str) -> list[str] | None:
         tokens = tokens[1:]
     if not 1 <= len(tokens) <= 8:
         return None
+    patronymic = any(t.lower() in PATRONYMICS for t in tokens[1:])
     capitals = 0
     for position, token in enumerate(tokens):
         word = token.lower().rstrip(".")
-        if word in NAME_PARTICLES and (token[0].islower() or (position and token.isupper())):
+        small = token[0].islower() or (position and (token.isupper() or patronymic))
+        if word in NAME_PARTICLES and small:
             continue  # "van", and "DE" inside a name in capitals ("JORGE ARMANDO DE LEÓN TEJADA")
         if word in ORG_WORDS or (word in DOCUMENT_WORDS and capitals < 2):
             return None  # "AIG Welding Ltd." is a company; "BLOG CV" a site's menu
@@ -78,9 +81,10 @@ def name_tokens(segment: str) -> list[str] | None:
         if not token[0].isupper():
             return None
         capitals += 1
-    if not 1 <= len(tokens) <= 5 or len(" ".join(tokens)) > 48:
+    if not 1 <= len(tokens) <= (8 if patronymic else 5) or len(" ".join(tokens)) > 48:
         return None  # after the cut at a title: "Nguyễn Hữu Lộc Fresher Backend Developer" is a name
-    if capitals == 0 or capitals > 4 or (tokens[-1].endswith(".") and not _INITIAL.match(tokens[-1])):
+    dotted_end = tokens[-1].endswith(".") and not _INITIAL.match(tokens[-1])
+    if capitals == 0 or capitals > (6 if patronymic else 4) or dotted_end:
         return None
     if heading_kind(segment) or COUNTRY_RE.fullmatch(segment):
         return None

@@ -33,6 +33,7 @@ from milo_voice.intake.contact_lexicon import (
     MAIL_PROVIDER_REGIONS,
     PLACE_REGIONS,
     SCRIPT_REGIONS,
+    US_STATE_NAMES,
     US_STATES,
     WORLDWIDE_PROVIDERS,
 )
@@ -40,6 +41,7 @@ from milo_voice.intake.contact_lexicon import (
 SCRIPT_MIN_CHARS = 20
 """Characters of a script (kana, Cyrillic, ...) that make its country a hint for national numbers."""
 _STATE_AFTER_COMMA = re.compile(r",\s*([A-Z]{2})\b")
+_NAME_AFTER_COMMA = re.compile(r",\s*([A-Z][a-z]+(?: [A-Z][a-z]+)?)\b")
 
 Hint = tuple[str, str]
 
@@ -84,6 +86,7 @@ def block_countries(block: Iterable[Line]) -> list[str]:
     for line in block:
         found += [COUNTRIES[m.group().lower()] for m in COUNTRY_RE.finditer(line.text)]
         found += ["US" for m in _STATE_AFTER_COMMA.finditer(line.text) if m.group(1) in US_STATES]
+        found += ["US" for m in _NAME_AFTER_COMMA.finditer(line.text) if m.group(1).lower() in US_STATE_NAMES]
         for part in segments(line.text):
             for item in part.split(","):
                 name = item.rpartition(":")[2].strip(" .").lower()  # "Ciudad: Bogotá D.C"
