@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import collections
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from milo_voice.intake.contact_layout import Layout, Line, about_someone_else, fold
-from milo_voice.intake.contact_lexicon import EMAIL_LABEL
+from milo_voice.intake.contact_lexicon import EMAIL_LABEL, ORGANISATION_MAILBOXES
 from milo_voice.intake.extraction_types import FieldGuess
 
 _EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][\w.%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -209,3 +210,27 @@ def email_guess(own: list[EmailHit], doubt: str, block: set[int]) -> FieldGuess:
     if first.line.index in block or first.labelled:
         return FieldGuess(first.value, 0.95, "")
     return FieldGuess(first.value, 0.7, "email is not in the contact block at the top of the resume")
+
+
+MAILBOX_REACH = 2
+"""Lines from an organisation's mailbox within which a number is the organisation's."""
+
+
+def organisation_mailboxes(own: Sequence[EmailHit]) -> list[EmailHit]:
+    """Addresses after the first that are an organisation's shared mailbox ("correio@", "info@") at
+    another domain than the first: printed in a school's or an employer's block, not the candidate's.
+    (A candidate's own "contact@janeroe.dev" is their first address and stays.)"""
+    if not own:
+        return []
+    domain = own[0].value.rpartition("@")[2].lower()
+    return [hit for hit in own[1:] if hit.value.rpartition("@")[0].lower() in ORGANISATION_MAILBOXES
+            and hit.value.rpartition("@")[2].lower() != domain]
+
+
+def beside_mailbox(line: Line, mailboxes: Sequence[EmailHit], own: Sequence[EmailHit]) -> bool:
+    """Whether `line` is within MAILBOX_REACH lines of one of the mailboxes, on its page, and nearer to
+    it than to any of the candidate's own addresses (a header's number stays the candidate's)."""
+    def distance(hits: Sequence[EmailHit]) -> int:
+        return min((abs(h.line.index - line.index) for h in hits if h.line.page == line.page), default=10**6)
+    near = distance(mailboxes)
+    return near <= MAILBOX_REACH and near < distance(own)

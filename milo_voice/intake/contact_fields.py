@@ -12,7 +12,13 @@ from __future__ import annotations
 
 import phonenumbers
 
-from milo_voice.intake.contact_email import email_guess, email_hits, own_emails
+from milo_voice.intake.contact_email import (
+    beside_mailbox,
+    email_guess,
+    email_hits,
+    organisation_mailboxes,
+    own_emails,
+)
 from milo_voice.intake.contact_layout import Layout
 from milo_voice.intake.contact_location import location_guess
 from milo_voice.intake.contact_name import name_guess
@@ -30,12 +36,15 @@ def extract_contacts(text: str, *, default_region: str = "US", ocr: bool = False
     if not layout.lines:
         return _nothing()
     emails, email_doubt = own_emails(layout, email_hits(layout))
+    mailboxes = organisation_mailboxes(emails)  # a school's "correio@", and the number beside it
+    emails = [hit for hit in emails if hit not in mailboxes]
     layout.anchors = [hit.line.index for hit in emails]
     hits, masked = phone_hits(layout, region_hints(layout, emails, region))
     layout.anchors += [h.line.index for h in hits if not h.fax and (h.labelled or h.international)]
     block = layout.contact_block()
     block_ids = {line.index for line in block}
-    phones = own_phones(hits, block_ids, layout.first_page())
+    phones = [hit for hit in own_phones(hits, block_ids, layout.first_page())
+              if not beside_mailbox(hit.line, mailboxes, emails)]
     return Contacts(
         name=name_guess(layout, block, [hit.value for hit in emails], ocr=ocr),
         email=email_guess(emails, email_doubt, block_ids),

@@ -52,6 +52,7 @@ erfarenhet utbildning kompetenser språk
 προφίλ εκπαίδευση εμπειρία δεξιότητες γλώσσες πληροφορίες επικοινωνίας στοιχεία
 קורות חיים السيرة الذاتية سيرة ذاتية
 פרטים פרטי קשר השכלה ניסיון כישורים بيانات البيانات معلومات الاتصال التواصل المهارات الخبرات التعليم
+المقدمة نبذة الدورات اللغات المؤهلات الهوايات ملخص الهدف
 """)
 HEADING_MODIFIERS = _words("""
 work professional personal technical academic key core selected career other additional relevant
@@ -347,6 +348,12 @@ MA: Moroccan, marocain, marocaine; SN: sénégalais, sénégalaise
 like a country's name, only as a whole item of the contact block (after its label, if any), and only
 names no sizeable North American place shares ("Hyderabad" is in India and Pakistan, "Cairo" in
 Georgia, "Lima" in Ohio: left out)."""
+ORGANISATION_MAILBOXES = _words("""
+info contact contacto contato contatti kontakt correio geral office admin administration secretaria
+secretariat reception recepcion enquiries inquiries hello post hr jobs careers support sales
+webmaster direccion direcao segreteria sekretariat
+""")
+"""Local parts of an organisation's shared mailbox ("correio@esg.ipsantarem.pt" in a school's block)."""
 MAIL_PROVIDER_REGIONS: dict[str, str] = {
     "qq.com": "CN", "foxmail.com": "CN", "163.com": "CN", "126.com": "CN", "yeah.net": "CN",
     "139.com": "CN", "sina.com": "CN", "sohu.com": "CN", "aliyun.com": "CN",

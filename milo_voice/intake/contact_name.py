@@ -47,7 +47,9 @@ from milo_voice.intake.contact_name_intro import introduced_name
 from milo_voice.intake.contact_name_spelt import (
     joined_name,
     letter_spaced,
+    long_name_spelt,
     lowercase_spelt,
+    one_word_spelt,
     profile_slugs,
     small_letters_top,
 )
@@ -147,6 +149,8 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
     extra = name_tokens(head) or name_tokens(_before_contact(head)) if head else None
     if extra and extra[0].lower() in PATRONYMICS and len(tokens) + len(extra) <= 8:
         return tokens + extra  # "MOHAMAD HAZIQ" / "BIN AHMAD YUSRI": a patronymic goes on the next line
+    if extra and 4 < len(tokens) + len(extra) <= 6 and long_name_spelt(tokens, extra, locals_):
+        return tokens + extra
     if not extra or len(tokens) + len(extra) > 4 or extra[0].isupper() != tokens[0].isupper():
         return tokens
     if [t.lower() for t in extra] == [t.lower() for t in tokens]:
@@ -210,26 +214,44 @@ _RTL_NAME = re.compile(rf"^{_RTL_WORD}(?: {_RTL_WORD}){{1,3}}$")
 def _rtl_first_item(layout: Layout) -> str:
     """A Hebrew or Arabic name, unlabelled: the first item of one of the first lines of page 1, of 2-4
     words in that script, no heading or job title, with the email or phone on its line or within the
-    next four ("צח כהן │ קיבוץ מעגן מיכאל │ 050-... │ ...@gmail.com")."""
+    next four ("צח כהן │ קיבוץ מעגן מיכאל │ 050-... │ ...@gmail.com"); or page 1's first line, with a
+    heading one or two lines under it (the contact details printed further down)."""
     for line in layout.top()[:CJK_TOP_LINES]:
         parts = segments(strip_icon(line.text))
         head = " ".join(parts[0].split()) if parts else ""
         titled = any(w in TITLE_WORDS for w in head.split())  # no case to fold
         if not _RTL_NAME.match(head) or heading_kind(head) or titled:
             continue
-        if any(0 <= anchor - line.index <= 4 for anchor in layout.anchors):
-            return _logical_words(head)
+        near = any(0 <= anchor - line.index <= 4 for anchor in layout.anchors)
+        headed = line.index == layout.top()[0].index and any(
+            line.index < at <= line.index + 2 for at in layout.headings)  # the header, then a section
+        if near or headed:
+            return _logical_words(head, _visual_order(layout))
     return ""
 
 
 _MARKS = "'׳"
+_STOP_FIRST = re.compile(rf"^[.:،؛!?][{RTL_LETTERS}]")
+_STOP_LAST = re.compile(rf"[{RTL_LETTERS}][.:،؛!?]$")
+VISUAL_STOPS = 3
+"""Lines of Hebrew or Arabic that begin with their full stop (".الزحام وتجنب الطرق") that show a PDF
+wrote its right-to-left lines word by word in visual order."""
 
 
-def _logical_words(name: str) -> str:
+def _visual_order(layout: Layout) -> bool:
+    """Whether the document's right-to-left lines have their words in visual order: at least
+    VISUAL_STOPS of them, and twice as many as end with one, begin with a sentence's closing stop."""
+    first = sum(1 for line in layout.lines if _STOP_FIRST.match(line.text))
+    last = sum(1 for line in layout.lines if _STOP_LAST.search(line.text))
+    return first >= VISUAL_STOPS and first > 2 * last
+
+
+def _logical_words(name: str, visual: bool = False) -> str:
     """ "'רחמילביץ איליה" -> "איליה רחמילביץ'": a word that starts with a geresh shows the PDF wrote the
-    line in visual (right-to-left) order: the words go back in reading order, the mark after its word."""
+    line in visual (right-to-left) order: the words go back in reading order, the mark after its word.
+    `visual`: the document's lines are in that order (`_visual_order`), with or without a geresh."""
     words = name.split()
-    if not any(w[0] in _MARKS for w in words):
+    if not visual and not any(w[0] in _MARKS for w in words):
         return name
     return " ".join(w[1:] + w[0] if w[0] in _MARKS else w for w in reversed(words))
 
@@ -269,7 +291,14 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
         if cjk:
             return FieldGuess(cjk, 0.7, "name in a script without capitals read from the top lines")
         first_page = [line for line in layout.lines if line.page == layout.first_page()]
-        return introduced_name(first_page) or FieldGuess.missing("no name found at the top of the resume")
+        intro = introduced_name(first_page)
+        if intro:
+            return intro
+        alone = one_word_spelt(page, locals_)
+        if alone:
+            why = "single-word name far from the contact details (the email contains it)"
+            return FieldGuess(alone, 0.5, why)
+        return FieldGuess.missing("no name found at the top of the resume")
     return _doubted(_completed(_ranked(found, block), page), page)
 
 

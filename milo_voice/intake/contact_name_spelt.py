@@ -64,6 +64,48 @@ def lowercase_spelt(lines: Sequence[Line], locals_: Sequence[str]) -> str:
     return ""
 
 
+ONE_WORD_MIN = 4
+"""Letters a one-word name far from the contact details needs (shorter words hide in too many addresses)."""
+
+
+def one_word_spelt(lines: Sequence[Line], locals_: Sequence[str]) -> str:
+    """ "KOMAL" alone on a line far down page 1, with akomalkomal54@...: a designer put a one-word name in
+    the body and nothing at the top reads as a name. The first line of page 1 that is one word of 4+
+    letters, in capitals or capitalised, that reads as a name and that the email spells, capitalised.
+    Used last, after every other way of finding a name."""
+    for line in lines:
+        word = line.text.strip()
+        if len(word) < ONE_WORD_MIN or not word.isalpha() or not (word.isupper() or word.istitle()):
+            continue
+        if name_tokens(word) == [word] and any(fold(word) in local for local in locals_):
+            return word.capitalize()
+    return ""
+
+
+SPELT_START = 5
+"""Letters of a word's start that an address must hold for `long_name_spelt` ("nganadakou" for
+"Nganadakoua": a long address may lose a name's last letters)."""
+
+
+def long_name_spelt(tokens: Sequence[str], extra: Sequence[str], locals_: Sequence[str]) -> bool:
+    """ "MOHAMED EL BACHIR" / "BOUBA NGANADAKOUA" with mohamedelbachirboubanganadakou@: a name of 5-6
+    words over two lines, in one case, whose every word (the start of each, for the last line) one address
+    spells in order."""
+    if extra[0].isupper() != tokens[0].isupper():
+        return False
+    words = [fold(t) for t in tokens] + [fold(t)[:SPELT_START] for t in extra]
+    for local in locals_:
+        at = 0
+        for word in words:
+            found = local.find(word, at)
+            if found < 0:
+                break
+            at = found + len(word)
+        else:
+            return True
+    return False
+
+
 SMALL_NAME_REACH = 3
 """A name in small letters on page 1's first line counts when one of this many lines under it holds
 the email, a phone number or a contact heading."""

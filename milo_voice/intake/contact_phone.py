@@ -124,11 +124,28 @@ def _label_before(layout: Layout, line: Line, text: str, start: int) -> str:
     if strip_icon(before).strip(" :-–") or line.index == 0:
         return ""
     above = layout.lines[line.index - 1]
-    if above.page != line.page or len(above.text) > 24 or any(c.isdigit() for c in above.text):
-        return ""  # only a bare label line ("FAX", "Mobile:") labels the number below it
-    if FAX_LABEL.search(above.text):
+    if _bare_label(above, line) and FAX_LABEL.search(above.text):
         return "fax"
-    return "phone" if PHONE_LABEL.search(above.text) else ""
+    if _bare_label(above, line) and PHONE_LABEL.search(above.text):
+        return "phone"  # only a bare label line ("FAX", "Mobile:") labels the number below it
+    return "phone" if _label_below(layout, line) else ""
+
+
+def _bare_label(label: Line, line: Line) -> bool:
+    return label.page == line.page and len(label.text) <= 24 and not any(c.isdigit() for c in label.text)
+
+
+def _label_below(layout: Layout, line: Line) -> bool:
+    """ "077-1559327" / "Phone" / "name@..." / "Email": a design that prints each label under its value.
+    The number is its line's only item, the bare phone label is the next line, and the line after the
+    label is no number (a label over a number of its own labels that one)."""
+    below = layout.next_on_page(line)
+    if below is None or any(ch.isalpha() for ch in strip_icon(line.text)) or not _bare_label(below, line):
+        return False
+    if not PHONE_LABEL.search(below.text) or FAX_LABEL.search(below.text):
+        return False
+    after = layout.next_on_page(below)
+    return after is None or sum(ch.isdigit() for ch in after.text) < MIN_DIGITS
 
 
 def _fax_after(text: str, end: int) -> bool:
@@ -180,6 +197,9 @@ def phone_hits(layout: Layout, regions: Sequence[tuple[str, str]]) -> tuple[list
 
 _AREA_CODE_ALONE = re.compile(r"^\(?\+?\d{1,4}\)?$")
 _NUMBER_ALONE = re.compile(r"^\d[\d\s.\-–]{4,}\d$")
+_YEAR_ALONE = re.compile(r"^(?:19|20)\d\d$")
+"""A year alone on its line ("2022" over "784850805": a column of dates beside the contact lines) is no
+area code."""
 
 
 def _rest_of_number(layout: Layout, line: Line) -> list[Line]:
@@ -187,7 +207,8 @@ def _rest_of_number(layout: Layout, line: Line) -> list[Line]:
     line with the rest alone on the next line of the same page; or "+" / "420" / "608" / "255" / "197",
     a number with its country code whose every group the text layer put on a line of its own (7-15 digits
     in all; not a column of bare numbers, which may be marks or years)."""
-    below = layout.next_on_page(line) if _AREA_CODE_ALONE.match(line.text) or line.text == "+" else None
+    code = _AREA_CODE_ALONE.match(line.text) and not _YEAR_ALONE.match(line.text)
+    below = layout.next_on_page(line) if code or line.text == "+" else None
     if below is not None and _NUMBER_ALONE.match(below.text):
         return [below]
     pieces: list[Line] = []

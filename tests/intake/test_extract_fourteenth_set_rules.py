@@ -55,3 +55,16 @@ def test_a_malay_name_goes_on_with_its_patronymic_on_the_next_line() -> None:
 def test_a_long_labelled_name_with_binte_is_read_whole() -> None:
     text = "NAME\nSiti Nur Binte Raja Muda Alam Shah\nCONTACT\n98335484\nsiti.n@example.com\n"
     assert contacts(text, "SG").name.value == "Siti Nur Binte Raja Muda Alam Shah"
+
+
+def test_a_one_word_name_far_below_the_contact_details_is_read_when_nothing_else_is() -> None:
+    text = ("P R O F I L E\nI consider myself a\nresponsible person.\nC O N T A C T  M E\n9311625082\n"
+            "akomalkomal54@example.com\nFaridabad, Haryana\nL A N G U A G E S\nE D U C A T I O N\n"
+            "HTML\nCSS\nMicrosoft office.\nKOMAL\nSecondary education from\nHBSE in 2019.\n")
+    found = contacts(text, "IN")
+    assert found.name.value == "Komal" and found.name.confidence <= 0.5
+
+
+def test_a_one_word_skill_the_email_happens_to_contain_is_no_name_when_a_name_is_found() -> None:
+    text = "Jane Roe\njava.roe@example.com\n(740) 555-0142\nSKILLS\nJava\nPython\n"
+    assert contacts(text).name.value == "Jane Roe"
