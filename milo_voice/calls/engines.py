@@ -23,6 +23,7 @@ from milo_voice.errors import ModelMissing
 from milo_voice.media import model_files
 from milo_voice.media.asr import WhisperEngine, WhisperTranscriber
 from milo_voice.media.asr_processes import WhisperProcesses
+from milo_voice.media.blas_threads import one_blas_thread
 from milo_voice.media.smart_turn import SmartTurn
 from milo_voice.media.tts import TtsCache, make_tts
 from milo_voice.settings import Settings
@@ -54,6 +55,7 @@ class Runtime:
 
 def load_runtime(settings: Settings) -> Runtime:
     """Load every engine from local files; raises ModelMissing naming what to install."""
+    one_blas_thread()  # spinning BLAS threads would take the models' CPU (media/blas_threads.py)
     whisper_dir = model_files.resolve_whisper(settings.asr_model, settings.models_dir)
     asr: WhisperEngine | WhisperProcesses
     if settings.asr_processes:

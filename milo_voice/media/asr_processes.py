@@ -62,6 +62,9 @@ def _load(spec: EngineSpec) -> None:
     if spec.nice:
         os.nice(spec.nice)
     from milo_voice.media.asr import WhisperEngine  # the child imports the model code, not the parent's copy
+    from milo_voice.media.blas_threads import one_blas_thread
+
+    one_blas_thread()
 
     _engine = WhisperEngine(spec.model_dir, threads=spec.threads, workers=1, beam_size=spec.beam_size)
 
