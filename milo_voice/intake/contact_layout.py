@@ -159,6 +159,15 @@ Otieno"), and the candidate's own contact box may come before it."""
 _HONORIFIC = re.compile(rf"^\W*(?:{'|'.join(sorted(HONORIFICS))})\b\.?\s", re.IGNORECASE)
 
 
+RADICAL_FORMS = str.maketrans(
+    "⺠⻁⻄⻅⻆⻈⻉⻊⻋⻓⻔⻘⻙⻚⻛⻜⻝⻢⻣⻤⻥⻦⻨⻩⻬⻮⻰",
+    "民虎西见角讠贝足车长门青韦页风飞食马骨鬼鱼鸟麦黄齐齿龙",
+)
+"""CJK Radicals Supplement characters that a PDF's font wrote for an ideograph ("⻩超梵" for "黄超梵"), as
+that ideograph: unlike the Kangxi radicals, they have no NFKC mapping (checked by their Unicode names:
+"CJK RADICAL SIMPLIFIED YELLOW" is 黄)."""
+
+
 @dataclass
 class Layout:
     lines: list[Line]
@@ -169,8 +178,9 @@ class Layout:
     def of(cls, text: str) -> Layout:
         """The lines of `text`, NFKC-normalised first: compatibility forms print as their plain letter
         (Kangxi radicals that browsers' PDFs write for CJK ideographs, full-width Latin and digits,
-        ligatures such as "ﬁ", no-break spaces); the rules below only ever see the plain forms."""
-        text = unicodedata.normalize("NFKC", spacing_accents(text))
+        ligatures such as "ﬁ", no-break spaces), and the radicals NFKC leaves alone read as their
+        ideograph (`RADICAL_FORMS`); the rules below only ever see the plain forms."""
+        text = unicodedata.normalize("NFKC", spacing_accents(text)).translate(RADICAL_FORMS)
         lines: list[Line] = []
         for page, page_text in enumerate(text.split(PAGE_BREAK)):
             for raw in page_text.splitlines():

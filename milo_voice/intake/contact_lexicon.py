@@ -16,6 +16,7 @@ def _words(text: str) -> frozenset[str]:
 # -- section headings ----------------------------------------------------------------------------
 
 HEADING_CORE = _words("""
+statement
 summary profile objective objectives experience experiences employment history education qualifications
 qualification skills skill competencies competences projects project publications publication papers awards
 honors honours certifications certificates certification languages interests hobbies references referees

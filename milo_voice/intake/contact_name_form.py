@@ -108,9 +108,10 @@ def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
 
 def _before_digits(value: str) -> str:
     """ "山田 竜輝 23歳 1998/6/17 男" -> "山田 竜輝": a form's name cell may go on with the age and the date
-    of birth; in a script without capitals the name is the words before the first number."""
+    of birth, or with the next label ("黄超梵 籍贯：湖北省"); in a script without capitals the name is the
+    words before the first number or label."""
     words = value.split()
-    cut = next((i for i, w in enumerate(words) if any(ch.isdigit() for ch in w)), len(words))
+    cut = next((i for i, w in enumerate(words) if any(ch.isdigit() or ch in ":：" for ch in w)), len(words))
     return " ".join(words[:cut])
 
 

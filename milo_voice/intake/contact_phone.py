@@ -40,7 +40,8 @@ MIN_STANDALONE_DIGITS = 8
 """A number valid in no region is kept (flagged) from 8 digits up when it stands alone in the block."""
 _SHAPED = re.compile(r"[+(]?\d[\d\s().\-/–]{5,}\d")
 _BLANKED = re.compile(
-    r"[^\s|│┃•·]*(?:://|www\.|@)[^\s|│┃•·]*"  # URLs and email addresses (up to a separator: "3221│a@b.c")
+    r"[^\s|│┃•·]*(?:://|www\.|@)[^\s|│┃•·\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]*"  # URLs and email
+    # addresses, up to a separator ("3221│a@b.c") or a CJK character ("...@qq.com手机号码：130...")
     r"|\b\S+\.[a-z]{2,}/\S*"  # domain/path without a scheme
     r"|\b\d{4}-\d{4}-\d{4}-\d{3}[\dXx]\b"  # ORCID
     r"|\b10\.\d{4,9}/\S+"  # DOI

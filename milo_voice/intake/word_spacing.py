@@ -14,7 +14,8 @@ maintained, pure Python (no system package), and one of the engines the issue na
 Seen on 6 of 105 public resumes (the developers' set and three held-out sets). pdfminer costs 0.1-0.3 s
 a file on this machine (it parses the whole file), so it reads page 1 (the contact block) only when
 pypdf's text of it looks suspect (`suspect`: a run of 20 Latin letters, or two consecutive lines of at
-most four characters) and a later page only when it looks glued (`GLUED_SHARE`).
+most four characters) and a later page only when it looks glued (`GLUED_SHARE`). A page that pypdf
+reads a word per line (`word_per_line`) is taken from pdfminer whole: its lines are the only ones.
 """
 
 from __future__ import annotations
@@ -65,9 +66,36 @@ def suspect(text: str) -> bool:
     return any(_PIECE_LINE.match(a) and _PIECE_LINE.match(b) for a, b in itertools.pairwise(lines))
 
 
+WORD_LINES_MIN = 15
+WORD_LINES_SHARE = 0.8
+"""A page of at least WORD_LINES_MIN lines, this share of them one word each, was read a word per line."""
+
+
+def word_per_line(text: str) -> bool:
+    """Whether pypdf put each word of the page on a line of its own ("Tyler" / "A." / "Buchholz" / "451"
+    / "Budd" / "Rd."): a PDF that places every word by itself, whose lines pypdf cannot see."""
+    lines = [line.split() for line in text.split("\n") if line.strip()]
+    single = sum(len(words) == 1 for words in lines)
+    return len(lines) >= WORD_LINES_MIN and single >= WORD_LINES_SHARE * len(lines)
+
+
+OPENING_LINES = 3
+
+
+def keeps_opening(text: str, other: str) -> bool:
+    """Whether `other` (pdfminer's page) has the first line of `text` (pypdf's; a header's first item,
+    often the name) in its first OPENING_LINES lines: pdfminer's order is kept only then ("김병준", which
+    pypdf reads first, comes after the contact lines in pdfminer's order)."""
+    first = next((line.strip() for line in text.split("\n") if line.strip()), "")
+    opening = [line for line in other.split("\n") if line.strip()][:OPENING_LINES]
+    return bool(first) and any(first in line for line in opening)
+
+
 def pages_to_check(texts: Sequence[str]) -> list[int]:
-    """Page 1 when it looks suspect (the contact block is there), later pages when they look glued."""
-    return [i for i, text in enumerate(texts) if glued(text) or (i == 0 and suspect(text))]
+    """Page 1 when it looks suspect (the contact block is there), later pages when they look glued or
+    read a word per line."""
+    return [i for i, text in enumerate(texts)
+            if glued(text) or word_per_line(text) or (i == 0 and suspect(text))]
 
 
 def respace(data: bytes, texts: list[str]) -> list[str]:
@@ -85,7 +113,10 @@ def respace(data: bytes, texts: list[str]) -> list[str]:
         return texts
     out = list(texts)
     for page, other in zip(pages, second, strict=False):
-        out[page] = respace_page(rejoin_lines(texts[page], other), other)
+        if word_per_line(texts[page]) and not word_per_line(other) and keeps_opening(texts[page], other):
+            out[page] = other  # pdfminer groups the words into lines by their coordinates
+        else:
+            out[page] = respace_page(rejoin_lines(texts[page], other), other)
     return out
 
 
