@@ -166,10 +166,17 @@ class Answer:
         if self._detector is not None:
             loop = asyncio.get_running_loop()
             window = audio[: upto + SAMPLE_RATE // 10]
-            detector = self._detector
-            p = await loop.run_in_executor(self._detector_executor, lambda: detector.predict(window))
-            self.policy.on_turn_probability(p, pause_started=pause_at)
-            self._on_probability(p, pause_at)
+            detector, policy = self._detector, self.policy
+
+            def verdict() -> float | None:  # on the model's thread, when its turn comes
+                if policy.pause_started != pause_at:
+                    return None  # the candidate went on while this waited: the verdict could change nothing
+                return detector.predict(window)
+
+            p = await loop.run_in_executor(self._detector_executor, verdict)
+            if p is not None:
+                self.policy.on_turn_probability(p, pause_started=pause_at)
+                self._on_probability(p, pause_at)
         text = await decode if decode is not None else None
         if text is None or not is_noise_text(text):  # None: the decode failed, which is not noise
             return
