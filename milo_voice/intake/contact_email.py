@@ -223,8 +223,8 @@ def organisation_mailboxes(own: Sequence[EmailHit]) -> list[EmailHit]:
     if not own:
         return []
     domain = own[0].value.rpartition("@")[2].lower()
-    return [hit for hit in own[1:] if hit.value.rpartition("@")[0].lower() in ORGANISATION_MAILBOXES
-            and hit.value.rpartition("@")[2].lower() != domain]
+    parts = [(hit, *hit.value.lower().rpartition("@")[::2]) for hit in own[1:]]
+    return [hit for hit, local, at in parts if local in ORGANISATION_MAILBOXES and at != domain]
 
 
 def beside_mailbox(line: Line, mailboxes: Sequence[EmailHit], own: Sequence[EmailHit]) -> bool:

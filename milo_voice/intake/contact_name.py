@@ -216,14 +216,15 @@ def _rtl_first_item(layout: Layout) -> str:
     words in that script, no heading or job title, with the email or phone on its line or within the
     next four ("צח כהן │ קיבוץ מעגן מיכאל │ 050-... │ ...@gmail.com"); or page 1's first line, with a
     heading one or two lines under it (the contact details printed further down)."""
-    for line in layout.top()[:CJK_TOP_LINES]:
+    top = layout.top()
+    for line in top[:CJK_TOP_LINES]:
         parts = segments(strip_icon(line.text))
         head = " ".join(parts[0].split()) if parts else ""
         titled = any(w in TITLE_WORDS for w in head.split())  # no case to fold
         if not _RTL_NAME.match(head) or heading_kind(head) or titled:
             continue
         near = any(0 <= anchor - line.index <= 4 for anchor in layout.anchors)
-        headed = line.index == layout.top()[0].index and any(
+        headed = line.index == top[0].index and any(
             line.index < at <= line.index + 2 for at in layout.headings)  # the header, then a section
         if near or headed:
             return _logical_words(head, _visual_order(layout))

@@ -125,10 +125,11 @@ def _label_before(layout: Layout, line: Line, text: str, start: int) -> str:
     if strip_icon(before).strip(" :-–") or line.index == 0:
         return ""
     above = layout.lines[line.index - 1]
-    if _bare_label(above, line) and FAX_LABEL.search(above.text):
-        return "fax"
-    if _bare_label(above, line) and PHONE_LABEL.search(above.text):
-        return "phone"  # only a bare label line ("FAX", "Mobile:") labels the number below it
+    if _bare_label(above, line):  # only a bare label line ("FAX", "Mobile:") labels the number below it
+        if FAX_LABEL.search(above.text):
+            return "fax"
+        if PHONE_LABEL.search(above.text):
+            return "phone"
     return "phone" if _label_below(layout, line) else ""
 
 
