@@ -31,6 +31,7 @@ expérience expériences formation compétences langues loisirs coordonnées
 experiencia educación formación habilidades idiomas perfil contacto datos
 резюме образование опыт навыки контакты языки себе проекты достижения сертификаты данные
 профиль интересы курсы публикации рекомендации
+информация умения езици стаж освіта досвід навички мови інформація контакти
 reference referee références referencias referências referenze referanslar referencje 推荐人 证明人
 programs programmes tools
 informazioni información informations informação angaben osobowe pessoais
@@ -61,6 +62,7 @@ research me extracurricular volunteer soft hard computer language teaching and &
 scientific industry employment recent further summary experience related tech
 bilgiler bilgileri bilgilerim kişisel ve
 personali personnelles pessoal dane dados zur
+лична личная особиста особисті трудов професионален професионални професійний компютърни езикови
 zu meiner persönliche besondere berufliche beruflicher werdegang praktische tätigkeiten
 centres d'intérêt professionnelle laboral personales работы о личные ключевые laborales profesionales
 lavorativa lavorative professionale professionali linguistiche tecniche digitali
@@ -73,11 +75,13 @@ personnel techniques e y i et en und dan osobné osobní pracovní pracovné pra
 """)
 CONTACT_HEADING_WORDS = _words("""
 contact contacts details information kontakt person daten coordonnées contacto datos контакты данные
+информация інформація контакти
 iletişim kontakty údaje πληροφορίες επικοινωνίας στοιχεία
 פרטים פרטי קשר بيانات البيانات معلومات الاتصال التواصل
 """)
 TITLE_HEADING_WORDS = _words("""
 curriculum vitae resume résumé cv lebenslauf резюме 履歴書 职务经历 简历 个人简历 이력서 biodata bio-data
+автобиография
 βιογραφικό σημείωμα životopis życiorys önéletrajz özgeçmiş ansioluettelo currículo currículum
 קורות חיים السيرة الذاتية سيرة ذاتية
 """)
@@ -112,20 +116,21 @@ TITLE_HEADING_FOLDED = _folded(TITLE_HEADING_WORDS)
 
 _PHONE_LABELS = r"""phone|telephone|tel|tél|téléphone|telefon|telefono|teléfono|telefone|fone|celular|cel|
 móvil|movil|tlf|tfno|telp|sđt|điện\s+thoại|mobile|mobil|mob|cell|
-cellphone|handy|whatsapp|contact\s+no|contact\s+number|phone\s+no|тел|телефон|моб|мобильный|電話|携帯|携帯電話|
+cellphone|handy|whatsapp|contact\s+no|contact\s+number|phone\s+no|тел|телефон|моб|мобильный|мобилен|мобільний|電話|携帯|携帯電話|
 電話番号|携帯電話番号|手机|电话|휴대폰|전화"""
 _FAX_LABELS = r"fax|telefax|факс|ファックス|ＦＡＸ|传真|팩스"
-_EMAIL_LABELS = r"e-?mail|mail|email\s+id|courriel|correo|почта|эл\.\s*почта|メール|邮箱|电子邮件|이메일"
+_EMAIL_LABELS = (r"e-?mail|mail|email\s+id|courriel|correo|почта|эл\.\s*почта|メール|邮箱|电子邮件|이메일|"
+                 r"имейл|електронна\s+поща|поща|пошта|електронна\s+пошта")
 _LOCATION_LABELS = r"""location|address|home\s+address|addr|adresse|anschrift|wohnort|city|based\s+in|
 residence|domicile|dirección|direccion|ciudad|ubicación|indirizzo|адрес|город|местоположение|住所|現住所|地址|주소|
 endereço|endereco|morada|localização|localizacao|cidade|residência|residenza|località|città|domicilio|
 adres|adresa|woonplaats|miejscowość|alamat|adresi|ikametgah|địa\s+chỉ|lakcím|bydliště"""
 _NAME_LABELS = (r"name|full\s+name|first\s+name|given\s+names?|nombres?|nome|vorname|prénom|prenom|nom|"
                 r"imię|nama|nama\s+lengkap|ad\s+soyad|adı\s+soyadı|họ\s+và\s+tên|họ\s+tên|"
-                r"имя|фио|氏[\s|]*名|名[\s|]*前|姓[\s|]*名|이[\s|]*름|성[\s|]*명")
+                r"имя|фио|собствено\s+и\s+фамилно\s+име|собствено\s+име|име|ім['’]я|氏[\s|]*名|名[\s|]*前|姓[\s|]*名|이[\s|]*름|성[\s|]*명")
 _SURNAME_LABELS = (r"surname|last\s+name|family\s+name|(?:primer|segundo)\s+apellido|"
                    r"apellido\s+(?:paterno|materno)|apellidos?|nachname|familienname|nom\s+de\s+famille|"
-                   r"sobrenome|cognome|nazwisko|фамилия")
+                   r"sobrenome|cognome|nazwisko|фамилия|фамилно\s+име|прізвище")
 """Labels of the family name when a form prints it apart from the given names."""
 
 
@@ -155,6 +160,11 @@ NAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_COMPOUND})(?:\s*[:：]\s*|\s+[-–]
 NAME_LABEL_ALONE = re.compile(rf"^\W{{0,3}}(?:{_COMPOUND})\s*[:：]?\s*$", re.IGNORECASE)
 """A name label on a line of its own ("氏名" over "村上　太一" in a Japanese form's cell)."""
 
+LABEL_CONTINUED = re.compile(
+    rf"^\W{{0,3}}(?:,|/|&|(?:and|und|et|e|y|i|и)\s)\s*(?:{_SURNAME_LABELS}|{_NAME_LABELS})\b"
+    rf"(?:\s*[:：]\s*|\s+[-–]\s+|\s+|$)(?P<value>.*)$", re.IGNORECASE)
+"""The rest of a name label wrapped onto the next line of its cell ("NOMBRES" / "Y APELLIDOS"), with the
+value after it if the line has one."""
 SURNAME_LABELLED = re.compile(rf"^\W{{0,3}}(?:{_SURNAME_LABELS})(?:\s*[:：]\s*|\s+[-–]\s+|\s+)(?P<value>.+)$",
                               re.IGNORECASE)
 
@@ -186,6 +196,17 @@ infrastructure blockchain stack javascript typescript script
 מהנדס מהנדסת מפתח מפתחת מנהל מנהלת בודק בודקת מתכנת מתכנתת יועץ יועצת אנליסט סטודנט סטודנטית תוכנה
 מעצב מעצבת مهندس مهندسة مطور مطورة مدير مديرة محاسب محاسبة مصمم مصممة طالب طالبة برمجيات محلل محللة
 """) | ORG_WORDS
+FORM_WORDS = _words("""
+surname surnames apellido apellidos nombres lastname firstname nachname vorname sobrenome cognome
+nazwisko фамилия
+sex gender sexo sexe geschlecht género genero пол стать male female masculino femenino masculin féminin
+feminin femme homme mujer hombre männlich weiblich мъж жена мужской женский чоловіча жіноча
+nationality nacionalidad nationalité nationalite nacionalidade staatsangehörigkeit гражданство националност
+marital status married unmarried ledig verheiratet célibataire
+computer sciences studies language languages classroom lessons
+""")
+"""Words of a form's fields and their values ("Sex Male", "Пол Жена", "Nombres / y Apellidos"), and of
+fields of study and courses ("Computer Sciences", "German Language Classroom"): never a person's name."""
 NAME_PARTICLES = _words("""
 van von der den de da di del della du la le bin binti binte bte bint al el ibn y e dos das do ter ten zu af av
 """)

@@ -9,7 +9,13 @@ import re
 from collections.abc import Sequence
 
 from milo_voice.intake.contact_layout import Layout, Line, fold, segments
-from milo_voice.intake.contact_lexicon import NAME_LABEL_ALONE, NAME_LABELLED, PATRONYMICS, SURNAME_LABELLED
+from milo_voice.intake.contact_lexicon import (
+    LABEL_CONTINUED,
+    NAME_LABEL_ALONE,
+    NAME_LABELLED,
+    PATRONYMICS,
+    SURNAME_LABELLED,
+)
 from milo_voice.intake.contact_name_words import NOT_A_NAME, name_tokens
 
 __all__ = ["labelled_name"]
@@ -89,6 +95,11 @@ def _surnames_next_to(layout: Layout, index: int) -> list[str]:
 def _value_below(layout: Layout, line: Line, given_first: bool) -> list[str] | None:
     """The value of a label printed alone on its line, in the line under it (same page)."""
     below = layout.next_on_page(line)
+    wrapped = LABEL_CONTINUED.match(below.text) if below is not None else None
+    if below is not None and wrapped:  # "NOMBRES" / "Y APELLIDOS" / "JUAN PÉREZ": the label's second line
+        if wrapped.group("value").strip():
+            return _label_value(wrapped.group("value"), given_first=given_first)
+        below = layout.next_on_page(below)
     return None if below is None else _label_value(below.text, given_first=given_first)
 
 

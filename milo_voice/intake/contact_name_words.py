@@ -11,6 +11,7 @@ from milo_voice.intake.contact_layout import heading_kind
 from milo_voice.intake.contact_lexicon import (
     COUNTRY_RE,
     DEGREES,
+    FORM_WORDS,
     HONORIFICS,
     NAME_PARTICLES,
     ORG_WORDS,
@@ -71,8 +72,8 @@ def name_tokens(segment: str) -> list[str] | None:
         small = token[0].islower() or (position and (token.isupper() or patronymic))
         if word in NAME_PARTICLES and small:
             continue  # "van", and "DE" inside a name in capitals ("JORGE ARMANDO DE LEÓN TEJADA")
-        if word in ORG_WORDS or (word in DOCUMENT_WORDS and capitals < 2):
-            return None  # "AIG Welding Ltd." is a company; "BLOG CV" a site's menu
+        if word in ORG_WORDS or word in FORM_WORDS or (word in DOCUMENT_WORDS and capitals < 2):
+            return None  # "AIG Welding Ltd." is a company; "BLOG CV" a site's menu; "Sex Male" a form
         if (word in TITLE_WORDS or word in DOCUMENT_WORDS) and capitals >= 2:
             tokens = tokens[:position]  # "John Smith Software Engineer": the name ends at the title
             break
