@@ -28,7 +28,7 @@ lebenslauf berufserfahrung ausbildung bildung kenntnisse sprachen kontakt profil
 veröffentlichungen hobbys interessen studium schulbildung weiterbildung projekte referenzen
 person daten promotion
 expérience expériences formation compétences langues loisirs coordonnées
-experiencia educación formación habilidades idiomas perfil contacto datos
+experiencia educación formación habilidades idiomas perfil contacto datos sobre acerca
 резюме образование опыт навыки контакты языки себе проекты достижения сертификаты данные
 профиль интересы курсы публикации рекомендации
 информация умения езици стаж освіта досвід навички мови інформація контакти
@@ -66,7 +66,7 @@ personali personnelles pessoal dane dados zur
 zu meiner persönliche besondere berufliche beruflicher werdegang praktische tätigkeiten
 centres d'intérêt professionnelle laboral personales работы о личные ключевые laborales profesionales
 lavorativa lavorative professionale professionali linguistiche tecniche digitali
-profissional profissionais acadêmica acadêmico académica académico complementar profesional sobre mí
+profissional profissionais acadêmica acadêmico académica académico complementar profesional sobre mí mim de
 persoonlijke over mij zawodowe obce kerja diri saya pribadi professionnel académique
 personnel techniques e y i et en und dan osobné osobní pracovní pracovné pracovná προσωπικό προσωπικά
 επαγγελματική ξένες familiares familiar family familiales familiari
@@ -140,7 +140,8 @@ def _label_re(alternatives: str) -> re.Pattern[str]:
 
 
 _NOT_PHONE_LABELS = r"""id|passport|aadhaa?r|pan|ssn|licen[cs]e|zip|pin|pincode|postal|post\s*code|postcode|
-plz|dob|birth|born|roll|reg|registration|gpa|cgpa|account|iban|swift|bic|vat|tax|matriculation|student|isbn|issn|orcid|doi"""
+plz|dob|birth|born|roll|reg|registration|gpa|cgpa|account|iban|swift|bic|vat|tax|matriculation|student|isbn|issn|orcid|doi|
+cédula|cedula|rut|dni|nif|cpf|curp|rfc|cuit|cuil|pesel|nit"""
 PHONE_LABEL = _label_re(_PHONE_LABELS)
 NOT_PHONE_LABEL = _label_re(_NOT_PHONE_LABELS)
 """Labels of numbers that are not phones (ids, postal codes, dates of birth)."""
@@ -192,7 +193,7 @@ page updated phone email e-mail address contact dear sincerely regards thank you
 bewerbung anschreiben cover letter mobile tel telephone linkedin github website portfolio born
 scholar orcid researchgate kaggle twitter instagram facebook youtube blog homepage profile
 kernel embedded firmware hardware qa quality test tester testing automation game ux ui platform
-infrastructure blockchain stack javascript typescript script
+infrastructure blockchain stack javascript typescript script area área sistemas departamento department
 מהנדס מהנדסת מפתח מפתחת מנהל מנהלת בודק בודקת מתכנת מתכנתת יועץ יועצת אנליסט סטודנט סטודנטית תוכנה
 מעצב מעצבת مهندس مهندسة مطور مطورة مدير مديرة محاسب محاسبة مصمم مصممة طالب طالبة برمجيات محلل محللة
 """) | ORG_WORDS
@@ -200,7 +201,7 @@ FORM_WORDS = _words("""
 surname surnames apellido apellidos nombres lastname firstname nachname vorname sobrenome cognome
 nazwisko фамилия
 sex gender sexo sexe geschlecht género genero пол стать male female masculino femenino masculin féminin
-feminin femme homme mujer hombre männlich weiblich мъж жена мужской женский чоловіча жіноча
+feminin femme homme mujer hombre männlich weiblich мъж жена мужской женский чоловіча жіноча мужчина женщина
 nationality nacionalidad nationalité nationalite nacionalidade staatsangehörigkeit гражданство националност
 marital status married unmarried ledig verheiratet célibataire
 computer sciences studies language languages classroom lessons

@@ -19,7 +19,6 @@ or a name whose line lost characters, is flagged; on OCR'd pages a line with a h
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,9 +41,11 @@ from milo_voice.intake.contact_lexicon import (
     TITLE_WORDS,
     US_STATE_NAMES,
 )
+from milo_voice.intake.contact_name_doubt import doubted
 from milo_voice.intake.contact_name_form import labelled_name
 from milo_voice.intake.contact_name_intro import introduced_name
 from milo_voice.intake.contact_name_spelt import (
+    initials_spelt,
     joined_name,
     letter_spaced,
     long_name_spelt,
@@ -53,7 +54,7 @@ from milo_voice.intake.contact_name_spelt import (
     profile_slugs,
     small_letters_top,
 )
-from milo_voice.intake.contact_name_words import NOT_A_NAME, name_tokens, normal_case
+from milo_voice.intake.contact_name_words import NOT_A_NAME, PATRONYMIC_ENDING, name_tokens, normal_case
 from milo_voice.intake.extraction_types import FieldGuess
 
 __all__ = ["name_guess", "name_tokens", "normal_case", "ocr_heading", "surname_first"]
@@ -151,6 +152,11 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
         return tokens + extra  # "MOHAMAD HAZIQ" / "BIN AHMAD YUSRI": a patronymic goes on the next line
     if extra and 4 < len(tokens) + len(extra) <= 6 and long_name_spelt(tokens, extra, locals_):
         return tokens + extra
+    if extra and len(tokens) == 2 and len(extra) == 1 and PATRONYMIC_ENDING.search(extra[0]):
+        return tokens + extra  # "Маматкаримов Бегзат" / "Улугбекович": the patronymic under the name
+    same_case = extra and extra[0].isupper() == tokens[0].isupper()
+    if same_case and len(tokens) + len(extra) <= 5 and initials_spelt([*tokens, *extra], locals_):
+        return tokens + extra  # "EDISON GEOVANNY" / "GUAICHICO PIÑAN" with egguaichicop@
     if not extra or len(tokens) + len(extra) > 4 or extra[0].isupper() != tokens[0].isupper():
         return tokens
     if [t.lower() for t in extra] == [t.lower() for t in tokens]:
@@ -269,7 +275,7 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
     opening = [line for line in layout.lines if line.page >= layout.first_page()][:LABEL_REACH]
     labelled = labelled_name(layout, [*block, *opening], locals_)
     if labelled:
-        return _doubted(FieldGuess(normal_case(labelled), 0.9, ""), page)
+        return doubted(FieldGuess(normal_case(labelled), 0.9, ""), page)
     found = sorted(_candidates(layout, block, locals_), key=lambda c: -c.score)
     if ocr:
         found = [c for c in found if not ocr_heading(c.text)]
@@ -300,7 +306,7 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
             why = "single-word name far from the contact details (the email contains it)"
             return FieldGuess(alone, 0.5, why)
         return FieldGuess.missing("no name found at the top of the resume")
-    return _doubted(_completed(_ranked(found, block), page), page)
+    return doubted(_completed(_ranked(found, block), page), page)
 
 
 def _ranked(found: Sequence[NameCandidate], block: Sequence[Line]) -> FieldGuess:
@@ -333,39 +339,6 @@ def _completed(guess: FieldGuess, page: Sequence[Line]) -> FieldGuess:
     return guess
 
 
-DOUBTED_NAME = 0.6
-
-
-def _doubted(guess: FieldGuess, page: Sequence[Line]) -> FieldGuess:
-    """A name that repeats itself ("Ann Lee Ann Lee") is given once; it, and a name whose line lost
-    characters (a symbol code point glued to its letters, as a PDF's odd font mapping leaves them),
-    is flagged for the reviewer."""
-    words = guess.value.split()
-    half = len(words) // 2
-    lowered = [w.lower() for w in words]
-    if half and len(words) % 2 == 0 and lowered[:half] == lowered[half:]:
-        why = "the name is printed twice in a row; check it"
-        return FieldGuess(" ".join(words[:half]), DOUBTED_NAME, why)
-    if guess.value and any(_lost_characters(line.text) for line in page if words[-1] in line.text):
-        why = "characters that are not letters were dropped from the name's line; check the name"
-        return FieldGuess(guess.value, min(guess.confidence, DOUBTED_NAME), why)
-    return guess
-
-
-def _lost_characters(text: str) -> bool:
-    """A symbol (an icon, a private-use or unassigned code point) between two letters, or glued before a
-    letter of a script without capitals: not how icons are printed, so the font mapping lost a letter."""
-    for i, ch in enumerate(text):
-        if unicodedata.category(ch) not in _SYMBOLS:
-            continue
-        after = text[i + 1:i + 2]
-        before = text[i - 1:i] if i else ""
-        if after.isalpha() and (before.isalpha() or not (after.isupper() or after.islower())):
-            return True
-    return False
-
-
-_SYMBOLS = ("So", "Co", "Cn")
 def ocr_heading(text: str) -> bool:
     """On an OCR'd page: any word of a section heading ("... PROGRAMS", "Skills") makes the line no name
     (OCR reads a column's headings before the name and may misread the other words of the heading)."""

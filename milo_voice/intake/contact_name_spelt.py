@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from difflib import SequenceMatcher
 
 from milo_voice.intake.contact_layout import Line, fold, heading_kind
 from milo_voice.intake.contact_lexicon import NAME_PARTICLES
@@ -23,12 +24,32 @@ def letter_spaced(lines: Sequence[Line], locals_: Sequence[str]) -> str:
     for i in range(len(lines)):
         for group in (lines[i:i + 1], lines[i:i + 2]):
             letters = "".join("".join(g.text.split()) for g in group)
-            if not letters.isalpha() or not letters[0].isupper() or fold(letters) not in wanted:
+            if not letters.isalpha() or not letters[0].isupper():
                 continue
-            words = re.findall(r"[^\W\d_][^\W\d_A-Z\u00c0-\u00de]*", letters)
-            if 2 <= len(words) <= 4 and "".join(words) == letters:
-                return normal_case(words)
+            if fold(letters) in wanted:
+                words = re.findall(r"[^\W\d_][^\W\d_A-Z\u00c0-\u00de]*", letters)
+                if 2 <= len(words) <= 4 and "".join(words) == letters:
+                    return normal_case(words)
+            if len(group) == 2 and _tracked_capitals(group) and _near(fold(letters), wanted):
+                return normal_case(["".join(g.text.split()) for g in group])
     return ""
+
+
+TRACKED_MIN = 4
+SPELT_LIKE = 0.85
+"""How alike (difflib's ratio) a tracked name and the address must be: a transliterated name is spelt
+another way in the address ("BOHDANA CHELOMBYTKO", bogdanacelombitko@: 0.86)."""
+
+
+def _tracked_capitals(group: Sequence[Line]) -> bool:
+    """Lines of one word each in capitals, printed a letter at a time ("B O H D A N A")."""
+    return all(len(g.text.split()) >= TRACKED_MIN and all(len(w) == 1 and w.isupper() for w in g.text.split())
+               for g in group)
+
+
+def _near(letters: str, wanted: set[str]) -> bool:
+    """ "bohdanachelombytko" and bogdanacelombitko@: the same first letter, and alike as a whole."""
+    return any(w[0] == letters[0] and SequenceMatcher(None, letters, w).ratio() >= SPELT_LIKE for w in wanted)
 
 
 JOINED_TOP_LINES = 3
@@ -104,6 +125,30 @@ def long_name_spelt(tokens: Sequence[str], extra: Sequence[str], locals_: Sequen
         else:
             return True
     return False
+
+
+def initials_spelt(tokens: Sequence[str], locals_: Sequence[str]) -> bool:
+    """ "EDISON GEOVANNY" / "GUAICHICO PIÑAN" with egguaichicop@: an address made of the name's words in
+    order, each whole or by its initial, with at least one word of 4+ letters whole (Latin American
+    addresses are often the given names' initials, the first surname and the second's initial). The
+    address's letters must be exactly that, nothing more."""
+    words = [fold(t) for t in tokens]
+    for local in locals_:
+        letters = "".join(ch for ch in local if ch.isalpha())
+        if _spells(words, letters, whole=False):
+            return True
+    return False
+
+
+def _spells(words: Sequence[str], letters: str, *, whole: bool) -> bool:
+    """Whether `letters` is `words` in order, each whole or its initial, at least one 4+ letter word whole."""
+    if not words:
+        return not letters and whole
+    word, rest = words[0], words[1:]
+    if len(word) >= 2 and letters.startswith(word) and _spells(rest, letters[len(word):],
+                                                               whole=whole or len(word) >= 4):
+        return True
+    return bool(word) and letters[:1] == word[0] and _spells(rest, letters[1:], whole=whole)
 
 
 SMALL_NAME_REACH = 3

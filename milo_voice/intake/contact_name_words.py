@@ -25,6 +25,13 @@ _INITIAL = re.compile(r"^[^\W\d_]\.$")
 NOT_A_NAME = re.compile(r"[\d@/:;=_#%+()\[\]{}?!\"“”„«»]")
 
 
+PATRONYMIC_ENDING = re.compile(
+    r"(?:ович|евич|ьич|овна|евна|ична|ұлы|улы|қызы|кызы|оглы|ovich|evich|ovna|evna|ichna|ogli|o['’]g['’]li)$",
+    re.IGNORECASE)
+"""How a Russian, Kazakh or Uzbek patronymic ends ("Улугбекович", "Ахметұлы"): a name printed surname and
+given name first may carry it on the next line ("Маматкаримов Бегзат" / "Улугбекович")."""
+
+
 DOCUMENT_WORDS = frozenset({"resume", "résumé", "cv", "curriculum", "vitae", "lebenslauf"})
 """A document's title after the name ("JAN KÜSTER RESUME") ends the name; before any name, the line is
 no name at all ("BLOG CV")."""

@@ -103,6 +103,11 @@ def _blank(text: str) -> str:
     return "".join(chars)
 
 
+_ID_NUMBER = re.compile(r"^(?:\d{1,3}(?:\.\d{3}){2}|\d{7,9})-[\dkK]$")
+"""A national id with its check digit after a hyphen (a Chilean RUT "21.078.065-3", an Ecuadorian cédula
+"100466013-8"): no phone number ends with one digit set apart so."""
+
+
 def _date_like(raw: str, text: str, start: int, end: int) -> bool:
     """Dates and periods: "2019-2021", "01.02.2020", "2019 – 12/2021", a number glued to a date by '/'."""
     if _DATES.fullmatch(raw) or len(_YEARS.findall(raw)) >= 2:
@@ -126,6 +131,8 @@ def _label_before(layout: Layout, line: Line, text: str, start: int) -> str:
         return ""
     above = layout.lines[line.index - 1]
     if _bare_label(above, line):  # only a bare label line ("FAX", "Mobile:") labels the number below it
+        if NOT_PHONE_LABEL.search(above.text):
+            return "other"  # "CÉDULA:" over "100466013-8"
         if FAX_LABEL.search(above.text):
             return "fax"
         if PHONE_LABEL.search(above.text):
@@ -275,6 +282,8 @@ def _line_hits(layout: Layout, line: Line, text: str, regions: Sequence[tuple[st
     for start, end, raw_string in _matches(text, regions):
         raw = raw_string.strip()
         if sum(c.isdigit() for c in raw) < MIN_DIGITS or _date_like(raw, text, start, end):
+            continue
+        if _ID_NUMBER.match(raw):
             continue
         international = raw.lstrip("( ").startswith("+")
         e164, valid, region, hint = _read(raw, [("ZZ", "")] if international else regions)

@@ -55,12 +55,15 @@ _LONG_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]{20,}")
 real words are that long ("internationalisation", German compounds), and those cost only a second
 reading that changes nothing."""
 _PIECE_LINE = re.compile(r"^\S{1,4}$")
+_CAPITAL_EMAIL = re.compile(r"(?<!\S)[A-ZÀ-Þ][a-zß-ÿ]{2,}[\w.+-]*@")
+"""An address that starts with a capitalised word ("Negroliaimasoft@"): people type addresses in lower
+case, so the capital may be the end of the text box before it ("Río Negro"), glued on by pypdf."""
 
 
 def suspect(text: str) -> bool:
     """Whether page 1's text may hold glued words or a word cut over lines: read it again only then
     (pdfminer costs 0.1-0.3 s a file; most files need nothing)."""
-    if glued(text) or _LONG_LATIN.search(text):
+    if glued(text) or _LONG_LATIN.search(text) or _CAPITAL_EMAIL.search(text):
         return True
     lines = [line.strip() for line in text.split("\n")[:30]]
     return any(_PIECE_LINE.match(a) and _PIECE_LINE.match(b) for a, b in itertools.pairwise(lines))
@@ -149,24 +152,43 @@ def respace_page(text: str, other: str) -> str:
     """Each whitespace-free word of `text` (6+ characters) that `other` never prints as one word but
     prints, without its spaces, inside one of its lines: split where `other` has spaces there."""
     single: set[str] = set()
+    ends: set[str] = set()  # the last word of each line of `other`
     lines: list[tuple[str, frozenset[int]]] = []  # each line of `other` without spaces, and where words began
     for line in other.splitlines():
         words = line.split()
         single.update(words)
+        ends.update(words[-1:])
         if len(words) >= 2:
             starts, at = set(), 0
             for word in words:
                 starts.add(at)
                 at += len(word)
             lines.append(("".join(words), frozenset(starts)))
-    if not lines:
+    if not single:
         return text
-    return re.sub(r"\S{6,}", lambda m: _split(m.group(), lines, single), text)
+    return re.sub(r"\S{6,}", lambda m: _split(m.group(), lines, single, ends), text)
 
 
-def _split(word: str, lines: Sequence[tuple[str, frozenset[int]]], single: set[str]) -> str:
+TAIL_CHARS = 6
+"""The shortest word of `other` that a glued word may end with (`_glued_boxes`)."""
+
+
+def _glued_boxes(word: str, single: set[str], ends: set[str]) -> str | None:
+    """ "Negroliaimasoft@gmail.com" -> "Negro liaimasoft@gmail.com": the end of one line of `other` glued
+    to a word `other` prints on a line of its own (pypdf ran two text boxes together)."""
+    for cut in range(2, len(word) - TAIL_CHARS + 1):
+        head, tail = word[:cut], word[cut:]
+        if tail in single and any(end.endswith(head) for end in ends):
+            return f"{head} {tail}"
+    return None
+
+
+def _split(word: str, lines: Sequence[tuple[str, frozenset[int]]], single: set[str], ends: set[str]) -> str:
     if word in single:
         return word
+    boxes = _glued_boxes(word, single, ends)
+    if boxes:
+        return boxes
     for joined, starts in lines:
         at = joined.find(word)
         if at >= 0:
