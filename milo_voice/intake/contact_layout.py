@@ -47,8 +47,11 @@ _GLUED_ITEM = re.compile(
     r"\s+(?=(?:e-?mail|mobile|phone|tel(?:ephone)?|cell|address|adresse|anschrift)\s*:)"
     r"|(?<![:：])\s+(?=[^\s@|]+@[^\s@]+\.\w)",
     re.IGNORECASE)
-_GLYPH_RUN = re.compile(r"(?<![\w/:.])(?:/[A-Za-z][A-Za-z0-9_-]*(?:\.[a-z]+)?)+(?![\w/])")
-_GLYPH = re.compile(r"/([A-Za-z][A-Za-z0-9_-]*)(?:\.[a-z]+)?")
+_GLYPH_NAME = r"[A-Za-z][A-Za-z0-9_]*(?:-[a-z0-9][A-Za-z0-9_]*)*"
+"""A glyph name ("map_marker", "map-marker-alt", "one"); not a slug of capitalised words after a slash
+("/Lina-Cardozo-Rosas", a LinkedIn address wrapped before its last part)."""
+_GLYPH_RUN = re.compile(rf"(?<![\w/:.])(?:/{_GLYPH_NAME}(?:\.[a-z]+)?)+(?![\w/-])")
+_GLYPH = re.compile(rf"/({_GLYPH_NAME})(?:\.[a-z]+)?")
 _GLYPH_DIGITS = {name: str(i) for i, name in enumerate(
     ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"))}
 _GLYPH_SIGNS = {"plus": "+", "hyphen": "-", "period": ".", "parenleft": "(", "parenright": ")",

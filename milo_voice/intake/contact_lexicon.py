@@ -125,7 +125,7 @@ _LOCATION_LABELS = r"""location|address|home\s+address|addr|adresse|anschrift|wo
 residence|domicile|dirección|direccion|ciudad|ubicación|indirizzo|адрес|город|местоположение|住所|現住所|地址|주소|
 endereço|endereco|morada|localização|localizacao|cidade|residência|residenza|località|città|domicilio|
 adres|adresa|woonplaats|miejscowość|alamat|adresi|ikametgah|địa\s+chỉ|lakcím|bydliště"""
-_NAME_LABELS = (r"name|full\s+name|first\s+name|given\s+names?|nombres?|nome|vorname|prénom|prenom|nom|"
+_NAME_LABELS = (r"name|full\s+name|first\s+names?|given\s+names?|nombres?|nome|vorname|prénom|prenom|nom|"
                 r"imię|nama|nama\s+lengkap|ad\s+soyad|adı\s+soyadı|họ\s+và\s+tên|họ\s+tên|"
                 r"имя|фио|собствено\s+и\s+фамилно\s+име|собствено\s+име|име|ім['’]я|氏[\s|]*名|名[\s|]*前|姓[\s|]*名|이[\s|]*름|성[\s|]*명")
 _SURNAME_LABELS = (r"surname|last\s+name|family\s+name|(?:primer|segundo)\s+apellido|"

@@ -96,6 +96,8 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
     joined: set[int] = set()
     for line in [*block, *page]:
         parts = segments(_clean(line.text, icons)) if line.index not in joined else []
+        if len(parts) >= 2 and heading_kind(parts[0]) == "title":
+            parts = parts[1:]  # "CV - Bernhardt Steyn": the document's title, then the name
         first = top.get(line.index) == 0
         tokens = (name_tokens(parts[0]) or surname_first(parts[0], locals_, first=first)) if parts else None
         if not tokens:
@@ -108,9 +110,10 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
         support = _support(tokens, locals_)
         if len(tokens[-1]) == 1 and not support:
             continue  # "Klasse B": an undotted initial ("Sriram R") needs the email to vouch for the name
-        if (len(tokens) == 1 or COUNTRY_RE.search(" ".join(tokens))) and support < len(tokens):
-            continue
         rank = top.get(line.index)
+        placed = COUNTRY_RE.search(" ".join(tokens)) and not _given_country(tokens, support, rank)
+        if (len(tokens) == 1 or placed) and support < len(tokens):
+            continue
         vouched = support == _spellable(tokens) and len(tokens) >= 2
         first = vouched and _support(tokens, locals_[:1]) == support  # the first address spells it
         if rank is not None:
@@ -126,6 +129,14 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
         score += 0.2 * (2 <= len(tokens) <= 3) + 0.5 * support / len(tokens) + FULL_SUPPORT * first
         found.append(NameCandidate(normal_case(tokens), line, score, rank is not None, support))
     return found
+
+
+def _given_country(tokens: Sequence[str], support: int, rank: int | None) -> bool:
+    """ "Israel Berlanga", "Jordan Smith": a country's name that is the first of 2-3 words, the others
+    no place, counts as a given name on page 1's first line or when the email spells a word of it."""
+    rest = " ".join(tokens[1:])
+    return (2 <= len(tokens) <= 3 and bool(COUNTRY_RE.fullmatch(tokens[0])) and not COUNTRY_RE.search(rest)
+            and rest.lower() not in US_STATE_NAMES and (support > 0 or rank == 0))
 
 
 PARTLY_VOUCHED = 0.3

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from milo_voice.intake.contact_layout import Layout, Line, fold, segments
+from milo_voice.intake.contact_layout import Layout, Line, fold, heading_kind, segments
 from milo_voice.intake.contact_lexicon import (
     LABEL_CONTINUED,
     NAME_LABEL_ALONE,
@@ -26,11 +26,12 @@ def labelled_name(layout: Layout, lines: Sequence[Line], locals_: Sequence[str])
     it on the next or previous line ("Nombre Diego" / "Apellido Espinosa"); cased scripts must read
     as a name."""
     for line in lines:
-        match = NAME_LABELLED.match(line.text)
-        label = line.text[:match.start("value")] if match else line.text
+        text = _after_heading(line.text)
+        match = NAME_LABELLED.match(text)
+        label = text[:match.start("value")] if match else text
         given_first = bool(_GIVEN_FIRST.match(label))
         tokens = _label_value(match.group("value"), given_first=given_first) if match else None
-        if not match and NAME_LABEL_ALONE.match(line.text):
+        if not match and NAME_LABEL_ALONE.match(text):
             tokens = _value_below(layout, line, given_first)
         if tokens:
             pair = _pair(layout, line.index, label, tokens, locals_)
@@ -104,7 +105,7 @@ def _value_below(layout: Layout, line: Line, given_first: bool) -> list[str] | N
 
 
 def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
-    parts = segments(value)
+    parts = segments(_FULL_STOP.sub("", value))
     if not parts:
         return None
     cased = any(ch.isupper() or ch.islower() for ch in parts[0])
@@ -117,6 +118,16 @@ def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
     return tokens if 1 <= len(tokens) <= (8 if {t.lower() for t in tokens} & PATRONYMICS else 5) else None
 
 
+def _after_heading(text: str) -> str:
+    """ "PERSONAL DETAILS  Name:  Keoabetswe" -> "Name:  Keoabetswe": a form's section heading printed
+    in a column left of its first label (1-3 words before the rest of the line)."""
+    words = text.split()
+    for size in (3, 2, 1):
+        if len(words) > size and heading_kind(" ".join(words[:size])):
+            return " ".join(words[size:]).lstrip("| ")  # a wide gap after the heading reads as " | "
+    return text
+
+
 def _before_digits(value: str) -> str:
     """ "山田 竜輝 23歳 1998/6/17 男" -> "山田 竜輝": a form's name cell may go on with the age and the date
     of birth, or with the next label ("黄超梵 籍贯：湖北省"); in a script without capitals the name is the
@@ -126,7 +137,10 @@ def _before_digits(value: str) -> str:
     return " ".join(words[:cut])
 
 
-_GIVEN_ONLY = re.compile(r"^\W*(?:vorname|first\s+name|given\s+names?|prénom|prenom|imię)\s*[:：]?\s*$", re.I)
+_FULL_STOP = re.compile(r"(?<=[^\W\d_]{2})\.\s*$")
+"""A form's value may end with a full stop ("Nombre: Giancarlo Tomás Medina Orosco."): not the name's."""
+_GIVEN_ONLY = re.compile(r"^\W*(?:vorname|first\s+names?|given\s+names?|prénom|prenom|imię)\s*[:：]?\s*$",
+                         re.I)
 """A label of the given names alone, which a form follows with the family name's own line."""
 _GIVEN_FIRST = re.compile(r"^\W*(?:vorname|first\s+name|given|prénom|prenom|nome\b|nombres?\b|imię)", re.I)
 

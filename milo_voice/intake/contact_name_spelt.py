@@ -177,6 +177,8 @@ def small_letters_top(page: Sequence[Line]) -> str:
 
 
 _PROFILE = re.compile(r"linkedin\.com/in/([\w%-]+)", re.IGNORECASE)
+_PROFILE_CUT = re.compile(r"linkedin\.com/in/?\s*$", re.IGNORECASE)
+_SLUG = re.compile(r"[\w%-]+")
 
 
 def profile_slugs(lines: Sequence[Line]) -> list[str]:
@@ -185,6 +187,9 @@ def profile_slugs(lines: Sequence[Line]) -> list[str]:
     picks that slug from their name, so it vouches for the name as an email address does."""
     slugs = []
     for i, line in enumerate(lines):
+        if _PROFILE_CUT.search(line.text) and i + 1 < len(lines):  # "www.linkedin.com/in" / "/Lina-Cardozo"
+            wrapped = _SLUG.match((lines[i + 1].text.split() or [""])[0].lstrip("/"))
+            slugs += [fold(wrapped.group())] if wrapped and len(fold(wrapped.group())) >= 6 else []
         for match in _PROFILE.finditer(line.text):
             slug = match.group(1)
             if slug.endswith("-") and match.end() == len(line.text.rstrip()) and i + 1 < len(lines):
