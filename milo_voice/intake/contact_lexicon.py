@@ -344,7 +344,10 @@ PLACE_REGIONS = _places("""
 IN: Mumbai, New Delhi, Delhi, Bangalore, Bengaluru, Chennai, Kolkata, Pune, Ahmedabad, Noida, Gurgaon,
     Gurugram, Jaipur, Lucknow, Kochi, Navi Mumbai, Thane, Coimbatore, Indore, Bhopal, Chandigarh, Nagpur,
     Maharashtra, Karnataka, Tamil Nadu, Telangana, Kerala, Gujarat, Uttar Pradesh, West Bengal, Rajasthan,
-    Andhra Pradesh, Haryana, Madhya Pradesh, Bihar, Odisha;
+    Andhra Pradesh, Haryana, Madhya Pradesh, Bihar, Odisha, Ghaziabad, Faridabad, Meerut, Kanpur, Agra,
+    Varanasi, Patna, Ranchi, Surat, Vadodara, Rajkot, Nashik, Visakhapatnam, Vijayawada, Bhubaneswar,
+    Guwahati, Dehradun, Ludhiana, Amritsar, Mysuru, Mysore, Mangaluru, Mangalore, Madurai,
+    Thiruvananthapuram, Trivandrum, Jharkhand, Uttarakhand, Chhattisgarh, Assam;
 PK: Karachi, Lahore, Islamabad, Rawalpindi, Faisalabad, Peshawar, Multan, Khyber Pakhtunkhwa, Sindh;
 BD: Dhaka, Chittagong, Chattogram, Sylhet, Khulna, Rajshahi;
 NG: Lagos, Abuja, Ibadan, Port Harcourt, Kano, Enugu, Benin City;

@@ -57,3 +57,9 @@ def test_a_year_and_a_span_of_months_is_not_a_phone() -> None:
     found = contacts(text, "TW")
     assert not [p for p in found.phones if p.startswith("2020") or "2020" in p[:6]]
     assert found.phone.value == "+886968555014"
+
+
+def test_an_indian_city_reads_a_national_mobile_as_indian() -> None:
+    text = ("RESUME\nFIROJ AHMAD\nEmail id: fahmad@example.com\nMobile No: 8287555230.\n"
+            "Address:- Behta Hazipur Loni,\nGhaziabad,U.P.\n")
+    assert contacts(text).phone.value == "+918287555230"
