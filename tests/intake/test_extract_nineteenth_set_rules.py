@@ -63,3 +63,11 @@ def test_an_indian_city_reads_a_national_mobile_as_indian() -> None:
     text = ("RESUME\nFIROJ AHMAD\nEmail id: fahmad@example.com\nMobile No: 8287555230.\n"
             "Address:- Behta Hazipur Loni,\nGhaziabad,U.P.\n")
     assert contacts(text).phone.value == "+918287555230"
+
+
+def test_referees_under_a_tracked_heading_are_not_the_candidate_s() -> None:
+    text = ("Esma Azra Şahin\n+90 553 555 13 43\nesma@example.com\nEĞİTİM\nAnkara Üniversitesi\n"
+            "R E F E R A N S L A R\nAhmet Yılmaz\n+90 507 555 86 13\n")
+    found = contacts(text, "TR")
+    assert found.phone.value == "+905535551343"
+    assert not [p for p in found.phones if "507" in p]
