@@ -32,7 +32,7 @@ experiencia educación formación habilidades idiomas perfil contacto datos sobr
 резюме образование опыт навыки контакты языки себе проекты достижения сертификаты данные
 профиль интересы курсы публикации рекомендации
 информация умения езици стаж освіта досвід навички мови інформація контакти
-reference referee références referencias referências referenze referanslar referencje 推荐人 证明人
+reference referee références referencias referências referenze referanslar referencje 推荐人 证明人 ref refs
 programs programmes tools
 informazioni información informations informação angaben osobowe pessoais
 deneyim eğitim beceriler yetenekler diller hakkımda iletişim projeler sertifikalar programlar
@@ -46,7 +46,7 @@ estudios proyectos conocimientos aptitudes logros certificaciones competencias
 werkervaring ervaring opleiding opleidingen vaardigheden talen profiel gegevens projecten interesses
 contactgegevens persoonsgegevens cursussen
 doświadczenie wykształcenie umiejętności języki zainteresowania projekty kursy szkolenia certyfikaty
-pengalaman pendidikan keahlian kemampuan bahasa kontak proyek organisasi sertifikat ringkasan
+pengalaman pendidikan keahlian kemampuan bahasa kontak proyek organisasi sertifikat ringkasan riwayat hidup
 études diplômes parcours projets certifications atouts intérêts
 erfarenhet utbildning kompetenser språk
 βιογραφικό σημείωμα životopis życiorys önéletrajz özgeçmiş ansioluettelo currículo currículum
@@ -66,7 +66,8 @@ personali personnelles pessoal dane dados zur
 zu meiner persönliche besondere berufliche beruflicher werdegang praktische tätigkeiten
 centres d'intérêt professionnelle laboral personales работы о личные ключевые laborales profesionales
 lavorativa lavorative professionale professionali linguistiche tecniche digitali
-profissional profissionais acadêmica acadêmico académica académico complementar profesional sobre mí mim de
+profissional profissionais acadêmica acadêmico académica académico complementar profesional sobre mí mim
+de daftar
 persoonlijke over mij zawodowe obce kerja diri saya pribadi professionnel académique
 personnel techniques e y i et en und dan osobné osobní pracovní pracovné pracovná προσωπικό προσωπικά
 επαγγελματική ξένες familiares familiar family familiales familiari
@@ -81,13 +82,13 @@ iletişim kontakty údaje πληροφορίες επικοινωνίας στο
 """)
 TITLE_HEADING_WORDS = _words("""
 curriculum vitae resume résumé cv lebenslauf резюме 履歴書 职务经历 简历 个人简历 이력서 biodata bio-data
-автобиография
+автобиография riwayat hidup
 βιογραφικό σημείωμα životopis życiorys önéletrajz özgeçmiş ansioluettelo currículo currículum
 קורות חיים السيرة الذاتية سيرة ذاتية
 """)
 """Document titles ("Curriculum Vitae", "Resume"): they head the contact block instead of ending it."""
 EXCLUDED_HEADING_WORDS = _words("""
-publications publication papers references referees presentations talks patents
+publications publication papers references referees presentations talks patents ref refs
 veröffentlichungen referenzen публикации рекомендации
 reference referee références referencias referências referenze referanslar referencje 推荐人 证明人
 """)
@@ -116,7 +117,7 @@ TITLE_HEADING_FOLDED = _folded(TITLE_HEADING_WORDS)
 
 _PHONE_LABELS = r"""phone|telephone|tel|tél|téléphone|telefon|telefono|teléfono|telefone|fone|celular|cel|
 móvil|movil|tlf|tfno|telp|sđt|điện\s+thoại|mobile|mobil|mob|cell|
-cellphone|handy|whatsapp|contact\s+no|contact\s+number|phone\s+no|тел|телефон|моб|мобильный|мобилен|мобільний|電話|携帯|携帯電話|
+cellphone|handy|whatsapp|gsm|telefoon|telefoonnummer|mobiel|mobiele\s+telefoon|contact\s+no|contact\s+number|phone\s+no|тел|телефон|моб|мобильный|мобилен|мобільний|電話|携帯|携帯電話|
 電話番号|携帯電話番号|手机|电话|휴대폰|전화"""
 _FAX_LABELS = r"fax|telefax|факс|ファックス|ＦＡＸ|传真|팩스"
 _EMAIL_LABELS = (r"e-?mail|mail|email\s+id|courriel|correo|почта|эл\.\s*почта|メール|邮箱|电子邮件|이메일|"
@@ -125,12 +126,13 @@ _LOCATION_LABELS = r"""location|address|home\s+address|addr|adresse|anschrift|wo
 residence|domicile|dirección|direccion|ciudad|ubicación|indirizzo|адрес|город|местоположение|住所|現住所|地址|주소|
 endereço|endereco|morada|localização|localizacao|cidade|residência|residenza|località|città|domicilio|
 adres|adresa|woonplaats|miejscowość|alamat|adresi|ikametgah|địa\s+chỉ|lakcím|bydliště"""
-_NAME_LABELS = (r"name|full\s+name|first\s+names?|given\s+names?|nombres?|nome|vorname|prénom|prenom|nom|"
+_NAME_LABELS = (r"name|naam|voornaam|roepnaam|"
+                r"full\s+name|first\s+names?|given\s+names?|nombres?|nome|vorname|prénom|prenom|nom|"
                 r"imię|nama|nama\s+lengkap|ad\s+soyad|adı\s+soyadı|họ\s+và\s+tên|họ\s+tên|"
                 r"имя|фио|собствено\s+и\s+фамилно\s+име|собствено\s+име|име|ім['’]я|氏[\s|]*名|名[\s|]*前|姓[\s|]*名|이[\s|]*름|성[\s|]*명")
 _SURNAME_LABELS = (r"surname|last\s+name|family\s+name|(?:primer|segundo)\s+apellido|"
                    r"apellido\s+(?:paterno|materno)|apellidos?|nachname|familienname|nom\s+de\s+famille|"
-                   r"sobrenome|cognome|nazwisko|фамилия|фамилно\s+име|прізвище")
+                   r"sobrenome|cognome|nazwisko|achternaam|фамилия|фамилно\s+име|прізвище")
 """Labels of the family name when a form prints it apart from the given names."""
 
 

@@ -345,9 +345,17 @@ def _completed(guess: FieldGuess, page: Sequence[Line]) -> FieldGuess:
     for line in page if words else ():
         tokens = name_tokens(line.text.strip())
         longer = normal_case(tokens).split() if tokens else []
-        if 1 <= len(longer) - len(words) <= 2 and [w.lower() for w in longer[:len(words)]] == words:
+        lowered = [w.lower() for w in longer]
+        if 1 <= len(longer) - len(words) <= 2 and (lowered[:len(words)] == words or _inner(words, lowered)):
             return FieldGuess(" ".join(longer), guess.confidence, guess.reason)
     return guess
+
+
+def _inner(words: Sequence[str], longer: Sequence[str]) -> bool:
+    """ "Samuel Odu" (a running header) and "SAMUEL ADEWOLE ODU" (the body): the longer one has the same
+    first and last word, and middle names between them."""
+    return len(words) >= 2 and longer[0] == words[0] and longer[-1] == words[-1] and all(
+        w in longer[1:-1] for w in words[1:-1])
 
 
 def ocr_heading(text: str) -> bool:

@@ -105,7 +105,7 @@ def _value_below(layout: Layout, line: Line, given_first: bool) -> list[str] | N
 
 
 def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
-    parts = segments(_FULL_STOP.sub("", value))
+    parts = segments(_FULL_STOP.sub("", value).lstrip(" |:："))  # "Naam<tab>:D. Dibbets": a colon after a gap
     if not parts:
         return None
     cased = any(ch.isupper() or ch.islower() for ch in parts[0])
@@ -139,10 +139,11 @@ def _before_digits(value: str) -> str:
 
 _FULL_STOP = re.compile(r"(?<=[^\W\d_]{2})\.\s*$")
 """A form's value may end with a full stop ("Nombre: Giancarlo Tomás Medina Orosco."): not the name's."""
-_GIVEN_ONLY = re.compile(r"^\W*(?:vorname|first\s+names?|given\s+names?|prénom|prenom|imię)\s*[:：]?\s*$",
-                         re.I)
+_GIVEN_ONLY = re.compile(
+    r"^\W*(?:vorname|voornaam|first\s+names?|given\s+names?|prénom|prenom|imię)\s*[:：]?\s*$", re.I)
 """A label of the given names alone, which a form follows with the family name's own line."""
-_GIVEN_FIRST = re.compile(r"^\W*(?:vorname|first\s+name|given|prénom|prenom|nome\b|nombres?\b|imię)", re.I)
+_GIVEN_FIRST = re.compile(
+    r"^\W*(?:vorname|voornaam|first\s+name|given|prénom|prenom|nome\b|nombres?\b|imię)", re.I)
 
 
 def _labelled_pair(value: str, given_first: bool) -> list[str]:

@@ -46,6 +46,7 @@ def _without_heading(segment: str) -> str:
     return segment
 
 
+_CAPITALS_STOP = re.compile(r"^(?=[^a-zß-ÿ]*$)(.*[^\W\d_]{3})\.$")
 _GLUED_INITIAL = re.compile(r"^([^\W\d_]{1,2}\.)(?=[^\W\d_]{3,})")
 """ "MD.MOINUL ISLAM", "A.Aishwarya": an initial (or "Md.") glued to the word after it, at a name's start."""
 _DOTTED_DEGREE = re.compile(r"^(?:[^\W\d_]{1,4}\.){2,}$")
@@ -63,6 +64,7 @@ def _degree(tokens: Sequence[str]) -> bool:
 def name_tokens(segment: str) -> list[str] | None:
     """The words of `segment` when it reads as a person's name (honorifics dropped), else None."""
     segment = _GLUED_INITIAL.sub(r"\1 ", _without_credentials(_without_heading(segment)))
+    segment = _CAPITALS_STOP.sub(r"\1", segment)  # "AKOTH SHARON.": a stop typed after a name in capitals
     if NOT_A_NAME.search(segment) or "," in segment:
         return None
     tokens = segment.split()

@@ -119,7 +119,12 @@ def _date_like(raw: str, text: str, start: int, end: int) -> bool:
         return True
     glued_before = text[max(0, start - 1):start] == "/" and text[max(0, start - 2):start - 1].isdigit()
     glued_after = text[end:end + 1] == "/" and text[end + 1:end + 2].isdigit()
+    if _TWO_NUMBERS.search(text[max(0, start - 16):end + 16]):
+        return False  # "08995861929/085641342353": two phone numbers with a slash between them
     return glued_before or glued_after
+
+
+_TWO_NUMBERS = re.compile(r"(?<!\d)\d{9,13}/\d{9,13}(?!\d)")
 
 
 def _label_before(layout: Layout, line: Line, text: str, start: int) -> str:

@@ -176,7 +176,8 @@ def docx_text(data: bytes) -> DocumentText:
             if "word/document.xml" not in names:
                 raise UnreadableDocument("not a Word document although named .docx")
             headers = sorted(n for n in names if re.fullmatch(r"word/header\d*\.xml", n))
-            parts = [_paragraphs(_read_xml(archive, n)) for n in [*headers, "word/document.xml"]]
+            footers = sorted(n for n in names if re.fullmatch(r"word/footer\d*\.xml", n))
+            parts = [_paragraphs(_read_xml(archive, n)) for n in [*headers, "word/document.xml", *footers]]
             pages = _docx_pages(archive, names)
     except UnreadableDocument:
         raise
