@@ -39,7 +39,19 @@ def labelled_name(layout: Layout, lines: Sequence[Line], locals_: Sequence[str])
                 return pair
             surname = _surnames_next_to(layout, line.index)
             return [*tokens, *surname] if surname and len(tokens) + len(surname) <= 6 else tokens
+    for line in lines:  # a form that prints other cells before the full name's on its row
+        inside = _FULL_NAME_INSIDE.search(line.text)
+        tokens = _label_value(inside.group("value")) if inside else None
+        if tokens:
+            return tokens
     return None
+
+
+_FULL_NAME_INSIDE = re.compile(
+    r"(?:نام\s+و\s+نام\s+خانوادگی|full\s+name|nombre\s+completo|nome\s+completo|nom\s+complet)"
+    r"\s*[:：]\s*(?P<value>[^:：|]+?)\s*(?:\||$)", re.IGNORECASE)
+"""A label of the whole name inside a line ("نام پدر:ناصر ... نام و نام خانوادگی:چنور حسینی": an Iranian
+form's row starts with the father's name)."""
 
 
 _BARE_NAME = re.compile(r"^\W{0,3}(?:name|nom)\s*[:：]?\s*$", re.IGNORECASE)

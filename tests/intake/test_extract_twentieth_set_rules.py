@@ -61,3 +61,10 @@ def _docx(body: str, footer: str) -> bytes:
 def test_a_word_footer_is_read_after_the_body() -> None:
     text = docx_text(_docx("Ruben Flores", "ruben@example.com 0972 555 723")).text
     assert text.splitlines() == ["Ruben Flores", "ruben@example.com 0972 555 723"]
+
+
+def test_a_full_name_label_after_other_cells_of_its_row() -> None:
+    text = ("رزومه کاری\nنام پدر:ناصر نام مستعار:--------------- نام و نام خانوادگی:چنور حسینی\n"
+            "جنسیت: زن محل تولد:بانه\nپست الکترونیکی:ch.h@example.com\n")
+    assert contacts(text, "IR").name.value == "چنور حسینی"
+    assert contacts("Date of birth: 1990 | Full name: Ana Ruiz\nana@example.com\n").name.value == "Ana Ruiz"
