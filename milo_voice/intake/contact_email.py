@@ -18,7 +18,10 @@ from milo_voice.intake.contact_layout import Layout, Line, about_someone_else, f
 from milo_voice.intake.contact_lexicon import EMAIL_LABEL, ORGANISATION_MAILBOXES
 from milo_voice.intake.extraction_types import FieldGuess
 
-_EMAIL = re.compile(r"(?<![\w.%+-])[A-Za-z0-9][\w.%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9_.%+\-\u00c0-\u024f])[A-Za-z0-9][\w.%+-]*@[A-Za-z0-9-]+"
+                    r"(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+"""An address; it may follow a label in a script without Latin letters with no space ("ایمیلname@...",
+"邮箱name@..."), not a Latin letter (a longer local part)."""
 CROWDED = 3
 """Addresses on one line that make it a list of people (authors, team) rather than a contact line."""
 _AT = re.compile(r"\s*[\[(]\s*at\s*[\])]\s*", re.IGNORECASE)  # "jane [at] doe.org"

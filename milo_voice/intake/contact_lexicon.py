@@ -118,7 +118,7 @@ TITLE_HEADING_FOLDED = _folded(TITLE_HEADING_WORDS)
 _PHONE_LABELS = r"""phone|telephone|tel|tél|téléphone|telefon|telefono|teléfono|telefone|fone|celular|cel|
 móvil|movil|tlf|tfno|telp|sđt|điện\s+thoại|mobile|mobil|mob|cell|
 cellphone|handy|whatsapp|gsm|telefoon|telefoonnummer|mobiel|mobiele\s+telefoon|contact\s+no|contact\s+number|phone\s+no|тел|телефон|моб|мобильный|мобилен|мобільний|電話|携帯|携帯電話|
-電話番号|携帯電話番号|手机|电话|휴대폰|전화"""
+電話番号|携帯電話番号|手机|电话|휴대폰|전화|تلفن|موبایل|همراه|هاتف|الهاتف|جوال|الجوال|טלפון|נייד"""
 _FAX_LABELS = r"fax|telefax|факс|ファックス|ＦＡＸ|传真|팩스"
 _EMAIL_LABELS = (r"e-?mail|mail|email\s+id|courriel|correo|почта|эл\.\s*почта|メール|邮箱|电子邮件|이메일|"
                  r"имейл|електронна\s+поща|поща|пошта|електронна\s+пошта")
@@ -304,6 +304,7 @@ SCRIPT_REGIONS: tuple[tuple[str, str, str], ...] = (
     ("\u0370-\u03ff", "GR", "Greek script"),
     ("\u0590-\u05ff", "IL", "Hebrew script"),
     ("\u0e00-\u0e7f", "TH", "Thai script"),
+    ("\u067e\u0686\u0698\u06af\u06a9\u06cc", "IR", "Persian letters"),  # پ چ ژ گ ک ی: not in Arabic
 )
 LANGUAGE_REGIONS: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
     (re.compile(r"ç[ãõ]|ência\b|ões\b|\bnão\b"), ("BR", "PT"), "Portuguese text"),

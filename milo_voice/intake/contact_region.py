@@ -136,5 +136,7 @@ def _unique(hints: Sequence[Hint]) -> list[Hint]:
 
 
 def _script_count(text: str, chars: str) -> int:
-    low, high = chars.split("-")
-    return sum(1 for ch in text if low <= ch <= high)
+    """Characters of `text` in `chars`: a range ("\u0400-\u04ff") or the letters themselves."""
+    if len(chars) == 3 and chars[1] == "-":
+        return sum(1 for ch in text if chars[0] <= ch <= chars[2])
+    return sum(1 for ch in text if ch in chars)

@@ -68,3 +68,15 @@ def test_a_full_name_label_after_other_cells_of_its_row() -> None:
             "جنسیت: زن محل تولد:بانه\nپست الکترونیکی:ch.h@example.com\n")
     assert contacts(text, "IR").name.value == "چنور حسینی"
     assert contacts("Date of birth: 1990 | Full name: Ana Ruiz\nana@example.com\n").name.value == "Ana Ruiz"
+
+
+def test_a_persian_label_glued_to_the_address_and_a_persian_mobile() -> None:
+    text = ("  روژینا اسماعیلی          برنامه نویس اندروید\nسن   : 21    سال\nتلفن : 09191555511\n"
+            "  :ایمیلrozhina83@example.com\nخلاصه\n"
+            "برنامه‌نویس اندروید با دو سال تجربه در توسعه‌ی اپلیکیشن‌های مدرن\n"
+            "پیاده‌سازی پروژه‌های شخصی، یادگیری مداوم و کار گروهی در پروژه‌های بزرگ\n")
+    found = contacts(text)
+    assert found.email.value == "rozhina83@example.com"
+    assert found.phone.value == "+989191555511"
+    assert found.name.value == "روژینا اسماعیلی"
+    assert contacts("Jane Doe\nxjane@example.com\n").email.value == "xjane@example.com"  # Latin: all of it
