@@ -223,6 +223,7 @@ bsn msn dnp""")
 CJK_NOT_NAME_ENDINGS = tuple(_words("""
 简历 履历 信息 资料 经历 经验 背景 技能 总结 评价 证书 荣誉 爱好 方式 意向 概况 项目 教育 工作 学历 专业 联系
 经理 工程师 总监 主管 专员 开发 设计 运营 助理 顾问 实习 分析 研究 老师 教师 产品 测试 销售 公司 大学 学院
+学生
 이력서 학력 경력 자기소개 소개 정보 연락처 기술 개발자 엔지니어 디자이너 회사 대학교
 """))
 """How headings, job titles and employers end in Chinese and Korean ("个人信息", "产品经理", "경력"):

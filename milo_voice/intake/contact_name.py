@@ -33,17 +33,15 @@ from milo_voice.intake.contact_layout import (
     strip_lone_letter,
 )
 from milo_voice.intake.contact_lexicon import (
-    CJK_NOT_NAME_ENDINGS,
     COUNTRY_RE,
     HEADING_CORE,
     PATRONYMICS,
-    RTL_LETTERS,
-    TITLE_WORDS,
     US_STATE_NAMES,
 )
 from milo_voice.intake.contact_name_doubt import doubted
 from milo_voice.intake.contact_name_form import labelled_name
 from milo_voice.intake.contact_name_intro import introduced_name
+from milo_voice.intake.contact_name_script import uncased_name
 from milo_voice.intake.contact_name_spelt import (
     initials_spelt,
     joined_name,
@@ -204,76 +202,6 @@ def _stack(layout: Layout, line: Line, tokens: list[str], locals_: Sequence[str]
     return stack if len(stack) >= 3 and _support(stack, locals_) >= 2 else []
 
 
-_CJK_NAME = re.compile(r"^(?:[\u3400-\u4dbf\u4e00-\u9fff]{2,4}|[\uac00-\ud7af]{2,4})$")
-CJK_TOP_LINES = 3
-"""A Chinese or Korean name without a label is looked for among this many first lines of page 1."""
-
-
-def _cjk_first_line(layout: Layout) -> str:
-    """A name in a script without capitals, unlabelled: among the first lines of page 1, one of 2-4 Han
-    characters or Hangul syllables (spaces allowed) that is no heading, title or employer, with the
-    email or phone within the next three lines, as a resume's header prints them."""
-    for line in layout.top()[:CJK_TOP_LINES]:
-        parts = segments(strip_icon(line.text))
-        compact = "".join(parts[0].split()) if len(parts) == 1 else ""
-        if not _CJK_NAME.match(compact) or heading_kind(compact) or compact.endswith(CJK_NOT_NAME_ENDINGS):
-            continue
-        if any(0 < anchor - line.index <= 3 for anchor in layout.anchors):
-            return compact
-    return _rtl_first_item(layout)
-
-
-_RTL_WORD = rf"[{RTL_LETTERS}\u066e-\u06d3'׳\-]{{2,}}"
-_RTL_NAME = re.compile(rf"^{_RTL_WORD}(?: {_RTL_WORD}){{1,3}}$")
-"""2-4 words of Hebrew or Arabic letters (a geresh or hyphen allowed)."""
-
-
-def _rtl_first_item(layout: Layout) -> str:
-    """A Hebrew or Arabic name, unlabelled: the first item of one of the first lines of page 1, of 2-4
-    words in that script, no heading or job title, with the email or phone on its line or within the
-    next four ("צח כהן │ קיבוץ מעגן מיכאל │ 050-... │ ...@gmail.com"); or page 1's first line, with a
-    heading one or two lines under it (the contact details printed further down)."""
-    top = layout.top()
-    for line in top[:CJK_TOP_LINES]:
-        parts = segments(strip_icon(line.text))
-        head = " ".join(parts[0].split()) if parts else ""
-        titled = any(w in TITLE_WORDS for w in head.split())  # no case to fold
-        if not _RTL_NAME.match(head) or heading_kind(head) or titled:
-            continue
-        near = any(0 <= anchor - line.index <= 4 for anchor in layout.anchors)
-        headed = line.index == top[0].index and any(
-            line.index < at <= line.index + 2 for at in layout.headings)  # the header, then a section
-        if near or headed:
-            return _logical_words(head, _visual_order(layout))
-    return ""
-
-
-_MARKS = "'׳"
-_STOP_FIRST = re.compile(rf"^[.:،؛!?][{RTL_LETTERS}]")
-_STOP_LAST = re.compile(rf"[{RTL_LETTERS}][.:،؛!?]$")
-VISUAL_STOPS = 3
-"""Lines of Hebrew or Arabic that begin with their full stop (".الزحام وتجنب الطرق") that show a PDF
-wrote its right-to-left lines word by word in visual order."""
-
-
-def _visual_order(layout: Layout) -> bool:
-    """Whether the document's right-to-left lines have their words in visual order: at least
-    VISUAL_STOPS of them, and twice as many as end with one, begin with a sentence's closing stop."""
-    first = sum(1 for line in layout.lines if _STOP_FIRST.match(line.text))
-    last = sum(1 for line in layout.lines if _STOP_LAST.search(line.text))
-    return first >= VISUAL_STOPS and first > 2 * last
-
-
-def _logical_words(name: str, visual: bool = False) -> str:
-    """ "'רחמילביץ איליה" -> "איליה רחמילביץ'": a word that starts with a geresh shows the PDF wrote the
-    line in visual (right-to-left) order: the words go back in reading order, the mark after its word.
-    `visual`: the document's lines are in that order (`_visual_order`), with or without a geresh."""
-    words = name.split()
-    if not visual and not any(w[0] in _MARKS for w in words):
-        return name
-    return " ".join(w[1:] + w[0] if w[0] in _MARKS else w for w in reversed(words))
-
-
 LABEL_REACH = 40
 """A labelled name counts in this many first lines of the document, across a page break: a cover page
 ("CURRICULUM VITAE" and a short name) may come before the form that labels the full name."""
@@ -305,7 +233,7 @@ def name_guess(layout: Layout, block: Sequence[Line], emails: Sequence[str], *,
         small = lowercase_spelt(page, locals_)
         if small:
             return FieldGuess(small, 0.7, "name printed in small letters; read with the email")
-        cjk = _cjk_first_line(layout)
+        cjk = uncased_name(layout)
         if cjk:
             return FieldGuess(cjk, 0.7, "name in a script without capitals read from the top lines")
         first_page = [line for line in layout.lines if line.page == layout.first_page()]

@@ -80,3 +80,9 @@ def test_a_persian_label_glued_to_the_address_and_a_persian_mobile() -> None:
     assert found.phone.value == "+989191555511"
     assert found.name.value == "روژینا اسماعیلی"
     assert contacts("Jane Doe\nxjane@example.com\n").email.value == "xjane@example.com"  # Latin: all of it
+
+
+def test_a_chinese_name_over_its_sidebar_s_contact_heading_in_the_middle_of_the_text() -> None:
+    text = ("项目经历\n参加智能车竞赛, 负责 SLAM 算法的实现与调试, 锻炼了快速定位与解决问题的能力\n"
+            "王苏湖\n学 生\n联系信息\n电话：\n15251555560\n电子邮件：\nwang5991@example.com\n")
+    assert contacts(text, "CN").name.value == "王苏湖"
