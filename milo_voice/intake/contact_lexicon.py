@@ -223,8 +223,7 @@ bsn msn dnp""")
 CJK_NOT_NAME_ENDINGS = tuple(_words("""
 简历 履历 信息 资料 经历 经验 背景 技能 总结 评价 证书 荣誉 爱好 方式 意向 概况 项目 教育 工作 学历 专业 联系
 经理 工程师 总监 主管 专员 开发 设计 运营 助理 顾问 实习 分析 研究 老师 教师 产品 测试 销售 公司 大学 学院
-学生
-이력서 학력 경력 자기소개 소개 정보 연락처 기술 개발자 엔지니어 디자이너 회사 대학교
+学生 이력서 학력 경력 자기소개 소개 정보 연락처 기술 개발자 엔지니어 디자이너 회사 대학교
 """))
 """How headings, job titles and employers end in Chinese and Korean ("个人信息", "产品经理", "경력"):
 a short line that ends so is not a name."""
@@ -306,6 +305,7 @@ SCRIPT_REGIONS: tuple[tuple[str, str, str], ...] = (
     ("\u0590-\u05ff", "IL", "Hebrew script"),
     ("\u0e00-\u0e7f", "TH", "Thai script"),
     ("\u067e\u0686\u0698\u06af\u06a9\u06cc", "IR", "Persian letters"),  # پ چ ژ گ ک ی: not in Arabic
+    ("ğĞıİ", "TR", "Turkish letters"),  # not in Romanian or other Latin alphabets but Azerbaijani
 )
 LANGUAGE_REGIONS: tuple[tuple[re.Pattern[str], tuple[str, ...], str], ...] = (
     (re.compile(r"ç[ãõ]|ência\b|ões\b|\bnão\b"), ("BR", "PT"), "Portuguese text"),

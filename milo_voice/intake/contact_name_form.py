@@ -118,8 +118,8 @@ def _value_below(layout: Layout, line: Line, given_first: bool) -> list[str] | N
 
 def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
     parts = segments(_FULL_STOP.sub("", value).lstrip(" |:："))  # "Naam<tab>:D. Dibbets": a colon after a gap
-    if not parts:
-        return None
+    if not parts or "".join(parts[0].split()) in _READING_LABELS:
+        return None  # "氏 名" over "ふりがな": the label of the name's reading, not the name
     cased = any(ch.isupper() or ch.islower() for ch in parts[0])
     head = parts[0] if cased else _before_digits(parts[0])
     if NOT_A_NAME.search(head):
@@ -149,6 +149,7 @@ def _before_digits(value: str) -> str:
     return " ".join(words[:cut])
 
 
+_READING_LABELS = frozenset({"ふりがな", "フリガナ"})
 _FULL_STOP = re.compile(r"(?<=[^\W\d_]{2})\.\s*$")
 """A form's value may end with a full stop ("Nombre: Giancarlo Tomás Medina Orosco."): not the name's."""
 _GIVEN_ONLY = re.compile(

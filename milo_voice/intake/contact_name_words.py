@@ -46,6 +46,8 @@ def _without_heading(segment: str) -> str:
     return segment
 
 
+_SUFFIXES = frozenset({"Jr.", "Sr.", "JR.", "SR."})
+"""Generational suffixes a name may end with ("Sydney L. Hopson Jr.")."""
 _CAPITALS_STOP = re.compile(r"^(?=[^a-zß-ÿ]*$)(.*[^\W\d_]{3})\.$")
 _GLUED_INITIAL = re.compile(r"^([^\W\d_]{1,2}\.)(?=[^\W\d_]{3,})")
 """ "MD.MOINUL ISLAM", "A.Aishwarya": an initial (or "Md.") glued to the word after it, at a name's start."""
@@ -62,7 +64,19 @@ def _degree(tokens: Sequence[str]) -> bool:
 
 
 def name_tokens(segment: str) -> list[str] | None:
-    """The words of `segment` when it reads as a person's name (honorifics dropped), else None."""
+    """The words of `segment` when it reads as a person's name (honorifics dropped), else None. A
+    nickname in brackets after the given name ("Junshen (Jason) Tao") is kept where it is printed."""
+    nick = _NICKNAME.match(segment.strip())
+    if nick:
+        tokens = _name_tokens(f"{nick.group(1)} {nick.group(3)}")
+        return [tokens[0], f"({nick.group(2)})", *tokens[1:]] if tokens and len(tokens) >= 2 else None
+    return _name_tokens(segment)
+
+
+_NICKNAME = re.compile(r"^([^\W\d_]+) \(([^\W\d_]+)\) ([^()]+)$")
+
+
+def _name_tokens(segment: str) -> list[str] | None:
     segment = _GLUED_INITIAL.sub(r"\1 ", _without_credentials(_without_heading(segment)))
     segment = _CAPITALS_STOP.sub(r"\1", segment)  # "AKOTH SHARON.": a stop typed after a name in capitals
     if NOT_A_NAME.search(segment) or "," in segment:
@@ -93,7 +107,7 @@ def name_tokens(segment: str) -> list[str] | None:
         capitals += 1
     if not 1 <= len(tokens) <= (8 if patronymic else 5) or len(" ".join(tokens)) > 48:
         return None  # after the cut at a title: "Nguyễn Hữu Lộc Fresher Backend Developer" is a name
-    dotted_end = tokens[-1].endswith(".") and not _INITIAL.match(tokens[-1])
+    dotted_end = tokens[-1].endswith(".") and not _INITIAL.match(tokens[-1]) and tokens[-1] not in _SUFFIXES
     if capitals == 0 or capitals > (6 if patronymic else 4) or dotted_end:
         return None
     if heading_kind(segment) or COUNTRY_RE.fullmatch(segment):
