@@ -123,12 +123,18 @@ def _credential(token: str) -> bool:
     return sum(c.isupper() for c in token) >= 2 or "." in token
 
 
+_STATE_DEGREES = frozenset({"MA", "MS", "MD", "PA"})
+"""US state codes that are degrees too ("Jane Doe, MD"): after a comma they stay degrees."""
+
+
 def _without_credentials(segment: str) -> str:
-    """ "Jane Doe, PhD" -> "Jane Doe": short capitalised tokens after a comma are degrees and titles."""
+    """ "Jane Doe, PhD" -> "Jane Doe": short capitalised tokens after a comma are degrees and titles; not a
+    state or a country ("Stone Mountain, GA, USA" is a place)."""
     head, comma, tail = segment.partition(",")
     tokens = tail.replace(",", " ").split()
     degrees = all(len(t) <= 6 and _credential(t) for t in tokens)
-    if comma and tokens and len(tokens) <= 3 and degrees:
+    placed = any((t in US_STATES and t not in _STATE_DEGREES) or COUNTRY_RE.fullmatch(t) for t in tokens)
+    if comma and tokens and len(tokens) <= 3 and degrees and not placed:
         return head.strip()
     return segment
 

@@ -33,3 +33,10 @@ def test_turkish_letters_read_a_national_number_as_turkish() -> None:
 def test_the_label_of_a_name_s_reading_is_not_the_name() -> None:
     text = "履歴書\nふりがな\n氏　名\nふりがな\n現住所 〒\nE-mail\nsuzuki@example.com\n"
     assert contacts(text, "JP").name.value != "ふりがな"
+
+
+def test_a_city_with_its_state_is_not_a_name_with_degrees() -> None:
+    text = ("Forklift Operator/Shipping Clerk\nSydneyHopsonJr@example.com\n770-555-1987\n"
+            "Stone Mountain, GA, USA\nWork Experience\nSydney L. Hopson Jr.\n")
+    assert contacts(text).name.value == "Sydney L. Hopson Jr."
+    assert contacts("Jane Doe, MD\njdoe@example.com\n").name.value == "Jane Doe"  # MD stays a degree
