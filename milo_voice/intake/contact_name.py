@@ -172,7 +172,22 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
         return tokens  # the same name printed twice (a text box and its copy), not a longer name
     if len(extra) >= 2 and not _support(tokens, locals_):
         return tokens  # "Java" / "Anabela Parareda": a full name under a word the address does not spell
-    return tokens + extra if _support(extra, locals_) == len(extra) else tokens
+    if _support(extra, locals_) == len(extra) or _spelt_then_start(tokens, extra, locals_):
+        return tokens + extra
+    return tokens
+
+
+SURNAME_START = 4
+"""Letters of a surname's start that an address may keep after the whole given name (salvador.cata95@)."""
+
+
+def _spelt_then_start(tokens: Sequence[str], extra: Sequence[str], locals_: Sequence[str]) -> bool:
+    """ "Salvador" / "Catalfamo" with salvador.cata95@: one word a line, the address holds the first whole
+    and, after it, the start of the second."""
+    if len(tokens) != 1 or len(extra) != 1 or len(fold(tokens[0])) < 3 or len(fold(extra[0])) < SURNAME_START:
+        return False
+    first, start = fold(tokens[0]), fold(extra[0])[:SURNAME_START]
+    return any(first in local and start in local[local.find(first) + len(first):] for local in locals_)
 
 
 def _before_contact(text: str) -> str:
