@@ -78,7 +78,7 @@ def _normalise(raw: str) -> str:
         text = " ".join(text.split())  # "ANDY\tDIAZ\tGOMEZ": words a designer spaced out with tabs
     if _LETTER_SPACED.match(text):
         text = " ".join(word.replace(" ", "") for word in re.split(r" {2,}", text.strip()))
-    elif _TRACKED_WORD.match(text) and heading_kind(text.replace(" ", "")):
+    elif TRACKED_WORD.match(text) and heading_kind(text.replace(" ", "")):
         text = text.strip().replace(" ", "")  # "R E F E R A N S L A R": one heading word, tracked
     return " ".join(_unglued(token) for token in text.split(" ")) if _GLUED.search(text) else text
 
@@ -89,7 +89,7 @@ _LETTER_SPACED = re.compile(r"^ *\S(?: \S){2,}(?: {2,}\S(?: \S)*)+ *$")
 """A line set with letter spacing, one space after each letter and two after each word (a design tool's
 tracking: "E n z o  T o l e d o"), is read as its words. A single space between all letters keeps the
 line as it is (its word breaks cannot be told)."""
-_TRACKED_WORD = re.compile(r"^ *[^\W\d_](?: [^\W\d_]){3,} *:? *$")
+TRACKED_WORD = re.compile(r"^ *[^\W\d_](?: [^\W\d_]){3,} *:? *$")
 """One word set a letter at a time, single spaces only: read as the word when that word is a heading
 (a name so printed is left to `letter_spaced`, which checks it against the email)."""
 _UPPER, _LOWER = "A-ZÀ-ÖØ-ÞĀ-Ž", "a-zß-öø-ÿā-ž"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from milo_voice.intake.contact_layout import Layout, Line, fold, heading_kind, segments
+from milo_voice.intake.contact_layout import Layout, Line, fold, segments
 from milo_voice.intake.contact_lexicon import (
     LABEL_CONTINUED,
     NAME_LABEL_ALONE,
@@ -16,7 +16,7 @@ from milo_voice.intake.contact_lexicon import (
     PATRONYMICS,
     SURNAME_LABELLED,
 )
-from milo_voice.intake.contact_name_words import NOT_A_NAME, name_tokens
+from milo_voice.intake.contact_name_words import NOT_A_NAME, name_tokens, without_heading
 
 __all__ = ["labelled_name"]
 
@@ -26,7 +26,7 @@ def labelled_name(layout: Layout, lines: Sequence[Line], locals_: Sequence[str])
     it on the next or previous line ("Nombre Diego" / "Apellido Espinosa"); cased scripts must read
     as a name."""
     for line in lines:
-        text = _after_heading(line.text)
+        text = without_heading(line.text, min_rest=1)  # "PERSONAL DETAILS  Name:  Keoabetswe"
         match = NAME_LABELLED.match(text)
         label = text[:match.start("value")] if match else text
         given_first = bool(_GIVEN_FIRST.match(label))
@@ -128,16 +128,6 @@ def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
     if cased:
         tokens = name_tokens(head) or _labelled_pair(head, given_first)
     return tokens if 1 <= len(tokens) <= (8 if {t.lower() for t in tokens} & PATRONYMICS else 5) else None
-
-
-def _after_heading(text: str) -> str:
-    """ "PERSONAL DETAILS  Name:  Keoabetswe" -> "Name:  Keoabetswe": a form's section heading printed
-    in a column left of its first label (1-3 words before the rest of the line)."""
-    words = text.split()
-    for size in (3, 2, 1):
-        if len(words) > size and heading_kind(" ".join(words[:size])):
-            return " ".join(words[size:]).lstrip("| ")  # a wide gap after the heading reads as " | "
-    return text
 
 
 def _before_digits(value: str) -> str:

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 from difflib import SequenceMatcher
 
-from milo_voice.intake.contact_layout import Line, fold, heading_kind
+from milo_voice.intake.contact_layout import TRACKED_WORD, Line, fold, heading_kind
 from milo_voice.intake.contact_lexicon import NAME_PARTICLES
 from milo_voice.intake.contact_name_words import name_tokens, normal_case
 
@@ -35,7 +35,6 @@ def letter_spaced(lines: Sequence[Line], locals_: Sequence[str]) -> str:
     return ""
 
 
-TRACKED_MIN = 4
 SPELT_LIKE = 0.85
 """How alike (difflib's ratio) a tracked name and the address must be: a transliterated name is spelt
 another way in the address ("BOHDANA CHELOMBYTKO", bogdanacelombitko@: 0.86)."""
@@ -43,8 +42,7 @@ another way in the address ("BOHDANA CHELOMBYTKO", bogdanacelombitko@: 0.86)."""
 
 def _tracked_capitals(group: Sequence[Line]) -> bool:
     """Lines of one word each in capitals, printed a letter at a time ("B O H D A N A")."""
-    return all(len(g.text.split()) >= TRACKED_MIN and all(len(w) == 1 and w.isupper() for w in g.text.split())
-               for g in group)
+    return all(TRACKED_WORD.match(g.text) and g.text.isupper() for g in group)
 
 
 def _near(letters: str, wanted: set[str]) -> bool:

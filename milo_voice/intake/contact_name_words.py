@@ -37,12 +37,14 @@ DOCUMENT_WORDS = frozenset({"resume", "résumé", "cv", "curriculum", "vitae", "
 no name at all ("BLOG CV")."""
 
 
-def _without_heading(segment: str) -> str:
-    """ "PERSONAL INFORMATION Betty Smith" -> "Betty Smith": a heading printed on the name's line."""
+def without_heading(segment: str, *, min_rest: int = 2) -> str:
+    """ "PERSONAL INFORMATION Betty Smith" -> "Betty Smith": a heading of 1-3 words printed before the
+    name (or before a form's first label, `min_rest` 1), with at least `min_rest` words after it; a wide
+    gap after the heading (read as " | ") is dropped too."""
     words = segment.split()
     for k in (3, 2, 1):
-        if len(words) - k >= 2 and heading_kind(" ".join(words[:k])):
-            return " ".join(words[k:])
+        if len(words) - k >= min_rest and heading_kind(" ".join(words[:k])):
+            return " ".join(words[k:]).lstrip("| ")
     return segment
 
 
@@ -77,7 +79,7 @@ _NICKNAME = re.compile(r"^([^\W\d_]+) \(([^\W\d_]+)\) ([^()]+)$")
 
 
 def _name_tokens(segment: str) -> list[str] | None:
-    segment = _GLUED_INITIAL.sub(r"\1 ", _without_credentials(_without_heading(segment)))
+    segment = _GLUED_INITIAL.sub(r"\1 ", _without_credentials(without_heading(segment)))
     segment = _CAPITALS_STOP.sub(r"\1", segment)  # "AKOTH SHARON.": a stop typed after a name in capitals
     if NOT_A_NAME.search(segment) or "," in segment:
         return None

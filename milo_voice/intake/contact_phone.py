@@ -119,9 +119,9 @@ def _date_like(raw: str, text: str, start: int, end: int) -> bool:
         return True
     glued_before = text[max(0, start - 1):start] == "/" and text[max(0, start - 2):start - 1].isdigit()
     glued_after = text[end:end + 1] == "/" and text[end + 1:end + 2].isdigit()
-    if _TWO_NUMBERS.search(text[max(0, start - 16):end + 16]):
-        return False  # "08995861929/085641342353": two phone numbers with a slash between them
-    return glued_before or glued_after
+    if not (glued_before or glued_after):
+        return False
+    return not _TWO_NUMBERS.search(text[max(0, start - 16):end + 16])  # "08995861929/085641342353"
 
 
 _TWO_NUMBERS = re.compile(r"(?<!\d)\d{9,13}/\d{9,13}(?!\d)")

@@ -152,12 +152,13 @@ def respace_page(text: str, other: str) -> str:
     """Each whitespace-free word of `text` (6+ characters) that `other` never prints as one word but
     prints, without its spaces, inside one of its lines: split where `other` has spaces there."""
     single: set[str] = set()
-    ends: set[str] = set()  # the last word of each line of `other`
+    ends: set[str] = set()  # every ending (2+ characters) of the last word of each line of `other`
     lines: list[tuple[str, frozenset[int]]] = []  # each line of `other` without spaces, and where words began
     for line in other.splitlines():
         words = line.split()
         single.update(words)
-        ends.update(words[-1:])
+        if words:
+            ends.update(words[-1][i:] for i in range(len(words[-1]) - 1))
         if len(words) >= 2:
             starts, at = set(), 0
             for word in words:
@@ -175,10 +176,11 @@ TAIL_CHARS = 6
 
 def _glued_boxes(word: str, single: set[str], ends: set[str]) -> str | None:
     """ "Negroliaimasoft@gmail.com" -> "Negro liaimasoft@gmail.com": the end of one line of `other` glued
-    to a word `other` prints on a line of its own (pypdf ran two text boxes together)."""
+    to a word `other` prints on a line of its own (pypdf ran two text boxes together). `ends`: every
+    ending of 2+ characters of the lines' last words."""
     for cut in range(2, len(word) - TAIL_CHARS + 1):
         head, tail = word[:cut], word[cut:]
-        if tail in single and any(end.endswith(head) for end in ends):
+        if tail in single and head in ends:
             return f"{head} {tail}"
     return None
 
