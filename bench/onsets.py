@@ -7,10 +7,15 @@ click on the line that passes the rule costs the candidate a 200-260 ms hole in 
 sentence; a resumption the rule misses is talked over until the VAD confirms it.
 
 For every answer of ../shared/data/speech, as the server hears it on the phone (8 kHz mu-law, the
-transport's upsampler) and wide-band, this runs `FrameVad` over the audio and scores each rule:
+transport's upsampler), wide-band (the file channel), and from a browser (aiortc's Opus encoder and
+decoder: bench/webrtc_audio.py), this runs `FrameVad` over the audio and scores each rule:
 - at every labelled resumption (the end of a hold): how long after it the rule fires;
 - in the holds' insides and the room-noise tails after the last word: how often it fires;
-- leaving one speaker out, the strong-frame level chosen on the others, scored on the one left out.
+- leaving one speaker out, the strong-frame level chosen on the others, scored on the one left out;
+- on the browser's audio, each resumption that today's rule hears more than 80 ms late, with the share
+  of its first 100 ms that lies under 50 Hz and what the codec removed of it: a hold that ends on a
+  rumble rather than on a voice, which the Opus encoder's high-pass filter removes before the server
+  hears it.
 
     .venv/bin/python bench/onsets.py
 """
@@ -30,6 +35,7 @@ sys.path.insert(0, str(REPO / "bench"))
 SPEECH = REPO.parent / "shared" / "data" / "speech"
 
 from turns_cv import phone_audio  # noqa: E402
+from webrtc_audio import webrtc_audio  # noqa: E402
 
 from milo_voice.media.pcm import read_wav  # noqa: E402
 from milo_voice.media.types import FRAME_SECONDS  # noqa: E402
@@ -134,13 +140,13 @@ def main() -> int:
     items = [json.loads(line) for line in lines if line.strip()]
     # (channel, rule) -> (speaker, answer) -> tally
     tallies: dict[tuple[str, str], dict[tuple[str, str], Tally]] = {}
-    for channel in ("phone", "wide-band"):
+    late: list[str] = []
+    for channel in CHANNELS:
         noise_s = 0.0
         onsets = 0
         for item in items:
-            samples = read_wav(SPEECH / item["audio"])
-            if channel == "phone":
-                samples = phone_audio(samples)
+            original = read_wav(SPEECH / item["audio"])
+            samples = CHANNELS[channel](original)
             fs = frames(samples)
             quiet = [(a + 0.1, b - 0.06) for a, b in item["holds"] if b - a > 0.3]
             quiet.append((item["speech_end_s"] + 0.3, item["duration_s"] - 0.05))
@@ -150,13 +156,57 @@ def main() -> int:
             for name, rule in RULES.items():
                 key = (item["speaker"], item["id"])
                 tallies.setdefault((channel, name), {})[key] = score(fs, rule, resumptions, quiet)
+            if channel == "browser (Opus)":
+                late += late_resumptions(item["id"], original, samples, fs, resumptions)
         speakers = {item["speaker"] for item in items}
         print(f"\n{channel}: {onsets} resumptions, {noise_s:.0f} s of holds and room-noise tails")
         print(f"{'rule':38} {'fires after resumption p50/p90/max ms':>38} {'missed':>7} {'noise fires':>12}")
         for name in RULES:
             print(row(name, total(tallies[(channel, name)], speakers)))
     leave_one_speaker_out(tallies, sorted({item["speaker"] for item in items}))
+    print("\nbrowser (Opus): resumptions today's rule hears more than 80 ms late (hold end, s; the first")
+    print("100 ms after it: its share under 50 Hz in the original, what the codec removed beyond its flat")
+    print("3 dB; when the rule fired)")
+    for line in late:
+        print(line)
     return 0
+
+
+CHANNELS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "phone": phone_audio, "wide-band": lambda samples: samples, "browser (Opus)": webrtc_audio}
+
+
+def low_share(samples: np.ndarray, at: float, seconds: float = 0.1, below_hz: float = 50.0) -> float:
+    """The share of the energy of `seconds` of `samples` (16 kHz) from `at` that lies under `below_hz`."""
+    piece = samples[int(at * 16_000): int((at + seconds) * 16_000)].astype(np.float64)
+    power = np.abs(np.fft.rfft(piece * np.hanning(len(piece)))) ** 2
+    freqs = np.fft.rfftfreq(len(piece), 1 / 16_000)
+    return float(power[freqs < below_hz].sum() / max(power.sum(), 1e-9))
+
+
+def level_db(samples: np.ndarray) -> float:
+    x = samples.astype(np.float64)
+    return float(10 * np.log10(np.mean(x * x) + 1e-9)) if x.size else -90.0
+
+
+def late_resumptions(answer: str, original: np.ndarray, coded: np.ndarray, fs: list[Frame],
+                     resumptions: list[float]) -> list[str]:
+    """Today's rule late by more than 80 ms on the browser's audio: how much of the first 100 ms after the
+    hold end lies under 50 Hz in the original, and how many dB more than the whole answer's the codec took
+    from those 100 ms (aiortc's mono-stereo-mono path costs every sound 3 dB; rumble loses more)."""
+    rule = RULES["loud 3, or loud 2 with one >= +20"]
+    fired = [f.at for i, f in enumerate(fs) if rule(fs, i)]
+    whole = level_db(original[: len(coded)]) - level_db(coded)
+    out = []
+    for at in resumptions:
+        hit = next((t for t in fired if at - 0.04 <= t <= at + 0.6), None)
+        if hit is None or hit - at > 0.08 + 1e-6:
+            piece = slice(int(at * 16_000), int((at + 0.1) * 16_000))
+            lost = level_db(original[piece]) - level_db(coded[piece]) - whole
+            when = "not within 0.6 s" if hit is None else f"+{(hit - at) * 1000:.0f} ms"
+            out.append(f"  {answer:28} {at:6.2f}  under 50 Hz {low_share(original, at):4.0%}  "
+                       f"removed by the codec {lost:5.1f} dB  fired {when}")
+    return out
 
 
 Tallies = dict[tuple[str, str], dict[tuple[str, str], Tally]]
@@ -177,7 +227,7 @@ def leave_one_speaker_out(tallies: Tallies, speakers: list[str]) -> None:
         ok = [db for db in STRONG_DBS if fires(f"loud 3, or loud 2 with one >= +{db}") <= base]
         chosen[out] = ok[0] if ok else 99
     print("  chosen per fold: " + ", ".join(f"{s} +{db}" for s, db in chosen.items()))
-    for channel in ("phone", "wide-band"):
+    for channel in CHANNELS:
         left_out, three = Tally(), Tally()
         for out, db in chosen.items():
             name = f"loud 3, or loud 2 with one >= +{db}" if db != 99 else THREE
