@@ -132,11 +132,17 @@ def _label_value(value: str, *, given_first: bool = False) -> list[str] | None:
 
 def _before_digits(value: str) -> str:
     """ "山田 竜輝 23歳 1998/6/17 男" -> "山田 竜輝": a form's name cell may go on with the age and the date
-    of birth, or with the next label ("黄超梵 籍贯：湖北省"); in a script without capitals the name is the
-    words before the first number or label."""
+    of birth, or with the next label ("黄超梵 籍贯：湖北省", letter-spaced in "李双江 性 别：男"); in a script
+    without capitals the name is the words before the first number or label."""
     words = value.split()
     cut = next((i for i, w in enumerate(words) if any(ch.isdigit() or ch in ":：" for ch in w)), len(words))
+    if 2 <= cut < len(words) and len(words[cut - 1]) == 1 and _SPACED_LABEL_END.match(words[cut]):
+        cut -= 1  # "李双江 性 别：男": the next label is letter-spaced, its first character is not the name's
     return " ".join(words[:cut])
+
+
+_SPACED_LABEL_END = re.compile(r"^[^\W\d_][:：]")
+"""The last character of a letter-spaced label and its colon ("别：" of "性 别：")."""
 
 
 _READING_LABELS = frozenset({"ふりがな", "フリガナ"})

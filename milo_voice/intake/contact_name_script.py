@@ -35,19 +35,34 @@ _CJK_CONTACT = ("联系", "聯絡", "聯繫", "連絡", "연락")
 """How a contact heading begins in Chinese, Japanese and Korean ("联系信息", "連絡先", "연락처")."""
 
 
+_HANGUL = re.compile(r"^[\uac00-\ud7af]{2,4}$")
+_KOREAN_NOT_NAMES = frozenset({"졸업", "재학", "휴학", "중퇴", "수료", "학사", "석사", "박사",
+                               "신입", "경력", "인턴", "정규직", "계약직"})
+"""Two-to-four-syllable words a Korean resume prints alone on a line: graduated, enrolled, degrees, hiring
+types."""
+
+
 def _cjk_over_contacts(layout: Layout) -> str:
     """ "王苏湖" / "学 生" / "联系信息" in the middle of page 1's text: a two-column page whose sidebar (the
     name, then the contact details under their heading) the text layer puts after the main column. A
-    line of 2-4 Han characters or Hangul syllables, no heading or title, with a contact heading within
-    the next three lines."""
+    line of 2-4 Han characters or Hangul syllables, no heading or title, with a contact heading within the
+    next three lines; or a Hangul name, or a Han one printed as two words (family, given: "鈴木 聖大"; a
+    degree or a major is one word), with the email or the phone within the next three lines (a Korean job
+    site's export prints the name, then sex and age, then the phone and email, under the education)."""
     page = [line for line in layout.lines if line.page == layout.first_page()]
     for at, line in enumerate(page):
         compact = "".join(strip_icon(line.text).split())
         if not _CJK_NAME.match(compact) or heading_kind(compact) or compact.endswith(CJK_NOT_NAME_ENDINGS):
             continue
-        below = ["".join(other.text.split()) for other in page[at + 1:at + 4]]
-        if any(text.startswith(_CJK_CONTACT) for text in below):
+        below = page[at + 1:at + 4]
+        if any("".join(other.text.split()).startswith(_CJK_CONTACT) for other in below):
             return compact
+        words = strip_icon(line.text).split()
+        spaced = all(len(word) == 1 for word in words)  # "王 苏 湖", "学 生": letter-spaced
+        hangul = _HANGUL.match(compact) and compact not in _KOREAN_NOT_NAMES
+        near = any(other.index in layout.anchors for other in below)
+        if near and (hangul or (len(words) == 2 and not spaced)):
+            return compact if spaced else " ".join(words)  # "서다혜" / "여 1997년" / "010-... @"; "鈴木 聖大"
     return ""
 
 
