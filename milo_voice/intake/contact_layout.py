@@ -348,8 +348,10 @@ def fold(text: str) -> str:
 
 
 OTHER_PERSON = re.compile(
-    r"\b(?:referees?|references?|supervisors?|advis[eo]rs?|recommend\w*|co-?authors?)\b", re.IGNORECASE)
-"""Words that make what follows on a line someone else's contact (a referee's email or phone)."""
+    r"\b(?:referees?|refer[eê]n\w*|r[ée]f[ée]rences?|supervisors?|advis[eo]rs?|recommend\w*|co-?authors?)\b",
+    re.IGNORECASE)
+"""Words that make what follows on a line someone else's contact (a referee's email or phone), in English
+and as Spanish, Portuguese, German, Italian and French write them ("Referencias: ana@...")."""
 
 
 def about_someone_else(text: str, start: int, *, whole_line: bool = False) -> bool:

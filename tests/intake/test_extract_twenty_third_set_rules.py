@@ -31,3 +31,13 @@ def test_a_degree_or_a_school_status_over_the_contacts_is_no_name() -> None:
     assert extract_contacts("王小明\n男\n25岁\n本科\n软件工程\nwxm@example.cn\n").name.value == ""
     head = "입사지원서\n학력\n한국대학교\n"
     assert extract_contacts(head + "졸업\n010-2345-6789 minji@example.com\n").name.value == ""
+
+
+def test_an_address_after_a_spanish_references_label_is_a_referee_s() -> None:
+    text = ("Genaro Gómez\nDirección: Calle 12, Mendoza\nTeléfono: 2625 555 0142\nExperiencia\nTienda Sol\n"
+            "Referencias: ana.perez@example.com\nReferências: joao@example.org\n")
+    got = extract_contacts(text, default_region="AR")
+    assert got.email.value == ""
+    own = text.replace("Teléfono", "Correo: genaro@example.net\nTeléfono")
+    mine = extract_contacts(own, default_region="AR")
+    assert mine.email.value == "genaro@example.net"
