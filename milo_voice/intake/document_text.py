@@ -45,6 +45,7 @@ from xml.etree import ElementTree
 from pypdf import PdfReader
 from pypdf.errors import DependencyError, FileNotDecryptedError, WrongPasswordError
 
+from milo_voice.intake.unmapped_glyphs import restore_unmapped
 from milo_voice.intake.word_spacing import respace
 
 MAX_PAGES = 30
@@ -138,6 +139,7 @@ def _pages_text(reader: PdfReader, mode: ExtractionMode, data: bytes) -> Documen
         size += len(text)
         if size >= MAX_CHARS:
             break
+    texts = [restore_unmapped(t) for t in texts]  # a glyph the font left unmapped (unmapped_glyphs.py)
     if any(t.strip() for t in texts):
         texts = respace(data, texts)  # words pypdf glued together (word_spacing.py)
     return DocumentText(tabs_as_spaces(PAGE_BREAK.join(texts))[:MAX_CHARS], total, "pdf")
