@@ -52,7 +52,13 @@ from milo_voice.intake.contact_name_spelt import (
     profile_slugs,
     small_letters_top,
 )
-from milo_voice.intake.contact_name_words import NOT_A_NAME, PATRONYMIC_ENDING, name_tokens, normal_case
+from milo_voice.intake.contact_name_words import (
+    NAME_SUFFIXES,
+    NOT_A_NAME,
+    PATRONYMIC_ENDING,
+    name_tokens,
+    normal_case,
+)
 from milo_voice.intake.extraction_types import FieldGuess
 
 __all__ = ["name_guess", "name_tokens", "normal_case", "ocr_heading", "surname_first"]
@@ -97,6 +103,8 @@ def _candidates(layout: Layout, block: Sequence[Line], locals_: Sequence[str]) -
         if len(parts) >= 2 and heading_kind(parts[0]) == "title":
             parts = parts[1:]  # "CV - Bernhardt Steyn": the document's title, then the name
         first = top.get(line.index) == 0
+        if first and parts and parts[0].endswith(",") and parts[0].count(",") == 1:
+            parts[0] = parts[0][:-1]  # "Fabrice H. K. Cheteu,    Reichlinstraße": a letterhead's comma
         tokens = (name_tokens(parts[0]) or surname_first(parts[0], locals_, first=first)) if parts else None
         if not tokens:
             continue
@@ -166,6 +174,8 @@ def _join_next_line(layout: Layout, line: Line, tokens: list[str], locals_: Sequ
     same_case = extra and extra[0].isupper() == tokens[0].isupper()
     if same_case and len(tokens) + len(extra) <= 5 and initials_spelt([*tokens, *extra], locals_):
         return tokens + extra  # "EDISON GEOVANNY" / "GUAICHICO PIÑAN" with egguaichicop@
+    if extra and extra[-1] in NAME_SUFFIXES and len(tokens) >= 2 and len(tokens) + len(extra) <= 6:
+        return tokens + extra  # "Raimundo Oscar" / "de Sousa Jr.": a suffix ends a name, never a title
     if not extra or len(tokens) + len(extra) > 4 or extra[0].isupper() != tokens[0].isupper():
         return tokens
     if [t.lower() for t in extra] == [t.lower() for t in tokens]:

@@ -48,7 +48,7 @@ def without_heading(segment: str, *, min_rest: int = 2) -> str:
     return segment
 
 
-_SUFFIXES = frozenset({"Jr.", "Sr.", "JR.", "SR."})
+NAME_SUFFIXES = frozenset({"Jr.", "Sr.", "JR.", "SR."})
 """Generational suffixes a name may end with ("Sydney L. Hopson Jr.")."""
 _CAPITALS_STOP = re.compile(r"^(?=[^a-zß-ÿ]*$)(.*[^\W\d_]{3})\.$")
 _GLUED_INITIAL = re.compile(r"^([^\W\d_]{1,2}\.)(?=[^\W\d_]{3,})")
@@ -109,7 +109,8 @@ def _name_tokens(segment: str) -> list[str] | None:
         capitals += 1
     if not 1 <= len(tokens) <= (8 if patronymic else 5) or len(" ".join(tokens)) > 48:
         return None  # after the cut at a title: "Nguyễn Hữu Lộc Fresher Backend Developer" is a name
-    dotted_end = tokens[-1].endswith(".") and not _INITIAL.match(tokens[-1]) and tokens[-1] not in _SUFFIXES
+    last = tokens[-1]
+    dotted_end = last.endswith(".") and not _INITIAL.match(last) and last not in NAME_SUFFIXES
     if capitals == 0 or capitals > (6 if patronymic else 4) or dotted_end:
         return None
     if heading_kind(segment) or COUNTRY_RE.fullmatch(segment):
