@@ -243,8 +243,14 @@ MAX_DIGITS = 15
 
 
 def _matched(text: str, region: str) -> list[tuple[int, int, str]]:
+    text = _DASH_BETWEEN.sub(lambda m: m.group().replace("–", ";").replace("—", ";"), text)  # same length
     matcher = PhoneNumberMatcher(text, region, leniency=Leniency.POSSIBLE)
     return [(m.start, m.end, m.raw_string) for m in matcher]
+
+
+_DASH_BETWEEN = re.compile(r"(?<=\d)\s+[–—]\s*(?=[\d+(])")
+"""A spaced dash between two numbers ("Cel. 3215881812 – 3123533043 -8147944") parts them: read as one
+run, PhoneNumberMatcher kept only the last piece."""
 
 
 def _matches(text: str, regions: Sequence[tuple[str, str]]) -> list[tuple[int, int, str]]:

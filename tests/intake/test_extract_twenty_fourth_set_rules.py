@@ -16,3 +16,8 @@ def test_a_comma_after_a_name_written_as_a_letterhead_is_not_part_of_it() -> Non
     text = ("Fabrice Hermann Kenmogne,                          Lindenstraße 12,\n"
             "E-Mail: fabrice.k@example.com                      87439 Kempten\nMobil: 0157 83456189\n")
     assert extract_contacts(text, default_region="DE").name.value == "Fabrice Hermann Kenmogne"
+
+
+def test_numbers_parted_by_a_spaced_dash_are_read_one_by_one() -> None:
+    text = "Edylber Simancas\nedy@example.com\nCel. 3215881812 – 3123533043 -8147944\nC.C. 1143325324\n"
+    assert extract_contacts(text, default_region="CO").phone.value == "+573215881812"
