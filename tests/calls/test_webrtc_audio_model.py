@@ -45,7 +45,6 @@ def test_a_voice_band_tone_keeps_its_level_and_its_place() -> None:
 
 def test_rumble_under_50_hz_is_removed() -> None:
     middle = slice(RATE // 4, 3 * RATE // 4)
-    for hz, at_least in ((20.0, 15.0), (30.0, 10.0), (150.0, -0.5)):
+    for hz, at_least, at_most in ((20.0, 15.0, 90.0), (30.0, 10.0, 90.0), (150.0, -0.5, 0.5)):
         lost = db(tone(hz)[middle]) - db(webrtc_audio(tone(hz))[middle]) - MONO_STEREO_MONO_DB
-        assert lost >= at_least, hz
-    assert db(tone(150.0)[middle]) - db(webrtc_audio(tone(150.0))[middle]) < MONO_STEREO_MONO_DB + 0.5
+        assert at_least <= lost < at_most, hz

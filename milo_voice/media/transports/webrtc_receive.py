@@ -59,8 +59,8 @@ class FrameAtOnceBuffer(JitterBuffer):
     def add(self, packet: RtpPacket) -> tuple[bool, JitterFrame | None]:
         seq = packet.sequence_number
         if self._last is not None:
-            behind = (self._last - seq) % 0x10000  # 0: a repeat; 1..: older than the last one decoded
-            if behind < RESTART_BACK and behind < 0x8000:
+            behind = (self._last - seq) % 0x10000  # 0: a repeat; 1..: older; near 0x10000: a gap ahead
+            if behind < RESTART_BACK:
                 return False, None
         self._last = seq
         data: bytes = packet._data  # type: ignore[attr-defined]  # the depayloaded frame (aiortc sets it)
@@ -71,18 +71,16 @@ def _audio_receivers(pc: RTCPeerConnection) -> list[RTCRtpReceiver]:
     return [t.receiver for t in pc.getTransceivers() if t.kind == "audio"]
 
 
-def shorten_receive_buffer(pc: RTCPeerConnection, prefetch: int = RECEIVE_PREFETCH) -> int:
-    """Give each audio receiver of `pc` a buffer that holds `prefetch` frames (0: `FrameAtOnceBuffer`);
-    returns how many it changed. Call after `setRemoteDescription` (the receivers exist) and before media
-    flows."""
+def shorten_receive_buffer(pc: RTCPeerConnection) -> int:
+    """Give each audio receiver of `pc` a `FrameAtOnceBuffer`; returns how many it changed. Call after
+    `setRemoteDescription` (the receivers exist) and before media flows."""
     changed = 0
     for receiver in _audio_receivers(pc):
         if not isinstance(getattr(receiver, _ATTRIBUTE, None), JitterBuffer):
             log.warning("webrtc.receive_buffer_kept", extra={"reason": "aiortc's receiver has no jitter "
                                                                       "buffer where expected"})
             continue
-        buffer = FrameAtOnceBuffer() if prefetch == 0 else JitterBuffer(RECEIVE_CAPACITY, prefetch=prefetch)
-        setattr(receiver, _ATTRIBUTE, buffer)
+        setattr(receiver, _ATTRIBUTE, FrameAtOnceBuffer())
         changed += 1
     return changed
 
